@@ -1,0 +1,3 @@
+from cchc_letters.cli import main
+
+main()

@@ -1,0 +1,13 @@
+"""The command line: the only place that imports Typer and Rich. Commands register here."""
+
+from __future__ import annotations
+
+from cchc_letters.cli.app import app
+
+# Each module adds its commands to ``app`` when imported; keep heavy imports inside commands.
+from cchc_letters.cli import generate  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

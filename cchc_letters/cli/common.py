@@ -1,0 +1,67 @@
+"""Options shared by several commands, defined once, and the error boundary of the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cchc_letters.errors import CchcError
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print exactly one JSON object on stdout, nothing else.")
+]
+ProfileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--profile",
+        help="Commune profile (TOML). Default: the shipped demo profile of UBND xã Ngãi Giao.",
+        dir_okay=False,
+    ),
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="Letter date YYYY-MM-DD, used for every date computation (default: today).",
+        metavar="YYYY-MM-DD",
+    ),
+]
+
+
+def parse_date_option(value: str | None, option: str = "--date") -> date:
+    """Return the date given as YYYY-MM-DD, or today when None; a usage error otherwise."""
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from None
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    """Write one JSON object (UTF-8, Vietnamese kept readable) on stdout."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def error(message: str) -> None:
+    """Write an error line on stderr."""
+    typer.echo(f"Lỗi (error): {message}", err=True)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a CchcError into a one-line message and its exit code; no traceback."""
+    try:
+        yield
+    except CchcError as exc:
+        error(exc.message)
+        if exc.hint:
+            typer.echo(f"Gợi ý (hint): {exc.hint}", err=True)
+        raise typer.Exit(int(exc.exit_code)) from None

@@ -1,0 +1,174 @@
+"""Frozen records that flow through the pipeline: raw rows, registrations, issues, letters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """The three civil-registration books that get a letter."""
+
+    BIRTH = "birth"
+    MARRIAGE = "marriage"
+    DEATH = "death"
+
+    @property
+    def vietnamese(self) -> str:
+        """Return the book's Vietnamese name (khai sinh / kết hôn / khai tử)."""
+        return {"birth": "khai sinh", "marriage": "kết hôn", "death": "khai tử"}[self.value]
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+    @property
+    def vietnamese(self) -> str:
+        return "Nam" if self is Sex.MALE else "Nữ"
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a row came from, as the user sees it: file, sheet (None for CSV), row number."""
+
+    file: str
+    sheet: str | None
+    row: int
+
+    def __str__(self) -> str:
+        sheet = f" [{self.sheet}]" if self.sheet else ""
+        return f"{self.file}{sheet}:{self.row}"
+
+
+@dataclass(frozen=True)
+class RawCell:
+    """One cell as read: the column heading as written in the file and the value as text."""
+
+    heading: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """A row read from an input file, mapped to canonical field names but not yet checked.
+
+    ``cells`` maps canonical field names (see data/columns.toml) to the raw cell; fields the
+    file lacks are absent. ``kind`` is the register the file or the row's kind column says,
+    or None when unknown.
+    """
+
+    source: SourceRef
+    kind: Kind | None
+    cells: Mapping[str, RawCell]
+
+    def value(self, name: str) -> str:
+        """Return the stripped raw text of a field, or '' when absent."""
+        cell = self.cells.get(name)
+        return cell.value.strip() if cell else ""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem with an input row or file: data, collected and reported together.
+
+    ``code`` is a stable English reason code; ``message`` is plain Vietnamese.
+    ``severity`` is "error" (the row gets no letter), "duplicate" (an exact repeat, ignored)
+    or "warning" (the letter is still written).
+    """
+
+    code: str
+    message: str
+    source: SourceRef | None = None
+    column: str | None = None
+    value: str | None = None
+    severity: str = "error"
+    file: str | None = None  # for file-level issues without a row
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person named in a registration, normalised (NFC, title-case name)."""
+
+    full_name: str
+    sex: Sex | None = None
+    birth_date: date | None = None
+    birth_year: int | None = None
+    personal_id: str | None = None
+    residence: str | None = None
+    ethnicity: str | None = None
+    nationality: str | None = None
+    honorific: str | None = None  # an officer's override ("ông", "bà", "cụ", ...)
+
+    @property
+    def year_of_birth(self) -> int | None:
+        """Return the year of birth from the full date or the year alone."""
+        return self.birth_date.year if self.birth_date else self.birth_year
+
+
+@dataclass(frozen=True)
+class RegistrationKey:
+    """The registry's own identity of a record: (commune, kind, book, number, year)."""
+
+    commune: str
+    kind: Kind
+    book: str
+    number: str
+    year: int
+
+    def __str__(self) -> str:
+        book = self.book or "-"
+        return f"{self.commune}/{self.kind.value}/{self.year}/{book}/{self.number}"
+
+    @classmethod
+    def parse(cls, text: str) -> RegistrationKey:
+        """Parse the ``commune/kind/year/book/number`` form that ``str()`` writes."""
+        commune, kind, year, book, number = text.split("/")
+        return cls(commune, Kind(kind), "" if book == "-" else book, number, int(year))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registration:
+    """A checked registration record; subclasses carry the kind-specific people and dates."""
+
+    kind: Kind
+    number: str  # số đăng ký, as text (leading zeros kept)
+    book: str  # quyển số, as text ('' when the export has none)
+    registration_date: date
+    source: SourceRef
+    raw: Mapping[str, str] = field(default_factory=dict)  # field -> raw text, for audit
+    note: str | None = None
+
+    def key(self, commune: str) -> RegistrationKey:
+        """Return the de-duplication key of this record within ``commune``."""
+        return RegistrationKey(
+            commune, self.kind, self.book, self.number, self.registration_date.year
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Birth(Registration):
+    child: Person
+    birth_place: str | None = None
+    mother: Person | None = None
+    father: Person | None = None
+    informant_name: str | None = None
+    informant_relation: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Marriage(Registration):
+    husband: Person
+    wife: Person
+
+
+@dataclass(frozen=True, kw_only=True)
+class Death(Registration):
+    deceased: Person
+    death_date: date
+    death_time: str | None = None
+    death_place: str | None = None
+    informant_name: str | None = None
+    informant_relation: str | None = None

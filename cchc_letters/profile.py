@@ -1,0 +1,170 @@
+"""The commune profile (TOML): who sends the letters, who signs, where children are vaccinated."""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cchc_letters.errors import ProfileError
+from cchc_letters.resources import data_dir
+
+UNIT_KINDS = ("xã", "phường", "đặc khu")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+HOLIDAY_RULES = ("next_session", "next_working_day")
+
+
+def default_profile_path() -> Path:
+    """Return the shipped demo profile (UBND xã Ngãi Giao, Thành phố Hồ Chí Minh)."""
+    return data_dir() / "profiles" / "ngai-giao.toml"
+
+
+@dataclass(frozen=True)
+class SessionDays:
+    """When the health station vaccinates: days of the month and/or weekdays."""
+
+    days_of_month: tuple[int, ...] = ()
+    weekdays: tuple[int, ...] = ()  # 0 = Monday, as date.weekday()
+    time_of_day: str = ""
+    holiday_rule: str = "next_session"
+
+
+@dataclass(frozen=True)
+class HealthStation:
+    name: str
+    address: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A commune's settings; see data/profiles/ngai-giao.toml for every key."""
+
+    path: Path
+    commune_name: str
+    unit_kind: str
+    commune_code: str
+    province: str
+    place_name: str
+    parent_lines: tuple[str, ...]
+    agency_lines: tuple[str, ...]
+    signer_authority: str
+    signer_title: str
+    signer_name: str
+    health_station: HealthStation
+    sessions: SessionDays
+    longevity_age: int = 60
+    elder_age: int = 50
+    very_old_age: int = 80
+    templates_dir: Path | None = None
+    province_code: str = ""
+    local_vaccines: tuple[dict[str, Any], ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def commune_title(self) -> str:
+        """Return e.g. "xã Ngãi Giao"."""
+        return f"{self.unit_kind} {self.commune_name}"
+
+    @property
+    def committee_name(self) -> str:
+        """Return e.g. "Ủy ban nhân dân xã Ngãi Giao"."""
+        return f"Ủy ban nhân dân {self.commune_title}"
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value.strip())
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _nfc(v) for k, v in value.items()}
+    return value
+
+
+def load_profile(path: Path | None = None) -> Profile:
+    """Return the profile read from ``path`` (the demo profile when None).
+
+    Raises ProfileError naming the file and the key when something is missing or wrong.
+    """
+    path = Path(path) if path else default_profile_path()
+    try:
+        with path.open("rb") as fh:
+            raw = _nfc(tomllib.load(fh))
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: không tìm thấy tệp hồ sơ xã (profile not found)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: tệp hồ sơ xã không đúng cú pháp TOML: {exc}") from None
+
+    def get(section: str, key: str, default: Any = ..., kind: type = str) -> Any:
+        value = raw.get(section, {}).get(key, default)
+        if value is ...:
+            raise ProfileError(
+                f"{path}: thiếu khóa [{section}] {key} (missing key)",
+                hint=f"Xem mẫu: {default_profile_path()}",
+            )
+        if not isinstance(value, kind):
+            raise ProfileError(f"{path}: [{section}] {key} có giá trị không hợp lệ: {value!r}")
+        return value
+
+    unit_kind = get("commune", "unit_kind")
+    if unit_kind not in UNIT_KINDS:
+        raise ProfileError(
+            f"{path}: [commune] unit_kind phải là một trong {', '.join(UNIT_KINDS)}, "
+            f"đang là {unit_kind!r}"
+        )
+    days = tuple(get("vaccination_sessions", "days_of_month", [], list))
+    if any(not isinstance(d, int) or not 1 <= d <= 31 for d in days):
+        raise ProfileError(f"{path}: [vaccination_sessions] days_of_month phải là các số 1–31")
+    weekday_names = [str(w).lower() for w in get("vaccination_sessions", "weekdays", [], list)]
+    unknown = [w for w in weekday_names if w not in WEEKDAYS]
+    if unknown:
+        raise ProfileError(
+            f"{path}: [vaccination_sessions] weekdays không rõ: {', '.join(unknown)} "
+            f"(dùng: {', '.join(WEEKDAYS)})"
+        )
+    rule = get("vaccination_sessions", "holiday_rule", "next_session")
+    if rule not in HOLIDAY_RULES:
+        raise ProfileError(
+            f"{path}: [vaccination_sessions] holiday_rule phải là {' hoặc '.join(HOLIDAY_RULES)}"
+        )
+    if not days and not weekday_names:
+        raise ProfileError(
+            f"{path}: [vaccination_sessions] cần days_of_month hoặc weekdays "
+            "(ngày tiêm chủng của trạm y tế)"
+        )
+    templates = get("letters", "templates_dir", "")
+    templates_path = (path.parent / templates).resolve() if templates else None
+    return Profile(
+        path=path,
+        commune_name=get("commune", "name"),
+        unit_kind=unit_kind,
+        commune_code=str(get("commune", "code", "", (str, int))),
+        province=get("commune", "province"),
+        province_code=str(get("commune", "province_code", "", (str, int))),
+        place_name=get("commune", "place_name", raw.get("commune", {}).get("name", "")),
+        parent_lines=tuple(get("header", "parent_lines", [], list)),
+        agency_lines=tuple(get("header", "agency_lines", list)),
+        signer_authority=get("signer", "authority"),
+        signer_title=get("signer", "title"),
+        signer_name=get("signer", "name"),
+        health_station=HealthStation(
+            name=get("health_station", "name"),
+            address=get("health_station", "address", ""),
+            phone=str(get("health_station", "phone", "", (str, int))),
+        ),
+        sessions=SessionDays(
+            days_of_month=days,
+            weekdays=tuple(WEEKDAYS.index(w) for w in weekday_names),
+            time_of_day=get("vaccination_sessions", "time_of_day", ""),
+            holiday_rule=rule,
+        ),
+        longevity_age=get("letters", "longevity_age", 60, int),
+        elder_age=get("letters", "elder_age", 50, int),
+        very_old_age=get("letters", "very_old_age", 80, int),
+        templates_dir=templates_path,
+        local_vaccines=tuple(raw.get("local_vaccines", [])),
+        raw=raw,
+    )
