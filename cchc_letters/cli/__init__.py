@@ -5,7 +5,7 @@ from __future__ import annotations
 from cchc_letters.cli.app import app
 
 # Each module adds its commands to ``app`` when imported; keep heavy imports inside commands.
-from cchc_letters.cli import generate  # noqa: E402,F401
+# One import line per command module, below.
 
 
 def main() -> None:
