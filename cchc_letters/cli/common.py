@@ -65,3 +65,53 @@ def user_errors() -> Iterator[None]:
         if exc.hint:
             typer.echo(f"Gợi ý (hint): {exc.hint}", err=True)
         raise typer.Exit(int(exc.exit_code)) from None
+
+
+InputsArgument = Annotated[
+    list[Path],
+    typer.Argument(
+        help="CSV/XLSX/XLS files of registrations, or folders of them.",
+        exists=True,
+        show_default=False,
+    ),
+]
+KindOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kind",
+        help="Treat every input as this register: birth, marriage or death "
+        "(khai sinh / kết hôn / khai tử). Default: recognised from title, columns or a kind column.",
+    ),
+]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help="Extra column headings (TOML, same format as data/columns.toml).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+EncodingOption = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Force the CSV text encoding (utf-8, utf-16, cp1258, …)."),
+]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option("--delimiter", help="Force the CSV delimiter (',', ';' or 'tab')."),
+]
+
+
+def parse_kind_option(value: str | None):  # -> Kind | None, imported lazily
+    """Return the Kind named by --kind (English or Vietnamese), None when not given."""
+    if value is None:
+        return None
+    from cchc_letters.ingest import kind_from_text
+
+    kind = kind_from_text(value)
+    if kind is None:
+        raise typer.BadParameter(
+            f"{value!r}: use birth, marriage or death (khai sinh, kết hôn, khai tử)",
+            param_hint="--kind",
+        )
+    return kind

@@ -73,7 +73,8 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def _kind_of(text: str) -> Kind | None:
+def kind_from_text(text: str) -> Kind | None:
+    """Return the register named by ``text`` ("birth", "Khai sinh", "KS" …), or None."""
     key = heading_key(text)
     for kind, words in {
         Kind.BIRTH: ("birth", "khaisinh", "ks"),
@@ -101,7 +102,7 @@ def _rows_from_table(
             name: RawCell(headings[i], values[i] if i < len(values) else "")
             for i, name in mapping.items() if name
         }
-        row_kind = kind or _kind_of(cells["kind"].value) if "kind" in cells else kind
+        row_kind = kind or kind_from_text(cells["kind"].value) if "kind" in cells else kind
         result.rows.append(RawRow(SourceRef(str(path), sheet, offset), row_kind, cells))
         count += 1
     return count
