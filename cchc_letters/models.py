@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -120,12 +121,12 @@ class RegistrationKey:
 
     def __str__(self) -> str:
         book = self.book or "-"
-        return f"{self.commune}/{self.kind.value}/{self.year}/{book}/{self.number}"
+        return f"{self.commune}:{self.kind.value}:{self.year}:{book}:{self.number}"
 
     @classmethod
     def parse(cls, text: str) -> RegistrationKey:
-        """Parse the ``commune/kind/year/book/number`` form that ``str()`` writes."""
-        commune, kind, year, book, number = text.split("/")
+        """Parse the ``commune:kind:year:book:number`` form that ``str()`` writes."""
+        commune, kind, year, book, number = text.split(":")
         return cls(commune, Kind(kind), "" if book == "-" else book, number, int(year))
 
 
@@ -140,6 +141,13 @@ class Registration:
     source: SourceRef
     raw: Mapping[str, str] = field(default_factory=dict)  # field -> raw text, for audit
     note: str | None = None
+
+    def content_hash(self) -> str:
+        """Return a hash of the record's raw content, to notice a corrected record later."""
+        payload = "\x1f".join(
+            f"{k}={v.strip()}" for k, v in sorted(self.raw.items()) if k != "kind"
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
     def key(self, commune: str) -> RegistrationKey:
         """Return the de-duplication key of this record within ``commune``."""

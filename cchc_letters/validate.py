@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cchc_letters.models import (
-    Birth, Death, Issue, Kind, Marriage, Person, RawRow, Registration, Sex,
+    Birth,
+    Death,
+    Issue,
+    Kind,
+    Marriage,
+    Person,
+    RawRow,
+    Registration,
+    Sex,
 )
 from cchc_letters.vietnamese import clean_text, title_case_name
 
@@ -66,8 +74,9 @@ def _person(row: RawRow, prefix: str, *, sex: Sex | None = None) -> Person | Non
         try:
             birth_date = parse_date(birth_text)
         except ValueError:
-            raise RowProblem("bad_date", f"Ngày sinh không hợp lệ: {birth_text!r}",
-                             f"{prefix}_birth") from None
+            raise RowProblem(
+                "bad_date", f"Ngày sinh không hợp lệ: {birth_text!r}", f"{prefix}_birth"
+            ) from None
     return Person(
         full_name=title_case_name(name),
         sex=parse_sex(row.value(f"{prefix}_sex")) or sex,
@@ -88,15 +97,17 @@ def _date_field(row: RawRow, name: str) -> date:
 
 def _registration(row: RawRow, letter_date: date) -> Registration:
     if row.kind is None:
-        raise RowProblem("unknown_kind", "Không xác định được loại sổ (khai sinh/kết hôn/khai tử)",
-                         "kind")
+        raise RowProblem(
+            "unknown_kind", "Không xác định được loại sổ (khai sinh/kết hôn/khai tử)", "kind"
+        )
     for name in REQUIRED[row.kind]:
         if not row.value(name):
             raise RowProblem("missing_field", f"Thiếu thông tin bắt buộc ({name})", name)
     reg_date = _date_field(row, "registration_date")
     if reg_date > letter_date:
-        raise RowProblem("registered_after_letter_date",
-                         "Ngày đăng ký sau ngày ký thư", "registration_date")
+        raise RowProblem(
+            "registered_after_letter_date", "Ngày đăng ký sau ngày ký thư", "registration_date"
+        )
     common = dict(
         kind=row.kind,
         number=row.value("registration_number"),
@@ -122,12 +133,14 @@ def _birth(row: RawRow, common: dict) -> Birth:
     child = _person(row, "child")
     dob = _date_field(row, "child_birth_date")
     if dob > common["registration_date"]:
-        raise RowProblem("birth_after_registration", "Ngày sinh sau ngày đăng ký",
-                         "child_birth_date")
+        raise RowProblem(
+            "birth_after_registration", "Ngày sinh sau ngày đăng ký", "child_birth_date"
+        )
     return Birth(
         **common,
-        child=Person(child.full_name, child.sex, dob, None, child.personal_id,
-                     honorific=child.honorific),
+        child=Person(
+            child.full_name, child.sex, dob, None, child.personal_id, honorific=child.honorific
+        ),
         birth_place=clean_text(row.value("child_birth_place")) or None,
         mother=_person(row, "mother", sex=Sex.FEMALE),
         father=_person(row, "father", sex=Sex.MALE),
@@ -160,9 +173,13 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
             result.registrations.append(_registration(row, letter_date))
         except RowProblem as problem:
             cell = row.cells.get(problem.column) if problem.column else None
-            result.issues.append(Issue(
-                code=problem.code, message=problem.message, source=row.source,
-                column=cell.heading if cell else problem.column,
-                value=cell.value if cell else None,
-            ))
+            result.issues.append(
+                Issue(
+                    code=problem.code,
+                    message=problem.message,
+                    source=row.source,
+                    column=cell.heading if cell else problem.column,
+                    value=cell.value if cell else None,
+                )
+            )
     return result

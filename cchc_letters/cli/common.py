@@ -71,6 +71,7 @@ InputsArgument = Annotated[
     list[Path],
     typer.Argument(
         help="CSV/XLSX/XLS files of registrations, or folders of them.",
+        metavar="INPUT...",
         exists=True,
         show_default=False,
     ),

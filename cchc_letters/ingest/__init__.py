@@ -65,7 +65,8 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             files.extend(
-                p for p in sorted(path.iterdir())
+                p
+                for p in sorted(path.iterdir())
                 if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
             )
         else:
@@ -87,8 +88,12 @@ def kind_from_text(text: str) -> Kind | None:
 
 
 def _rows_from_table(
-    table: list[list[str]], path: Path, sheet: str | None, synonyms: dict[str, str],
-    kind: Kind | None, result: ReadResult,
+    table: list[list[str]],
+    path: Path,
+    sheet: str | None,
+    synonyms: dict[str, str],
+    kind: Kind | None,
+    result: ReadResult,
 ) -> int:
     if not table:
         return 0
@@ -100,7 +105,8 @@ def _rows_from_table(
             continue
         cells = {
             name: RawCell(headings[i], values[i] if i < len(values) else "")
-            for i, name in mapping.items() if name
+            for i, name in mapping.items()
+            if name
         }
         row_kind = kind or kind_from_text(cells["kind"].value) if "kind" in cells else kind
         result.rows.append(RawRow(SourceRef(str(path), sheet, offset), row_kind, cells))
@@ -109,8 +115,12 @@ def _rows_from_table(
 
 
 def read_inputs(
-    paths: Sequence[Path], *, kind: Kind | None = None, mapping: Path | None = None,
-    encoding: str | None = None, delimiter: str | None = None,
+    paths: Sequence[Path],
+    *,
+    kind: Kind | None = None,
+    mapping: Path | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> ReadResult:
     """Return every row of every input file, and an Issue for each file that cannot be read."""
     synonyms = load_synonyms(mapping)
@@ -128,8 +138,9 @@ def read_inputs(
                         for row in sheet.iter_rows(values_only=True)
                     ]
                     total += _rows_from_table(table, path, sheet.title, synonyms, kind, result)
-                result.files.append(FileReport(str(path), "xlsx", total,
-                                               sheets=tuple(book.sheetnames)))
+                result.files.append(
+                    FileReport(str(path), "xlsx", total, sheets=tuple(book.sheetnames))
+                )
             else:
                 enc = encoding or "utf-8-sig"
                 with path.open(encoding=enc, newline="") as fh:
@@ -137,6 +148,7 @@ def read_inputs(
                 n = _rows_from_table(table, path, None, synonyms, kind, result)
                 result.files.append(FileReport(str(path), "csv", n, enc, delimiter or ","))
         except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
-            result.issues.append(Issue("unreadable_file", f"Không đọc được tệp: {exc}",
-                                       file=str(path)))
+            result.issues.append(
+                Issue("unreadable_file", f"Không đọc được tệp: {exc}", file=str(path))
+            )
     return result

@@ -1,0 +1,190 @@
+"""Registration -> the context a letter template sees: plain values, dates, honorifics, schedule."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from cchc_letters.models import Birth, Death, Marriage, Person, Registration, Sex
+from cchc_letters.profile import Profile
+from cchc_letters.vietnamese import age_on, honorific, longevity_word, weekday_name
+
+
+def sessions_text(profile: Profile) -> str:
+    """Return when the health station vaccinates, for running text.
+
+    e.g. "buổi sáng các ngày 5 và 6 hằng tháng" or "buổi sáng thứ Tư hằng tuần".
+    """
+    sessions = profile.sessions
+    parts = []
+    if sessions.days_of_month:
+        days = [str(d) for d in sessions.days_of_month]
+        listed = days[0] if len(days) == 1 else ", ".join(days[:-1]) + " và " + days[-1]
+        parts.append(f"{'ngày' if len(days) == 1 else 'các ngày'} {listed} hằng tháng")
+    if sessions.weekdays:
+        # 2024-01-01 was a Monday: day n of that week has weekday n.
+        names = [weekday_name(date(2024, 1, 1 + w)) for w in sessions.weekdays]
+        names = [n[:1].lower() + n[1:] for n in names]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " và " + names[-1]
+        parts.append(f"{listed} hằng tuần")
+    text = " và ".join(parts)
+    return f"{sessions.time_of_day} {text}".strip() if sessions.time_of_day else text
+
+
+def person_context(person: Person | None, *, role: str, on: date, profile: Profile) -> dict:
+    """Return a person's template values; the honorific is the override or chosen by age/sex."""
+    if person is None:
+        return {
+            "name": "",
+            "honorific": "",
+            "sex": "",
+            "birth_date": None,
+            "birth_year": None,
+            "age": None,
+            "residence": "",
+            "present": False,
+        }
+    age = age_on(person.birth_date, on, person.birth_year)
+    title = person.honorific or honorific(
+        person.sex, age, role=role, elder_age=profile.elder_age, very_old_age=profile.very_old_age
+    )
+    return {
+        "name": person.full_name,
+        "honorific": title,
+        "sex": person.sex.vietnamese if person.sex else "",
+        "birth_date": person.birth_date,
+        "birth_year": person.year_of_birth,
+        "age": age,
+        "residence": person.residence or "",
+        "present": True,
+    }
+
+
+def _names(*people: dict) -> str:
+    present = [p for p in people if p["present"]]
+    text = " và ".join(f"{p['honorific']} {p['name']}" for p in present)
+    return text[:1].upper() + text[1:]
+
+
+def common_context(registration: Registration, profile: Profile, letter_date: date) -> dict:
+    """Return the values every letter has: commune, header, signer, dates, registration."""
+    return {
+        "commune": {
+            "name": profile.commune_name,
+            "title": profile.commune_title,
+            "committee": profile.committee_name,
+            "place_name": profile.place_name,
+            "province": profile.province,
+        },
+        "header": {
+            "parent_lines": list(profile.parent_lines),
+            "agency_lines": list(profile.agency_lines),
+        },
+        "signer": {
+            "authority": profile.signer_authority,
+            "title": profile.signer_title,
+            "name": profile.signer_name,
+        },
+        "letter_date": letter_date,
+        "registration": {
+            "number": registration.number,
+            "book": registration.book,
+            "date": registration.registration_date,
+            "kind": registration.kind.vietnamese,
+        },
+        "note": registration.note or "",
+    }
+
+
+def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any) -> dict:
+    """Return the birth letter's own values: child, parents, health station, schedule."""
+    from cchc_letters.schedule import child_schedule
+
+    assert reg.child.birth_date is not None  # validate guarantees it for births
+    child = person_context(reg.child, role="child", on=letter_date, profile=profile)
+    mother = person_context(reg.mother, role="adult", on=letter_date, profile=profile)
+    father = person_context(reg.father, role="adult", on=letter_date, profile=profile)
+    plan = child_schedule(reg.child.birth_date, letter_date, profile, schedule)
+    addressee = _names(father, mother) or f"Gia đình {child['honorific']} {child['name']}"
+    station = profile.health_station
+    return {
+        "child": child,
+        "mother": mother,
+        "father": father,
+        "birth_place": reg.birth_place or "",
+        "addressee": addressee,
+        "address": mother["residence"] or father["residence"],
+        "station": {
+            "name": station.name,
+            "address": station.address,
+            "phone": station.phone,
+            "sessions": sessions_text(profile),
+        },
+        "schedule": {
+            "id": plan.version_id,
+            "legal_basis": plan.legal_basis,
+            "visits": [
+                {
+                    "label": visit.label,
+                    "vaccines": visit.vaccines_text,
+                    "due": visit.due,
+                    "session": visit.session,
+                    "status": visit.status,
+                    "due_now": visit.status == "due_now",
+                }
+                for visit in plan.visits
+            ],
+            "notes": list(plan.notes),
+        },
+    }
+
+
+def marriage_context(reg: Marriage, profile: Profile, letter_date: date) -> dict:
+    """Return the marriage letter's own values: the couple."""
+    husband = person_context(reg.husband, role="adult", on=letter_date, profile=profile)
+    wife = person_context(reg.wife, role="adult", on=letter_date, profile=profile)
+    return {
+        "husband": husband,
+        "wife": wife,
+        "addressee": _names(husband, wife),
+        "address": husband["residence"] or wife["residence"],
+    }
+
+
+def death_context(reg: Death, profile: Profile, letter_date: date) -> dict:
+    """Return the condolence letter's own values: the deceased, the death, the family."""
+    deceased = person_context(reg.deceased, role="deceased", on=reg.death_date, profile=profile)
+    deceased["longevity"] = longevity_word(deceased["age"], profile.longevity_age)
+    return {
+        "deceased": deceased,
+        "death": {
+            "date": reg.death_date,
+            "time": reg.death_time or "",
+            "place": reg.death_place or "",
+        },
+        "informant": {"name": reg.informant_name or "", "relation": reg.informant_relation or ""},
+        "addressee": f"Gia đình {deceased['honorific']} {deceased['name']}",
+        "address": deceased["residence"],
+    }
+
+
+def letter_context(
+    registration: Registration, profile: Profile, letter_date: date, schedule: Any = None
+) -> dict[str, Any]:
+    """Return everything a template of the registration's kind may use."""
+    context = common_context(registration, profile, letter_date)
+    if isinstance(registration, Birth):
+        context.update(birth_context(registration, profile, letter_date, schedule))
+    elif isinstance(registration, Marriage):
+        context.update(marriage_context(registration, profile, letter_date))
+    elif isinstance(registration, Death):
+        context.update(death_context(registration, profile, letter_date))
+    return context
+
+
+def addressee_names(context: dict[str, Any]) -> str:
+    """Return the addressee line of a rendered context, for the manifest."""
+    return str(context.get("addressee", ""))
+
+
+__all__ = ["letter_context", "sessions_text", "person_context", "Sex"]

@@ -1,0 +1,257 @@
+"""run_batch: the one function that drives read → validate → enrich → render → write."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cchc_letters.errors import ExitCode, InputError
+from cchc_letters.models import Issue, Kind, Registration
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What one `generate` run is asked to do."""
+
+    inputs: Sequence[Path]
+    out_dir: Path
+    letter_date: date
+    profile_path: Path | None = None
+    kind: Kind | None = None
+    mapping: Path | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    schedule_id: str | None = None
+    per_file: int = 200
+    pdf: bool = False
+
+
+@dataclass
+class PrintedLetter:
+    """One letter written to a print file (a manifest row)."""
+
+    registration: Registration
+    key: str
+    addressee: str
+    print_file: Path
+    position: int
+    schedule_version: str = ""
+
+
+@dataclass
+class BatchResult:
+    """What a batch produced; ``to_json()`` is the `generate --json` object."""
+
+    batch_dir: Path | None
+    letters: dict[Kind, int]
+    files: list[Path]
+    rejected: int
+    rejects_file: Path | None
+    manifest_file: Path | None
+    rows_read: int = 0
+    duplicates: int = 0
+    unreadable_files: int = 0
+    skipped_already_printed: int = 0
+    profile_path: Path | None = None
+    profile_is_default: bool = False
+    pdf_files: list[Path] = field(default_factory=list)
+    pdf_message: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    printed: list[PrintedLetter] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 when every row became a letter; 3 when any row or file was rejected."""
+        return ExitCode.REJECTED if self.rejected or self.unreadable_files else ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batch_dir": str(self.batch_dir) if self.batch_dir else None,
+            "letters": {kind.value: self.letters.get(kind, 0) for kind in Kind},
+            "files": [str(p) for p in self.files],
+            "rejected": self.rejected,
+            "rejects_file": str(self.rejects_file) if self.rejects_file else None,
+            "skipped_already_printed": self.skipped_already_printed,
+            "manifest": str(self.manifest_file) if self.manifest_file else None,
+            "rows_read": self.rows_read,
+            "duplicates": self.duplicates,
+            "unreadable_files": self.unreadable_files,
+            "pdf_files": [str(p) for p in self.pdf_files],
+            "pdf_message": self.pdf_message,
+            "profile": str(self.profile_path) if self.profile_path else None,
+            "exit_code": int(self.exit_code),
+        }
+
+
+def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """Return ``items`` cut into consecutive chunks of at most ``size``."""
+    return [items[i : i + size] for i in range(0, len(items), size)] if items else []
+
+
+def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -> BatchResult:
+    """Run one batch: every good registration becomes a letter; every bad row an Issue.
+
+    Phase 1 reads, validates and checks the templates and schedule without writing anything;
+    phase 2 writes the batch folder under a temporary name and renames it when complete.
+    Raises CchcError (nothing written) for a bad profile, template or schedule, or when no
+    input could be read at all.
+    """
+    from cchc_letters import output
+    from cchc_letters.enrich import letter_context
+    from cchc_letters.ingest import read_inputs
+    from cchc_letters.profile import load_profile
+    from cchc_letters.render import load_templates
+    from cchc_letters.validate import validate_rows
+
+    # ---- phase 1: read, validate, check (nothing written) ----
+    profile = load_profile(options.profile_path)
+    read = read_inputs(
+        options.inputs,
+        kind=options.kind,
+        mapping=options.mapping,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+    )
+    if not read.files and read.issues:
+        details = "; ".join(f"{i.file}: {i.message}" for i in read.issues)
+        raise InputError(f"không đọc được tệp đầu vào nào (no input could be read): {details}")
+    checked = validate_rows(read.rows, letter_date=options.letter_date)
+    registrations = checked.registrations
+    kinds = {r.kind for r in registrations}
+    templates = load_templates(kinds, profile.templates_dir)
+    schedule_version = None
+    if Kind.BIRTH in kinds:
+        from cchc_letters.schedule import load_versions, version_for
+
+        schedule_version = version_for(options.letter_date, load_versions(), options.schedule_id)
+    issues = [*read.issues, *checked.issues]
+    rejected = sum(1 for i in checked.issues if i.severity == "error")
+
+    def context_of(registration: Registration) -> dict[str, Any]:
+        return letter_context(registration, profile, options.letter_date, schedule_version)
+
+    # Render the first letter of each kind now, so a template that fails on real data
+    # stops the run before anything is written.
+    for kind, template in templates.items():
+        first = next(r for r in registrations if r.kind is kind)
+        template.render_body(context_of(first))
+
+    # ---- phase 2: write ----
+    staging, final = output.new_batch_dir(options.out_dir, options.letter_date)
+    try:
+        result = _write_batch(
+            options,
+            registrations,
+            templates,
+            context_of,
+            staging,
+            final,
+            profile,
+            progress,
+            schedule_version.id if schedule_version else "",
+        )
+        result.rows_read = checked.rows_read
+        result.duplicates = checked.duplicates
+        result.unreadable_files = sum(1 for i in read.issues if i.source is None)
+        result.rejected = rejected
+        result.issues = issues
+        result.profile_path = profile.path
+        result.profile_is_default = options.profile_path is None
+        if issues:
+            output.write_csv(
+                staging / output.REJECTS_NAME, output.REJECT_COLUMNS, output.reject_rows(issues)
+            )
+            result.rejects_file = final / output.REJECTS_NAME
+        if options.pdf and result.files:
+            from cchc_letters.pdf import PdfUnavailable, convert_to_pdf
+
+            try:
+                pdfs = convert_to_pdf([staging / p.name for p in result.files], staging)
+                result.pdf_files = [final / p.name for p in pdfs]
+            except PdfUnavailable as exc:
+                result.pdf_message = str(exc)
+        output.finish_batch(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return result
+
+
+def _write_batch(
+    options: BatchOptions,
+    registrations: list[Registration],
+    templates: dict,
+    context_of: Callable[[Registration], dict[str, Any]],
+    staging: Path,
+    final: Path,
+    profile: Any,
+    progress: ProgressCallback | None,
+    schedule_id: str,
+) -> BatchResult:
+    from cchc_letters import output
+
+    letters: dict[Kind, int] = {}
+    files: list[Path] = []
+    printed: list[PrintedLetter] = []
+    total, done = len(registrations), 0
+    for kind in Kind:
+        of_kind = [r for r in registrations if r.kind is kind]
+        letters[kind] = len(of_kind)
+        for number, chunk in enumerate(chunked(of_kind, options.per_file), start=1):
+            name = f"{output.PRINT_FILE_STEMS[kind]}-{number:03d}.docx"
+            with output.PrintFile(templates[kind], staging / name) as print_file:
+                for registration in chunk:
+                    context = context_of(registration)
+                    body = templates[kind].render_body(context, print_file.count)
+                    position = print_file.add(body)
+                    printed.append(
+                        PrintedLetter(
+                            registration=registration,
+                            key=str(registration.key(profile.commune_code or profile.commune_name)),
+                            addressee=str(context.get("addressee", "")),
+                            print_file=final / name,
+                            position=position,
+                            schedule_version=schedule_id if kind is Kind.BIRTH else "",
+                        )
+                    )
+                    done += 1
+                    if progress:
+                        progress(done, total)
+            files.append(final / name)
+    output.write_csv(
+        staging / output.MANIFEST_NAME,
+        output.MANIFEST_COLUMNS,
+        (
+            (
+                p.registration.kind.value,
+                p.key,
+                p.registration.number,
+                p.registration.book,
+                p.registration.registration_date.isoformat(),
+                p.addressee,
+                p.print_file.name,
+                p.position,
+                p.schedule_version,
+                p.registration.content_hash(),
+                p.registration.source.file,
+                p.registration.source.sheet or "",
+                p.registration.source.row,
+            )
+            for p in printed
+        ),
+    )
+    return BatchResult(
+        batch_dir=final,
+        letters=letters,
+        files=files,
+        rejected=0,
+        rejects_file=None,
+        manifest_file=final / output.MANIFEST_NAME,
+        printed=printed,
+    )
