@@ -10,6 +10,7 @@ from typing import Any
 
 from cchc_letters.errors import ProfileError
 from cchc_letters.resources import data_dir
+from cchc_letters.schedule_data import ScheduleRow, parse_row
 
 UNIT_KINDS = ("xã", "phường", "đặc khu")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -60,7 +61,9 @@ class Profile:
     very_old_age: int = 80
     templates_dir: Path | None = None
     province_code: str = ""
-    local_vaccines: tuple[dict[str, Any], ...] = ()
+    # [[local_vaccines]]: rows a province adds to (or changes in) the national schedule,
+    # same keys as a [[doses]] row of data/vaccination_schedules/*.toml
+    local_vaccines: tuple[ScheduleRow, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -135,6 +138,18 @@ def load_profile(path: Path | None = None) -> Profile:
             f"{path}: [vaccination_sessions] cần days_of_month hoặc weekdays "
             "(ngày tiêm chủng của trạm y tế)"
         )
+    local_tables = raw.get("local_vaccines", [])
+    if not isinstance(local_tables, list):
+        raise ProfileError(f"{path}: local_vaccines phải là [[local_vaccines]] (array of tables)")
+    local_vaccines = []
+    for number, table in enumerate(local_tables, start=1):
+        try:
+            local_vaccines.append(parse_row(table, default_confidence="U"))
+        except ValueError as exc:
+            raise ProfileError(
+                f"{path}: [[local_vaccines]] thứ {number}: {exc}",
+                hint=f"Xem ví dụ trong {default_profile_path()}",
+            ) from None
     templates = get("letters", "templates_dir", "")
     templates_path = (path.parent / templates).resolve() if templates else None
     return Profile(
@@ -165,6 +180,6 @@ def load_profile(path: Path | None = None) -> Profile:
         elder_age=get("letters", "elder_age", 50, int),
         very_old_age=get("letters", "very_old_age", 80, int),
         templates_dir=templates_path,
-        local_vaccines=tuple(raw.get("local_vaccines", [])),
+        local_vaccines=tuple(local_vaccines),
         raw=raw,
     )

@@ -1,0 +1,341 @@
+"""The expanded-immunization schedule: legal versions as data, and one child's own doses.
+
+Pure: the letter date and the profile are passed in; nothing here reads the clock or prints.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from cchc_letters.errors import ScheduleError
+from cchc_letters.profile import Profile
+from cchc_letters.resources import data_dir
+from cchc_letters.schedule_data import CONFIDENCES, ScheduleRow, parse_row
+from cchc_letters.sessions import next_session
+
+Status = Literal["due_now", "planned", "missed_deadline"]
+
+DUE_NOW_LABEL = "Cần tiêm ngay"
+AT_BIRTH_PLACE = "tại nơi sinh"
+
+
+def default_schedules_dir() -> Path:
+    """Return the shipped folder of schedule versions."""
+    return data_dir() / "vaccination_schedules"
+
+
+@dataclass(frozen=True)
+class ScheduleVersion:
+    """One legal version of the national schedule, in force from valid_from to valid_to."""
+
+    id: str
+    legal_basis: str
+    valid_from: date
+    valid_to: date | None  # None: still in force (no later version known)
+    rows: tuple[ScheduleRow, ...]
+    title: str = ""
+    dates_confidence: str = "V"
+    notes: tuple[str, ...] = ()  # for the officer (what is unknown), not printed
+    path: Path | None = None
+
+    def in_force(self, day: date) -> bool:
+        """Return True when this version is in force on ``day``."""
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One dose for one child, with its dates."""
+
+    vaccine: str
+    name: str
+    dose: str
+    age_label: str
+    due: date  # earliest date: age reached and minimum interval after the previous dose
+    session: date | None  # planned session at the health station (None: at the birth facility)
+    deadline: date | None  # last day it may be given
+    status: Status
+    confidence: str
+    short_name: str = ""
+    local: bool = False  # added or changed by the commune profile
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The doses given at one session, as one row of the letter's table."""
+
+    label: str
+    due: date
+    session: date | None
+    status: Status
+    doses: tuple[Dose, ...]
+    vaccines_text: str
+
+
+@dataclass(frozen=True)
+class ChildSchedule:
+    """A child's schedule under one version; missed doses are in ``doses`` but not in visits."""
+
+    version_id: str
+    legal_basis: str
+    doses: tuple[Dose, ...]
+    visits: tuple[Visit, ...]
+    notes: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- loading
+
+_VERSION_KEYS = {
+    "id",
+    "legal_basis",
+    "title",
+    "valid_from",
+    "valid_to",
+    "dates_confidence",
+    "notes",
+    "doses",
+}
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value.strip())
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _nfc(v) for k, v in value.items()}
+    return value
+
+
+def load_version(path: Path) -> ScheduleVersion:
+    """Return the version read from one TOML file; ScheduleError naming the file if broken."""
+    try:
+        with path.open("rb") as fh:
+            raw = _nfc(tomllib.load(fh))
+    except OSError as exc:
+        raise ScheduleError(f"{path}: không đọc được tệp lịch tiêm chủng: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScheduleError(f"{path}: tệp lịch tiêm chủng không đúng cú pháp TOML: {exc}") from None
+
+    def fail(message: str) -> ScheduleError:
+        return ScheduleError(
+            f"{path}: {message}", hint=f"Xem hướng dẫn: {default_schedules_dir() / 'README.md'}"
+        )
+
+    unknown = sorted(set(raw) - _VERSION_KEYS)
+    if unknown:
+        raise fail(f"khóa không rõ (unknown keys): {', '.join(unknown)}")
+    for key in ("id", "legal_basis"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise fail(f"thiếu {key} (missing {key})")
+    if not isinstance(raw.get("valid_from"), date):
+        raise fail("thiếu valid_from (a date such as 2024-08-01, without quotes)")
+    valid_to = raw.get("valid_to")
+    if valid_to is not None and not isinstance(valid_to, date):
+        raise fail("valid_to phải là một ngày (a date such as 2026-02-14, without quotes)")
+    if valid_to is not None and valid_to < raw["valid_from"]:
+        raise fail("valid_to trước valid_from")
+    dates_confidence = raw.get("dates_confidence", "V")
+    if dates_confidence not in CONFIDENCES:
+        raise fail(f"dates_confidence phải là một trong {', '.join(CONFIDENCES)}")
+    tables = raw.get("doses")
+    if not isinstance(tables, list) or not tables:
+        raise fail("không có mũi tiêm nào ([[doses]])")
+    rows = []
+    for number, table in enumerate(tables, start=1):
+        try:
+            rows.append(parse_row(table))
+        except ValueError as exc:
+            raise fail(f"[[doses]] thứ {number}: {exc}") from None
+    keys = [row.key for row in rows]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise fail(f"mũi tiêm trùng (duplicate vaccine+dose): {duplicates}")
+    notes = raw.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise fail("notes phải là danh sách chuỗi")
+    return ScheduleVersion(
+        id=raw["id"],
+        legal_basis=raw["legal_basis"],
+        valid_from=raw["valid_from"],
+        valid_to=valid_to,
+        rows=tuple(rows),
+        title=str(raw.get("title", "")),
+        dates_confidence=dates_confidence,
+        notes=tuple(notes),
+        path=path,
+    )
+
+
+def load_versions(folder: Path | None = None) -> list[ScheduleVersion]:
+    """Return every version in ``folder`` (default: the shipped one), oldest first.
+
+    Raises ScheduleError naming the file for a broken file, a repeated id, or two versions
+    in force on the same day.
+    """
+    folder = Path(folder) if folder else default_schedules_dir()
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise ScheduleError(f"{folder}: không có tệp lịch tiêm chủng nào (*.toml)")
+    versions = sorted((load_version(p) for p in files), key=lambda v: v.valid_from)
+    seen: dict[str, Path | None] = {}
+    for version in versions:
+        if version.id in seen:
+            raise ScheduleError(
+                f"{version.path}: id {version.id!r} đã dùng trong {seen[version.id]}"
+            )
+        seen[version.id] = version.path
+    for earlier, later in zip(versions, versions[1:], strict=False):
+        if earlier.valid_to is None or earlier.valid_to >= later.valid_from:
+            raise ScheduleError(
+                f"{later.path}: hiệu lực từ {later.valid_from:%d/%m/%Y} chồng lên "
+                f"{earlier.id} ({earlier.path}); đặt valid_to của bản trước "
+                "(in-force ranges overlap)"
+            )
+    return versions
+
+
+def version_for(
+    letter_date: date, versions: list[ScheduleVersion], override_id: str | None = None
+) -> ScheduleVersion:
+    """Return the version in force on ``letter_date``, or the one named by ``override_id``.
+
+    Raises ScheduleError when the id is unknown or no version is in force on that date.
+    """
+    known = ", ".join(v.id for v in versions)
+    if override_id:
+        for version in versions:
+            if version.id == override_id:
+                return version
+        raise ScheduleError(f"không có lịch tiêm chủng {override_id!r} (known: {known})")
+    for version in versions:
+        if version.in_force(letter_date):
+            return version
+    raise ScheduleError(
+        f"không có lịch tiêm chủng nào có hiệu lực ngày {letter_date:%d/%m/%Y}",
+        hint=f"Chọn một bản bằng --schedule ({known}).",
+    )
+
+
+# --------------------------------------------------------------------------- one child
+
+
+def schedule_rows(version: ScheduleVersion, profile: Profile) -> tuple[ScheduleRow, ...]:
+    """Return the national rows with the profile's local vaccines applied.
+
+    A local row with the same vaccine code and dose label as a national row replaces it in
+    place; any other local row is appended.
+    """
+    local = {row.key: row for row in profile.local_vaccines}
+    rows = [local.pop(row.key, row) for row in version.rows]
+    rows.extend(row for row in profile.local_vaccines if row.key in local)
+    return tuple(rows)
+
+
+def _missed_note(row: ScheduleRow, deadline: date) -> str:
+    if row.missed_note:
+        return row.missed_note
+    when = row.deadline_label or f"trước {deadline:%d/%m/%Y}"
+    return (
+        f"{row.name} ({row.dose}): đã quá hạn tiêm ({when}, hạn cuối {deadline:%d/%m/%Y}) "
+        "nên không đưa vào lịch; gia đình hỏi ý kiến trạm y tế."
+    )
+
+
+def child_schedule(
+    dob: date, letter_date: date, profile: Profile, version: ScheduleVersion
+) -> ChildSchedule:
+    """Return the child's doses and visits under ``version`` as seen on ``letter_date``.
+
+    Each dose is due when the child reaches its age and, if it has a minimum interval, that
+    long after the previous dose of the same vaccine at its planned session. Its session is
+    the first session on or after the later of its due date and the letter date, so a dose
+    whose date has passed (late registration) is "due_now" at the next session. A dose
+    that can no longer be given by its deadline is "missed_deadline": kept in ``doses``,
+    left out of ``visits`` and explained in ``notes``.
+    """
+    local_keys = {row.key for row in profile.local_vaccines}
+    previous: dict[str, date] = {}  # vaccine -> planned date of its latest dose
+    doses: list[Dose] = []
+    notes: list[str] = []
+    for row in schedule_rows(version, profile):
+        due = row.age.after(dob)
+        if row.min_interval is not None and row.vaccine in previous:
+            due = max(due, row.min_interval.after(previous[row.vaccine]))
+        start = max(due, letter_date)
+        session = next_session(start, profile.sessions) if row.place == "health_station" else None
+        given = session or start
+        deadline = row.deadline.last_day_before(dob) if row.deadline else None
+        if deadline is not None and given > deadline:
+            status: Status = "missed_deadline"
+            notes.append(_missed_note(row, deadline))
+        elif due <= letter_date:
+            status = "due_now"
+        else:
+            status = "planned"
+        previous[row.vaccine] = given
+        doses.append(
+            Dose(
+                vaccine=row.vaccine,
+                name=row.name,
+                dose=row.dose,
+                age_label=row.age_label,
+                due=due,
+                session=session,
+                deadline=deadline,
+                status=status,
+                confidence=row.confidence,
+                short_name=row.short_name,
+                local=row.key in local_keys,
+            )
+        )
+    visits = group_visits(doses)  # in the data file's order within a visit
+    doses.sort(key=lambda d: d.due)  # stable: the data file's order within a day
+    return ChildSchedule(
+        version_id=version.id,
+        legal_basis=version.legal_basis,
+        doses=tuple(doses),
+        visits=visits,
+        notes=tuple(notes),
+    )
+
+
+def group_visits(doses: list[Dose] | tuple[Dose, ...]) -> tuple[Visit, ...]:
+    """Return the doses that can still be given grouped by session, due-now visits first.
+
+    Doses without a session (given at the birth facility) form a visit of their own per day.
+    A visit's label is its doses' age label ("2 tháng tuổi"); doses of different ages at one
+    session (a dose pushed back by its minimum interval) give "4 tháng tuổi / 5 tháng tuổi";
+    a visit with a dose already due is labelled DUE_NOW_LABEL.
+    """
+    groups: dict[tuple[bool, date], list[Dose]] = {}
+    for dose in doses:
+        if dose.status == "missed_deadline":
+            continue
+        key = (dose.session is None, dose.session or dose.due)
+        groups.setdefault(key, []).append(dose)
+    visits = []
+    for members in groups.values():
+        status: Status = "due_now" if any(d.status == "due_now" for d in members) else "planned"
+        labels = list(dict.fromkeys(d.age_label for d in members))
+        if status == "due_now":
+            label = DUE_NOW_LABEL + (f" ({labels[0]})" if len(labels) == 1 else "")
+        else:
+            label = " / ".join(labels)
+        visits.append(
+            Visit(
+                label=label,
+                due=min(d.due for d in members),
+                session=members[0].session,
+                status=status,
+                doses=tuple(members),
+                vaccines_text=", ".join(f"{d.short_name or d.name} ({d.dose})" for d in members),
+            )
+        )
+    visits.sort(key=lambda v: (v.status != "due_now", v.session or v.due, v.due))
+    return tuple(visits)
