@@ -203,7 +203,7 @@ def addressee(doc) -> None:
 
 def body(doc, parts, *, space_after=6, size=None):
     p = para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=Cm(1.27), space_after=space_after)
-    p.paragraph_format.line_spacing = 1.1
+    p.paragraph_format.line_spacing = 1.0
     return add_runs(p, parts, size=size)
 
 
@@ -217,7 +217,7 @@ def signature(doc) -> None:
     first.paragraph_format.space_before = Pt(6)
     add_runs(first, [("{{ signer.authority }}", True, False)])
     para(cell, "{{ signer.title }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(cell, "", space_after=40)
+    para(cell, "", space_after=36)
     para(cell, "{{ signer.name }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
 
 
@@ -232,7 +232,7 @@ def shade(cell, fill: str = "EDEDED") -> None:
 
 def schedule_table(doc) -> None:
     """One row per visit; docxtpl's {%tr %} repeats the middle row."""
-    widths = [2.7, 8.5, 2.4, 2.9]
+    widths = [3.0, 8.3, 2.3, 2.9]
     table = doc.add_table(rows=4, cols=4)
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
