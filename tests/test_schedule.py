@@ -376,3 +376,8 @@ def test_letter_date_is_passed_in_not_read(tmp_path, versions):
     two = child_schedule(D("2025-03-01"), D("2025-03-20"), profile, version)
     assert one == two
     assert isinstance(Path(version.path), Path)
+
+
+def test_profile_rejects_a_repeated_local_vaccine(tmp_path):
+    with pytest.raises(ProfileError, match="trùng"):
+        make_profile(tmp_path, extra=LOCAL + LOCAL)

@@ -64,7 +64,9 @@ def test_profile_option(runner, tmp_path):
     text = text.replace("days_of_month = [5, 6]", "days_of_month = [20]")
     path = tmp_path / "p.toml"
     path.write_text(text, encoding="utf-8")
-    payload = run_json(runner, "--dob", "2026-11-10", "--date", "2026-11-27", "--profile", str(path))
+    payload = run_json(
+        runner, "--dob", "2026-11-10", "--date", "2026-11-27", "--profile", str(path)
+    )
     bcg = [d for d in payload["doses"] if d["vaccine"] == "bcg"][0]
     assert (bcg["session"], bcg["status"]) == ("2026-12-20", "missed_deadline")  # after 09/12
 

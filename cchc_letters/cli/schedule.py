@@ -151,6 +151,8 @@ def _show_schedule(result: Any, version: Any, birth: date, on: date) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from cchc_letters.schedule import AT_BIRTH_PLACE
+
     console = Console()
     table = Table(
         title=f"Lịch tiêm chủng — sinh ngày {_vn(birth)}, tính đến {_vn(on)}",
@@ -159,7 +161,7 @@ def _show_schedule(result: Any, version: Any, birth: date, on: date) -> None:
     for heading in ("Tuổi", "Vắc xin", "Từ ngày", "Buổi tiêm", "Tình trạng"):
         table.add_column(heading)
     for visit in result.visits:
-        session = _vn(visit.session) if visit.session else "tại nơi sinh"
+        session = _vn(visit.session) if visit.session else AT_BIRTH_PLACE
         table.add_row(
             visit.label, visit.vaccines_text, _vn(visit.due), session, STATUS_TEXT[visit.status]
         )
