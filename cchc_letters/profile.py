@@ -150,6 +150,10 @@ def load_profile(path: Path | None = None) -> Profile:
                 f"{path}: [[local_vaccines]] thứ {number}: {exc}",
                 hint=f"Xem ví dụ trong {default_profile_path()}",
             ) from None
+    keys = [row.key for row in local_vaccines]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ProfileError(f"{path}: [[local_vaccines]] trùng vaccine + dose: {repeated}")
     templates = get("letters", "templates_dir", "")
     templates_path = (path.parent / templates).resolve() if templates else None
     return Profile(

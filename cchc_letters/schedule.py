@@ -324,7 +324,8 @@ def group_visits(doses: list[Dose] | tuple[Dose, ...]) -> tuple[Visit, ...]:
         status: Status = "due_now" if any(d.status == "due_now" for d in members) else "planned"
         labels = list(dict.fromkeys(d.age_label for d in members))
         if status == "due_now":
-            label = DUE_NOW_LABEL + (f" ({labels[0]})" if len(labels) == 1 else "")
+            age = labels[0][:1].lower() + labels[0][1:]
+            label = DUE_NOW_LABEL + (f" ({age})" if len(labels) == 1 else "")
         else:
             label = " / ".join(labels)
         visits.append(

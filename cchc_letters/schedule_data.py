@@ -1,24 +1,31 @@
 """Schedule rows as data: ages like "2 months", and one dose row read from a TOML table.
 
 Shared by the national schedule files (data/vaccination_schedules/) and the commune
-profile's [[local_vaccines]]; it imports nothing of the project but the standard library
-and dateutil, so profile.py and schedule.py can both use it without a cycle.
+profile's [[local_vaccines]]; it imports only the standard library, so profile.py and
+schedule.py can both use it without a cycle.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-
-from dateutil.relativedelta import relativedelta
 
 UNITS = ("hours", "days", "weeks", "months", "years")
 CONFIDENCES = ("V", "S", "U")
 PLACES = ("health_station", "birth_facility")
 
 _SPAN = re.compile(r"^\s*(\d+)\s*(hour|day|week|month|year)s?\s*$", re.IGNORECASE)
+
+
+def add_months(start: date, months: int) -> date:
+    """Return the same day ``months`` calendar months later, clamped to the month's end."""
+    year, month = divmod(start.month - 1 + months, 12)
+    year += start.year
+    month += 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,9 @@ class Span:
         up to whole days, because the time of birth is not known (24 hours -> next day).
         """
         if self.unit == "months":
-            return start + relativedelta(months=self.count)
+            return add_months(start, self.count)
         if self.unit == "years":
-            return start + relativedelta(years=self.count)
+            return add_months(start, 12 * self.count)
         if self.unit == "weeks":
             return start + timedelta(weeks=self.count)
         if self.unit == "days":
