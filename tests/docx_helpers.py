@@ -69,8 +69,18 @@ def convert_to_pdf(docx: Path, out_dir: Path) -> Path:
     soffice = soffice_or_skip()
     profile = out_dir / "lo-profile"
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-         "--convert-to", "pdf", "--outdir", str(out_dir), str(docx)],
-        check=True, capture_output=True, timeout=300,
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            str(docx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     return out_dir / (docx.stem + ".pdf")

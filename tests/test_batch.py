@@ -32,8 +32,9 @@ def write_csv(tmp_path: Path, *rows: str, name: str = "input.csv") -> Path:
 
 def run(tmp_path: Path, *inputs: Path, **options) -> object:
     return run_batch(
-        BatchOptions(inputs=list(inputs), out_dir=tmp_path / "out", letter_date=LETTER_DATE,
-                     **options)
+        BatchOptions(
+            inputs=list(inputs), out_dir=tmp_path / "out", letter_date=LETTER_DATE, **options
+        )
     )
 
 
@@ -88,7 +89,9 @@ def test_birth_letters_name_the_child_and_carry_its_schedule(sample_batch):
 def test_marriage_and_death_letters(sample_batch):
     marriage = letters_text(sample_batch.files[1])[0]
     assert "THƯ CHÚC MỪNG" in marriage
-    assert "anh Lê Văn Hùng và chị Huỳnh Thị Kim Ngân đã đăng ký kết hôn ngày 21/11/2026" in marriage
+    assert (
+        "anh Lê Văn Hùng và chị Huỳnh Thị Kim Ngân đã đăng ký kết hôn ngày 21/11/2026" in marriage
+    )
     old, younger = letters_text(sample_batch.files[2])
     assert "THƯ CHIA BUỒN" in old
     assert "Kính gửi: Gia đình cụ Nguyễn Văn Tám" in old
@@ -192,12 +195,19 @@ def test_print_files_are_chunked(tmp_path):
     ]
     result = run(tmp_path, write_csv(tmp_path, *rows), per_file=2)
     assert [p.name for p in result.files] == [
-        "ket-hon-001.docx", "ket-hon-002.docx", "ket-hon-003.docx"
+        "ket-hon-001.docx",
+        "ket-hon-002.docx",
+        "ket-hon-003.docx",
     ]
     assert [len(letters_text(p)) for p in result.files] == [2, 2, 1]
     # input order is kept across files
-    order = [line for p in result.files for t in letters_text(p) for line in t.splitlines()
-             if line.startswith("Kính gửi")]
+    order = [
+        line
+        for p in result.files
+        for t in letters_text(p)
+        for line in t.splitlines()
+        if line.startswith("Kính gửi")
+    ]
     assert order == [f"Kính gửi: Anh Nguyễn Văn {c} và chị Trần Thị {c}" for c in "ABCDE"]
 
 
@@ -209,7 +219,7 @@ def test_each_letter_prints_on_exactly_one_page(tmp_path):
     )
     path = write_csv(
         tmp_path,
-        f'khai sinh,01,,26/11/2026,CÔNG TÔN NỮ HUYỀN TRANG THANH THẢO,Nữ,25/11/2026,'
+        f"khai sinh,01,,26/11/2026,CÔNG TÔN NỮ HUYỀN TRANG THANH THẢO,Nữ,25/11/2026,"
         f'TÔN NỮ THỊ PHƯƠNG THẢO NGUYÊN,1990,"{long_place}",HOÀNG TRỌNG MINH KHÔI NGUYÊN,,,,,,,',
         "khai sinh,02,,26/11/2026,Lê An,Nam,20/05/2026,Trần Thị Hoa,1995,Ấp 1,,,,,,,,",
         f'kết hôn,03,,26/11/2026,,,,,,,,TÔN THẤT MINH KHÔI NGUYÊN PHƯƠNG,CÔNG TÔN NỮ HUYỀN TRANG,,,"{long_place}",',

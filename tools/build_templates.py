@@ -245,13 +245,12 @@ def schedule_table(doc) -> None:
     cells = table.rows[2].cells
     add_runs(
         cells[0].paragraphs[0],
-        [
-            ("{{ visit.label }}", False, False),
-            ("{% if visit.due_now %} (đến hạn){% endif %}", True, False),
-        ],
+        [("{{ visit.label }}", False, False)],
         size=TABLE_PT,
     )
-    add_runs(cells[1].paragraphs[0], [("{{ visit.vaccines }}", False, False)], size=TABLE_PT)
+    add_runs(
+        cells[1].paragraphs[0], [("{{ visit.vaccines|capfirst }}", False, False)], size=TABLE_PT
+    )
     cells[2].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     add_runs(cells[2].paragraphs[0], [("{{ visit.due|short_date }}", False, False)], size=TABLE_PT)
     cells[3].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -260,7 +259,7 @@ def schedule_table(doc) -> None:
         [
             (
                 "{% if visit.session %}{{ visit.session|short_date }}"
-                "{% else %}theo thông báo của trạm{% endif %}",
+                "{% else %}tại nơi sinh{% endif %}",
                 False,
                 False,
             )
