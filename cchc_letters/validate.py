@@ -195,8 +195,11 @@ class _RowReader:
     def require(self, name: str) -> str:
         value = self.text(name)
         if not value:
-            raise RowProblem("missing_field",
-                             f"Thiếu {LABELS.get(name, name)} (thông tin bắt buộc).", name)
+            label = LABELS.get(name, name)
+            if name not in self.row.cells:
+                raise RowProblem("missing_field",
+                                 f"Tệp không có cột {label} (thông tin bắt buộc).", name)
+            raise RowProblem("missing_field", f"Thiếu {label} (thông tin bắt buộc).", name)
         return value
 
     def date(self, name: str) -> date:

@@ -39,7 +39,7 @@ class FileReport:
     """What was detected in one input file."""
 
     path: str
-    format: str  # "csv", "xlsx", "xls", … or "unreadable"
+    format: str  # "csv", "xlsx", "xls", "xlsb" or "ods"
     rows: int  # data rows handed on to validation
     encoding: str | None = None
     delimiter: str | None = None
@@ -50,6 +50,9 @@ class FileReport:
 
 @dataclass
 class ReadResult:
+    """Rows in input order; one Issue per unreadable file (``source`` None, ``file`` set) or
+    unusable sheet (``source`` = the header row); ``files`` only for files that were read."""
+
     rows: list[RawRow] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     files: list[FileReport] = field(default_factory=list)
@@ -108,7 +111,6 @@ def read_inputs(
             _read_file(path, vocab, kind, encoding, delimiter, result)
         except FileProblem as problem:
             result.issues.append(Issue(problem.code, problem.message, file=str(path)))
-            result.files.append(FileReport(str(path), "unreadable", 0))
         except Exception as exc:  # noqa: BLE001 — a user file must never crash the batch
             result.issues.append(Issue(
                 "unreadable_file",
@@ -116,7 +118,6 @@ def read_inputs(
                 "Hãy mở bằng Excel và lưu lại dạng .xlsx hoặc CSV UTF-8.",
                 file=str(path),
             ))
-            result.files.append(FileReport(str(path), "unreadable", 0))
     return result
 
 

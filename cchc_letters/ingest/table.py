@@ -280,18 +280,17 @@ def rows_from_grid(
         rows.append(RawRow(SourceRef(file, sheet, number), row_kind, cells))
 
     # A required column that is missing makes every row of that register useless: say it
-    # once, for the sheet, with the file's headings and the mapping line to add.
+    # once for the sheet, with the file's headings and the mapping line to add. The rows
+    # still go on, so that each is counted and rejected (missing_field) by validation.
     kinds_seen = {r.kind for r in rows if r.kind is not None}
     if not rows and table_kind:
         kinds_seen = {table_kind}
-    dropped: set[Kind] = set()
     all_headings = [c.written for c in cols if c.written]
     for k in sorted(kinds_seen):
         present = set(mapping_for(k).values())
         missing = [n for n in vocab.required.get(k, ()) if n not in present]
         if not missing:
             continue
-        dropped.add(k)
         count = sum(1 for r in rows if r.kind == k)
         unmapped = [headings[c.index] for c in cols
                     if c.written and c.index not in mapping_for(k)]
@@ -302,7 +301,7 @@ def rows_from_grid(
             message=(
                 f"Không tìm thấy cột bắt buộc của sổ {k.vietnamese}: {names}. "
                 f"Các cột có trong tệp: {'; '.join(all_headings)}. "
-                f"{count} dòng chưa được xử lý. Nếu cột có tên khác, thêm vào tệp ánh xạ "
+                f"{count} dòng không dùng được. Nếu cột có tên khác, thêm vào tệp ánh xạ "
                 f"(--mapping) các dòng:\n{suggestion}"
             ),
             source=SourceRef(file, sheet, header_rows[0]),
@@ -313,14 +312,13 @@ def rows_from_grid(
             code="unknown_kind",
             message=(
                 "Không xác định được loại sổ (khai sinh / kết hôn / khai tử) từ tiêu đề, "
-                f"tên cột hay tên trang tính; {len(rows)} dòng chưa được xử lý. "
+                f"tên cột hay tên trang tính; {len(rows)} dòng không dùng được. "
                 "Hãy chọn bằng --kind birth|marriage|death."
             ),
             source=SourceRef(file, sheet, header_rows[0]),
             file=file,
         ))
-        rows = []
-    out.rows = [r for r in rows if r.kind not in dropped]
+    out.rows = rows
     used: dict[int, str] = {}
     for k in mappings:
         if k is None and len(mappings) > 1:
