@@ -103,7 +103,10 @@ def read_xlsx(path: Path) -> list[tuple[str, Grid]]:
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = openpyxl.load_workbook(path, data_only=True)
+        # Opened as a file object: openpyxl refuses a path whose suffix is not .xlsx/.xlsm,
+        # and a renamed workbook ("so.xls" that is really XLSX) must still be read.
+        with path.open("rb") as fh:
+            book = openpyxl.load_workbook(fh, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, EOFError) as exc:
         raise FileProblem(
             "unreadable_file",
