@@ -165,8 +165,14 @@ def check_personal_id(
     The province digits are not checked (never infer a place from them).
     """
     if not re.fullmatch(r"\d{12}", value):
+        hint = ""
+        if re.fullmatch(r"\d{11}", value):
+            # Excel turns "079…" typed in a number column into 79…: the leading zero is lost.
+            hint = (" Có thể Excel đã bỏ số 0 ở đầu: hãy định dạng cột là Văn bản (Text) "
+                    "và nhập lại.")
         return ("invalid_personal_id",
-                f"Số định danh cá nhân phải gồm đúng 12 chữ số (đang có {len(value)} ký tự).")
+                f"Số định danh cá nhân phải gồm đúng 12 chữ số (đang có {len(value)} ký tự)."
+                + hint)
     code, yy = int(value[3]), int(value[4:6])
     id_sex = Sex.FEMALE if code % 2 else Sex.MALE
     id_century = 1900 + (code // 2) * 100

@@ -190,3 +190,45 @@ def test_zip_that_is_not_a_workbook(tmp_path):
         zf.writestr("readme.txt", "không phải Excel")
     [issue] = read_inputs([path]).issues
     assert issue.code == "unreadable_file"
+
+
+def test_real_legacy_xls_with_merged_header(tmp_path):
+    xlwt = pytest.importorskip("xlwt")  # test-only writer of BIFF8 .xls files
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("Khai tử")
+    ws.write_merge(0, 0, 0, 5, "SỔ ĐĂNG KÝ KHAI TỬ")
+    ws.write_merge(2, 3, 0, 0, "Số")
+    ws.write_merge(2, 3, 1, 1, "Ngày đăng ký")
+    ws.write_merge(2, 2, 2, 4, "Người chết")
+    for col, text in enumerate(["Họ và tên", "Năm sinh", "Giới tính"], start=2):
+        ws.write(3, col, text)
+    ws.write_merge(2, 3, 5, 5, "Ngày chết")
+    ws.write(4, 0, "01")
+    ws.write(4, 1, datetime(2026, 11, 23), xlwt.easyxf(num_format_str="DD/MM/YYYY"))
+    for col, value in enumerate(["NGUYỄN VĂN TÁM", 1941, "Nam", 46346], start=2):
+        ws.write(4, col, value)
+    wb.save(str(tmp_path / "kt.xls"))
+
+    result = read_inputs([tmp_path / "kt.xls"])
+    assert result.issues == []
+    [table] = result.files[0].tables
+    assert (result.files[0].format, table.kind, table.header_rows) == ("xls", Kind.DEATH, (3, 4))
+    [row] = result.rows
+    assert (row.source.sheet, row.source.row) == ("Khai tử", 5)
+    assert row.cells["deceased_birth"].heading == "Người chết / Năm sinh"
+    assert (row.value("registration_date"), row.value("deceased_birth"),
+            row.value("death_date")) == ("23/11/2026", "1941", "46346")
+    [death] = validate_rows([row], letter_date=LETTER_DATE).registrations
+    assert death.death_date == date(2026, 11, 20)
+    assert death.deceased.full_name == "Nguyễn Văn Tám"
+
+
+def test_sheet_named_with_a_short_code_gives_the_register(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "KS"
+    ws.append(["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh"])
+    ws.append(["01", "20/11/2026", "Lê An", "01/11/2026"])
+    wb.save(tmp_path / "export.xlsx")
+    [row] = read_inputs([tmp_path / "export.xlsx"]).rows
+    assert (row.kind, row.value("child_name")) == (Kind.BIRTH, "Lê An")

@@ -251,3 +251,9 @@ def test_personal_id_rules():
                              birth_year=None)[0] == "personal_id_sex_mismatch"
     assert check_personal_id("079105000001", sex=None, birth_date=None,
                              birth_year=2005)[0] == "personal_id_birth_mismatch"
+
+
+def test_id_that_lost_its_leading_zero_says_so():
+    issue = only_issue(birth(child_personal_id="77226000123"))
+    assert issue.code == "invalid_personal_id"
+    assert "số 0" in issue.message

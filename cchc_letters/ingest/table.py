@@ -217,11 +217,14 @@ def rows_from_grid(
     if has_kind_column and not kind:
         # A mixed file says the register on each row; the columns of all three registers
         # are there, so they cannot vote, and each row is mapped for its own register.
-        table_kind = kind_in_title(title) or kind_in_title(hint_text)
+        table_kind = (
+            kind_in_title(title) or (kind_from_text(sheet) if sheet else None)
+            or kind_in_title(hint_text)
+        )
     else:
         table_kind = (
             kind or kind_in_title(title) or _kind_from_columns(cols, vocab)
-            or kind_in_title(hint_text)
+            or (kind_from_text(sheet) if sheet else None) or kind_in_title(hint_text)
         )
     mappings: dict[Kind | None, dict[int, str]] = {}
 
