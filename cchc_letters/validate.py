@@ -189,6 +189,20 @@ def check_personal_id(
     return None
 
 
+def _personal_id(text: str) -> str | None:
+    """Return the ID number to check in a cell, or None when the cell holds none.
+
+    "079 090 000 001" and "079.090.000.001" are one number. A "giấy tờ tùy thân" column
+    often holds a description ("CCCD số 079090000001, cấp ngày …", "Hộ chiếu B1234567"):
+    the one 12-digit number in it is checked; a description without one is not an error.
+    """
+    compact = re.sub(r"[\s.]", "", text)
+    if not re.search(r"[^\W\d_]{2,}", text):  # no word: a number, maybe mistyped
+        return compact or None
+    numbers = re.findall(r"(?<!\d)\d{12}(?!\d)", text)
+    return numbers[0] if len(numbers) == 1 else None
+
+
 class _RowReader:
     """Reads one row's fields, turning each problem into a RowProblem naming its column."""
 
@@ -259,7 +273,7 @@ class _RowReader:
             if (birth_date and birth_date > limit) or (birth_year and birth_year > limit.year):
                 raise RowProblem(code,
                                  f"Ngày sinh sau {what} ({limit:%d/%m/%Y}).", birth_field)
-        personal_id = re.sub(r"[\s.]", "", self.text(f"{prefix}_personal_id")) or None
+        personal_id = _personal_id(self.text(f"{prefix}_personal_id"))
         if personal_id:
             problem = check_personal_id(personal_id, sex=sex, birth_date=birth_date,
                                         birth_year=birth_year)

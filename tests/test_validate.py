@@ -257,3 +257,13 @@ def test_id_that_lost_its_leading_zero_says_so():
     issue = only_issue(birth(child_personal_id="77226000123"))
     assert issue.code == "invalid_personal_id"
     assert "số 0" in issue.message
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("CCCD số 079098000001, cấp ngày 01/02/2021", "079098000001"),
+    ("Hộ chiếu B1234567", None),
+])
+def test_identity_document_described_in_words(text, kept):
+    raw = marriage(husband_personal_id=text)
+    [reg] = validate_rows([raw], letter_date=LETTER_DATE).registrations
+    assert reg.husband.personal_id == kept
