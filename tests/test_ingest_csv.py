@@ -275,3 +275,11 @@ def test_kind_words():
     assert kind_from_text("Đăng ký khai tử") is Kind.DEATH
     assert kind_from_text("khác") is None
     assert heading_key("Ngày, tháng, năm ĐĂNG KÝ") == "ngaythangnamdangky"
+
+
+def test_excel_sep_line_names_the_delimiter(tmp_path):
+    path = write(tmp_path / "kt.csv", [["sep=|"], *DEATHS], delimiter="|")
+    result = read_inputs([path])
+    assert result.files[0].delimiter == "|"
+    assert [r.source.row for r in result.rows] == [6, 7]
+    assert names(result.rows)[0] == "NGUYỄN VĂN TÁM"

@@ -156,7 +156,11 @@ def _read_file(
                 "Hãy mở bằng Excel và lưu lại dạng .xlsx.",
             )
         text, used_encoding = decode(data, encoding)
-        used_delimiter = delimiter or sniff_delimiter(text, vocab)
+        # Excel writes and honours a first line "sep=;" naming the delimiter.
+        first_line = text.split("\n", 1)[0].strip()
+        declared = first_line[4:] if first_line.lower().startswith("sep=") else ""
+        used_delimiter = delimiter or (declared if len(declared) == 1 else None) or (
+            sniff_delimiter(text, vocab))
         sheets = [(None, parse(text, used_delimiter))]
         fmt = "csv"
 
