@@ -278,7 +278,8 @@ def test_kind_words():
 
 
 def test_excel_sep_line_names_the_delimiter(tmp_path):
-    path = write(tmp_path / "kt.csv", [["sep=|"], *DEATHS], delimiter="|")
+    path = tmp_path / "kt.csv"
+    path.write_text("sep=|\n" + "\n".join("|".join(r) for r in DEATHS), encoding="utf-8")
     result = read_inputs([path])
     assert result.files[0].delimiter == "|"
     assert [r.source.row for r in result.rows] == [6, 7]
