@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -74,9 +75,12 @@ def _grid(rows: list[list[str]], merged: Merged) -> Grid:
     _fill_merged_headings(rows, merged)
     grid: Grid = []
     for i, values in enumerate(rows):
-        while values and not values[-1]:
+        while values and not values[-1].strip():
             values.pop()
-        grid.append((i + 1, values))  # Excel row numbers are 1-based, from the top
+        # Blank rows are left out (a sheet formatted far below its data has thousands);
+        # each kept row carries its own number, so nothing shifts.
+        if values:
+            grid.append((i + 1, values))  # Excel row numbers are 1-based, from the top
     return grid
 
 
@@ -105,7 +109,10 @@ def read_xlsx(path: Path) -> list[tuple[str, Grid]]:
     try:
         # Opened as a file object: openpyxl refuses a path whose suffix is not .xlsx/.xlsm,
         # and a renamed workbook ("so.xls" that is really XLSX) must still be read.
-        with path.open("rb") as fh:
+        with path.open("rb") as fh, warnings.catch_warnings():
+            # openpyxl warns about features it drops (data validation, conditional styles);
+            # the library never prints, and these do not change cell values.
+            warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(fh, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, EOFError) as exc:
         raise FileProblem(
@@ -115,11 +122,11 @@ def read_xlsx(path: Path) -> list[tuple[str, Grid]]:
         ) from None
     sheets = []
     for ws in book.worksheets:
-        rows = [
-            [cell_text(c.value, c.number_format) for c in row]
-            for row in ws.iter_rows(min_row=1, max_row=ws.max_row, min_col=1,
-                                    max_col=ws.max_column)
-        ]
+        rows: list[list[str]] = []
+        for row in ws.iter_rows(min_row=1, max_row=ws.max_row, min_col=1,
+                                max_col=ws.max_column):
+            values = [cell_text(c.value, c.number_format) for c in row]
+            rows.append(values if any(values) else [])  # keep memory small for blank rows
         merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
                   for m in ws.merged_cells.ranges]
         sheets.append((ws.title, _grid(rows, merged)))

@@ -99,7 +99,8 @@ def parse(text: str, delimiter: str) -> Grid:
     line = 1
     try:
         for record in reader:
-            grid.append((line, record))
+            if any(v.strip() for v in record):  # blank lines carry nothing
+                grid.append((line, record))
             line = reader.line_num + 1
     except csv.Error as exc:
         raise FileProblem(
