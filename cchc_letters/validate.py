@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from cchc_letters.models import (
@@ -359,11 +359,23 @@ def _registration(row: RawRow, letter_date: date) -> Registration:
 
 
 def _content(row: RawRow) -> tuple:
-    """Return what a row says, normalised: equal for rows that are exact repeats."""
+    """Return what a row says, normalised: equal for rows that are exact repeats.
+
+    The STT and the kind column's wording ("KS" / "khai sinh") are not content; spacing
+    and NFC/NFD differences are not either.
+    """
     return (row.kind, tuple(sorted(
         (name, clean_text(cell.value)) for name, cell in row.cells.items()
-        if clean_text(cell.value) and name != "serial"
+        if clean_text(cell.value) and name not in ("serial", "kind")
     )))
+
+
+def _meaning(registration: Registration) -> Registration:
+    """Return the registration without its provenance: equal when two rows say the same
+    thing in different spellings (a date typed in one export, a serial number in another;
+    a name in capitals in one, title case in the other)."""
+    return replace(registration, source=SourceRef("", None, 0), raw={},
+                   number=registration.number.lstrip("0"), book=_fold(registration.book))
 
 
 def _where(source: SourceRef) -> str:
@@ -389,7 +401,7 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     """
     result = ValidationResult(rows_read=len(rows))
     seen_content: dict[tuple, SourceRef] = {}
-    seen_key: dict[tuple, tuple[tuple, SourceRef]] = {}
+    seen_key: dict[tuple, tuple[Registration, SourceRef]] = {}
     for row in rows:
         content = _content(row)
         first = seen_content.get(content)
@@ -411,7 +423,14 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
         key = (registration.kind, registration.number.lstrip("0") or "0",
                _fold(registration.book), registration.registration_date.year)
         if key in seen_key:
-            _, earlier = seen_key[key]
+            meaning, earlier = seen_key[key]
+            if meaning == _meaning(registration):
+                result.duplicates += 1
+                result.issues.append(_issue(
+                    row, "duplicate_row",
+                    f"Cùng đăng ký và cùng nội dung với {_where(earlier)}; bỏ qua.",
+                    "registration_number", severity="duplicate"))
+                continue
             result.issues.append(_issue(
                 row, "conflicting_registration",
                 f"Cùng số {registration.number}, quyển {registration.book or '-'}, năm "
@@ -419,6 +438,6 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
                 "nhưng nội dung khác; kiểm tra lại sổ.",
                 "registration_number"))
             continue
-        seen_key[key] = (content, row.source)
+        seen_key[key] = (_meaning(registration), row.source)
         result.registrations.append(registration)
     return result

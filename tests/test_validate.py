@@ -267,3 +267,17 @@ def test_identity_document_described_in_words(text, kept):
     raw = marriage(husband_personal_id=text)
     [reg] = validate_rows([raw], letter_date=LETTER_DATE).registrations
     assert reg.husband.personal_id == kept
+
+
+def test_same_registration_spelled_differently_is_a_duplicate_not_a_conflict():
+    # The same record from the XLSX (serial date, capitals) and from a CSV typed by hand.
+    rows = [birth(5, registration_date="46346", child_name="NGUYỄN VĂN AN"),
+            replace(birth(3, registration_date="20/11/2026", child_name="Nguyễn  Văn An",
+                          registration_number="1"),
+                    source=SourceRef("tay.csv", None, 3))]
+    checked = validate_rows(rows, letter_date=LETTER_DATE)
+    assert [r.source.row for r in checked.registrations] == [5]
+    [issue] = checked.issues
+    assert (issue.code, issue.severity, issue.source.file) == (
+        "duplicate_row", "duplicate", "tay.csv")
+    assert checked.duplicates == 1 and checked.rejected == 0
