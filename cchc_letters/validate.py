@@ -102,8 +102,9 @@ class ValidationResult:
 
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return re.sub(r"[^a-z0-9]+", "", "".join(c for c in text if not unicodedata.combining(c))
-                  .lower())
+    return re.sub(
+        r"[^a-z0-9]+", "", "".join(c for c in text if not unicodedata.combining(c)).lower()
+    )
 
 
 def _make(y: int, m: int, d: int, text: str) -> date:
@@ -143,10 +144,18 @@ def parse_date_or_year(text: str) -> tuple[date | None, int | None]:
 
 
 _SEX = {
-    "nam": Sex.MALE, "trai": Sex.MALE, "contrai": Sex.MALE, "gioitinhnam": Sex.MALE,
-    "male": Sex.MALE, "m": Sex.MALE,
-    "nu": Sex.FEMALE, "gai": Sex.FEMALE, "congai": Sex.FEMALE, "gioitinhnu": Sex.FEMALE,
-    "female": Sex.FEMALE, "f": Sex.FEMALE,
+    "nam": Sex.MALE,
+    "trai": Sex.MALE,
+    "contrai": Sex.MALE,
+    "gioitinhnam": Sex.MALE,
+    "male": Sex.MALE,
+    "m": Sex.MALE,
+    "nu": Sex.FEMALE,
+    "gai": Sex.FEMALE,
+    "congai": Sex.FEMALE,
+    "gioitinhnu": Sex.FEMALE,
+    "female": Sex.FEMALE,
+    "f": Sex.FEMALE,
 }
 
 
@@ -156,7 +165,11 @@ def parse_sex(text: str) -> Sex | None:
 
 
 def check_personal_id(
-    value: str, *, sex: Sex | None, birth_date: date | None, birth_year: int | None,
+    value: str,
+    *,
+    sex: Sex | None,
+    birth_date: date | None,
+    birth_year: int | None,
 ) -> tuple[str, str] | None:
     """Return (code, Vietnamese reason) when a số định danh contradicts itself or the person.
 
@@ -168,24 +181,29 @@ def check_personal_id(
         hint = ""
         if re.fullmatch(r"\d{11}", value):
             # Excel turns "079…" typed in a number column into 79…: the leading zero is lost.
-            hint = (" Có thể Excel đã bỏ số 0 ở đầu: hãy định dạng cột là Văn bản (Text) "
-                    "và nhập lại.")
-        return ("invalid_personal_id",
-                f"Số định danh cá nhân phải gồm đúng 12 chữ số (đang có {len(value)} ký tự)."
-                + hint)
+            hint = (
+                " Có thể Excel đã bỏ số 0 ở đầu: hãy định dạng cột là Văn bản (Text) và nhập lại."
+            )
+        return (
+            "invalid_personal_id",
+            f"Số định danh cá nhân phải gồm đúng 12 chữ số (đang có {len(value)} ký tự)." + hint,
+        )
     code, yy = int(value[3]), int(value[4:6])
     id_sex = Sex.FEMALE if code % 2 else Sex.MALE
     id_century = 1900 + (code // 2) * 100
     year = birth_date.year if birth_date else birth_year
     if year is not None and year >= 1900:
         if (id_century, yy) != (year // 100 * 100, year % 100):
-            return ("personal_id_birth_mismatch",
-                    f"Số định danh cho năm sinh {id_century + yy}, "
-                    f"không khớp năm sinh {year}.")
+            return (
+                "personal_id_birth_mismatch",
+                f"Số định danh cho năm sinh {id_century + yy}, không khớp năm sinh {year}.",
+            )
     if sex is not None and sex is not id_sex:
-        return ("personal_id_sex_mismatch",
-                f"Số định danh cho giới tính {id_sex.vietnamese}, "
-                f"không khớp giới tính {sex.vietnamese}.")
+        return (
+            "personal_id_sex_mismatch",
+            f"Số định danh cho giới tính {id_sex.vietnamese}, "
+            f"không khớp giới tính {sex.vietnamese}.",
+        )
     return None
 
 
@@ -217,8 +235,9 @@ class _RowReader:
         if not value:
             label = LABELS.get(name, name)
             if name not in self.row.cells:
-                raise RowProblem("missing_field",
-                                 f"Tệp không có cột {label} (thông tin bắt buộc).", name)
+                raise RowProblem(
+                    "missing_field", f"Tệp không có cột {label} (thông tin bắt buộc).", name
+                )
             raise RowProblem("missing_field", f"Thiếu {label} (thông tin bắt buộc).", name)
         return value
 
@@ -241,11 +260,14 @@ class _RowReader:
     def _date_problem(self, name: str, exc: DateProblem) -> RowProblem:
         label = LABELS.get(name, name)
         if exc.impossible:
-            return RowProblem("impossible_date",
-                              f"{label.capitalize()} không có thật trên lịch.", name)
+            return RowProblem(
+                "impossible_date", f"{label.capitalize()} không có thật trên lịch.", name
+            )
         return RowProblem(
             "unparseable_date",
-            f"Không đọc được {label}: cần dạng ngày/tháng/năm, ví dụ 05/02/2024.", name)
+            f"Không đọc được {label}: cần dạng ngày/tháng/năm, ví dụ 05/02/2024.",
+            name,
+        )
 
     def sex(self, name: str, default: Sex | None = None) -> Sex | None:
         text = self.text(name)
@@ -253,14 +275,21 @@ class _RowReader:
             return default
         sex = parse_sex(text)
         if sex is None:
-            raise RowProblem("invalid_sex",
-                             f"Không hiểu {LABELS.get(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
-                             name)
+            raise RowProblem(
+                "invalid_sex",
+                f"Không hiểu {LABELS.get(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
+                name,
+            )
         return sex
 
     def person(
-        self, prefix: str, *, sex: Sex | None = None, birth_field: str | None = None,
-        required: bool = False, not_after: tuple[date, str, str] | None = None,
+        self,
+        prefix: str,
+        *,
+        sex: Sex | None = None,
+        birth_field: str | None = None,
+        required: bool = False,
+        not_after: tuple[date, str, str] | None = None,
     ) -> Person | None:
         name = self.require(f"{prefix}_name") if required else self.text(f"{prefix}_name")
         if not name:
@@ -271,12 +300,12 @@ class _RowReader:
         if not_after is not None:
             limit, what, code = not_after
             if (birth_date and birth_date > limit) or (birth_year and birth_year > limit.year):
-                raise RowProblem(code,
-                                 f"Ngày sinh sau {what} ({limit:%d/%m/%Y}).", birth_field)
+                raise RowProblem(code, f"Ngày sinh sau {what} ({limit:%d/%m/%Y}).", birth_field)
         personal_id = _personal_id(self.text(f"{prefix}_personal_id"))
         if personal_id:
-            problem = check_personal_id(personal_id, sex=sex, birth_date=birth_date,
-                                        birth_year=birth_year)
+            problem = check_personal_id(
+                personal_id, sex=sex, birth_date=birth_date, birth_year=birth_year
+            )
             if problem:
                 raise RowProblem(*problem, f"{prefix}_personal_id")
         return Person(
@@ -294,17 +323,20 @@ class _RowReader:
 
 def _registration(row: RawRow, letter_date: date) -> Registration:
     if row.kind is None:
-        raise RowProblem("unknown_kind",
-                         "Không xác định được loại sổ (khai sinh / kết hôn / khai tử).", "kind")
+        raise RowProblem(
+            "unknown_kind", "Không xác định được loại sổ (khai sinh / kết hôn / khai tử).", "kind"
+        )
     read = _RowReader(row)
     # Check the required fields first, so that the reason given is the most basic one.
     for name in REQUIRED[row.kind]:
         read.require(name)
     reg_date = read.date("registration_date")
     if reg_date > letter_date:
-        raise RowProblem("registered_after_letter_date",
-                         f"Ngày đăng ký sau ngày ký thư ({letter_date:%d/%m/%Y}).",
-                         "registration_date")
+        raise RowProblem(
+            "registered_after_letter_date",
+            f"Ngày đăng ký sau ngày ký thư ({letter_date:%d/%m/%Y}).",
+            "registration_date",
+        )
     common = dict(
         kind=row.kind,
         number=read.text("registration_number"),
@@ -317,8 +349,11 @@ def _registration(row: RawRow, letter_date: date) -> Registration:
     if row.kind is Kind.BIRTH:
         dob = read.date("child_birth_date")
         if dob > reg_date:
-            raise RowProblem("birth_after_registration",
-                             "Ngày sinh của trẻ sau ngày đăng ký khai sinh.", "child_birth_date")
+            raise RowProblem(
+                "birth_after_registration",
+                "Ngày sinh của trẻ sau ngày đăng ký khai sinh.",
+                "child_birth_date",
+            )
         child = read.person("child", birth_field="child_birth_date", required=True)
         assert child is not None
         parents_limit = (dob, "ngày sinh của con", "parent_born_after_child")
@@ -339,8 +374,9 @@ def _registration(row: RawRow, letter_date: date) -> Registration:
         return Marriage(**common, husband=husband, wife=wife)
     death_date = read.date("death_date")
     if death_date > reg_date:
-        raise RowProblem("death_after_registration",
-                         "Ngày chết sau ngày đăng ký khai tử.", "death_date")
+        raise RowProblem(
+            "death_after_registration", "Ngày chết sau ngày đăng ký khai tử.", "death_date"
+        )
     deceased = read.person("deceased", required=True)
     assert deceased is not None
     if (deceased.birth_date and death_date < deceased.birth_date) or (
@@ -364,18 +400,29 @@ def _content(row: RawRow) -> tuple:
     The STT and the kind column's wording ("KS" / "khai sinh") are not content; spacing
     and NFC/NFD differences are not either.
     """
-    return (row.kind, tuple(sorted(
-        (name, clean_text(cell.value)) for name, cell in row.cells.items()
-        if clean_text(cell.value) and name not in ("serial", "kind")
-    )))
+    return (
+        row.kind,
+        tuple(
+            sorted(
+                (name, clean_text(cell.value))
+                for name, cell in row.cells.items()
+                if clean_text(cell.value) and name not in ("serial", "kind")
+            )
+        ),
+    )
 
 
 def _meaning(registration: Registration) -> Registration:
     """Return the registration without its provenance: equal when two rows say the same
     thing in different spellings (a date typed in one export, a serial number in another;
     a name in capitals in one, title case in the other)."""
-    return replace(registration, source=SourceRef("", None, 0), raw={},
-                   number=registration.number.lstrip("0"), book=_fold(registration.book))
+    return replace(
+        registration,
+        source=SourceRef("", None, 0),
+        raw={},
+        number=registration.number.lstrip("0"),
+        book=_fold(registration.book),
+    )
 
 
 def _where(source: SourceRef) -> str:
@@ -383,13 +430,17 @@ def _where(source: SourceRef) -> str:
     return f"dòng {source.row}{sheet} của tệp {source.file}"
 
 
-def _issue(row: RawRow, code: str, message: str, column: str | None,
-           severity: str = "error") -> Issue:
+def _issue(
+    row: RawRow, code: str, message: str, column: str | None, severity: str = "error"
+) -> Issue:
     cell = row.cells.get(column) if column else None
     return Issue(
-        code=code, message=message, source=row.source,
+        code=code,
+        message=message,
+        source=row.source,
         column=cell.heading if cell else (LABELS.get(column, column) if column else None),
-        value=cell.value if cell else None, severity=severity,
+        value=cell.value if cell else None,
+        severity=severity,
     )
 
 
@@ -408,9 +459,15 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
         if first is not None:
             # The same export given twice, or a row copied twice: not an error, one letter.
             result.duplicates += 1
-            result.issues.append(_issue(
-                row, "duplicate_row", f"Trùng hoàn toàn với {_where(first)}; bỏ qua.",
-                "registration_number", severity="duplicate"))
+            result.issues.append(
+                _issue(
+                    row,
+                    "duplicate_row",
+                    f"Trùng hoàn toàn với {_where(first)}; bỏ qua.",
+                    "registration_number",
+                    severity="duplicate",
+                )
+            )
             continue
         seen_content[content] = row.source
         try:
@@ -420,23 +477,36 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
             continue
         # The registry's identity of a record is (số, quyển, năm đăng ký) per register;
         # "01" and "1" are the same number.
-        key = (registration.kind, registration.number.lstrip("0") or "0",
-               _fold(registration.book), registration.registration_date.year)
+        key = (
+            registration.kind,
+            registration.number.lstrip("0") or "0",
+            _fold(registration.book),
+            registration.registration_date.year,
+        )
         if key in seen_key:
             meaning, earlier = seen_key[key]
             if meaning == _meaning(registration):
                 result.duplicates += 1
-                result.issues.append(_issue(
-                    row, "duplicate_row",
-                    f"Cùng đăng ký và cùng nội dung với {_where(earlier)}; bỏ qua.",
-                    "registration_number", severity="duplicate"))
+                result.issues.append(
+                    _issue(
+                        row,
+                        "duplicate_row",
+                        f"Cùng đăng ký và cùng nội dung với {_where(earlier)}; bỏ qua.",
+                        "registration_number",
+                        severity="duplicate",
+                    )
+                )
                 continue
-            result.issues.append(_issue(
-                row, "conflicting_registration",
-                f"Cùng số {registration.number}, quyển {registration.book or '-'}, năm "
-                f"{registration.registration_date.year} với {_where(earlier)} "
-                "nhưng nội dung khác; kiểm tra lại sổ.",
-                "registration_number"))
+            result.issues.append(
+                _issue(
+                    row,
+                    "conflicting_registration",
+                    f"Cùng số {registration.number}, quyển {registration.book or '-'}, năm "
+                    f"{registration.registration_date.year} với {_where(earlier)} "
+                    "nhưng nội dung khác; kiểm tra lại sổ.",
+                    "registration_number",
+                )
+            )
             continue
         seen_key[key] = (_meaning(registration), row.source)
         result.registrations.append(registration)

@@ -28,7 +28,7 @@ def bad_export(tmp_path):
         "SỔ ĐĂNG KÝ KHAI TỬ\n"
         "Số;Ngày đăng ký;Họ và tên;Năm sinh;Ngày chết\n"
         "01;23/11/2026;Nguyễn Văn Tám;1941;20/11/2026\n"
-        "02;23/11/2026;=HYPERLINK(\"x\");1950;31/02/2026\n"
+        '02;23/11/2026;=HYPERLINK("x");1950;31/02/2026\n'
         "01;23/11/2026;Nguyễn Văn Tám;1941;20/11/2026\n",
         encoding="utf-8-sig",
     )
@@ -57,19 +57,28 @@ def test_json_is_one_object_with_every_issue(runner, tmp_path):
     path = bad_export(tmp_path)
     junk = tmp_path / "hong.xlsx"
     junk.write_bytes(b"PK\x03\x04 not really a workbook")
-    result = runner.invoke(app, ["check", str(path), str(junk), "--json", "--date",
-                                 "2026-11-27"])
+    result = runner.invoke(app, ["check", str(path), str(junk), "--json", "--date", "2026-11-27"])
     assert result.exit_code == 3, result.output
     payload = json.loads(result.stdout)
     assert payload["ok"] is False
-    assert (payload["rows_read"], payload["valid"], payload["rejected"], payload["duplicates"],
-            payload["unreadable_files"]) == (3, 1, 1, 1, 1)
+    assert (
+        payload["rows_read"],
+        payload["valid"],
+        payload["rejected"],
+        payload["duplicates"],
+        payload["unreadable_files"],
+    ) == (3, 1, 1, 1, 1)
     by_code = {i["code"]: i for i in payload["issues"]}
     assert by_code["unreadable_file"]["file"] == str(junk)
     assert by_code["impossible_date"] == {
-        "file": str(path), "sheet": None, "row": 4, "column": "Ngày chết",
-        "value": "31/02/2026", "reason": by_code["impossible_date"]["reason"],
-        "code": "impossible_date", "severity": "error",
+        "file": str(path),
+        "sheet": None,
+        "row": 4,
+        "column": "Ngày chết",
+        "value": "31/02/2026",
+        "reason": by_code["impossible_date"]["reason"],
+        "code": "impossible_date",
+        "severity": "error",
     }
     assert by_code["duplicate_row"]["severity"] == "duplicate"
     [table] = payload["files"][0]["tables"]
@@ -88,14 +97,31 @@ def test_only_duplicates_is_clean(runner, tmp_path):
 
 def test_options_kind_delimiter_encoding_mapping(runner, tmp_path):
     path = tmp_path / "x.txt"
-    path.write_bytes("Số\tNgày ĐK\tTên bé\tNgày sinh\n01\t20/11/2026\tLê An\t01/11/2026\n"
-                     .encode("utf-16"))
+    path.write_bytes(
+        "Số\tNgày ĐK\tTên bé\tNgày sinh\n01\t20/11/2026\tLê An\t01/11/2026\n".encode("utf-16")
+    )
     mapping = tmp_path / "map.toml"
-    mapping.write_text('[headings]\n"Tên bé" = "child_name"\n"Ngày ĐK" = "registration_date"\n',
-                       encoding="utf-8")
-    result = runner.invoke(app, [
-        "check", str(path), "--kind", "khai sinh", "--delimiter", "tab", "--encoding",
-        "utf-16", "--mapping", str(mapping), "--date", "2026-11-27", "--json"])
+    mapping.write_text(
+        '[headings]\n"Tên bé" = "child_name"\n"Ngày ĐK" = "registration_date"\n', encoding="utf-8"
+    )
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(path),
+            "--kind",
+            "khai sinh",
+            "--delimiter",
+            "tab",
+            "--encoding",
+            "utf-16",
+            "--mapping",
+            str(mapping),
+            "--date",
+            "2026-11-27",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["valid"] == 1
 
@@ -115,8 +141,10 @@ def test_bad_options_are_usage_or_input_errors(runner, tmp_path):
 
 def test_missing_column_message_in_table(runner, tmp_path):
     path = tmp_path / "ks.csv"
-    path.write_text("SỔ ĐĂNG KÝ KHAI SINH\nSố,Ngày đăng ký,Tên bé,Ngày sinh\n"
-                    "01,20/11/2026,Lê An,01/11/2026\n", encoding="utf-8")
+    path.write_text(
+        "SỔ ĐĂNG KÝ KHAI SINH\nSố,Ngày đăng ký,Tên bé,Ngày sinh\n01,20/11/2026,Lê An,01/11/2026\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["check", str(path), "--date", "2026-11-27"])
     assert result.exit_code == 3
     assert "missing_column" in result.output
@@ -124,7 +152,11 @@ def test_missing_column_message_in_table(runner, tmp_path):
 
 
 def test_help_runs_as_a_real_process():
-    done = subprocess.run([sys.executable, "-m", "cchc_letters", "check", "--help"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "cchc_letters", "check", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "--delimiter" in done.stdout

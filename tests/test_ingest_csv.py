@@ -18,12 +18,27 @@ DEATHS = [
     ["UBND XÃ NGÃI GIAO"],
     ["SỔ ĐĂNG KÝ KHAI TỬ"],
     [],
-    ["Số", "Quyển số", "Ngày đăng ký", "Họ, chữ đệm, tên", "Giới tính", "Năm sinh",
-     "Nơi cư trú cuối cùng", "Ngày chết"],
-    ["01", "01", "23/11/2026", "NGUYỄN VĂN TÁM", "Nam", "1941",
-     "Tổ 3, ấp Suối Nghệ, xã Ngãi Giao", "20/11/2026"],
-    ["02", "01", "26/11/2026", "Trần  Thị   Mai", "Nữ", "15/06/1970", "Ấp Bình Ba",
-     "24/11/2026"],
+    [
+        "Số",
+        "Quyển số",
+        "Ngày đăng ký",
+        "Họ, chữ đệm, tên",
+        "Giới tính",
+        "Năm sinh",
+        "Nơi cư trú cuối cùng",
+        "Ngày chết",
+    ],
+    [
+        "01",
+        "01",
+        "23/11/2026",
+        "NGUYỄN VĂN TÁM",
+        "Nam",
+        "1941",
+        "Tổ 3, ấp Suối Nghệ, xã Ngãi Giao",
+        "20/11/2026",
+    ],
+    ["02", "01", "26/11/2026", "Trần  Thị   Mai", "Nữ", "15/06/1970", "Ấp Bình Ba", "24/11/2026"],
 ]
 
 
@@ -59,12 +74,15 @@ def names(rows):
     return [r.value("deceased_name") for r in rows]
 
 
-@pytest.mark.parametrize(("encoding", "delimiter", "detected"), [
-    ("utf-8", ",", "utf-8"),
-    ("utf-8-sig", ";", "utf-8-sig"),  # Excel "CSV UTF-8": BOM, and ';' on many locales
-    ("utf-16", "\t", "utf-16"),  # Excel "Unicode text": UTF-16 with BOM, tab-separated
-    ("cp1258", ",", "cp1258"),  # Excel "CSV" on Vietnamese Windows
-])
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "detected"),
+    [
+        ("utf-8", ",", "utf-8"),
+        ("utf-8-sig", ";", "utf-8-sig"),  # Excel "CSV UTF-8": BOM, and ';' on many locales
+        ("utf-16", "\t", "utf-16"),  # Excel "Unicode text": UTF-16 with BOM, tab-separated
+        ("cp1258", ",", "cp1258"),  # Excel "CSV" on Vietnamese Windows
+    ],
+)
 def test_encodings_and_delimiters_are_sniffed(tmp_path, encoding, delimiter, detected):
     path = write(tmp_path / "kt.csv", DEATHS, delimiter=delimiter, encoding=encoding)
     result = read_inputs([path])
@@ -147,25 +165,30 @@ def test_a_bad_row_at_the_bottom_is_still_a_row(tmp_path):
 
 
 def test_kind_from_columns_when_there_is_no_title(tmp_path):
-    data = [["Số", "Ngày đăng ký", "Họ tên chồng", "Ngày sinh chồng", "Họ tên vợ",
-             "Ngày sinh vợ"],
-            ["01", "21/11/2026", "LÊ VĂN HÙNG", "14/03/1998", "HUỲNH THỊ KIM NGÂN", "2000"]]
+    data = [
+        ["Số", "Ngày đăng ký", "Họ tên chồng", "Ngày sinh chồng", "Họ tên vợ", "Ngày sinh vợ"],
+        ["01", "21/11/2026", "LÊ VĂN HÙNG", "14/03/1998", "HUỲNH THỊ KIM NGÂN", "2000"],
+    ]
     result = read_inputs([write(tmp_path / "export.csv", data)])
     assert result.files[0].tables[0].kind is Kind.MARRIAGE
     assert result.rows[0].kind is Kind.MARRIAGE
 
 
 def test_kind_from_file_name_when_columns_are_generic(tmp_path):
-    data = [["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh"],
-            ["01", "20/11/2026", "Lê An", "01/11/2026"]]
+    data = [
+        ["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh"],
+        ["01", "20/11/2026", "Lê An", "01/11/2026"],
+    ]
     path = write(tmp_path / "so_khai_sinh_2026.csv", data)
     [row] = read_inputs([path]).rows
     assert (row.kind, row.value("child_name")) == (Kind.BIRTH, "Lê An")
 
 
 def test_unknown_kind_is_explained_and_kind_option_decides(tmp_path):
-    data = [["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh"],
-            ["01", "20/11/2026", "Lê An", "01/11/2026"]]
+    data = [
+        ["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh"],
+        ["01", "20/11/2026", "Lê An", "01/11/2026"],
+    ]
     path = write(tmp_path / "export.csv", data)
     result = read_inputs([path])
     [issue] = result.issues
@@ -178,9 +201,11 @@ def test_unknown_kind_is_explained_and_kind_option_decides(tmp_path):
 
 
 def test_missing_required_column_names_field_headings_and_mapping_line(tmp_path):
-    data = [["SỔ ĐĂNG KÝ KHAI SINH"],
-            ["Số", "Ngày đăng ký", "Tên bé", "Ngày sinh"],
-            ["01", "20/11/2026", "Lê An", "01/11/2026"]]
+    data = [
+        ["SỔ ĐĂNG KÝ KHAI SINH"],
+        ["Số", "Ngày đăng ký", "Tên bé", "Ngày sinh"],
+        ["01", "20/11/2026", "Lê An", "01/11/2026"],
+    ]
     path = write(tmp_path / "ks.csv", data)
     result = read_inputs([path])
     [issue] = result.issues
@@ -201,12 +226,16 @@ def test_missing_required_column_names_field_headings_and_mapping_line(tmp_path)
 
 
 def test_mapping_file_plain_pairs_and_errors(tmp_path):
-    data = [["SỔ ĐĂNG KÝ KHAI SINH"], ["Số", "NGAY_DK", "Tên bé", "Ngày sinh"],
-            ["01", "20/11/2026", "Lê An", "01/11/2026"]]
+    data = [
+        ["SỔ ĐĂNG KÝ KHAI SINH"],
+        ["Số", "NGAY_DK", "Tên bé", "Ngày sinh"],
+        ["01", "20/11/2026", "Lê An", "01/11/2026"],
+    ]
     path = write(tmp_path / "ks.csv", data)
     mapping = tmp_path / "cot.toml"
-    mapping.write_text('[headings]\n"Tên bé" = "child_name"\n"ngay dk" = "registration_date"\n',
-                       encoding="utf-8")
+    mapping.write_text(
+        '[headings]\n"Tên bé" = "child_name"\n"ngay dk" = "registration_date"\n', encoding="utf-8"
+    )
     [row] = read_inputs([path], mapping=mapping).rows
     assert row.value("registration_date") == "20/11/2026"
     mapping.write_text('[headings]\n"Tên bé" = "ten_be"\n', encoding="utf-8")
@@ -217,9 +246,17 @@ def test_mapping_file_plain_pairs_and_errors(tmp_path):
         read_inputs([path], mapping=mapping)
 
 
-@pytest.mark.parametrize("heading", [
-    "Họ, chữ đệm, tên", "HỌ VÀ TÊN", "ho_ten", "Họ  tên", "họ-và-tên", "Ho va ten",
-])
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Họ, chữ đệm, tên",
+        "HỌ VÀ TÊN",
+        "ho_ten",
+        "Họ  tên",
+        "họ-và-tên",
+        "Ho va ten",
+    ],
+)
 def test_headings_match_whatever_case_accents_punctuation(tmp_path, heading):
     data = [["Số", "Ngày đăng ký", heading, "Ngày chết"], ["01", "23/11/2026", "A B", "2/11/2026"]]
     [row] = read_inputs([write(tmp_path / "kt.csv", data)], kind=Kind.DEATH).rows
@@ -228,27 +265,38 @@ def test_headings_match_whatever_case_accents_punctuation(tmp_path, heading):
 
 def test_group_heading_written_once_in_csv(tmp_path):
     # A merged header saved as CSV keeps "Người mẹ" only above the first sub-heading.
-    data = [["SỔ ĐĂNG KÝ KHAI SINH"],
-            ["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh", "Người mẹ", "", "Người cha", ""],
-            ["", "", "", "", "Họ và tên", "Năm sinh", "Họ và tên", "Năm sinh"],
-            ["01", "20/11/2026", "Lê An", "01/11/2026", "Trần Thị B", "1996", "Lê Văn C",
-             "1994"]]
+    data = [
+        ["SỔ ĐĂNG KÝ KHAI SINH"],
+        ["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh", "Người mẹ", "", "Người cha", ""],
+        ["", "", "", "", "Họ và tên", "Năm sinh", "Họ và tên", "Năm sinh"],
+        ["01", "20/11/2026", "Lê An", "01/11/2026", "Trần Thị B", "1996", "Lê Văn C", "1994"],
+    ]
     result = read_inputs([write(tmp_path / "ks.csv", data)])
     [row] = result.rows
     assert result.files[0].tables[0].header_rows == (2, 3)
     assert row.source.row == 4
-    assert (row.value("child_name"), row.value("mother_name"), row.value("mother_birth"),
-            row.value("father_name"), row.value("father_birth")) == (
-        "Lê An", "Trần Thị B", "1996", "Lê Văn C", "1994")
+    assert (
+        row.value("child_name"),
+        row.value("mother_name"),
+        row.value("mother_birth"),
+        row.value("father_name"),
+        row.value("father_birth"),
+    ) == ("Lê An", "Trần Thị B", "1996", "Lê Văn C", "1994")
     assert row.cells["mother_birth"].heading == "Người mẹ / Năm sinh"
 
 
-@pytest.mark.parametrize(("content", "code"), [
-    (b"", "empty_file"),
-    (b"\x00\x01\x02\x03\xff\xfe\x00\x10" * 64, "binary_file"),
-    (b"<html><body><table><tr><td>S\xc3\xb4</td></tr></table></body></html>", "unreadable_file"),
-    ("Đây là một lá thư, không phải bảng.\nCảm ơn.\n".encode(), "no_header"),
-])
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "empty_file"),
+        (b"\x00\x01\x02\x03\xff\xfe\x00\x10" * 64, "binary_file"),
+        (
+            b"<html><body><table><tr><td>S\xc3\xb4</td></tr></table></body></html>",
+            "unreadable_file",
+        ),
+        ("Đây là một lá thư, không phải bảng.\nCảm ơn.\n".encode(), "no_header"),
+    ],
+)
 def test_unreadable_text_files_are_one_issue_each(tmp_path, content, code):
     path = tmp_path / "x.csv"
     path.write_bytes(content)
@@ -284,3 +332,46 @@ def test_excel_sep_line_names_the_delimiter(tmp_path):
     assert result.files[0].delimiter == "|"
     assert [r.source.row for r in result.rows] == [6, 7]
     assert names(result.rows)[0] == "NGUYỄN VĂN TÁM"
+
+
+MIXED = [
+    [
+        "Loại",
+        "Số",
+        "Ngày đăng ký",
+        "Họ và tên",
+        "Ngày sinh",
+        "Họ tên chồng",
+        "Họ tên vợ",
+        "Ngày chết",
+    ],
+    ["KS", "01", "20/11/2026", "Lê An", "01/11/2026", "", "", ""],
+    ["Kết hôn", "01", "21/11/2026", "", "", "Lê Văn Hùng", "Huỳnh Thị Ngân", ""],
+    ["khai tử", "01", "23/11/2026", "Trần Văn Tư", "1941", "", "", "20/11/2026"],
+    ["sinh nhật", "02", "23/11/2026", "Ai Đó", "1941", "", "", ""],
+]
+
+
+def test_mixed_file_maps_generic_headings_per_row(tmp_path):
+    result = read_inputs([write(tmp_path / "tong-hop.csv", MIXED)])
+    birth, marriage, death, unknown = result.rows
+    assert birth.kind is Kind.BIRTH and birth.value("child_name") == "Lê An"
+    assert "deceased_name" not in birth.cells
+    assert marriage.kind is Kind.MARRIAGE and marriage.value("wife_name") == "Huỳnh Thị Ngân"
+    assert death.kind is Kind.DEATH and death.value("deceased_name") == "Trần Văn Tư"
+    assert death.value("deceased_birth") == "1941"
+    assert unknown.kind is None
+    checked = validate_rows(result.rows, letter_date=LETTER_DATE)
+    [issue] = checked.issues
+    assert (issue.code, issue.source.row, issue.column, issue.value) == (
+        "unknown_kind",
+        5,
+        "Loại",
+        "sinh nhật",
+    )
+    assert len(checked.registrations) == 3
+
+
+def test_kind_option_wins_over_the_kind_column(tmp_path):
+    rows = read_inputs([write(tmp_path / "tong-hop.csv", MIXED)], kind=Kind.DEATH).rows
+    assert {r.kind for r in rows} == {Kind.DEATH}

@@ -25,9 +25,14 @@ def birth_register(path, *, extra_sheet=True):
     ws["A2"] = "SỔ ĐĂNG KÝ KHAI SINH"
     ws.merge_cells("A2:H2")
     ws["A3"] = "Năm 2026"
-    for cell, text in {"A5": "STT", "B5": "Số", "C5": "Ngày, tháng, năm đăng ký",
-                       "D5": "Họ, chữ đệm và tên", "E5": "Ngày, tháng, năm sinh",
-                       "H5": "Ghi chú"}.items():
+    for cell, text in {
+        "A5": "STT",
+        "B5": "Số",
+        "C5": "Ngày, tháng, năm đăng ký",
+        "D5": "Họ, chữ đệm và tên",
+        "E5": "Ngày, tháng, năm sinh",
+        "H5": "Ghi chú",
+    }.items():
         ws[cell] = text
         ws.merge_cells(f"{cell}:{cell[0]}6")  # merged down over the sub-heading row
     ws["F5"] = "Người mẹ"
@@ -35,8 +40,9 @@ def birth_register(path, *, extra_sheet=True):
     ws["F6"], ws["G6"] = "Họ và tên", "Năm sinh"
     for i, col in enumerate("ABCDEFGH", 1):
         ws[f"{col}7"] = f"({i})"
-    ws.append([1, "01", datetime(2026, 11, 20), "NGUYỄN VĂN AN", "12/11/2026", "LÊ THỊ BA",
-               1996, None])
+    ws.append(
+        [1, "01", datetime(2026, 11, 20), "NGUYỄN VĂN AN", "12/11/2026", "LÊ THỊ BA", 1996, None]
+    )
     ws.append([2, 2, 46350, "trần thị bé", date(2026, 11, 1), "PHẠM THỊ C", "1990", None])
     ws["B9"].number_format = "00"  # số typed as a number, shown as "02"
     ws.append([3, "03", "31/02/2026", "Võ Minh", "01/11/2026", "Đỗ Thị D", "1991", None])
@@ -84,12 +90,19 @@ def test_register_rows_validate_with_reasons(tmp_path):
     rows = read_inputs([birth_register(tmp_path / "so.xlsx")]).rows
     checked = validate_rows(rows, letter_date=LETTER_DATE)
     assert [(r.number, r.registration_date) for r in checked.registrations] == [
-        ("01", date(2026, 11, 20)), ("02", date(2026, 11, 24))]
+        ("01", date(2026, 11, 20)),
+        ("02", date(2026, 11, 24)),
+    ]
     assert checked.registrations[0].child.full_name == "Nguyễn Văn An"
     assert checked.registrations[1].mother.birth_year == 1990
     [issue] = checked.issues
     assert (issue.code, issue.source.row, issue.source.sheet, issue.column, issue.value) == (
-        "impossible_date", 10, "Khai sinh 2026", "Ngày, tháng, năm đăng ký", "31/02/2026")
+        "impossible_date",
+        10,
+        "Khai sinh 2026",
+        "Ngày, tháng, năm đăng ký",
+        "31/02/2026",
+    )
 
 
 def test_sheets_of_different_registers_in_one_workbook(tmp_path):
@@ -107,9 +120,15 @@ def test_sheets_of_different_registers_in_one_workbook(tmp_path):
     birth, death = result.rows
     # "Họ và tên" is the child in one register and the deceased in the other
     assert (birth.kind, birth.source.sheet, birth.value("child_name")) == (
-        Kind.BIRTH, "KS", "Lê An")
+        Kind.BIRTH,
+        "KS",
+        "Lê An",
+    )
     assert (death.kind, death.source.sheet, death.value("deceased_name")) == (
-        Kind.DEATH, "KT", "TRẦN VĂN CỤ")
+        Kind.DEATH,
+        "KT",
+        "TRẦN VĂN CỤ",
+    )
     checked = validate_rows(result.rows, letter_date=LETTER_DATE)
     assert checked.issues == []
     assert checked.registrations[1].deceased.birth_year == 1930
@@ -119,10 +138,10 @@ def test_id_typed_as_number_keeps_its_zeros_with_a_zero_format(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["SỔ ĐĂNG KÝ KHAI TỬ"])
-    ws.append(["Số", "Ngày đăng ký", "Họ và tên", "Giới tính", "Ngày sinh", "Số định danh",
-               "Ngày chết"])
-    ws.append([5, "21/11/2026", "Trần Văn Tư", "Nam", "02/03/1950", 77050001234,
-               "20/11/2026"])
+    ws.append(
+        ["Số", "Ngày đăng ký", "Họ và tên", "Giới tính", "Ngày sinh", "Số định danh", "Ngày chết"]
+    )
+    ws.append([5, "21/11/2026", "Trần Văn Tư", "Nam", "02/03/1950", 77050001234, "20/11/2026"])
     ws["F3"].number_format = "000000000000"
     wb.save(tmp_path / "kt.xlsx")
     [row] = read_inputs([tmp_path / "kt.xlsx"]).rows
@@ -146,18 +165,25 @@ def test_truncated_workbook_is_one_issue_and_other_files_still_read(tmp_path):
 def test_password_protected_workbook_is_named_as_such(tmp_path):
     # Excel saves an encrypted XLSX as an OLE container holding an EncryptionInfo stream.
     path = tmp_path / "mat-khau.xlsx"
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
-                     + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 512)
+    path.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 504
+        + "EncryptionInfo".encode("utf-16-le")
+        + b"\x00" * 512
+    )
     [issue] = read_inputs([path]).issues
     assert issue.code == "encrypted_file"
     assert "mật khẩu" in issue.message
 
 
-@pytest.mark.parametrize("content", [
-    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 300,  # an OLE header with nothing behind
-    bytes(range(256)) * 4,  # binary junk
-    b"",  # empty
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 300,  # an OLE header with nothing behind
+        bytes(range(256)) * 4,  # binary junk
+        b"",  # empty
+    ],
+)
 def test_broken_legacy_xls_is_one_clean_issue(tmp_path, content):
     path = tmp_path / "so-cu.xls"
     path.write_bytes(content)
@@ -216,8 +242,11 @@ def test_real_legacy_xls_with_merged_header(tmp_path):
     [row] = result.rows
     assert (row.source.sheet, row.source.row) == ("Khai tử", 5)
     assert row.cells["deceased_birth"].heading == "Người chết / Năm sinh"
-    assert (row.value("registration_date"), row.value("deceased_birth"),
-            row.value("death_date")) == ("23/11/2026", "1941", "46346")
+    assert (
+        row.value("registration_date"),
+        row.value("deceased_birth"),
+        row.value("death_date"),
+    ) == ("23/11/2026", "1941", "46346")
     [death] = validate_rows([row], letter_date=LETTER_DATE).registrations
     assert death.death_date == date(2026, 11, 20)
     assert death.deceased.full_name == "Nguyễn Văn Tám"

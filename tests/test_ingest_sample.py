@@ -13,7 +13,8 @@ def test_sample_reads_every_row_with_its_kind():
     assert result.issues == []
     assert [r.source.row for r in result.rows] == [2, 3, 4, 5, 6, 7, 8]
     assert [r.kind for r in result.rows] == [Kind.BIRTH] * 3 + [Kind.MARRIAGE] * 2 + [
-        Kind.DEATH] * 2
+        Kind.DEATH
+    ] * 2
     assert result.rows[0].cells["registration_number"].value == "01"
 
 

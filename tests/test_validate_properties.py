@@ -50,11 +50,11 @@ def test_excel_date_cells_read_back(value):
 
 
 VIETNAMESE_LETTERS = (
-    "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữự"
-    "vxyỳýỷỹỵ"
+    "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
 )
-syllables = st.text(st.sampled_from(VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper()),
-                    min_size=1, max_size=7)
+syllables = st.text(
+    st.sampled_from(VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper()), min_size=1, max_size=7
+)
 names = st.lists(syllables, min_size=1, max_size=5).flatmap(
     lambda parts: st.sampled_from([" ", "  ", "\t", " \u00a0"]).map(lambda sep: sep.join(parts))
 )

@@ -82,7 +82,10 @@ def check(
     with user_errors():
         when = parse_date_option(letter_date)
         read = read_inputs(
-            inputs, kind=parse_kind_option(kind), mapping=mapping, encoding=encoding,
+            inputs,
+            kind=parse_kind_option(kind),
+            mapping=mapping,
+            encoding=encoding,
             delimiter=delimiter,
         )
         checked = validate_rows(read.rows, letter_date=when)
@@ -100,11 +103,13 @@ def check(
         "unreadable_files": unreadable,
     }
     if json_output:
-        print_json({
-            **summary,
-            "files": [_file_dict(f) for f in read.files],
-            "issues": [_issue_dict(i) for i in issues],
-        })
+        print_json(
+            {
+                **summary,
+                "files": [_file_dict(f) for f in read.files],
+                "issues": [_issue_dict(i) for i in issues],
+            }
+        )
     else:
         _print_table(issues, read.files, summary)
     if failed:
@@ -131,13 +136,19 @@ def _print_table(issues, files, summary: dict[str, Any]) -> None:
             grid.add_column(heading, overflow="fold")
         for issue in issues:
             d = _issue_dict(issue)
-            grid.add_row(*(Text("" if d[k] is None else str(d[k])) for k in (
-                "file", "sheet", "row", "column", "value", "reason", "code")))
+            grid.add_row(
+                *(
+                    Text("" if d[k] is None else str(d[k]))
+                    for k in ("file", "sheet", "row", "column", "value", "reason", "code")
+                )
+            )
         console.print(grid)
-    console.print(Text(
-        f"Đã đọc {summary['rows_read']} dòng: {summary['valid']} dòng dùng được, "
-        f"{summary['rejected']} dòng bị loại, {summary['duplicates']} dòng trùng lặp; "
-        f"{summary['unreadable_files']} tệp không đọc được."
-    ))
+    console.print(
+        Text(
+            f"Đã đọc {summary['rows_read']} dòng: {summary['valid']} dòng dùng được, "
+            f"{summary['rejected']} dòng bị loại, {summary['duplicates']} dòng trùng lặp; "
+            f"{summary['unreadable_files']} tệp không đọc được."
+        )
+    )
     if summary["ok"]:
         console.print(Text("Không có lỗi — có thể tạo thư (generate)."))

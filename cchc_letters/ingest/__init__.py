@@ -26,8 +26,16 @@ from cchc_letters.ingest.text import FileProblem, decode, normalise_delimiter, p
 from cchc_letters.models import Issue, Kind, RawRow
 
 __all__ = [
-    "FileReport", "ReadResult", "SUPPORTED_SUFFIXES", "TableReport", "Vocabulary",
-    "expand_inputs", "heading_key", "kind_from_text", "kind_in_title", "load_vocabulary",
+    "FileReport",
+    "ReadResult",
+    "SUPPORTED_SUFFIXES",
+    "TableReport",
+    "Vocabulary",
+    "expand_inputs",
+    "heading_key",
+    "kind_from_text",
+    "kind_in_title",
+    "load_vocabulary",
     "read_inputs",
 ]
 
@@ -67,8 +75,10 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             files.extend(
-                p for p in sorted(path.iterdir())
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                p
+                for p in sorted(path.iterdir())
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED_SUFFIXES
                 and not p.name.startswith("~$")
             )
         else:
@@ -95,8 +105,12 @@ def _check_options(encoding: str | None, delimiter: str | None) -> str | None:
 
 
 def read_inputs(
-    paths: Sequence[Path], *, kind: Kind | None = None, mapping: Path | None = None,
-    encoding: str | None = None, delimiter: str | None = None,
+    paths: Sequence[Path],
+    *,
+    kind: Kind | None = None,
+    mapping: Path | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> ReadResult:
     """Return every row of every input file, and an Issue for each file that cannot be read.
 
@@ -112,18 +126,24 @@ def read_inputs(
         except FileProblem as problem:
             result.issues.append(Issue(problem.code, problem.message, file=str(path)))
         except Exception as exc:  # noqa: BLE001 — a user file must never crash the batch
-            result.issues.append(Issue(
-                "unreadable_file",
-                f"Không đọc được tệp ({type(exc).__name__}). "
-                "Hãy mở bằng Excel và lưu lại dạng .xlsx hoặc CSV UTF-8.",
-                file=str(path),
-            ))
+            result.issues.append(
+                Issue(
+                    "unreadable_file",
+                    f"Không đọc được tệp ({type(exc).__name__}). "
+                    "Hãy mở bằng Excel và lưu lại dạng .xlsx hoặc CSV UTF-8.",
+                    file=str(path),
+                )
+            )
     return result
 
 
 def _read_file(
-    path: Path, vocab: Vocabulary, kind: Kind | None, encoding: str | None,
-    delimiter: str | None, result: ReadResult,
+    path: Path,
+    vocab: Vocabulary,
+    kind: Kind | None,
+    encoding: str | None,
+    delimiter: str | None,
+    result: ReadResult,
 ) -> None:
     from cchc_letters.ingest.excel import (
         ENCRYPTED_MESSAGE,
@@ -137,8 +157,7 @@ def _read_file(
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise FileProblem("unreadable_file",
-                          f"Không mở được tệp: {exc.strerror or exc}.") from None
+        raise FileProblem("unreadable_file", f"Không mở được tệp: {exc.strerror or exc}.") from None
     fmt = sniff_format(path, head)
     used_encoding = used_delimiter = None
     if fmt == "encrypted":
@@ -159,8 +178,11 @@ def _read_file(
         # Excel writes and honours a first line "sep=;" naming the delimiter.
         first_line = text.split("\n", 1)[0].strip()
         declared = first_line[4:] if first_line.lower().startswith("sep=") else ""
-        used_delimiter = delimiter or (declared if len(declared) == 1 else None) or (
-            sniff_delimiter(text, vocab))
+        used_delimiter = (
+            delimiter
+            or (declared if len(declared) == 1 else None)
+            or (sniff_delimiter(text, vocab))
+        )
         sheets = [(None, parse(text, used_delimiter))]
         fmt = "csv"
 
@@ -170,7 +192,11 @@ def _read_file(
     total = 0
     for sheet, grid in sheets:
         table = rows_from_grid(
-            grid, file=str(path), sheet=sheet, vocab=vocab, kind=kind,
+            grid,
+            file=str(path),
+            sheet=sheet,
+            vocab=vocab,
+            kind=kind,
             hint_text=f"{sheet or ''} {hint_text}",
         )
         result.rows.extend(table.rows)
@@ -189,8 +215,15 @@ def _read_file(
             "(cần các cột như 'Số', 'Ngày đăng ký', 'Họ và tên'). "
             "Nếu tiêu đề cột khác, hãy khai báo bằng --mapping.",
         )
-    result.files.append(FileReport(
-        str(path), fmt, total, used_encoding, used_delimiter,
-        sheets=tuple(t.sheet for t in tables if t.sheet is not None),
-        tables=tuple(tables), skipped_sheets=tuple(skipped),
-    ))
+    result.files.append(
+        FileReport(
+            str(path),
+            fmt,
+            total,
+            used_encoding,
+            used_delimiter,
+            sheets=tuple(t.sheet for t in tables if t.sheet is not None),
+            tables=tuple(tables),
+            skipped_sheets=tuple(skipped),
+        )
+    )

@@ -44,10 +44,16 @@ def kind_in_title(text: str) -> Kind | None:
     """Return the register a title names ("SỔ ĐĂNG KÝ KHAI SINH"), None when none or several."""
     key = heading_key(text)
     found = {
-        kind for kind, word in (
-            (Kind.BIRTH, "khaisinh"), (Kind.MARRIAGE, "kethon"), (Kind.DEATH, "khaitu"),
-            (Kind.BIRTH, "birth"), (Kind.MARRIAGE, "marriage"), (Kind.DEATH, "death"),
-        ) if word in key
+        kind
+        for kind, word in (
+            (Kind.BIRTH, "khaisinh"),
+            (Kind.MARRIAGE, "kethon"),
+            (Kind.DEATH, "khaitu"),
+            (Kind.BIRTH, "birth"),
+            (Kind.MARRIAGE, "marriage"),
+            (Kind.DEATH, "death"),
+        )
+        if word in key
     }
     return found.pop() if len(found) == 1 else None
 

@@ -123,12 +123,13 @@ def read_xlsx(path: Path) -> list[tuple[str, Grid]]:
     sheets = []
     for ws in book.worksheets:
         rows: list[list[str]] = []
-        for row in ws.iter_rows(min_row=1, max_row=ws.max_row, min_col=1,
-                                max_col=ws.max_column):
+        for row in ws.iter_rows(min_row=1, max_row=ws.max_row, min_col=1, max_col=ws.max_column):
             values = [cell_text(c.value, c.number_format) for c in row]
             rows.append(values if any(values) else [])  # keep memory small for blank rows
-        merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
-                  for m in ws.merged_cells.ranges]
+        merged = [
+            (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
+            for m in ws.merged_cells.ranges
+        ]
         sheets.append((ws.title, _grid(rows, merged)))
     book.close()
     return sheets

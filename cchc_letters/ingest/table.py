@@ -196,7 +196,12 @@ def _suggest(field_name: str, unmapped: list[str], vocab: Vocabulary) -> str:
 
 
 def rows_from_grid(
-    grid: Grid, *, file: str, sheet: str | None, vocab: Vocabulary, kind: Kind | None,
+    grid: Grid,
+    *,
+    file: str,
+    sheet: str | None,
+    vocab: Vocabulary,
+    kind: Kind | None,
     hint_text: str = "",
 ) -> TableResult:
     """Return the raw rows of one sheet, and Issues for a sheet that cannot be used.
@@ -218,13 +223,17 @@ def rows_from_grid(
         # A mixed file says the register on each row; the columns of all three registers
         # are there, so they cannot vote, and each row is mapped for its own register.
         table_kind = (
-            kind_in_title(title) or (kind_from_text(sheet) if sheet else None)
+            kind_in_title(title)
+            or (kind_from_text(sheet) if sheet else None)
             or kind_in_title(hint_text)
         )
     else:
         table_kind = (
-            kind or kind_in_title(title) or _kind_from_columns(cols, vocab)
-            or (kind_from_text(sheet) if sheet else None) or kind_in_title(hint_text)
+            kind
+            or kind_in_title(title)
+            or _kind_from_columns(cols, vocab)
+            or (kind_from_text(sheet) if sheet else None)
+            or kind_in_title(hint_text)
         )
     mappings: dict[Kind | None, dict[int, str]] = {}
 
@@ -246,11 +255,12 @@ def rows_from_grid(
     skipped: list[int] = []
     rows: list[RawRow] = []
     in_footer = False
-    for number, values in grid[start + height:]:
+    for number, values in grid[start + height :]:
         texts = [v.strip() for v in values]
         filled = [v for v in texts if v]
         mapped_filled = [
-            texts[i] for i, name in mapping.items()
+            texts[i]
+            for i, name in mapping.items()
             if i < len(texts) and texts[i] and name != "serial"
         ]
         if not filled:
@@ -260,13 +270,9 @@ def rows_from_grid(
             continue
         folded = heading_key(" ".join(filled))
         number_index = next((i for i, n in mapping.items() if n == "registration_number"), None)
-        has_number = number_index is not None and number_index < len(texts) and texts[
-            number_index]
+        has_number = number_index is not None and number_index < len(texts) and texts[number_index]
         looks_like_data = bool(has_number) and len(mapped_filled) >= 2
-        if (
-            len(filled) <= 4 and not looks_like_data
-            and (in_footer or _FOOTER.search(folded))
-        ):
+        if len(filled) <= 4 and not looks_like_data and (in_footer or _FOOTER.search(folded)):
             in_footer = True  # totals line, "Người lập biểu", signatures under it
             skipped.append(number)
             continue
@@ -295,32 +301,35 @@ def rows_from_grid(
         if not missing:
             continue
         count = sum(1 for r in rows if r.kind == k)
-        unmapped = [headings[c.index] for c in cols
-                    if c.written and c.index not in mapping_for(k)]
+        unmapped = [headings[c.index] for c in cols if c.written and c.index not in mapping_for(k)]
         names = ", ".join(f"{n} ({FIELD_LABELS.get(n, n)})" for n in missing)
         suggestion = "\n".join(_suggest(n, unmapped, vocab) for n in missing)
-        out.issues.append(Issue(
-            code="missing_column",
-            message=(
-                f"Không tìm thấy cột bắt buộc của sổ {k.vietnamese}: {names}. "
-                f"Các cột có trong tệp: {'; '.join(all_headings)}. "
-                f"{count} dòng không dùng được. Nếu cột có tên khác, thêm vào tệp ánh xạ "
-                f"(--mapping) các dòng:\n{suggestion}"
-            ),
-            source=SourceRef(file, sheet, header_rows[0]),
-            file=file,
-        ))
+        out.issues.append(
+            Issue(
+                code="missing_column",
+                message=(
+                    f"Không tìm thấy cột bắt buộc của sổ {k.vietnamese}: {names}. "
+                    f"Các cột có trong tệp: {'; '.join(all_headings)}. "
+                    f"{count} dòng không dùng được. Nếu cột có tên khác, thêm vào tệp ánh xạ "
+                    f"(--mapping) các dòng:\n{suggestion}"
+                ),
+                source=SourceRef(file, sheet, header_rows[0]),
+                file=file,
+            )
+        )
     if not has_kind_column and table_kind is None and not kind and rows:
-        out.issues.append(Issue(
-            code="unknown_kind",
-            message=(
-                "Không xác định được loại sổ (khai sinh / kết hôn / khai tử) từ tiêu đề, "
-                f"tên cột hay tên trang tính; {len(rows)} dòng không dùng được. "
-                "Hãy chọn bằng --kind birth|marriage|death."
-            ),
-            source=SourceRef(file, sheet, header_rows[0]),
-            file=file,
-        ))
+        out.issues.append(
+            Issue(
+                code="unknown_kind",
+                message=(
+                    "Không xác định được loại sổ (khai sinh / kết hôn / khai tử) từ tiêu đề, "
+                    f"tên cột hay tên trang tính; {len(rows)} dòng không dùng được. "
+                    "Hãy chọn bằng --kind birth|marriage|death."
+                ),
+                source=SourceRef(file, sheet, header_rows[0]),
+                file=file,
+            )
+        )
     out.rows = rows
     used: dict[int, str] = {}
     for k in mappings:

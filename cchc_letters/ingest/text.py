@@ -10,8 +10,17 @@ import unicodedata
 from cchc_letters.ingest.columns import Vocabulary
 from cchc_letters.ingest.table import Grid, find_header, resolve
 
-DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "comma": ",",
-              "semicolon": ";", "|": "|", "pipe": "|"}
+DELIMITERS = {
+    ",": ",",
+    ";": ";",
+    "\t": "\t",
+    "tab": "\t",
+    "\\t": "\t",
+    "comma": ",",
+    "semicolon": ";",
+    "|": "|",
+    "pipe": "|",
+}
 SNIFF_LINES = 60
 
 
@@ -28,7 +37,7 @@ def normalise_delimiter(value: str | None) -> str | None:
     if value is None:
         return None
     found = DELIMITERS.get(value.lower()) or (value if len(value) == 1 else None)
-    if found is None or found in "\"\r\n":
+    if found is None or found in '"\r\n':
         raise ValueError(value)
     return found
 
@@ -83,8 +92,9 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
             "Hãy lưu lại dạng CSV UTF-8, hoặc chỉ rõ --encoding.",
         ) from None
     if "\x00" in text:
-        raise FileProblem("binary_file",
-                          "Tệp không phải bảng tính hay văn bản CSV (dữ liệu nhị phân).")
+        raise FileProblem(
+            "binary_file", "Tệp không phải bảng tính hay văn bản CSV (dữ liệu nhị phân)."
+        )
     return _nfc(text.removeprefix("\ufeff")), used
 
 
