@@ -375,3 +375,9 @@ def test_mixed_file_maps_generic_headings_per_row(tmp_path):
 def test_kind_option_wins_over_the_kind_column(tmp_path):
     rows = read_inputs([write(tmp_path / "tong-hop.csv", MIXED)], kind=Kind.DEATH).rows
     assert {r.kind for r in rows} == {Kind.DEATH}
+
+
+def test_row_without_number_with_a_date_in_words_is_not_a_footer(tmp_path):
+    data = [*DEATHS, ["", "", "ngày 23 tháng 11 năm 2026", "Lê Văn Út", "Nam", "1950", "", ""]]
+    rows = read_inputs([write(tmp_path / "kt.csv", data)]).rows
+    assert [r.source.row for r in rows] == [5, 6, 7]

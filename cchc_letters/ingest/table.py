@@ -272,7 +272,11 @@ def rows_from_grid(
         number_index = next((i for i, n in mapping.items() if n == "registration_number"), None)
         has_number = number_index is not None and number_index < len(texts) and texts[number_index]
         looks_like_data = bool(has_number) and len(mapped_filled) >= 2
-        if len(filled) <= 4 and not looks_like_data and (in_footer or _FOOTER.search(folded)):
+        # A row with few cells and no registration is a footer when it reads like one, or
+        # (one or two cells: signer names) when it comes after one. A registration missing
+        # its number but with several values is a row to reject, never a footer.
+        footer = (len(filled) <= 3 and _FOOTER.search(folded)) or (in_footer and len(filled) <= 2)
+        if footer and not looks_like_data:
             in_footer = True  # totals line, "Người lập biểu", signatures under it
             skipped.append(number)
             continue
