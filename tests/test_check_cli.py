@@ -160,3 +160,11 @@ def test_help_runs_as_a_real_process():
     )
     assert done.returncode == 0, done.stderr
     assert "--delimiter" in done.stdout
+
+
+def test_plain_lines_when_not_a_terminal(runner, tmp_path):
+    path = bad_export(tmp_path)
+    result = runner.invoke(app, ["check", str(path), "--date", "2026-11-27"])
+    assert f"{path}:4 [Ngày chết] '31/02/2026': Ngày chết không có thật trên lịch." in (
+        result.output
+    )

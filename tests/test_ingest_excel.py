@@ -261,3 +261,19 @@ def test_sheet_named_with_a_short_code_gives_the_register(tmp_path):
     wb.save(tmp_path / "export.xlsx")
     [row] = read_inputs([tmp_path / "export.xlsx"]).rows
     assert (row.kind, row.value("child_name")) == (Kind.BIRTH, "Lê An")
+
+
+def test_xlsx_that_is_neither_workbook_nor_table(tmp_path):
+    path = tmp_path / "hong.xlsx"
+    path.write_text("junk", encoding="utf-8")
+    [issue] = read_inputs([path]).issues
+    assert issue.code == "unreadable_file"
+    assert ".xlsx" in issue.message
+
+
+def test_csv_saved_with_an_xlsx_name_is_read_as_csv(tmp_path):
+    path = tmp_path / "so.xlsx"
+    path.write_text("Số,Ngày đăng ký,Họ tên chồng,Họ tên vợ\n01,21/11/2026,A,B\n", encoding="utf-8")
+    result = read_inputs([path])
+    assert result.files[0].format == "csv"
+    assert result.rows[0].kind is Kind.MARRIAGE

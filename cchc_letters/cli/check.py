@@ -37,6 +37,18 @@ def _issue_dict(issue) -> dict[str, Any]:
     }
 
 
+def _issue_line(issue) -> str:
+    d = _issue_dict(issue)
+    where = d["file"] or ""
+    if d["sheet"]:
+        where += f" [{d['sheet']}]"
+    if d["row"] is not None:
+        where += f":{d['row']}"
+    cell = f" [{d['column']}]" if d["column"] else ""
+    value = f" {d['value']!r}" if d["value"] else ""
+    return f"{where}{cell}{value}: {d['reason']} ({d['code']}, {d['severity']})"
+
+
 def _file_dict(report) -> dict[str, Any]:
     return {
         "path": report.path,
@@ -121,34 +133,45 @@ def _print_table(issues, files, summary: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=False)
     for report in files:
         for table in report.tables:
             where = f"{report.path}" + (f" [{table.sheet}]" if table.sheet else "")
             kind = table.kind.vietnamese if table.kind else "theo cột loại sổ / không rõ"
             rows = ", ".join(str(r) for r in table.header_rows)
-            console.print(Text(f"{where}: sổ {kind}, tiêu đề ở dòng {rows}, {table.rows} dòng"))
+            console.print(
+                Text(f"{where}: sổ {kind}, tiêu đề ở dòng {rows}, {table.rows} dòng"),
+                soft_wrap=True,
+            )
             if table.unmapped:
                 console.print(Text("  Cột bỏ qua (không nhận ra): " + "; ".join(table.unmapped)))
-    if issues:
-        grid = Table(show_lines=False)
-        for heading in ("Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Lý do", "Mã"):
-            grid.add_column(heading, overflow="fold")
+    if issues and console.is_terminal:
+        grid = Table(show_lines=True, expand=True)
+        for heading, ratio in (("Vị trí", 3), ("Cột", 2), ("Giá trị", 2), ("Lý do (mã)", 6)):
+            grid.add_column(heading, overflow="fold", ratio=ratio)
         for issue in issues:
             d = _issue_dict(issue)
+            where = (d["file"] or "") + (f" [{d['sheet']}]" if d["sheet"] else "")
+            if d["row"] is not None:
+                where += f":{d['row']}"
             grid.add_row(
-                *(
-                    Text("" if d[k] is None else str(d[k]))
-                    for k in ("file", "sheet", "row", "column", "value", "reason", "code")
-                )
+                Text(where),
+                Text(d["column"] or ""),
+                Text(d["value"] or ""),
+                Text(f"{d['reason']} ({d['code']})"),
             )
         console.print(grid)
+    else:
+        # Piped to a file, cron mail or CI: one plain line per problem, like a compiler.
+        for issue in issues:
+            console.print(Text(_issue_line(issue)), soft_wrap=True)
     console.print(
         Text(
             f"Đã đọc {summary['rows_read']} dòng: {summary['valid']} dòng dùng được, "
             f"{summary['rejected']} dòng bị loại, {summary['duplicates']} dòng trùng lặp; "
             f"{summary['unreadable_files']} tệp không đọc được."
-        )
+        ),
+        soft_wrap=True,
     )
     if summary["ok"]:
         console.print(Text("Không có lỗi — có thể tạo thư (generate)."))

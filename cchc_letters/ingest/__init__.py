@@ -39,6 +39,7 @@ __all__ = [
     "read_inputs",
 ]
 
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
 
@@ -208,6 +209,13 @@ def _read_file(
         else:
             tables.append(table.report)
     if not tables:
+        if fmt == "csv" and path.suffix.lower() in EXCEL_SUFFIXES:
+            # Neither a workbook nor a table in text: a broken or renamed file.
+            raise FileProblem(
+                "unreadable_file",
+                f"Tệp có đuôi {path.suffix} nhưng không phải bảng tính Excel "
+                "(có thể bị hỏng, tải chưa xong hoặc bị đổi tên).",
+            )
         where = "trang tính nào" if fmt != "csv" else "tệp"
         raise FileProblem(
             "no_header",
