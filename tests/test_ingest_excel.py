@@ -277,3 +277,17 @@ def test_csv_saved_with_an_xlsx_name_is_read_as_csv(tmp_path):
     result = read_inputs([path])
     assert result.files[0].format == "csv"
     assert result.rows[0].kind is Kind.MARRIAGE
+
+
+def test_totals_row_merged_across_columns_is_a_footer(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["SỔ ĐĂNG KÝ KẾT HÔN"])
+    ws.append(["Số", "Ngày đăng ký", "Họ tên chồng", "Họ tên vợ", "Ghi chú"])
+    ws.append(["01", "21/11/2026", "Lê Văn Hùng", "Huỳnh Thị Ngân", ""])
+    ws.append(["Tổng cộng: 01 cặp"])
+    ws.merge_cells("A4:E4")
+    wb.save(tmp_path / "kh.xlsx")
+    result = read_inputs([tmp_path / "kh.xlsx"])
+    assert [r.source.row for r in result.rows] == [3]
+    assert result.files[0].tables[0].skipped_rows == (4,)

@@ -184,14 +184,14 @@ def _read_file(
             or (declared if len(declared) == 1 else None)
             or (sniff_delimiter(text, vocab))
         )
-        sheets = [(None, parse(text, used_delimiter))]
+        sheets = [(None, parse(text, used_delimiter), {})]
         fmt = "csv"
 
     hint_text = path.stem
     tables: list[TableReport] = []
     skipped: list[str] = []
     total = 0
-    for sheet, grid in sheets:
+    for sheet, grid, spans in sheets:
         table = rows_from_grid(
             grid,
             file=str(path),
@@ -199,6 +199,7 @@ def _read_file(
             vocab=vocab,
             kind=kind,
             hint_text=f"{sheet or ''} {hint_text}",
+            spans=spans,
         )
         result.rows.extend(table.rows)
         result.issues.extend(table.issues)

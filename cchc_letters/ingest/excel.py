@@ -8,7 +8,7 @@ import warnings
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from cchc_letters.ingest.table import HEADER_SCAN, Grid
+from cchc_letters.ingest.table import Grid, Spans
 from cchc_letters.ingest.text import FileProblem
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and password-protected .xlsx
@@ -52,27 +52,7 @@ def cell_text(value: object, number_format: str | None = None) -> str:
     return unicodedata.normalize("NFC", str(value))
 
 
-def _fill_merged_headings(rows: list[list[str]], merged: Merged) -> None:
-    """Copy a heading merged across columns into every column it spans.
-
-    A group heading ("Người mẹ") merged over its sub-headings holds its text only in the
-    first cell; the others read empty. Only the first rows (where headers live) are filled,
-    and only along the range's top row: a heading merged down two rows stays in the top one.
-    """
-    for r0, c0, _r1, c1 in merged:
-        if r0 >= HEADER_SCAN or c1 == c0 or r0 >= len(rows):
-            continue
-        row = rows[r0]
-        if c0 >= len(row) or not row[c0]:
-            continue
-        row.extend([""] * (c1 + 1 - len(row)))
-        for c in range(c0 + 1, c1 + 1):
-            if not row[c]:
-                row[c] = row[c0]
-
-
-def _grid(rows: list[list[str]], merged: Merged) -> Grid:
-    _fill_merged_headings(rows, merged)
+def _grid(rows: list[list[str]], merged: Merged) -> tuple[Grid, Spans]:
     grid: Grid = []
     for i, values in enumerate(rows):
         while values and not values[-1].strip():
@@ -81,7 +61,13 @@ def _grid(rows: list[list[str]], merged: Merged) -> Grid:
         # each kept row carries its own number, so nothing shifts.
         if values:
             grid.append((i + 1, values))  # Excel row numbers are 1-based, from the top
-    return grid
+    spans: Spans = {}
+    for r0, c0, _r1, c1 in merged:
+        # Only merges across columns matter (the header rows use them); merged down, a
+        # heading stays in its top cell and the row below reads empty there, as wanted.
+        if c1 > c0:
+            spans.setdefault(r0 + 1, []).append((c0, c1))
+    return grid, spans
 
 
 def sniff_format(path: Path, head: bytes) -> str:
@@ -99,8 +85,8 @@ def sniff_format(path: Path, head: bytes) -> str:
     return "text"
 
 
-def read_xlsx(path: Path) -> list[tuple[str, Grid]]:
-    """Return (sheet name, grid) for every worksheet of an XLSX/XLSM workbook."""
+def read_xlsx(path: Path) -> list[tuple[str, Grid, Spans]]:
+    """Return (sheet name, grid, merged spans) for every worksheet of an XLSX/XLSM workbook."""
     import zipfile
 
     import openpyxl
@@ -130,13 +116,13 @@ def read_xlsx(path: Path) -> list[tuple[str, Grid]]:
             (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
             for m in ws.merged_cells.ranges
         ]
-        sheets.append((ws.title, _grid(rows, merged)))
+        sheets.append((ws.title, *_grid(rows, merged)))
     book.close()
     return sheets
 
 
-def read_calamine(path: Path) -> list[tuple[str, Grid]]:
-    """Return (sheet name, grid) for every sheet of a legacy XLS (or XLSB/ODS) workbook."""
+def read_calamine(path: Path) -> list[tuple[str, Grid, Spans]]:
+    """Return (sheet name, grid, merged spans) for every sheet of an XLS/XLSB/ODS workbook."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -146,7 +132,7 @@ def read_calamine(path: Path) -> list[tuple[str, Grid]]:
             sheet = book.get_sheet_by_name(name)
             rows = [[cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
             merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
-            sheets.append((name, _grid(rows, merged)))
+            sheets.append((name, *_grid(rows, merged)))
     except Exception as exc:  # calamine raises its own error types for every broken file
         text = str(exc).lower()
         if "password" in text or "encrypt" in text:

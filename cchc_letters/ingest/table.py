@@ -22,6 +22,8 @@ from cchc_letters.models import Issue, Kind, RawCell, RawRow, SourceRef
 from cchc_letters.vietnamese import clean_text
 
 Grid = list[tuple[int, list[str]]]
+# Cells merged across columns, per row number: [(first column, last column)], 0-based.
+Spans = dict[int, list[tuple[int, int]]]
 
 HEADER_SCAN = 40  # title rows above the header rarely exceed a handful; 40 is generous
 MIN_HEADER_SCORE = 2
@@ -105,9 +107,27 @@ def resolve(vocab: Vocabulary, col: _Column, kind: Kind | None, loose: bool) -> 
     return candidates(col.top) if col.top else []
 
 
-def _columns(grid: Grid, start: int, height: int, vocab: Vocabulary) -> list[_Column]:
-    top = grid[start][1]
-    sub = grid[start + 1][1] if height == 2 and start + 1 < len(grid) else []
+def _spread(row_number: int, values: list[str], spans: Spans) -> list[str]:
+    """Return a header row with each heading merged across columns copied into all of them.
+
+    A group heading ("Người mẹ") merged over its sub-headings holds its text only in the
+    first cell; the others read empty. Done for header rows only: a "Tổng cộng" merged
+    across a data row must stay one short footer cell.
+    """
+    values = list(values)
+    for c0, c1 in spans.get(row_number, ()):
+        if c0 < len(values) and values[c0]:
+            values.extend([""] * (c1 + 1 - len(values)))
+            for c in range(c0 + 1, c1 + 1):
+                values[c] = values[c] or values[c0]
+    return values
+
+
+def _columns(grid: Grid, start: int, height: int, vocab: Vocabulary, spans: Spans) -> list[_Column]:
+    top = _spread(grid[start][0], grid[start][1], spans)
+    sub = []
+    if height == 2 and start + 1 < len(grid):
+        sub = _spread(grid[start + 1][0], grid[start + 1][1], spans)
     width = max(len(top), len(sub))
     cols: list[_Column] = []
     group = ""
@@ -131,7 +151,9 @@ def _score(cols: list[_Column], vocab: Vocabulary) -> int:
     return len({tuple(resolve(vocab, c, None, True)) for c in cols} - {()})
 
 
-def find_header(grid: Grid, vocab: Vocabulary) -> tuple[int, int, list[_Column]] | None:
+def find_header(
+    grid: Grid, vocab: Vocabulary, spans: Spans | None = None
+) -> tuple[int, int, list[_Column]] | None:
     """Return (index in grid, height 1 or 2, columns) of the header, None when none is found.
 
     The header is the row (or pair of rows, for a group heading merged over sub-headings)
@@ -143,7 +165,7 @@ def find_header(grid: Grid, vocab: Vocabulary) -> tuple[int, int, list[_Column]]
         if not any(v.strip() for v in grid[i][1]):
             continue
         for height in (1, 2):
-            cols = _columns(grid, i, height, vocab)
+            cols = _columns(grid, i, height, vocab, spans or {})
             score = _score(cols, vocab)
             if score < MIN_HEADER_SCORE:
                 continue
@@ -203,6 +225,7 @@ def rows_from_grid(
     vocab: Vocabulary,
     kind: Kind | None,
     hint_text: str = "",
+    spans: Spans | None = None,
 ) -> TableResult:
     """Return the raw rows of one sheet, and Issues for a sheet that cannot be used.
 
@@ -211,7 +234,7 @@ def rows_from_grid(
     an empty result with no report: the caller decides whether that is a problem.
     """
     out = TableResult()
-    header = find_header(grid, vocab)
+    header = find_header(grid, vocab, spans)
     if header is None:
         return out
     start, height, cols = header
