@@ -381,3 +381,22 @@ def test_row_without_number_with_a_date_in_words_is_not_a_footer(tmp_path):
     data = [*DEATHS, ["", "", "ngày 23 tháng 11 năm 2026", "Lê Văn Út", "Nam", "1950", "", ""]]
     rows = read_inputs([write(tmp_path / "kt.csv", data)]).rows
     assert [r.source.row for r in rows] == [5, 6, 7]
+
+
+def test_invisible_characters_are_removed(tmp_path):
+    data = [
+        DEATHS[3],
+        [
+            "0\u200b1",
+            "01",
+            "23/11/2026",
+            "Nguyễn\u200b Văn\ufeff Tám",
+            "Nam",
+            "1941",
+            "",
+            "20/11/2026",
+        ],
+    ]
+    [row] = read_inputs([write(tmp_path / "kt.csv", data)], kind=Kind.DEATH).rows
+    assert row.value("registration_number") == "01"
+    assert row.value("deceased_name") == "Nguyễn Văn Tám"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 import warnings
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from cchc_letters.ingest.table import Grid, Spans
-from cchc_letters.ingest.text import FileProblem
+from cchc_letters.ingest.text import FileProblem, nfc
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and password-protected .xlsx
 ZIP_MAGIC = b"PK\x03\x04"
@@ -49,7 +48,7 @@ def cell_text(value: object, number_format: str | None = None) -> str:
         if number_format and re.fullmatch(r"0+", number_format) and len(number_format) > len(text):
             text = text.zfill(len(number_format))
         return text
-    return unicodedata.normalize("NFC", str(value))
+    return nfc(str(value))
 
 
 def _grid(rows: list[list[str]], merged: Merged) -> tuple[Grid, Spans]:

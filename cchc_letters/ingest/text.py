@@ -58,7 +58,7 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
                 f"Không giải mã được tệp theo bảng mã {encoding} (byte thứ {exc.start + 1}). "
                 "Hãy bỏ --encoding để tự nhận dạng, hoặc chọn bảng mã khác.",
             ) from None
-        return _nfc(text.removeprefix("\ufeff")), encoding
+        return nfc(text), encoding
     if not data.strip():
         raise FileProblem("empty_file", "Tệp rỗng, không có dữ liệu.")
     if data.startswith(codecs.BOM_UTF8):
@@ -78,7 +78,7 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
             )
     else:
         try:
-            return _nfc(data.decode("utf-8")), "utf-8"
+            return nfc(data.decode("utf-8")), "utf-8"
         except UnicodeDecodeError:
             # Excel's "CSV (comma delimited)" on Vietnamese Windows saves cp1258, whose
             # letters decode to base letters plus combining tone marks (NFC fixes them).
@@ -95,11 +95,17 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         raise FileProblem(
             "binary_file", "Tệp không phải bảng tính hay văn bản CSV (dữ liệu nhị phân)."
         )
-    return _nfc(text.removeprefix("\ufeff")), used
+    return nfc(text), used
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+# Invisible characters that web forms and copy-paste leave in cells ("Nguyễn\u200bVăn"):
+# they would split a name or make two equal numbers differ.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def nfc(text: str) -> str:
+    """Return text in NFC without invisible characters."""
+    return unicodedata.normalize("NFC", text).translate(_INVISIBLE)
 
 
 def parse(text: str, delimiter: str) -> Grid:
