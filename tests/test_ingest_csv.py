@@ -400,3 +400,12 @@ def test_invisible_characters_are_removed(tmp_path):
     [row] = read_inputs([write(tmp_path / "kt.csv", data)], kind=Kind.DEATH).rows
     assert row.value("registration_number") == "01"
     assert row.value("deceased_name") == "Nguyễn Văn Tám"
+
+
+def test_book_number_printed_in_the_title(tmp_path):
+    without_book = [row[:1] + row[2:] for row in DEATHS[3:]]  # no "Quyển số" column
+    data = [["SỔ ĐĂNG KÝ KHAI TỬ"], ["Quyển số: 02/2026"], *without_book]
+    rows = read_inputs([write(tmp_path / "kt.csv", data)]).rows
+    assert [r.cells["book_number"].value for r in rows] == ["02/2026", "02/2026"]
+    assert rows[0].cells["book_number"].heading == "Quyển số: 02/2026"
+    assert rows[1].value("registration_date") == "26/11/2026"

@@ -46,6 +46,7 @@ _FOOTER = re.compile(
     r"tongcong|tongso|cong\d|nguoilap|nguoighiso|canbo|congchuc|chutich|thutruong|"
     r"kyghiro|kytenghiro|kyvaghiro|xacnhan|dongdau|ngay\d*thang\d*nam"
 )
+_BOOK_IN_TITLE = re.compile(r"(?i)quy[ểe]n\s*s[ốo]\s*[:.]?\s*([0-9][\w/.-]*)")
 _COLUMN_NUMBER = re.compile(r"\(?(\d{1,3})\)?")
 
 
@@ -270,6 +271,13 @@ def rows_from_grid(
             mappings[k] = found
         return mappings[k]
 
+    # Registers often print the book only in the title ("Quyển số: 01/2026"), not as a
+    # column; it belongs to every row of the sheet.
+    book_cell = None
+    for _, values in grid[:start]:
+        for v in values:
+            if m := _BOOK_IN_TITLE.search(clean_text(v)):
+                book_cell = RawCell(clean_text(v), m[1])
     mapping = mapping_for(table_kind)
     kind_index = next((i for i, n in mapping.items() if n == "kind"), None)
     headings = {c.index: c.written for c in cols}
@@ -313,6 +321,8 @@ def rows_from_grid(
             name: RawCell(headings[i], values[i] if i < len(values) else "")
             for i, name in mapping_for(row_kind).items()
         }
+        if book_cell and "book_number" not in cells:
+            cells["book_number"] = book_cell
         rows.append(RawRow(SourceRef(file, sheet, number), row_kind, cells))
 
     # A required column that is missing makes every row of that register useless: say it
