@@ -1,11 +1,17 @@
-"""Raw rows -> checked registrations, or Issues: bad rows are data, reported together."""
+"""Raw rows -> checked registrations, or Issues: bad rows are data, reported together.
+
+Each row is checked on its own (nothing read from one row can reach another row's
+registration); then repeats are found: an exact repeat of an earlier row is a "duplicate",
+the same registration (kind, số, quyển, năm) with different content is an error.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from cchc_letters.models import (
     Birth,
@@ -17,6 +23,7 @@ from cchc_letters.models import (
     RawRow,
     Registration,
     Sex,
+    SourceRef,
 )
 from cchc_letters.vietnamese import clean_text, title_case_name
 
@@ -25,6 +32,43 @@ REQUIRED = {
     Kind.MARRIAGE: ("registration_number", "registration_date", "husband_name", "wife_name"),
     Kind.DEATH: ("registration_number", "registration_date", "deceased_name", "death_date"),
 }
+
+# Vietnamese names of fields, for messages.
+LABELS = {
+    "kind": "loại sổ",
+    "registration_number": "số đăng ký",
+    "book_number": "quyển số",
+    "registration_date": "ngày đăng ký",
+    "child_name": "họ tên người được khai sinh",
+    "child_birth_date": "ngày sinh của trẻ",
+    "child_sex": "giới tính của trẻ",
+    "child_personal_id": "số định danh của trẻ",
+    "mother_name": "họ tên mẹ",
+    "mother_birth": "năm sinh của mẹ",
+    "father_name": "họ tên cha",
+    "father_birth": "năm sinh của cha",
+    "husband_name": "họ tên chồng",
+    "husband_birth": "ngày sinh của chồng",
+    "husband_personal_id": "số định danh của chồng",
+    "wife_name": "họ tên vợ",
+    "wife_birth": "ngày sinh của vợ",
+    "wife_personal_id": "số định danh của vợ",
+    "deceased_name": "họ tên người chết",
+    "deceased_birth": "ngày/năm sinh của người chết",
+    "deceased_sex": "giới tính của người chết",
+    "deceased_personal_id": "số định danh của người chết",
+    "death_date": "ngày chết",
+}
+
+EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it counts 1900 as a leap year)
+# Serial numbers accepted as dates: 1900-01-01 .. 2099-12-31 would be 1..73415, but a
+# five-digit number is the only plausible one in a register (1927 onwards).
+_SERIAL = re.compile(r"(\d{5})(?:\.0+)?")
+_TIME_TAIL = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_DMY = re.compile(r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{4})" + _TIME_TAIL)
+_YMD = re.compile(r"(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})" + _TIME_TAIL)
+_WORDS = re.compile(r"(?:ngay)?(\d{1,2})thang(\d{1,2})nam(\d{4})")
+_YEAR = re.compile(r"(?:nam)?(\d{4})")
 
 
 class RowProblem(Exception):
@@ -35,6 +79,14 @@ class RowProblem(Exception):
         self.code, self.message, self.column = code, message, column
 
 
+class DateProblem(ValueError):
+    """A date that cannot be read; ``impossible`` when it reads but does not exist."""
+
+    def __init__(self, text: str, impossible: bool = False) -> None:
+        super().__init__(text)
+        self.impossible = impossible
+
+
 @dataclass
 class ValidationResult:
     registrations: list[Registration] = field(default_factory=list)
@@ -42,144 +94,420 @@ class ValidationResult:
     rows_read: int = 0
     duplicates: int = 0
 
-
-def parse_date(text: str) -> date:
-    """Return the date in ``text``: dd/mm/yyyy (day first, always) or yyyy-mm-dd."""
-    text = text.strip()
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00:00)?", text):
-        return date(int(m[1]), int(m[2]), int(m[3]))
-    if m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text):
-        return date(int(m[3]), int(m[2]), int(m[1]))
-    raise ValueError(text)
+    @property
+    def rejected(self) -> int:
+        """Return how many rows got no letter because of an error (not counting duplicates)."""
+        return len({i.source for i in self.issues if i.severity == "error"})
 
 
-def parse_sex(text: str) -> Sex | None:
-    key = clean_text(text).lower()
-    if key in ("nam", "male", "m"):
-        return Sex.MALE
-    if key in ("nữ", "nu", "female", "f"):
-        return Sex.FEMALE
-    return None
-
-
-def _person(row: RawRow, prefix: str, *, sex: Sex | None = None) -> Person | None:
-    name = row.value(f"{prefix}_name")
-    if not name:
-        return None
-    birth_text = row.value(f"{prefix}_birth") or row.value(f"{prefix}_birth_date")
-    birth_date = birth_year = None
-    if re.fullmatch(r"\d{4}", birth_text):
-        birth_year = int(birth_text)
-    elif birth_text:
-        try:
-            birth_date = parse_date(birth_text)
-        except ValueError:
-            raise RowProblem(
-                "bad_date", f"Ngày sinh không hợp lệ: {birth_text!r}", f"{prefix}_birth"
-            ) from None
-    return Person(
-        full_name=title_case_name(name),
-        sex=parse_sex(row.value(f"{prefix}_sex")) or sex,
-        birth_date=birth_date,
-        birth_year=birth_year,
-        personal_id=row.value(f"{prefix}_personal_id") or None,
-        residence=clean_text(row.value(f"{prefix}_residence")) or None,
-        honorific=clean_text(row.value(f"{prefix}_honorific")).lower() or None,
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return re.sub(
+        r"[^a-z0-9]+", "", "".join(c for c in text if not unicodedata.combining(c)).lower()
     )
 
 
-def _date_field(row: RawRow, name: str) -> date:
+def _make(y: int, m: int, d: int, text: str) -> date:
     try:
-        return parse_date(row.value(name))
+        return date(y, m, d)
     except ValueError:
-        raise RowProblem("bad_date", f"Ngày không hợp lệ: {row.value(name)!r}", name) from None
+        raise DateProblem(text, impossible=True) from None
+
+
+def parse_date(text: str) -> date:
+    """Return the date in ``text``; DateProblem when it cannot be read or does not exist.
+
+    Accepted: dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy (always day first: 03/04/2024
+    is the 3rd of April), yyyy-mm-dd, an Excel serial number (a date column formatted as
+    General shows 45327), "ngày 05 tháng 02 năm 2024", each optionally followed by a time.
+    """
+    text = clean_text(text)
+    if m := _DMY.fullmatch(text):
+        return _make(int(m[4]), int(m[3]), int(m[1]), text)
+    if m := _YMD.fullmatch(text):
+        return _make(int(m[1]), int(m[3]), int(m[4]), text)
+    if m := _SERIAL.fullmatch(text):
+        return EXCEL_EPOCH + timedelta(days=int(m[1]))
+    if m := _WORDS.fullmatch(_fold(text)):
+        return _make(int(m[3]), int(m[2]), int(m[1]), text)
+    raise DateProblem(text)
+
+
+def parse_date_or_year(text: str) -> tuple[date | None, int | None]:
+    """Return (date, None) for a full date, (None, year) for a year alone ("1996", "năm 1996")."""
+    if m := _YEAR.fullmatch(_fold(text)):
+        year = int(m[1])
+        if not 1850 <= year <= 2200:
+            raise DateProblem(text, impossible=True)
+        return None, year
+    return parse_date(text), None
+
+
+_SEX = {
+    "nam": Sex.MALE,
+    "trai": Sex.MALE,
+    "contrai": Sex.MALE,
+    "gioitinhnam": Sex.MALE,
+    "male": Sex.MALE,
+    "m": Sex.MALE,
+    "nu": Sex.FEMALE,
+    "gai": Sex.FEMALE,
+    "congai": Sex.FEMALE,
+    "gioitinhnu": Sex.FEMALE,
+    "female": Sex.FEMALE,
+    "f": Sex.FEMALE,
+}
+
+
+def parse_sex(text: str) -> Sex | None:
+    """Return the sex written as Nam/Nữ ("NAM", "nữ", "Nu", "con trai", "Male" …), else None."""
+    return _SEX.get(_fold(text))
+
+
+def check_personal_id(
+    value: str,
+    *,
+    sex: Sex | None,
+    birth_date: date | None,
+    birth_year: int | None,
+) -> tuple[str, str] | None:
+    """Return (code, Vietnamese reason) when a số định danh contradicts itself or the person.
+
+    Domain rule: 12 digits; digit 4 gives century and sex (0/1 = 1900s male/female,
+    2/3 = 2000s, 4/5 = 2100s …); digits 5–6 are the last two digits of the birth year.
+    The province digits are not checked (never infer a place from them).
+    """
+    if not re.fullmatch(r"\d{12}", value):
+        hint = ""
+        if re.fullmatch(r"\d{11}", value):
+            # Excel turns "079…" typed in a number column into 79…: the leading zero is lost.
+            hint = (
+                " Có thể Excel đã bỏ số 0 ở đầu: hãy định dạng cột là Văn bản (Text) và nhập lại."
+            )
+        return (
+            "invalid_personal_id",
+            f"Số định danh cá nhân phải gồm đúng 12 chữ số (đang có {len(value)} ký tự)." + hint,
+        )
+    code, yy = int(value[3]), int(value[4:6])
+    id_sex = Sex.FEMALE if code % 2 else Sex.MALE
+    id_century = 1900 + (code // 2) * 100
+    year = birth_date.year if birth_date else birth_year
+    if year is not None and year >= 1900:
+        if (id_century, yy) != (year // 100 * 100, year % 100):
+            return (
+                "personal_id_birth_mismatch",
+                f"Số định danh cho năm sinh {id_century + yy}, không khớp năm sinh {year}.",
+            )
+    if sex is not None and sex is not id_sex:
+        return (
+            "personal_id_sex_mismatch",
+            f"Số định danh cho giới tính {id_sex.vietnamese}, "
+            f"không khớp giới tính {sex.vietnamese}.",
+        )
+    return None
+
+
+def _personal_id(text: str) -> str | None:
+    """Return the ID number to check in a cell, or None when the cell holds none.
+
+    "079 090 000 001" and "079.090.000.001" are one number. A "giấy tờ tùy thân" column
+    often holds a description ("CCCD số 079090000001, cấp ngày …", "Hộ chiếu B1234567"):
+    the one 12-digit number in it is checked; a description without one is not an error.
+    """
+    compact = re.sub(r"[\s.]", "", text)
+    if not re.search(r"[^\W\d_]{2,}", text):  # no word: a number, maybe mistyped
+        return compact or None
+    numbers = re.findall(r"(?<!\d)\d{12}(?!\d)", text)
+    return numbers[0] if len(numbers) == 1 else None
+
+
+class _RowReader:
+    """Reads one row's fields, turning each problem into a RowProblem naming its column."""
+
+    def __init__(self, row: RawRow) -> None:
+        self.row = row
+
+    def text(self, name: str) -> str:
+        return clean_text(self.row.value(name))
+
+    def require(self, name: str) -> str:
+        value = self.text(name)
+        if not value:
+            label = LABELS.get(name, name)
+            if name not in self.row.cells:
+                raise RowProblem(
+                    "missing_field", f"Tệp không có cột {label} (thông tin bắt buộc).", name
+                )
+            raise RowProblem("missing_field", f"Thiếu {label} (thông tin bắt buộc).", name)
+        return value
+
+    def date(self, name: str) -> date:
+        text = self.require(name)
+        try:
+            return parse_date(text)
+        except DateProblem as exc:
+            raise self._date_problem(name, exc) from None
+
+    def date_or_year(self, name: str) -> tuple[date | None, int | None]:
+        text = self.text(name)
+        if not text:
+            return None, None
+        try:
+            return parse_date_or_year(text)
+        except DateProblem as exc:
+            raise self._date_problem(name, exc) from None
+
+    def _date_problem(self, name: str, exc: DateProblem) -> RowProblem:
+        label = LABELS.get(name, name)
+        if exc.impossible:
+            return RowProblem(
+                "impossible_date", f"{label.capitalize()} không có thật trên lịch.", name
+            )
+        return RowProblem(
+            "unparseable_date",
+            f"Không đọc được {label}: cần dạng ngày/tháng/năm, ví dụ 05/02/2024.",
+            name,
+        )
+
+    def sex(self, name: str, default: Sex | None = None) -> Sex | None:
+        text = self.text(name)
+        if not text:
+            return default
+        sex = parse_sex(text)
+        if sex is None:
+            raise RowProblem(
+                "invalid_sex",
+                f"Không hiểu {LABELS.get(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
+                name,
+            )
+        return sex
+
+    def person(
+        self,
+        prefix: str,
+        *,
+        sex: Sex | None = None,
+        birth_field: str | None = None,
+        required: bool = False,
+        not_after: tuple[date, str, str] | None = None,
+    ) -> Person | None:
+        name = self.require(f"{prefix}_name") if required else self.text(f"{prefix}_name")
+        if not name:
+            return None
+        birth_field = birth_field or f"{prefix}_birth"
+        birth_date, birth_year = self.date_or_year(birth_field)
+        sex = self.sex(f"{prefix}_sex", sex)
+        if not_after is not None:
+            limit, what, code = not_after
+            if (birth_date and birth_date > limit) or (birth_year and birth_year > limit.year):
+                raise RowProblem(code, f"Ngày sinh sau {what} ({limit:%d/%m/%Y}).", birth_field)
+        personal_id = _personal_id(self.text(f"{prefix}_personal_id"))
+        if personal_id:
+            problem = check_personal_id(
+                personal_id, sex=sex, birth_date=birth_date, birth_year=birth_year
+            )
+            if problem:
+                raise RowProblem(*problem, f"{prefix}_personal_id")
+        return Person(
+            full_name=title_case_name(name),
+            sex=sex,
+            birth_date=birth_date,
+            birth_year=birth_year,
+            personal_id=personal_id,
+            residence=self.text(f"{prefix}_residence") or None,
+            ethnicity=self.text(f"{prefix}_ethnicity") or None,
+            nationality=self.text(f"{prefix}_nationality") or None,
+            honorific=self.text(f"{prefix}_honorific").lower() or None,
+        )
 
 
 def _registration(row: RawRow, letter_date: date) -> Registration:
     if row.kind is None:
         raise RowProblem(
-            "unknown_kind", "Không xác định được loại sổ (khai sinh/kết hôn/khai tử)", "kind"
+            "unknown_kind", "Không xác định được loại sổ (khai sinh / kết hôn / khai tử).", "kind"
         )
+    read = _RowReader(row)
+    # Check the required fields first, so that the reason given is the most basic one.
     for name in REQUIRED[row.kind]:
-        if not row.value(name):
-            raise RowProblem("missing_field", f"Thiếu thông tin bắt buộc ({name})", name)
-    reg_date = _date_field(row, "registration_date")
+        read.require(name)
+    reg_date = read.date("registration_date")
     if reg_date > letter_date:
         raise RowProblem(
-            "registered_after_letter_date", "Ngày đăng ký sau ngày ký thư", "registration_date"
+            "registered_after_letter_date",
+            f"Ngày đăng ký sau ngày ký thư ({letter_date:%d/%m/%Y}).",
+            "registration_date",
         )
     common = dict(
         kind=row.kind,
-        number=row.value("registration_number"),
-        book=row.value("book_number"),
+        number=read.text("registration_number"),
+        book=read.text("book_number"),
         registration_date=reg_date,
         source=row.source,
         raw={name: cell.value for name, cell in row.cells.items()},
-        note=clean_text(row.value("note")) or None,
+        note=read.text("note") or None,
     )
-    builders: dict[Kind, Callable[[], Registration]] = {
-        Kind.BIRTH: lambda: _birth(row, common),
-        Kind.MARRIAGE: lambda: Marriage(
+    if row.kind is Kind.BIRTH:
+        dob = read.date("child_birth_date")
+        if dob > reg_date:
+            raise RowProblem(
+                "birth_after_registration",
+                "Ngày sinh của trẻ sau ngày đăng ký khai sinh.",
+                "child_birth_date",
+            )
+        child = read.person("child", birth_field="child_birth_date", required=True)
+        assert child is not None
+        parents_limit = (dob, "ngày sinh của con", "parent_born_after_child")
+        return Birth(
             **common,
-            husband=_person(row, "husband", sex=Sex.MALE),
-            wife=_person(row, "wife", sex=Sex.FEMALE),
-        ),
-        Kind.DEATH: lambda: _death(row, common),
-    }
-    return builders[row.kind]()
-
-
-def _birth(row: RawRow, common: dict) -> Birth:
-    child = _person(row, "child")
-    dob = _date_field(row, "child_birth_date")
-    if dob > common["registration_date"]:
-        raise RowProblem(
-            "birth_after_registration", "Ngày sinh sau ngày đăng ký", "child_birth_date"
+            child=child,
+            birth_place=read.text("child_birth_place") or None,
+            mother=read.person("mother", sex=Sex.FEMALE, not_after=parents_limit),
+            father=read.person("father", sex=Sex.MALE, not_after=parents_limit),
+            informant_name=title_case_name(read.text("informant_name")) or None,
+            informant_relation=read.text("informant_relation") or None,
         )
-    return Birth(
-        **common,
-        child=Person(
-            child.full_name, child.sex, dob, None, child.personal_id, honorific=child.honorific
-        ),
-        birth_place=clean_text(row.value("child_birth_place")) or None,
-        mother=_person(row, "mother", sex=Sex.FEMALE),
-        father=_person(row, "father", sex=Sex.MALE),
-        informant_name=title_case_name(row.value("informant_name")) or None,
-        informant_relation=clean_text(row.value("informant_relation")) or None,
-    )
-
-
-def _death(row: RawRow, common: dict) -> Death:
-    deceased = _person(row, "deceased")
-    death_date = _date_field(row, "death_date")
-    if deceased.birth_date and death_date < deceased.birth_date:
-        raise RowProblem("death_before_birth", "Ngày chết trước ngày sinh", "death_date")
+    if row.kind is Kind.MARRIAGE:
+        limit = (reg_date, "ngày đăng ký kết hôn", "birth_after_registration")
+        husband = read.person("husband", sex=Sex.MALE, required=True, not_after=limit)
+        wife = read.person("wife", sex=Sex.FEMALE, required=True, not_after=limit)
+        assert husband is not None and wife is not None
+        return Marriage(**common, husband=husband, wife=wife)
+    death_date = read.date("death_date")
+    if death_date > reg_date:
+        raise RowProblem(
+            "death_after_registration", "Ngày chết sau ngày đăng ký khai tử.", "death_date"
+        )
+    deceased = read.person("deceased", required=True)
+    assert deceased is not None
+    if (deceased.birth_date and death_date < deceased.birth_date) or (
+        deceased.birth_year and death_date.year < deceased.birth_year
+    ):
+        raise RowProblem("death_before_birth", "Ngày chết trước ngày sinh.", "death_date")
     return Death(
         **common,
         deceased=deceased,
         death_date=death_date,
-        death_time=clean_text(row.value("death_time")) or None,
-        death_place=clean_text(row.value("death_place")) or None,
-        informant_name=title_case_name(row.value("informant_name")) or None,
-        informant_relation=clean_text(row.value("informant_relation")) or None,
+        death_time=read.text("death_time") or None,
+        death_place=read.text("death_place") or None,
+        informant_name=title_case_name(read.text("informant_name")) or None,
+        informant_relation=read.text("informant_relation") or None,
+    )
+
+
+def _content(row: RawRow) -> tuple:
+    """Return what a row says, normalised: equal for rows that are exact repeats.
+
+    The STT and the kind column's wording ("KS" / "khai sinh") are not content; spacing
+    and NFC/NFD differences are not either.
+    """
+    return (
+        row.kind,
+        tuple(
+            sorted(
+                (name, clean_text(cell.value))
+                for name, cell in row.cells.items()
+                if clean_text(cell.value) and name not in ("serial", "kind")
+            )
+        ),
+    )
+
+
+def _meaning(registration: Registration) -> Registration:
+    """Return the registration without its provenance: equal when two rows say the same
+    thing in different spellings (a date typed in one export, a serial number in another;
+    a name in capitals in one, title case in the other)."""
+    return replace(
+        registration,
+        source=SourceRef("", None, 0),
+        raw={},
+        number=registration.number.lstrip("0"),
+        book=_fold(registration.book),
+    )
+
+
+def _where(source: SourceRef) -> str:
+    sheet = f", trang {source.sheet}" if source.sheet else ""
+    return f"dòng {source.row}{sheet} của tệp {source.file}"
+
+
+def _issue(
+    row: RawRow, code: str, message: str, column: str | None, severity: str = "error"
+) -> Issue:
+    cell = row.cells.get(column) if column else None
+    return Issue(
+        code=code,
+        message=message,
+        source=row.source,
+        column=cell.heading if cell else (LABELS.get(column, column) if column else None),
+        value=cell.value if cell else None,
+        severity=severity,
     )
 
 
 def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationResult:
-    """Return the registrations built from ``rows`` and one Issue per row that cannot be used."""
+    """Return the registrations built from ``rows`` and one Issue per row that cannot be used.
+
+    ``rows_read`` counts every row; ``duplicates`` the exact repeats (one "duplicate" Issue
+    each, no letter, not an error).
+    """
     result = ValidationResult(rows_read=len(rows))
+    seen_content: dict[tuple, SourceRef] = {}
+    seen_key: dict[tuple, tuple[Registration, SourceRef]] = {}
     for row in rows:
-        try:
-            result.registrations.append(_registration(row, letter_date))
-        except RowProblem as problem:
-            cell = row.cells.get(problem.column) if problem.column else None
+        content = _content(row)
+        first = seen_content.get(content)
+        if first is not None:
+            # The same export given twice, or a row copied twice: not an error, one letter.
+            result.duplicates += 1
             result.issues.append(
-                Issue(
-                    code=problem.code,
-                    message=problem.message,
-                    source=row.source,
-                    column=cell.heading if cell else problem.column,
-                    value=cell.value if cell else None,
+                _issue(
+                    row,
+                    "duplicate_row",
+                    f"Trùng hoàn toàn với {_where(first)}; bỏ qua.",
+                    "registration_number",
+                    severity="duplicate",
                 )
             )
+            continue
+        seen_content[content] = row.source
+        try:
+            registration = _registration(row, letter_date)
+        except RowProblem as problem:
+            result.issues.append(_issue(row, problem.code, problem.message, problem.column))
+            continue
+        # The registry's identity of a record is (số, quyển, năm đăng ký) per register;
+        # "01" and "1" are the same number.
+        key = (
+            registration.kind,
+            registration.number.lstrip("0") or "0",
+            _fold(registration.book),
+            registration.registration_date.year,
+        )
+        if key in seen_key:
+            meaning, earlier = seen_key[key]
+            if meaning == _meaning(registration):
+                result.duplicates += 1
+                result.issues.append(
+                    _issue(
+                        row,
+                        "duplicate_row",
+                        f"Cùng đăng ký và cùng nội dung với {_where(earlier)}; bỏ qua.",
+                        "registration_number",
+                        severity="duplicate",
+                    )
+                )
+                continue
+            result.issues.append(
+                _issue(
+                    row,
+                    "conflicting_registration",
+                    f"Cùng số {registration.number}, quyển {registration.book or '-'}, năm "
+                    f"{registration.registration_date.year} với {_where(earlier)} "
+                    "nhưng nội dung khác; kiểm tra lại sổ.",
+                    "registration_number",
+                )
+            )
+            continue
+        seen_key[key] = (_meaning(registration), row.source)
+        result.registrations.append(registration)
     return result

@@ -7,6 +7,7 @@ from cchc_letters.cli.app import app
 # Each module adds its commands to ``app`` when imported; keep heavy imports inside commands.
 # One import line per command module, below.
 from cchc_letters.cli import generate  # noqa: E402,F401
+from cchc_letters.cli import check  # noqa: E402,F401
 from cchc_letters.cli import schedule  # noqa: E402,F401
 
 

@@ -1,24 +1,46 @@
 """Reading input files into raw rows with (file, sheet, row) provenance.
 
-``read_inputs`` is the one door: it expands folders, reads each CSV/XLSX file, maps its
-headings to canonical field names (data/columns.toml) and returns the rows plus what it
-detected, and one Issue per file it could not use.
+``read_inputs`` is the one door: it expands folders, reads each CSV/XLSX/XLS file (sniffing
+format, encoding and delimiter), finds the header under any title rows, maps its headings
+to canonical field names (data/columns.toml plus an optional --mapping file) and returns
+the rows plus what it detected, and one Issue per file or sheet it could not use.
 """
 
 from __future__ import annotations
 
-import csv
-import re
-import tomllib
-import unicodedata
+import codecs
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cchc_letters.models import Issue, Kind, RawCell, RawRow, SourceRef
-from cchc_letters.resources import data_dir
+from cchc_letters.errors import InputError
+from cchc_letters.ingest.columns import (
+    Vocabulary,
+    heading_key,
+    kind_from_text,
+    kind_in_title,
+    load_vocabulary,
+)
+from cchc_letters.ingest.table import TableReport, rows_from_grid
+from cchc_letters.ingest.text import FileProblem, decode, normalise_delimiter, parse
+from cchc_letters.models import Issue, Kind, RawRow
 
-SUPPORTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
+__all__ = [
+    "FileReport",
+    "ReadResult",
+    "SUPPORTED_SUFFIXES",
+    "TableReport",
+    "Vocabulary",
+    "expand_inputs",
+    "heading_key",
+    "kind_from_text",
+    "kind_in_title",
+    "load_vocabulary",
+    "read_inputs",
+]
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
 
 @dataclass(frozen=True)
@@ -26,92 +48,61 @@ class FileReport:
     """What was detected in one input file."""
 
     path: str
-    format: str
-    rows: int
+    format: str  # "csv", "xlsx", "xls", "xlsb" or "ods"
+    rows: int  # data rows handed on to validation
     encoding: str | None = None
     delimiter: str | None = None
-    sheets: tuple[str, ...] = ()
+    sheets: tuple[str, ...] = ()  # the sheets that held registrations
+    tables: tuple[TableReport, ...] = ()  # header, register and columns found per sheet
+    skipped_sheets: tuple[str, ...] = ()  # sheets without a register header (notes, totals)
 
 
 @dataclass
 class ReadResult:
+    """Rows in input order; one Issue per unreadable file (``source`` None, ``file`` set) or
+    unusable sheet (``source`` = the header row); ``files`` only for files that were read."""
+
     rows: list[RawRow] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     files: list[FileReport] = field(default_factory=list)
 
 
-def heading_key(text: str) -> str:
-    """Return a heading folded for matching: no accents, case, punctuation or spacing."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "", text)
-
-
-def load_synonyms(extra: Path | None = None) -> dict[str, str]:
-    """Return folded heading -> canonical field, from data/columns.toml and ``extra``."""
-    synonyms: dict[str, str] = {}
-    for path in [data_dir() / "columns.toml", *([extra] if extra else [])]:
-        with path.open("rb") as fh:
-            fields = tomllib.load(fh).get("fields", {})
-        for name, spec in fields.items():
-            for heading in [name, *spec.get("headings", [])]:
-                synonyms[heading_key(heading)] = name
-    return synonyms
-
-
 def expand_inputs(paths: Sequence[Path]) -> list[Path]:
-    """Return the files named, with folders expanded to the table files inside them (sorted)."""
+    """Return the files named, with folders expanded to the table files inside them (sorted).
+
+    Excel's lock files ("~$sổ khai sinh.xlsx") sit beside an open workbook and are skipped.
+    """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             files.extend(
                 p
                 for p in sorted(path.iterdir())
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and not p.name.startswith("~$")
             )
         else:
             files.append(path)
     return files
 
 
-def kind_from_text(text: str) -> Kind | None:
-    """Return the register named by ``text`` ("birth", "Khai sinh", "KS" …), or None."""
-    key = heading_key(text)
-    for kind, words in {
-        Kind.BIRTH: ("birth", "khaisinh", "ks"),
-        Kind.MARRIAGE: ("marriage", "kethon", "kh"),
-        Kind.DEATH: ("death", "khaitu", "kt"),
-    }.items():
-        if key in words:
-            return kind
-    return None
-
-
-def _rows_from_table(
-    table: list[list[str]],
-    path: Path,
-    sheet: str | None,
-    synonyms: dict[str, str],
-    kind: Kind | None,
-    result: ReadResult,
-) -> int:
-    if not table:
-        return 0
-    headings = table[0]
-    mapping = {i: synonyms.get(heading_key(h)) for i, h in enumerate(headings)}
-    count = 0
-    for offset, values in enumerate(table[1:], start=2):
-        if not any(v.strip() for v in values):
-            continue
-        cells = {
-            name: RawCell(headings[i], values[i] if i < len(values) else "")
-            for i, name in mapping.items()
-            if name
-        }
-        row_kind = kind or kind_from_text(cells["kind"].value) if "kind" in cells else kind
-        result.rows.append(RawRow(SourceRef(str(path), sheet, offset), row_kind, cells))
-        count += 1
-    return count
+def _check_options(encoding: str | None, delimiter: str | None) -> str | None:
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(
+                f"Không có bảng mã {encoding!r}.",
+                hint="Dùng utf-8, utf-8-sig, utf-16 hoặc cp1258.",
+            ) from None
+    try:
+        return normalise_delimiter(delimiter)
+    except ValueError:
+        raise InputError(
+            f"Dấu phân cách {delimiter!r} không dùng được.",
+            hint="Dùng ',' ';' hoặc 'tab'.",
+        ) from None
 
 
 def read_inputs(
@@ -122,33 +113,126 @@ def read_inputs(
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> ReadResult:
-    """Return every row of every input file, and an Issue for each file that cannot be read."""
-    synonyms = load_synonyms(mapping)
+    """Return every row of every input file, and an Issue for each file that cannot be read.
+
+    Raises InputError only for bad options (unknown encoding, delimiter, broken mapping
+    file); problems of the files themselves are Issues, and the other files still count.
+    """
+    delimiter = _check_options(encoding, delimiter)
+    vocab = load_vocabulary(mapping)
     result = ReadResult()
     for path in expand_inputs(paths):
         try:
-            if path.suffix.lower() in (".xlsx", ".xlsm"):
-                import openpyxl
-
-                book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-                total = 0
-                for sheet in book.worksheets:
-                    table = [
-                        ["" if v is None else str(v) for v in row]
-                        for row in sheet.iter_rows(values_only=True)
-                    ]
-                    total += _rows_from_table(table, path, sheet.title, synonyms, kind, result)
-                result.files.append(
-                    FileReport(str(path), "xlsx", total, sheets=tuple(book.sheetnames))
-                )
-            else:
-                enc = encoding or "utf-8-sig"
-                with path.open(encoding=enc, newline="") as fh:
-                    table = list(csv.reader(fh, delimiter=delimiter or ","))
-                n = _rows_from_table(table, path, None, synonyms, kind, result)
-                result.files.append(FileReport(str(path), "csv", n, enc, delimiter or ","))
-        except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
+            _read_file(path, vocab, kind, encoding, delimiter, result)
+        except FileProblem as problem:
+            result.issues.append(Issue(problem.code, problem.message, file=str(path)))
+        except Exception as exc:  # noqa: BLE001 — a user file must never crash the batch
             result.issues.append(
-                Issue("unreadable_file", f"Không đọc được tệp: {exc}", file=str(path))
+                Issue(
+                    "unreadable_file",
+                    f"Không đọc được tệp ({type(exc).__name__}). "
+                    "Hãy mở bằng Excel và lưu lại dạng .xlsx hoặc CSV UTF-8.",
+                    file=str(path),
+                )
             )
     return result
+
+
+def _read_file(
+    path: Path,
+    vocab: Vocabulary,
+    kind: Kind | None,
+    encoding: str | None,
+    delimiter: str | None,
+    result: ReadResult,
+) -> None:
+    from cchc_letters.ingest.excel import (
+        ENCRYPTED_MESSAGE,
+        read_calamine,
+        read_xlsx,
+        sniff_format,
+    )
+    from cchc_letters.ingest.text import sniff_delimiter
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise FileProblem("unreadable_file", f"Không mở được tệp: {exc.strerror or exc}.") from None
+    fmt = sniff_format(path, head)
+    used_encoding = used_delimiter = None
+    if fmt == "encrypted":
+        raise FileProblem("encrypted_file", ENCRYPTED_MESSAGE)
+    if fmt == "xlsx":
+        sheets = read_xlsx(path)
+    elif fmt in ("xls", "xlsb", "ods"):
+        sheets = read_calamine(path)
+    else:
+        data = path.read_bytes()
+        if data.lstrip()[:1] == b"<":
+            raise FileProblem(
+                "unreadable_file",
+                "Tệp là trang web (HTML/XML) chứ không phải bảng tính thật. "
+                "Hãy mở bằng Excel và lưu lại dạng .xlsx.",
+            )
+        text, used_encoding = decode(data, encoding)
+        # Excel writes and honours a first line "sep=;" naming the delimiter.
+        first_line = text.split("\n", 1)[0].strip()
+        declared = first_line[4:] if first_line.lower().startswith("sep=") else ""
+        used_delimiter = (
+            delimiter
+            or (declared if len(declared) == 1 else None)
+            or (sniff_delimiter(text, vocab))
+        )
+        sheets = [(None, parse(text, used_delimiter), {})]
+        fmt = "csv"
+
+    hint_text = path.stem
+    tables: list[TableReport] = []
+    skipped: list[str] = []
+    total = 0
+    for sheet, grid, spans in sheets:
+        table = rows_from_grid(
+            grid,
+            file=str(path),
+            sheet=sheet,
+            vocab=vocab,
+            kind=kind,
+            hint_text=f"{sheet or ''} {hint_text}",
+            spans=spans,
+        )
+        result.rows.extend(table.rows)
+        result.issues.extend(table.issues)
+        total += len(table.rows)
+        if table.report is None:
+            if sheet is not None:
+                skipped.append(sheet)
+        else:
+            tables.append(table.report)
+    if not tables:
+        if fmt == "csv" and path.suffix.lower() in EXCEL_SUFFIXES:
+            # Neither a workbook nor a table in text: a broken or renamed file.
+            raise FileProblem(
+                "unreadable_file",
+                f"Tệp có đuôi {path.suffix} nhưng không phải bảng tính Excel "
+                "(có thể bị hỏng, tải chưa xong hoặc bị đổi tên).",
+            )
+        where = "trang tính nào" if fmt != "csv" else "tệp"
+        raise FileProblem(
+            "no_header",
+            f"Không tìm thấy dòng tiêu đề cột của sổ hộ tịch trong {where} "
+            "(cần các cột như 'Số', 'Ngày đăng ký', 'Họ và tên'). "
+            "Nếu tiêu đề cột khác, hãy khai báo bằng --mapping.",
+        )
+    result.files.append(
+        FileReport(
+            str(path),
+            fmt,
+            total,
+            used_encoding,
+            used_delimiter,
+            sheets=tuple(t.sheet for t in tables if t.sheet is not None),
+            tables=tuple(tables),
+            skipped_sheets=tuple(skipped),
+        )
+    )

@@ -1,0 +1,177 @@
+"""`cchc-letters check`: read and validate exports, list every problem, write nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from cchc_letters.cli.app import app
+from cchc_letters.cli.common import (
+    DateOption,
+    DelimiterOption,
+    EncodingOption,
+    InputsArgument,
+    JsonOption,
+    KindOption,
+    MappingOption,
+    parse_date_option,
+    parse_kind_option,
+    print_json,
+    user_errors,
+)
+from cchc_letters.errors import ExitCode
+
+
+def _issue_dict(issue) -> dict[str, Any]:
+    source = issue.source
+    return {
+        "file": source.file if source else issue.file,
+        "sheet": source.sheet if source else None,
+        "row": source.row if source else None,
+        "column": issue.column,
+        "value": issue.value,
+        "reason": issue.message,
+        "code": issue.code,
+        "severity": issue.severity,
+    }
+
+
+def _issue_line(issue) -> str:
+    d = _issue_dict(issue)
+    where = d["file"] or ""
+    if d["sheet"]:
+        where += f" [{d['sheet']}]"
+    if d["row"] is not None:
+        where += f":{d['row']}"
+    cell = f" [{d['column']}]" if d["column"] else ""
+    value = f" {d['value']!r}" if d["value"] else ""
+    return f"{where}{cell}{value}: {d['reason']} ({d['code']}, {d['severity']})"
+
+
+def _file_dict(report) -> dict[str, Any]:
+    return {
+        "path": report.path,
+        "format": report.format,
+        "encoding": report.encoding,
+        "delimiter": report.delimiter,
+        "rows": report.rows,
+        "skipped_sheets": list(report.skipped_sheets),
+        "tables": [
+            {
+                "sheet": t.sheet,
+                "header_rows": list(t.header_rows),
+                "kind": t.kind.value if t.kind else None,
+                "columns": {heading: name for heading, name in t.columns},
+                "unmapped": list(t.unmapped),
+                "rows": t.rows,
+                "skipped_rows": list(t.skipped_rows),
+            }
+            for t in report.tables
+        ],
+    }
+
+
+@app.command("check")
+def check(
+    inputs: InputsArgument,
+    kind: KindOption = None,
+    mapping: MappingOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    letter_date: DateOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Kiểm tra tệp xuất từ sổ hộ tịch, không viết thư — read and validate exports only.
+
+    Lists every row that could not become a letter (file, sheet, row, column, value, reason)
+    and every file that could not be read. Exit 0 when every row is usable (exact duplicates
+    are only reported), 3 when something was rejected or unreadable.
+    """
+    from cchc_letters.ingest import read_inputs
+    from cchc_letters.validate import validate_rows
+
+    with user_errors():
+        when = parse_date_option(letter_date)
+        read = read_inputs(
+            inputs,
+            kind=parse_kind_option(kind),
+            mapping=mapping,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+        checked = validate_rows(read.rows, letter_date=when)
+    issues = [*read.issues, *checked.issues]
+    rejected = sum(1 for i in checked.issues if i.severity == "error")
+    unreadable = sum(1 for i in read.issues if i.source is None)
+    failed = any(i.severity == "error" for i in issues)
+    summary = {
+        "ok": not failed,
+        "letter_date": when.isoformat(),
+        "rows_read": checked.rows_read,
+        "valid": len(checked.registrations),
+        "rejected": rejected,
+        "duplicates": checked.duplicates,
+        "unreadable_files": unreadable,
+    }
+    if json_output:
+        print_json(
+            {
+                **summary,
+                "files": [_file_dict(f) for f in read.files],
+                "issues": [_issue_dict(i) for i in issues],
+            }
+        )
+    else:
+        _print_table(issues, read.files, summary)
+    if failed:
+        raise typer.Exit(int(ExitCode.REJECTED))
+
+
+def _print_table(issues, files, summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=False)
+    for report in files:
+        for table in report.tables:
+            where = f"{report.path}" + (f" [{table.sheet}]" if table.sheet else "")
+            kind = table.kind.vietnamese if table.kind else "theo cột loại sổ / không rõ"
+            rows = ", ".join(str(r) for r in table.header_rows)
+            console.print(
+                Text(f"{where}: sổ {kind}, tiêu đề ở dòng {rows}, {table.rows} dòng"),
+                soft_wrap=True,
+            )
+            if table.unmapped:
+                console.print(Text("  Cột bỏ qua (không nhận ra): " + "; ".join(table.unmapped)))
+    if issues and console.is_terminal:
+        grid = Table(show_lines=True, expand=True)
+        for heading, ratio in (("Vị trí", 3), ("Cột", 2), ("Giá trị", 2), ("Lý do (mã)", 6)):
+            grid.add_column(heading, overflow="fold", ratio=ratio)
+        for issue in issues:
+            d = _issue_dict(issue)
+            where = (d["file"] or "") + (f" [{d['sheet']}]" if d["sheet"] else "")
+            if d["row"] is not None:
+                where += f":{d['row']}"
+            grid.add_row(
+                Text(where),
+                Text(d["column"] or ""),
+                Text(d["value"] or ""),
+                Text(f"{d['reason']} ({d['code']})"),
+            )
+        console.print(grid)
+    else:
+        # Piped to a file, cron mail or CI: one plain line per problem, like a compiler.
+        for issue in issues:
+            console.print(Text(_issue_line(issue)), soft_wrap=True)
+    console.print(
+        Text(
+            f"Đã đọc {summary['rows_read']} dòng: {summary['valid']} dòng dùng được, "
+            f"{summary['rejected']} dòng bị loại, {summary['duplicates']} dòng trùng lặp; "
+            f"{summary['unreadable_files']} tệp không đọc được."
+        ),
+        soft_wrap=True,
+    )
+    if summary["ok"]:
+        console.print(Text("Không có lỗi — có thể tạo thư (generate)."))

@@ -1,0 +1,185 @@
+"""Column vocabulary: canonical fields, the headings that mean them, and header matching."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cchc_letters.errors import InputError
+from cchc_letters.models import Kind
+from cchc_letters.resources import data_dir
+
+ALL_KINDS = frozenset(Kind)
+
+
+def heading_key(text: str) -> str:
+    """Return a heading folded for matching: no accents, case, punctuation or spacing."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def kind_from_text(text: str) -> Kind | None:
+    """Return the register named by ``text`` ("birth", "Khai sinh", "KS" …), or None.
+
+    Short codes must match exactly; longer text ("Sổ đăng ký khai sinh", "KS_2026") is
+    recognised when it names exactly one register.
+    """
+    key = heading_key(text)
+    exact = {
+        Kind.BIRTH: ("birth", "khaisinh", "ks"),
+        Kind.MARRIAGE: ("marriage", "kethon", "kh"),
+        Kind.DEATH: ("death", "khaitu", "kt"),
+    }
+    for kind, words in exact.items():
+        if key in words:
+            return kind
+    return kind_in_title(text)
+
+
+def kind_in_title(text: str) -> Kind | None:
+    """Return the register a title names ("SỔ ĐĂNG KÝ KHAI SINH"), None when none or several."""
+    key = heading_key(text)
+    found = {
+        kind
+        for kind, word in (
+            (Kind.BIRTH, "khaisinh"),
+            (Kind.MARRIAGE, "kethon"),
+            (Kind.DEATH, "khaitu"),
+            (Kind.BIRTH, "birth"),
+            (Kind.MARRIAGE, "marriage"),
+            (Kind.DEATH, "death"),
+        )
+        if word in key
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+@dataclass
+class Vocabulary:
+    """Canonical fields with their registers, heading synonyms, groups and roles."""
+
+    kinds: dict[str, frozenset[Kind]] = field(default_factory=dict)  # field -> registers
+    synonyms: dict[str, list[str]] = field(default_factory=dict)  # folded heading -> fields
+    groups: dict[str, str] = field(default_factory=dict)  # folded group heading -> prefix
+    roles: dict[str, list[str]] = field(default_factory=dict)  # folded sub-heading -> suffixes
+    required: dict[Kind, tuple[str, ...]] = field(default_factory=dict)
+
+    def add_heading(self, heading: str, name: str, *, first: bool = False) -> None:
+        key = heading_key(heading)
+        if not key:
+            return
+        names = self.synonyms.setdefault(key, [])
+        if name in names:
+            return
+        if first:  # the user's own mapping wins over the shipped synonyms
+            names.insert(0, name)
+        else:
+            names.append(name)
+
+    def fields_for(self, heading: str, kind: Kind | None) -> list[str]:
+        """Return the fields a heading may mean in a register (all registers when None)."""
+        names = self.synonyms.get(heading_key(heading), [])
+        if kind is None:
+            return names
+        return [n for n in names if kind in self.kinds.get(n, ALL_KINDS)]
+
+    def field_for(self, heading: str, kind: Kind | None) -> str | None:
+        """Return the one field a heading means in a register, None when unknown or ambiguous."""
+        names = self.fields_for(heading, kind)
+        if kind is None and len({self.kinds.get(n) for n in names}) > 1:
+            return None  # "Họ và tên": the child or the deceased, depending on the register
+        return names[0] if names else None
+
+    def grouped_field(self, group: str, sub: str, kind: Kind | None) -> str | None:
+        """Return the field of a sub-heading under a group heading ("Người mẹ" / "Năm sinh")."""
+        prefix = self.groups.get(heading_key(group))
+        suffixes = self.roles.get(heading_key(sub))
+        if not prefix or not suffixes:
+            return None
+        for suffix in suffixes:
+            for name in (f"{prefix}_{suffix}", suffix):
+                if name in self.kinds and (kind is None or kind in self.kinds[name]):
+                    return name
+        return None
+
+    def is_group(self, heading: str) -> bool:
+        return heading_key(heading) in self.groups
+
+
+def _kinds(values: list[str], where: str) -> frozenset[Kind]:
+    if not values or "all" in values:
+        return ALL_KINDS
+    try:
+        return frozenset(Kind(v) for v in values)
+    except ValueError:
+        raise InputError(f"{where}: kinds must be birth, marriage, death or all") from None
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise InputError(f"Không đọc được tệp ánh xạ cột {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(
+            f"Tệp ánh xạ cột {path} sai cú pháp TOML: {exc}",
+            hint='Mỗi trường một mục, ví dụ:\n[fields.child_name]\nheadings = ["Tên trẻ"]',
+        ) from None
+
+
+def load_vocabulary(extra: Path | None = None) -> Vocabulary:
+    """Return the shipped vocabulary (data/columns.toml), extended by a user mapping file.
+
+    A mapping file uses the same ``[fields.NAME] headings = [...]`` tables, or a plain
+    ``[headings]`` table of ``"Heading as written" = "field_name"`` pairs. Its headings are
+    tried before the shipped ones. A broken mapping file is an InputError (stops the run).
+    """
+    vocab = Vocabulary()
+    shipped = _load_toml(data_dir() / "columns.toml")
+    for name, spec in shipped.get("fields", {}).items():
+        vocab.kinds[name] = _kinds(spec.get("kinds", []), f"columns.toml [fields.{name}]")
+        for heading in [name, *spec.get("headings", [])]:
+            vocab.add_heading(heading, name)
+    for prefix, spec in shipped.get("groups", {}).items():
+        for heading in spec.get("headings", []):
+            vocab.groups[heading_key(heading)] = prefix
+    for spec in shipped.get("roles", {}).values():
+        for heading in spec.get("headings", []):
+            vocab.roles[heading_key(heading)] = list(spec.get("fields", []))
+    vocab.required = {
+        Kind(kind): tuple(names) for kind, names in shipped.get("required", {}).items()
+    }
+    if extra is not None:
+        _add_mapping(vocab, extra)
+    return vocab
+
+
+def _add_mapping(vocab: Vocabulary, path: Path) -> None:
+    data = _load_toml(path)
+    pairs: list[tuple[str, str]] = []
+    for name, spec in data.get("fields", {}).items():
+        headings = spec.get("headings", []) if isinstance(spec, dict) else []
+        if isinstance(headings, str):
+            headings = [headings]
+        pairs.extend((h, name) for h in headings)
+        if isinstance(spec, dict) and "kinds" in spec and name not in vocab.kinds:
+            vocab.kinds[name] = _kinds(spec["kinds"], f"{path} [fields.{name}]")
+    pairs.extend((h, n) for h, n in data.get("headings", {}).items() if isinstance(n, str))
+    if not pairs:
+        raise InputError(
+            f"Tệp ánh xạ cột {path} không có tiêu đề cột nào.",
+            hint='Ví dụ:\n[fields.child_name]\nheadings = ["Tên trẻ"]',
+        )
+    for heading, name in pairs:
+        if name not in vocab.kinds:
+            known = ", ".join(sorted(vocab.kinds))
+            raise InputError(
+                f"Tệp ánh xạ cột {path}: không có trường tên {name!r}.",
+                hint=f"Các trường hợp lệ: {known}",
+            )
+        vocab.add_heading(str(heading), name, first=True)

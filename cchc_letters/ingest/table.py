@@ -1,0 +1,386 @@
+"""From a grid of cell texts to raw rows: header detection, register kind, column mapping.
+
+Every reader (CSV, XLSX, XLS) turns a sheet into a ``Grid`` — (row number as the user sees
+it, cell texts) — and hands it here, so the untidy-export rules live in one place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from cchc_letters.ingest.columns import (
+    ALL_KINDS,
+    Vocabulary,
+    heading_key,
+    kind_from_text,
+    kind_in_title,
+)
+from cchc_letters.models import Issue, Kind, RawCell, RawRow, SourceRef
+from cchc_letters.vietnamese import clean_text
+
+Grid = list[tuple[int, list[str]]]
+# Cells merged across columns, per row number: [(first column, last column)], 0-based.
+Spans = dict[int, list[tuple[int, int]]]
+
+HEADER_SCAN = 40  # title rows above the header rarely exceed a handful; 40 is generous
+MIN_HEADER_SCORE = 2
+
+FIELD_LABELS = {
+    "registration_number": "Số đăng ký",
+    "book_number": "Quyển số",
+    "registration_date": "Ngày đăng ký",
+    "child_name": "Họ, chữ đệm và tên người được khai sinh",
+    "child_birth_date": "Ngày, tháng, năm sinh của trẻ",
+    "husband_name": "Họ, chữ đệm, tên người chồng",
+    "wife_name": "Họ, chữ đệm, tên người vợ",
+    "deceased_name": "Họ, chữ đệm, tên người đã chết",
+    "death_date": "Ngày chết",
+    "kind": "Loại sổ",
+}
+
+# Rows at the bottom of a register: totals and the signature block. Matched on folded text.
+_FOOTER = re.compile(
+    r"tongcong|tongso|cong\d|nguoilap|nguoighiso|canbo|congchuc|chutich|thutruong|"
+    r"kyghiro|kytenghiro|kyvaghiro|xacnhan|dongdau|ngay\d*thang\d*nam"
+)
+_BOOK_IN_TITLE = re.compile(r"(?i)quy[ểe]n\s*s[ốo]\s*[:.]?\s*([0-9][\w/.-]*)")
+_COLUMN_NUMBER = re.compile(r"\(?(\d{1,3})\)?")
+
+
+@dataclass(frozen=True)
+class TableReport:
+    """What was found in one sheet (or CSV file): header, register, columns, skipped rows."""
+
+    sheet: str | None
+    header_rows: tuple[int, ...]
+    kind: Kind | None
+    columns: tuple[tuple[str, str], ...]  # (heading as written, canonical field)
+    unmapped: tuple[str, ...]  # headings the tool did not recognise (ignored)
+    rows: int  # data rows handed on
+    skipped_rows: tuple[int, ...] = ()  # title, column-number, totals and signature rows
+
+
+@dataclass
+class _Column:
+    index: int
+    top: str
+    sub: str
+
+    @property
+    def written(self) -> str:
+        if self.top and self.sub and heading_key(self.top) != heading_key(self.sub):
+            return f"{self.top} / {self.sub}"
+        return self.sub or self.top
+
+
+@dataclass
+class TableResult:
+    rows: list[RawRow] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    report: TableReport | None = None
+
+
+def resolve(vocab: Vocabulary, col: _Column, kind: Kind | None, loose: bool) -> list[str]:
+    """Return the fields a column may mean; with ``loose``, every candidate of any register."""
+
+    def candidates(heading: str) -> list[str]:
+        if loose:
+            return vocab.fields_for(heading, kind)
+        one = vocab.field_for(heading, kind)
+        return [one] if one else []
+
+    if col.sub:
+        if col.top:
+            grouped = vocab.grouped_field(col.top, col.sub, kind)
+            if grouped:
+                return [grouped]
+            both = candidates(f"{col.top} {col.sub}")
+            if both:
+                return both
+        alone = candidates(col.sub)
+        # A sub-heading we do not know under a group ("Người mẹ" / "Nghề nghiệp") must not
+        # fall back to the group heading, or "mẹ" would claim it as the mother's name.
+        if alone or (col.top and vocab.is_group(col.top)):
+            return alone
+    return candidates(col.top) if col.top else []
+
+
+def _spread(row_number: int, values: list[str], spans: Spans) -> list[str]:
+    """Return a header row with each heading merged across columns copied into all of them.
+
+    A group heading ("Người mẹ") merged over its sub-headings holds its text only in the
+    first cell; the others read empty. Done for header rows only: a "Tổng cộng" merged
+    across a data row must stay one short footer cell.
+    """
+    values = list(values)
+    for c0, c1 in spans.get(row_number, ()):
+        if c0 < len(values) and values[c0]:
+            values.extend([""] * (c1 + 1 - len(values)))
+            for c in range(c0 + 1, c1 + 1):
+                values[c] = values[c] or values[c0]
+    return values
+
+
+def _columns(grid: Grid, start: int, height: int, vocab: Vocabulary, spans: Spans) -> list[_Column]:
+    top = _spread(grid[start][0], grid[start][1], spans)
+    sub = []
+    if height == 2 and start + 1 < len(grid):
+        sub = _spread(grid[start + 1][0], grid[start + 1][1], spans)
+    width = max(len(top), len(sub))
+    cols: list[_Column] = []
+    group = ""
+    for i in range(width):
+        t = clean_text(top[i]) if i < len(top) else ""
+        s = clean_text(sub[i]) if i < len(sub) else ""
+        if height == 2:
+            # A group heading written once over several sub-headings (a CSV saved from a
+            # merged header keeps it only in the first cell): carry it to the right.
+            if t and vocab.is_group(t):
+                group = t
+            elif t:
+                group = ""
+            elif s and group:
+                t = group
+        cols.append(_Column(i, t, s))
+    return cols
+
+
+def _score(cols: list[_Column], vocab: Vocabulary) -> int:
+    return len({tuple(resolve(vocab, c, None, True)) for c in cols} - {()})
+
+
+def find_header(
+    grid: Grid, vocab: Vocabulary, spans: Spans | None = None
+) -> tuple[int, int, list[_Column]] | None:
+    """Return (index in grid, height 1 or 2, columns) of the header, None when none is found.
+
+    The header is the row (or pair of rows, for a group heading merged over sub-headings)
+    in the first HEADER_SCAN rows whose headings match the most known fields.
+    """
+    best: tuple[int, int, int] | None = None  # (score, -height, -index)
+    found = None
+    for i in range(min(len(grid), HEADER_SCAN)):
+        if not any(v.strip() for v in grid[i][1]):
+            continue
+        for height in (1, 2):
+            cols = _columns(grid, i, height, vocab, spans or {})
+            score = _score(cols, vocab)
+            if score < MIN_HEADER_SCORE:
+                continue
+            key = (score, -height, -i)
+            if best is None or key > best:
+                best, found = key, (i, height, cols)
+    return found
+
+
+def _kind_from_columns(cols: list[_Column], vocab: Vocabulary) -> Kind | None:
+    votes: Counter[Kind] = Counter()
+    for col in cols:
+        names = resolve(vocab, col, None, True)
+        kinds = {k for n in names for k in vocab.kinds.get(n, ALL_KINDS)}
+        if len(kinds) == 1:
+            votes[kinds.pop()] += 1
+    ranked = votes.most_common(2)
+    if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        return ranked[0][0]
+    return None
+
+
+def _is_column_number_row(values: list[str]) -> bool:
+    """True for the "(1) (2) (3) …" row printed under a register's header."""
+    numbers = []
+    for v in values:
+        v = v.strip()
+        if not v:
+            continue
+        m = _COLUMN_NUMBER.fullmatch(v)
+        if not m:
+            return False
+        numbers.append(int(m[1]))
+    return len(numbers) >= 3 and all(b > a for a, b in zip(numbers, numbers[1:], strict=False))
+
+
+def _suggest(field_name: str, unmapped: list[str], vocab: Vocabulary) -> str:
+    """Return the mapping lines to add for a missing field, guessing the closest heading."""
+    keys = [k for k, names in vocab.synonyms.items() if field_name in names]
+    guess, best = "Tiêu đề cột trong tệp", 0.0
+    for heading in unmapped:
+        key = heading_key(heading)
+        for known in keys:
+            ratio = difflib.SequenceMatcher(None, key, known).ratio()
+            if ratio > best:
+                guess, best = heading, ratio
+    if best < 0.5:
+        guess = "Tiêu đề cột trong tệp"
+    return f'[fields.{field_name}]\nheadings = ["{guess}"]'
+
+
+def rows_from_grid(
+    grid: Grid,
+    *,
+    file: str,
+    sheet: str | None,
+    vocab: Vocabulary,
+    kind: Kind | None,
+    hint_text: str = "",
+    spans: Spans | None = None,
+) -> TableResult:
+    """Return the raw rows of one sheet, and Issues for a sheet that cannot be used.
+
+    ``kind`` is --kind (wins over everything); ``hint_text`` (sheet and file name) names the
+    register when neither the title rows nor the columns do. A grid without a header gives
+    an empty result with no report: the caller decides whether that is a problem.
+    """
+    out = TableResult()
+    header = find_header(grid, vocab, spans)
+    if header is None:
+        return out
+    start, height, cols = header
+    header_rows = tuple(grid[start + k][0] for k in range(height) if start + k < len(grid))
+    title = " ".join(v for _, values in grid[:start] for v in values if v)
+
+    has_kind_column = any("kind" in resolve(vocab, c, None, True) for c in cols)
+    if has_kind_column and not kind:
+        # A mixed file says the register on each row; the columns of all three registers
+        # are there, so they cannot vote, and each row is mapped for its own register.
+        table_kind = (
+            kind_in_title(title)
+            or (kind_from_text(sheet) if sheet else None)
+            or kind_in_title(hint_text)
+        )
+    else:
+        table_kind = (
+            kind
+            or kind_in_title(title)
+            or _kind_from_columns(cols, vocab)
+            or (kind_from_text(sheet) if sheet else None)
+            or kind_in_title(hint_text)
+        )
+    mappings: dict[Kind | None, dict[int, str]] = {}
+
+    def mapping_for(k: Kind | None) -> dict[int, str]:
+        if k not in mappings:
+            found: dict[int, str] = {}
+            for col in cols:
+                names = resolve(vocab, col, k, False)
+                if names and names[0] not in found.values():
+                    found[col.index] = names[0]
+            mappings[k] = found
+        return mappings[k]
+
+    # Registers often print the book only in the title ("Quyển số: 01/2026"), not as a
+    # column; it belongs to every row of the sheet.
+    book_cell = None
+    for _, values in grid[:start]:
+        for v in values:
+            if m := _BOOK_IN_TITLE.search(clean_text(v)):
+                book_cell = RawCell(clean_text(v), m[1])
+    mapping = mapping_for(table_kind)
+    kind_index = next((i for i, n in mapping.items() if n == "kind"), None)
+    headings = {c.index: c.written for c in cols}
+
+    header_keys = [[heading_key(v) for v in grid[start + k][1]] for k in range(height)]
+    skipped: list[int] = []
+    rows: list[RawRow] = []
+    in_footer = False
+    for number, values in grid[start + height :]:
+        texts = [v.strip() for v in values]
+        filled = [v for v in texts if v]
+        mapped_filled = [
+            texts[i]
+            for i, name in mapping.items()
+            if i < len(texts) and texts[i] and name != "serial"
+        ]
+        if not filled:
+            continue  # blank row
+        if _is_column_number_row(texts) or [heading_key(v) for v in values] in header_keys:
+            skipped.append(number)  # "(1) (2) (3)" row, or the header repeated on each page
+            continue
+        folded = heading_key(" ".join(filled))
+        number_index = next((i for i, n in mapping.items() if n == "registration_number"), None)
+        has_number = number_index is not None and number_index < len(texts) and texts[number_index]
+        looks_like_data = bool(has_number) and len(mapped_filled) >= 2
+        # A row with few cells and no registration is a footer when it reads like one, or
+        # (one or two cells: signer names) when it comes after one. A registration missing
+        # its number but with several values is a row to reject, never a footer.
+        footer = (len(filled) <= 3 and _FOOTER.search(folded)) or (in_footer and len(filled) <= 2)
+        if footer and not looks_like_data:
+            in_footer = True  # totals line, "Người lập biểu", signatures under it
+            skipped.append(number)
+            continue
+        if not mapped_filled:
+            skipped.append(number)  # only the pre-printed STT, or text in unknown columns
+            continue
+        row_kind = kind or table_kind
+        if not kind and kind_index is not None and kind_index < len(texts) and texts[kind_index]:
+            row_kind = kind_from_text(texts[kind_index])
+        cells = {
+            name: RawCell(headings[i], values[i] if i < len(values) else "")
+            for i, name in mapping_for(row_kind).items()
+        }
+        if book_cell and "book_number" not in cells:
+            cells["book_number"] = book_cell
+        rows.append(RawRow(SourceRef(file, sheet, number), row_kind, cells))
+
+    # A required column that is missing makes every row of that register useless: say it
+    # once for the sheet, with the file's headings and the mapping line to add. The rows
+    # still go on, so that each is counted and rejected (missing_field) by validation.
+    kinds_seen = {r.kind for r in rows if r.kind is not None}
+    if not rows and table_kind:
+        kinds_seen = {table_kind}
+    all_headings = [c.written for c in cols if c.written]
+    for k in sorted(kinds_seen):
+        present = set(mapping_for(k).values())
+        missing = [n for n in vocab.required.get(k, ()) if n not in present]
+        if not missing:
+            continue
+        count = sum(1 for r in rows if r.kind == k)
+        unmapped = [headings[c.index] for c in cols if c.written and c.index not in mapping_for(k)]
+        names = ", ".join(f"{n} ({FIELD_LABELS.get(n, n)})" for n in missing)
+        suggestion = "\n".join(_suggest(n, unmapped, vocab) for n in missing)
+        out.issues.append(
+            Issue(
+                code="missing_column",
+                message=(
+                    f"Không tìm thấy cột bắt buộc của sổ {k.vietnamese}: {names}. "
+                    f"Các cột có trong tệp: {'; '.join(all_headings)}. "
+                    f"{count} dòng không dùng được. Nếu cột có tên khác, thêm vào tệp ánh xạ "
+                    f"(--mapping) các dòng:\n{suggestion}"
+                ),
+                source=SourceRef(file, sheet, header_rows[0]),
+                file=file,
+            )
+        )
+    if not has_kind_column and table_kind is None and not kind and rows:
+        out.issues.append(
+            Issue(
+                code="unknown_kind",
+                message=(
+                    "Không xác định được loại sổ (khai sinh / kết hôn / khai tử) từ tiêu đề, "
+                    f"tên cột hay tên trang tính; {len(rows)} dòng không dùng được. "
+                    "Hãy chọn bằng --kind birth|marriage|death."
+                ),
+                source=SourceRef(file, sheet, header_rows[0]),
+                file=file,
+            )
+        )
+    out.rows = rows
+    used: dict[int, str] = {}
+    for k in mappings:
+        if k is None and len(mappings) > 1:
+            continue
+        for i, n in mappings[k].items():
+            used.setdefault(i, n)
+    out.report = TableReport(
+        sheet=sheet,
+        header_rows=header_rows,
+        kind=table_kind,
+        columns=tuple((headings[i], used[i]) for i in sorted(used)),
+        unmapped=tuple(c.written for c in cols if c.written and c.index not in used),
+        rows=len(out.rows),
+        skipped_rows=tuple(skipped),
+    )
+    return out
