@@ -100,7 +100,7 @@ _SCHEMA_V2 = """
 CREATE TABLE batches (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
-    dir TEXT NOT NULL UNIQUE,
+    dir TEXT NOT NULL,  -- a number freed by an abandoned batch is used again
     state TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
