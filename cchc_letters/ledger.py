@@ -204,13 +204,18 @@ class Ledger:
                 hint="Dùng --out THƯ_MỤC của lệnh generate, hoặc --ledger TỆP.",
             )
         path.parent.mkdir(parents=True, exist_ok=True)
+        db = None
         try:
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous = FULL")  # a power cut must not lose a commit
             db.execute("PRAGMA foreign_keys = ON")
             ledger = cls(db, path)
             ledger._upgrade()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.Error, LedgerError) as exc:
+            if db is not None:
+                db.close()
+            if isinstance(exc, LedgerError):
+                raise
             raise LedgerError(
                 f"không mở được sổ theo dõi {path}: {exc} (cannot open the ledger)",
                 hint="Tệp có thể bị hỏng; giữ lại tệp và báo cho người quản trị.",
@@ -232,13 +237,19 @@ class Ledger:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:  # disk full, read-only folder, locked too long …
+            raise LedgerError(
+                f"không ghi được sổ theo dõi {self.path}: {exc} (cannot write the ledger)",
+                hint="Kiểm tra chỗ trống và quyền ghi của thư mục, rồi chạy lại.",
+            ) from None
 
     def _upgrade(self) -> None:
         version = self.version
