@@ -418,7 +418,16 @@ def recover_pending(ledger: Ledger, *, now: datetime, manifest_name: str) -> Rec
     for batch in ledger.pending_batches():
         manifest = batch.dir / manifest_name
         if batch.dir.is_dir() and manifest.is_file():
-            ledger.record_batch(batch.id, read_manifest(manifest), now=now, state=RECOVERED)
+            try:
+                letters = read_manifest(manifest)
+            except (OSError, KeyError, ValueError, csv.Error, UnicodeDecodeError):
+                raise LedgerError(
+                    f"lô thư {batch.dir} bị ngắt giữa chừng và không đọc được manifest.csv "
+                    "(a batch interrupted at its end has an unreadable manifest)",
+                    hint="Kiểm tra các tệp in trong thư mục đó; nếu cần in lại cả lô, đổi tên "
+                    "thư mục (ví dụ thêm -hong) rồi chạy lại.",
+                ) from None
+            ledger.record_batch(batch.id, letters, now=now, state=RECOVERED)
             recovery.recovered.append(batch.dir)
         else:
             ledger.abandon_batch(batch.id, now=now)

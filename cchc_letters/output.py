@@ -237,3 +237,23 @@ def remove_incomplete(out_dir: Path) -> list[Path]:
     for path in leftovers:
         shutil.rmtree(path, ignore_errors=True)
     return leftovers
+
+
+def sync_batch(final: Path) -> None:
+    """Flush a renamed batch to disk — its files, its folder entry and the rename itself —
+    so a power cut after the ledger commit cannot lose a batch the ledger says exists."""
+    for path in final.iterdir():
+        if path.is_file():
+            with path.open("rb+") as fh:
+                os.fsync(fh.fileno())
+    for folder in (final, final.parent):
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:  # Windows cannot open a folder; NTFS journals the rename itself
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)

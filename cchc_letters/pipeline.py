@@ -370,6 +370,7 @@ class _LedgerSession:
         self._stack = ExitStack()
         self.ledger: Any = None
         self.batch_id: int | None = None
+        self.final: Path | None = None
         self.recovered: list[Path] = []
         self.removed: list[Path] = []
 
@@ -436,6 +437,7 @@ class _LedgerSession:
         return selection
 
     def begin(self, final: Path) -> None:
+        self.final = final
         if self.ledger:
             self.batch_id = self.ledger.begin_batch(final, now=self.options.clock())
 
@@ -465,6 +467,9 @@ class _LedgerSession:
         try:
             self.pause_at("after-rename")
             if self.ledger and self.batch_id is not None:
+                from cchc_letters.output import sync_batch
+
+                sync_batch(self.final)  # the rename must be on disk before the ledger says so
                 letters = [
                     LetterRecord(
                         p.key, p.registration.content_hash(), p.print_file.name, p.position

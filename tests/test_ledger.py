@@ -155,3 +155,16 @@ def test_recovery_records_a_batch_in_place_and_abandons_one_that_never_was(tmp_p
         states = dict(book._db.execute("SELECT name, state FROM batches"))
         assert states == {"batch-2026-11-27-001": RECOVERED, "batch-2026-11-27-002": ABANDONED}
         assert book.pending_batches() == []
+
+
+def test_an_unreadable_manifest_stops_recovery_until_the_folder_is_set_aside(tmp_path):
+    batch = tmp_path / "batch-2026-11-27-001"
+    batch.mkdir()
+    (batch / "manifest.csv").write_text("garbage\n1,2\n", encoding="utf-8")
+    with Ledger.open(tmp_path / "l.sqlite3") as book:
+        book.begin_batch(batch, now=NOW)
+        with pytest.raises(LedgerError, match="manifest"):
+            recover_pending(book, now=NOW, manifest_name="manifest.csv")
+        batch.rename(tmp_path / "batch-2026-11-27-001-hong")
+        recovery = recover_pending(book, now=NOW, manifest_name="manifest.csv")
+        assert recovery.abandoned == [batch.resolve()] and book.printed([key(1)]) == {}

@@ -62,3 +62,23 @@ def test_mistakes_get_a_message_and_an_exit_code(tmp_path):
     assert neither.exit_code == 2
     bad_date = runner.invoke(app, ["ledger", "list", "--out", str(out), "--since", "27/11/2026"])
     assert bad_date.exit_code == 2
+
+
+def test_help_of_the_new_commands_runs_as_a_real_process():
+    import subprocess
+    import sys
+
+    from ledger_helpers import ROOT
+
+    for command in (["watch", "--help"], ["ledger", "list", "--help"], ["generate", "--help"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "cchc_letters", *command],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env={"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8", "COLUMNS": "120"},
+        )
+        assert done.returncode == 0, done.stderr
+        assert "--out" in done.stdout
+    assert "--reprint-changed" in done.stdout and "--wait" in done.stdout
