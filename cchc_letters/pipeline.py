@@ -141,6 +141,11 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
 
     Phase 1 reads, validates and checks the templates and schedule without writing anything;
     phase 2 writes the batch folder under a temporary name and renames it when complete.
+    Between them, under the output folder's lock, registrations already in the ledger are
+    skipped (corrected ones reported, reprinted only with ``reprint_changed``); the batch's
+    letters are recorded in the ledger after the rename. With nothing new to print or report,
+    no batch folder is made (``batch_dir`` None). Raises LockTimeout (exit 4) when another
+    run holds the lock longer than ``options.wait``.
     Raises CchcError (nothing written) for a bad profile, template or schedule, or when no
     input could be read at all.
     """
