@@ -6,6 +6,7 @@ with a ``.reason.txt`` beside it. Inputs are never deleted or overwritten. Never
 from __future__ import annotations
 
 import fnmatch
+import gc
 import logging
 import os
 import time
@@ -21,6 +22,7 @@ from cchc_letters.pipeline import BatchOptions, BatchResult, run_batch
 
 PROCESSED = "processed"
 FAILED = "failed"
+UNMOVED = "unmoved"  # made into a batch, but could not be moved: tried again next pass
 REASON_SUFFIX = ".reason.txt"
 # Names of files still being written or saved by another program: Excel's owner file
 # (~$name.xlsx), browser and copy-tool partial downloads, editor temp files, hidden files
@@ -35,7 +37,7 @@ class FileOutcome:
     """What happened to one file of the inbox."""
 
     source: Path
-    status: str  # "processed" | "failed"
+    status: str  # PROCESSED, FAILED or UNMOVED
     moved_to: Path
     result: BatchResult | None = None
     reason: str | None = None
@@ -53,7 +55,9 @@ class InboxPass:
     def exit_code(self) -> ExitCode:
         if self.error:
             return self.error.exit_code
-        failed = any(o.status == FAILED or (o.result and o.result.exit_code) for o in self.outcomes)
+        failed = any(
+            o.status != PROCESSED or (o.result and o.result.exit_code) for o in self.outcomes
+        )
         return ExitCode.REJECTED if failed else ExitCode.OK
 
 
@@ -119,10 +123,20 @@ def _unique(target: Path) -> Path:
     return candidate
 
 
-def _move(path: Path, folder: Path) -> Path:
+def _move(path: Path, folder: Path, sleep: Callable[[float], None] = time.sleep) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = _unique(folder / path.name)
-    os.replace(path, target)
+    for attempt in range(3):
+        try:
+            os.replace(path, target)
+            return target
+        except PermissionError:
+            # Windows will not move a file a reader still holds open (an Excel workbook
+            # not yet garbage-collected); collect and try again before giving up.
+            if attempt == 2:
+                raise
+            gc.collect()
+            sleep(0.5)
     return target
 
 
@@ -176,7 +190,13 @@ def process_inbox(
                     inbox_pass.outcomes.append(_fail(path, inbox, reason, today))
                     continue
                 log_batch(log, path.name, result)
-                target = _move(path, inbox / PROCESSED / today.isoformat())
+                try:
+                    target = _move(path, inbox / PROCESSED / today.isoformat())
+                except OSError as exc:  # letters are in the ledger: the next pass skips them
+                    log.error("processed %s but could not move it: %s", path.name, exc)
+                    reason = f"đã tạo thư nhưng không chuyển được tệp ({exc})"
+                    inbox_pass.outcomes.append(FileOutcome(path, UNMOVED, path, result, reason))
+                    continue
                 inbox_pass.outcomes.append(FileOutcome(path, PROCESSED, target, result))
     except CchcError as exc:
         log.error("%s (exit %d)", exc.message, int(exc.exit_code))

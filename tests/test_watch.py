@@ -123,3 +123,24 @@ def test_watch_once_from_the_command_line(tmp_path):
     with locking.hold([locking.lock_path_for(inbox)], wait=0, what="test"):
         locked = runner.invoke(app, [*args, "--settle", "0", "--wait", "0"])
     assert locked.exit_code == 4, locked.output
+
+
+def test_a_file_that_cannot_be_moved_stays_and_is_not_printed_twice(tmp_path, monkeypatch):
+    import cchc_letters.watch as watch
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    export = write_births(inbox / "export.xlsx.csv", range(1, 3))
+
+    def held_open(path, folder, sleep=None):
+        raise PermissionError("the file is in use by another process")
+
+    monkeypatch.setattr(watch, "_move", held_open)
+    first = process_inbox(inbox, options_for(out), today=TODAY, sleep=lambda s: None)
+    assert [o.status for o in first.outcomes] == [watch.UNMOVED] and int(first.exit_code) == 3
+    assert export.exists()
+    monkeypatch.undo()
+    second = process_inbox(inbox, options_for(out), today=TODAY, sleep=lambda s: None)
+    assert second.outcomes[0].status == PROCESSED
+    assert second.outcomes[0].result.skipped_already_printed == 2
+    assert printed_counts(out) == {key(1): 1, key(2): 1}

@@ -57,6 +57,14 @@ def watch(
     Files still being copied, and temporary names (~$*.xlsx, *.part, *.tmp), are left for a
     later look. Every letter is printed once across runs (the ledger in --out).
     """
+    try:
+        _watch_loop(inbox, out, profile, letter_date, once, interval, settle, ledger, wait, quiet)
+    except KeyboardInterrupt:
+        typer.echo("Đã dừng (stopped).", err=True)
+        raise typer.Exit(130) from None
+
+
+def _watch_loop(inbox, out, profile, letter_date, once, interval, settle, ledger, wait, quiet):
     from cchc_letters.logs import day_log
     from cchc_letters.pipeline import BatchOptions, local_now
     from cchc_letters.watch import process_inbox
@@ -90,10 +98,12 @@ def _present(inbox_pass, quiet: bool) -> None:
     echo = typer.echo
     for outcome in inbox_pass.outcomes:
         result = outcome.result
-        if outcome.status == "failed":
+        if outcome.status != "processed":
             echo(f"Lỗi (error): {outcome.source.name}: {outcome.reason}", err=True)
-            echo(f"  → {outcome.moved_to}", err=True)
-            continue
+            if outcome.moved_to != outcome.source:
+                echo(f"  → {outcome.moved_to}", err=True)
+            if outcome.result is None:
+                continue
         letters = sum(result.letters.values())
         trouble = result.exit_code or result.changed
         if quiet and not trouble:
