@@ -181,3 +181,79 @@ def finish_batch(staging: Path, final: Path) -> Path:
     """Rename the staging folder to its final name; return the final path."""
     os.replace(staging, final)
     return final
+
+
+CHANGED_NAME = "changed.csv"
+CHANGED_COLUMNS = (
+    "registration_key",
+    "kind",
+    "registration_number",
+    "book_number",
+    "registration_date",
+    "content_hash",
+    "printed_content_hash",
+    "printed_batch",
+    "printed_file",
+    "printed_position",
+    "printed_at",
+    "reprinted",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+
+
+def changed_rows(changed: Iterable[Any]) -> Iterable[tuple]:
+    """Return changed.csv rows for records corrected since their letter was printed."""
+    for c in changed:
+        registration, previous = c.registration, c.previous
+        yield (
+            c.key,
+            registration.kind.value,
+            registration.number,
+            registration.book,
+            registration.registration_date.isoformat(),
+            registration.content_hash(),
+            previous.content_hash,
+            previous.batch,
+            previous.print_file,
+            previous.position,
+            previous.printed_at,
+            "yes" if c.reprinted else "no",
+            registration.source.file,
+            registration.source.sheet or "",
+            registration.source.row,
+        )
+
+
+def remove_incomplete(out_dir: Path) -> list[Path]:
+    """Delete staging folders left by runs that died; return them. Call under the batch lock:
+    no other run is writing then, so every ``.incomplete-*`` folder is a dead one."""
+    import shutil
+
+    if not out_dir.is_dir():
+        return []
+    leftovers = [p for p in sorted(out_dir.iterdir()) if p.name.startswith(INCOMPLETE_PREFIX)]
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return leftovers
+
+
+def sync_batch(final: Path) -> None:
+    """Flush a renamed batch to disk — its files, its folder entry and the rename itself —
+    so a power cut after the ledger commit cannot lose a batch the ledger says exists."""
+    for path in final.iterdir():
+        if path.is_file():
+            with path.open("rb+") as fh:
+                os.fsync(fh.fileno())
+    for folder in (final, final.parent):
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:  # Windows cannot open a folder; NTFS journals the rename itself
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,11 @@ from cchc_letters.errors import ExitCode, InputError
 from cchc_letters.models import Issue, Kind, Registration
 
 ProgressCallback = Callable[[int, int], None]
+
+
+def local_now() -> datetime:
+    """Return the current local time with its UTC offset (the default ledger clock)."""
+    return datetime.now().astimezone()
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,12 @@ class BatchOptions:
     schedule_id: str | None = None
     per_file: int = 200
     pdf: bool = False
+    # ledger (issue 6): what was already printed is skipped; see cchc_letters/ledger.py
+    ledger: Path | None = None  # default: out_dir / ledger.sqlite3
+    use_ledger: bool = True
+    reprint_changed: bool = False
+    wait: float = 600.0  # seconds to wait for another run holding the output folder's lock
+    clock: Callable[[], datetime] = local_now
 
 
 @dataclass
@@ -42,6 +53,29 @@ class PrintedLetter:
     print_file: Path
     position: int
     schedule_version: str = ""
+
+
+@dataclass
+class ChangedRecord:
+    """A registration whose content differs from the letter already printed for it."""
+
+    registration: Registration
+    key: str
+    previous: Any  # ledger.LedgerEntry of the letter printed before
+    reprinted: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "content_hash": self.registration.content_hash(),
+            "printed_content_hash": self.previous.content_hash,
+            "printed_batch": self.previous.batch,
+            "printed_file": self.previous.print_file,
+            "printed_position": self.previous.position,
+            "printed_at": self.previous.printed_at,
+            "reprinted": self.reprinted,
+            "source": str(self.registration.source),
+        }
 
 
 @dataclass
@@ -64,6 +98,10 @@ class BatchResult:
     pdf_message: str | None = None
     issues: list[Issue] = field(default_factory=list)
     printed: list[PrintedLetter] = field(default_factory=list)
+    changed: list[ChangedRecord] = field(default_factory=list)
+    changed_file: Path | None = None
+    recovered: list[Path] = field(default_factory=list)  # batches reconciled from a crash
+    removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
 
     @property
     def exit_code(self) -> ExitCode:
@@ -78,6 +116,10 @@ class BatchResult:
             "rejected": self.rejected,
             "rejects_file": str(self.rejects_file) if self.rejects_file else None,
             "skipped_already_printed": self.skipped_already_printed,
+            "changed": [c.to_json() for c in self.changed],
+            "changed_file": str(self.changed_file) if self.changed_file else None,
+            "recovered_batches": [str(p) for p in self.recovered],
+            "removed_incomplete": [str(p) for p in self.removed_incomplete],
             "manifest": str(self.manifest_file) if self.manifest_file else None,
             "rows_read": self.rows_read,
             "duplicates": self.duplicates,
@@ -99,6 +141,11 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
 
     Phase 1 reads, validates and checks the templates and schedule without writing anything;
     phase 2 writes the batch folder under a temporary name and renames it when complete.
+    Between them, under the output folder's lock, registrations already in the ledger are
+    skipped (corrected ones reported, reprinted only with ``reprint_changed``); the batch's
+    letters are recorded in the ledger after the rename. With nothing new to print or report,
+    no batch folder is made (``batch_dir`` None). Raises LockTimeout (exit 4) when another
+    run holds the lock longer than ``options.wait``.
     Raises CchcError (nothing written) for a bad profile, template or schedule, or when no
     input could be read at all.
     """
@@ -142,12 +189,27 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
         first = next(r for r in registrations if r.kind is kind)
         template.render_body(context_of(first))
 
-    # ---- phase 2: write ----
-    staging, final = output.new_batch_dir(options.out_dir, options.letter_date)
+    # ---- ledger: under the output folder's lock, skip what was already printed ----
+    session = _LedgerSession.start(options)
+    try:
+        selection = session.select(registrations, profile.commune_code or profile.commune_name)
+        issues += selection.conflicts
+        rejected += len(selection.conflicts)
+        if not selection.to_print and not selection.changed and not issues:
+            session.close()  # nothing new: no empty batch folder
+            return session.finish(_nothing_new(checked, profile, options), selection)
+        # ---- phase 2: write ----
+        staging, final = output.new_batch_dir(options.out_dir, options.letter_date)
+        session.begin(final)
+    except BaseException:
+        session.close()
+        raise
+    if session.pausing:
+        progress = session.pausing_progress(progress)
     try:
         result = _write_batch(
             options,
-            registrations,
+            selection.to_print,
             templates,
             context_of,
             staging,
@@ -176,11 +238,21 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
                 result.pdf_files = [final / p.name for p in pdfs]
             except PdfUnavailable as exc:
                 result.pdf_message = str(exc)
+        if selection.changed:
+            output.write_csv(
+                staging / output.CHANGED_NAME,
+                output.CHANGED_COLUMNS,
+                output.changed_rows(selection.changed),
+            )
+            result.changed_file = final / output.CHANGED_NAME
+        session.pause_at("before-rename")
         output.finish_batch(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        session.abandon()
         raise
-    return result
+    session.commit(result.printed)  # only now, with the folder in place; closes the session
+    return session.finish(result, selection)
 
 
 def _write_batch(
@@ -255,3 +327,172 @@ def _write_batch(
         manifest_file=final / output.MANIFEST_NAME,
         printed=printed,
     )
+
+
+# ---- the ledger around a batch (issue 6) ------------------------------------------------
+
+
+@dataclass
+class _Selection:
+    to_print: list[Registration]
+    changed: list[ChangedRecord]
+    skipped: int = 0
+    duplicates: int = 0
+    conflicts: list[Issue] = field(default_factory=list)
+
+
+def _nothing_new(checked: Any, profile: Any, options: BatchOptions) -> BatchResult:
+    return BatchResult(
+        batch_dir=None,
+        letters={},
+        files=[],
+        rejected=0,
+        rejects_file=None,
+        manifest_file=None,
+        rows_read=checked.rows_read,
+        duplicates=checked.duplicates,
+        profile_path=profile.path,
+        profile_is_default=options.profile_path is None,
+    )
+
+
+class _LedgerSession:
+    """The output folder's lock and ledger, held from selection to the ledger commit.
+
+    The order is the exactly-once argument: lock; clean up after dead runs; select what is
+    not yet printed; register the batch as ``writing``; write it under a staging name; rename
+    it into place (the commit point); record its letters in one transaction; unlock.
+    """
+
+    def __init__(self, options: BatchOptions) -> None:
+        from contextlib import ExitStack
+
+        from cchc_letters import testhook
+
+        self.options = options
+        self.pausing = testhook.active()
+        self.pause_at = testhook.pause_at
+        self._stack = ExitStack()
+        self.ledger: Any = None
+        self.batch_id: int | None = None
+        self.final: Path | None = None
+        self.recovered: list[Path] = []
+        self.removed: list[Path] = []
+
+    @classmethod
+    def start(cls, options: BatchOptions) -> _LedgerSession:
+        from cchc_letters import ledger, locking, output
+
+        session = cls(options)
+        out_dir = options.out_dir
+        ledger_path = options.ledger or ledger.default_path(out_dir)
+        locks = [locking.lock_path_for(out_dir)]
+        if options.use_ledger and ledger_path.parent.resolve() != out_dir.resolve():
+            locks.append(ledger_path.with_name(ledger_path.name + ".lock"))
+        try:
+            session._stack.enter_context(locking.hold(locks, wait=options.wait, what=str(out_dir)))
+            session.pause_at("locked")
+            session.removed = output.remove_incomplete(out_dir)
+            if options.use_ledger:
+                session.ledger = session._stack.enter_context(ledger.Ledger.open(ledger_path))
+                recovery = ledger.recover_pending(
+                    session.ledger, now=options.clock(), manifest_name=output.MANIFEST_NAME
+                )
+                session.recovered = recovery.recovered
+        except BaseException:
+            session.close()
+            raise
+        return session
+
+    def select(self, registrations: list[Registration], commune: str) -> _Selection:
+        """Return what to print: one letter per key, none already printed with this content
+        (unless --reprint-changed), and the corrected records to report."""
+        selection = _Selection([], [])
+        first: dict[str, Registration] = {}
+        keyed: list[tuple[str, Registration]] = []
+        for registration in registrations:
+            key = str(registration.key(commune))
+            seen = first.get(key)
+            if seen is None:
+                first[key] = registration
+                keyed.append((key, registration))
+            elif seen.content_hash() == registration.content_hash():
+                selection.duplicates += 1  # the same record twice (overlapping exports)
+            else:
+                selection.conflicts.append(
+                    Issue(
+                        "conflicting_registration",
+                        f"Trùng số đăng ký với dòng {seen.source} nhưng nội dung khác; "
+                        "chỉ in thư theo dòng đầu tiên",
+                        source=registration.source,
+                    )
+                )
+        printed = self.ledger.printed(first) if self.ledger else {}
+        for key, registration in keyed:
+            previous = printed.get(key)
+            if previous is None:
+                selection.to_print.append(registration)
+            elif previous.content_hash == registration.content_hash():
+                selection.skipped += 1
+            else:
+                reprint = self.options.reprint_changed
+                selection.changed.append(ChangedRecord(registration, key, previous, reprint))
+                if reprint:
+                    selection.to_print.append(registration)
+        return selection
+
+    def begin(self, final: Path) -> None:
+        self.final = final
+        if self.ledger:
+            self.batch_id = self.ledger.begin_batch(final, now=self.options.clock())
+
+    def pausing_progress(self, progress: ProgressCallback | None) -> ProgressCallback:
+        def step(done: int, total: int) -> None:
+            if done == 1:
+                self.pause_at("writing")
+            if progress:
+                progress(done, total)
+
+        return step
+
+    def abandon(self) -> None:
+        """The batch failed before its rename: mark it abandoned (best effort) and unlock."""
+        try:
+            if self.ledger and self.batch_id is not None:
+                self.ledger.abandon_batch(self.batch_id, now=self.options.clock())
+        except Exception:  # the next run settles a batch left "writing"
+            pass
+        finally:
+            self.close()
+
+    def commit(self, printed: list[PrintedLetter]) -> None:
+        """Record the batch's letters in one transaction, then unlock."""
+        from cchc_letters.ledger import LetterRecord
+
+        try:
+            self.pause_at("after-rename")
+            if self.ledger and self.batch_id is not None:
+                from cchc_letters.output import sync_batch
+
+                sync_batch(self.final)  # the rename must be on disk before the ledger says so
+                letters = [
+                    LetterRecord(
+                        p.key, p.registration.content_hash(), p.print_file.name, p.position
+                    )
+                    for p in printed
+                ]
+                self.ledger.record_batch(self.batch_id, letters, now=self.options.clock())
+            self.pause_at("after-ledger")
+        finally:
+            self.close()
+
+    def finish(self, result: BatchResult, selection: _Selection) -> BatchResult:
+        result.skipped_already_printed = selection.skipped
+        result.duplicates += selection.duplicates
+        result.changed = selection.changed
+        result.recovered = self.recovered
+        result.removed_incomplete = self.removed
+        return result
+
+    def close(self) -> None:
+        self._stack.close()

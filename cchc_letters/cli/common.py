@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,11 +57,16 @@ def error(message: str) -> None:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a CchcError into a one-line message and its exit code; no traceback."""
+def user_errors(log: logging.Logger | None = None) -> Iterator[None]:
+    """Turn a CchcError into a one-line message and its exit code; no traceback.
+
+    With ``log`` (the day's log file), the error is also logged there.
+    """
     try:
         yield
     except CchcError as exc:
+        if log:
+            log.error("%s (exit %d)", exc.message, int(exc.exit_code))
         error(exc.message)
         if exc.hint:
             typer.echo(f"Gợi ý (hint): {exc.hint}", err=True)
@@ -116,3 +122,54 @@ def parse_kind_option(value: str | None):  # -> Kind | None, imported lazily
             param_hint="--kind",
         )
     return kind
+
+
+# ---- unattended runs and the ledger (issue 6) ----
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        help="Ledger of printed letters (SQLite). Default: OUT/ledger.sqlite3.",
+        dir_okay=False,
+    ),
+]
+NoLedgerOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-ledger",
+        help="One-off run: neither skip already printed letters nor record these.",
+    ),
+]
+ReprintChangedOption = Annotated[
+    bool,
+    typer.Option(
+        "--reprint-changed",
+        help="Reprint registrations corrected since their letter was printed "
+        "(otherwise they are only listed, in changed.csv).",
+    ),
+]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        metavar="SECONDS",
+        help="Wait this long for another run writing into the same --out, then exit with 4.",
+    ),
+]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Print nothing when all went well (exit 0, nothing corrected): for cron.",
+    ),
+]
+
+
+def ledger_settings(ledger: Path | None, no_ledger: bool) -> tuple[Path | None, bool]:
+    """Return (ledger path or None for the default, use the ledger); --ledger with
+    --no-ledger is a usage error."""
+    if ledger is not None and no_ledger:
+        raise typer.BadParameter("use either --ledger or --no-ledger", param_hint="--no-ledger")
+    return ledger, not no_ledger

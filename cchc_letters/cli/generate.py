@@ -16,8 +16,14 @@ from cchc_letters.cli.common import (
     InputsArgument,
     JsonOption,
     KindOption,
+    LedgerOption,
     MappingOption,
+    NoLedgerOption,
     ProfileOption,
+    QuietOption,
+    ReprintChangedOption,
+    WaitOption,
+    ledger_settings,
     parse_date_option,
     parse_kind_option,
     print_json,
@@ -55,9 +61,21 @@ def generate(
             "--per-file", min=1, help="Letters per print file (DOCX); more go to the next file."
         ),
     ] = 200,
+    ledger: LedgerOption = None,
+    no_ledger: NoLedgerOption = False,
+    reprint_changed: ReprintChangedOption = False,
+    wait: WaitOption = 600.0,
+    quiet: QuietOption = False,
 ) -> None:
-    """Turn registrations into print-ready letters: one DOCX per kind, a letter per page."""
-    from cchc_letters.pipeline import BatchOptions, run_batch
+    """Turn registrations into print-ready letters: one DOCX per kind, a letter per page.
+
+    Letters already printed into the same --out (its ledger) are skipped; a registration
+    corrected since its letter was printed is listed, not reprinted, unless --reprint-changed.
+    """
+    from cchc_letters.logs import day_log, log_batch
+    from cchc_letters.pipeline import BatchOptions, local_now, run_batch
+
+    ledger_path, use_ledger = ledger_settings(ledger, no_ledger)
 
     options = BatchOptions(
         inputs=inputs,
@@ -71,15 +89,24 @@ def generate(
         schedule_id=schedule,
         per_file=per_file,
         pdf=pdf,
+        ledger=ledger_path,
+        use_ledger=use_ledger,
+        reprint_changed=reprint_changed,
+        wait=wait,
     )
-    with user_errors():
-        if json_output or not sys.stdout.isatty():
-            result = run_batch(options)
-        else:
-            result = _run_with_progress(options, run_batch)
+    with day_log(out, local_now()) as log, user_errors(log):
+        try:
+            if json_output or quiet or not sys.stdout.isatty():
+                result = run_batch(options)
+            else:
+                result = _run_with_progress(options, run_batch)
+        except Exception:
+            log.exception("unexpected error")
+            raise
+        log_batch(log, ", ".join(str(p) for p in inputs), result)
     if json_output:
         print_json(result.to_json())
-    else:
+    elif not (quiet and result.exit_code == 0 and not result.changed):
         _present(result)
     raise typer.Exit(int(result.exit_code))
 
@@ -117,7 +144,8 @@ def _present(result) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"Lô thư {result.batch_dir.name}")
+        title = f"Lô thư {result.batch_dir.name}" if result.batch_dir else "Không có thư mới"
+        table = Table(title=title)
         table.add_column("Loại thư")
         table.add_column("Số thư", justify="right")
         for kind in Kind:
@@ -133,6 +161,7 @@ def _present(result) -> None:
     )
     for path in result.files:
         echo(f"In: {path}")
+    _present_ledger(result)
     for path in result.pdf_files:
         echo(f"PDF: {path}")
     if result.pdf_message:
@@ -145,3 +174,34 @@ def _present(result) -> None:
             echo(f"  {where}{column}: {issue.message}", err=True)
         if len(result.issues) > 10:
             echo(f"  … và {len(result.issues) - 10} dòng khác (xem rejects.csv)", err=True)
+
+
+def _present_ledger(result) -> None:
+    """Say what the ledger settled: crashed runs cleaned up, corrected records (stderr)."""
+    echo = typer.echo
+    if result.batch_dir is None:
+        echo("Không có thư mới: không tạo lô thư (no new letters, no batch folder).")
+    for path in result.removed_incomplete:
+        echo(f"Đã xoá thư mục dở dang của lần chạy bị ngắt: {path}", err=True)
+    for path in result.recovered:
+        echo(f"Đã ghi vào sổ theo dõi lô thư của lần chạy bị ngắt: {path}", err=True)
+    if not result.changed:
+        return
+    reprinted = sum(1 for c in result.changed if c.reprinted)
+    echo(
+        f"{len(result.changed)} hồ sơ đã in thư nhưng nay có nội dung khác "
+        f"(changed since printed); in lại {reprinted}: {result.changed_file}",
+        err=True,
+    )
+    for changed in result.changed[:10]:
+        previous = changed.previous
+        action = "in lại" if changed.reprinted else "CHƯA in lại"
+        echo(
+            f"  {changed.key} ({changed.registration.source}): đã in {previous.printed_at[:10]} "
+            f"{previous.batch}/{previous.print_file} #{previous.position} — {action}",
+            err=True,
+        )
+    if len(result.changed) > 10:
+        echo(f"  … và {len(result.changed) - 10} hồ sơ khác (xem changed.csv)", err=True)
+    if reprinted < len(result.changed):
+        echo("Gợi ý (hint): kiểm tra rồi chạy lại với --reprint-changed để in lại.", err=True)

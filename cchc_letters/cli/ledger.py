@@ -1,0 +1,127 @@
+"""`cchc-letters ledger list|show|forget`: what was printed when, and printing again on purpose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cchc_letters.cli.app import app
+from cchc_letters.cli.common import (
+    JsonOption,
+    KindOption,
+    LedgerOption,
+    parse_date_option,
+    parse_kind_option,
+    print_json,
+    user_errors,
+)
+
+ledger_app = typer.Typer(
+    help="Sổ theo dõi thư đã in — the ledger of letters printed, per output folder.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(ledger_app, name="ledger")
+
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="The output folder of `generate`; its ledger is OUT/ledger.sqlite3."
+    ),
+]
+KeysArgument = Annotated[
+    list[str],
+    typer.Argument(
+        help="Registration keys as in manifest.csv: commune:kind:year:book:number.",
+        metavar="KEY...",
+        show_default=False,
+    ),
+]
+
+
+def _open(out: Path | None, ledger: Path | None):
+    from cchc_letters.ledger import Ledger, default_path
+
+    if (out is None) == (ledger is None):
+        raise typer.BadParameter("give exactly one of --out DIR or --ledger FILE")
+    return Ledger.open(ledger or default_path(out), create=False)
+
+
+def _line(entry) -> str:
+    where = f"{entry.batch}/{entry.print_file} #{entry.position}"
+    state = "" if entry.state == "printed" else f"  [{entry.state} {entry.ended_at or ''}]"
+    return f"{entry.printed_at[:19]}  {entry.key}  {where}{state}"
+
+
+@ledger_app.command("list")
+def list_(
+    out: OutOption = None,
+    ledger: LedgerOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="YYYY-MM-DD", help="Only letters printed on or after."),
+    ] = None,
+    kind: KindOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the letters printed (oldest first), with batch, print file and position."""
+    since_date = parse_date_option(since, "--since") if since else None
+    kind_value = parse_kind_option(kind)
+    with user_errors(), _open(out, ledger) as book:
+        entries = book.entries(since=since_date, kind=kind_value)
+    if json_output:
+        print_json({"letters": [e.to_json() for e in entries]})
+        return
+    for entry in entries:
+        typer.echo(_line(entry))
+    typer.echo(f"{len(entries)} thư.")
+
+
+@ledger_app.command("show")
+def show(
+    key: Annotated[str, typer.Argument(help="commune:kind:year:book:number", metavar="KEY")],
+    out: OutOption = None,
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the whole history of one registration: printed, reprinted, forgotten."""
+    from cchc_letters.ledger import parse_key
+
+    with user_errors(), _open(out, ledger) as book:
+        history = book.history(parse_key(key))
+    if json_output:
+        print_json({"key": key, "history": [e.to_json() for e in history]})
+        raise typer.Exit(0 if history else 1)
+    if not history:
+        typer.echo(f"Lỗi (error): {key} chưa được in (not in the ledger)", err=True)
+        raise typer.Exit(1)
+    for entry in history:
+        typer.echo(_line(entry))
+
+
+@ledger_app.command("forget")
+def forget(
+    keys: KeysArgument,
+    out: OutOption = None,
+    ledger: LedgerOption = None,
+) -> None:
+    """Forget letters (lost or damaged) so the next `generate` prints them again.
+
+    The history is kept: `ledger show KEY` still lists the forgotten letter.
+    """
+    from cchc_letters.ledger import parse_key
+    from cchc_letters.pipeline import local_now
+
+    with user_errors():
+        canonical = [parse_key(k) for k in keys]
+        with _open(out, ledger) as book:
+            counts = book.forget(canonical, now=local_now())
+    missing = [k for k, n in counts.items() if n == 0]
+    for key, n in counts.items():
+        if n:
+            typer.echo(f"Đã bỏ khỏi sổ: {key} — lần chạy sau sẽ in lại (will be printed again)")
+    for key in missing:
+        typer.echo(f"Lỗi (error): {key} chưa được in (not in the ledger)", err=True)
+    raise typer.Exit(1 if missing else 0)

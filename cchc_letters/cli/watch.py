@@ -1,0 +1,127 @@
+"""`cchc-letters watch`: an inbox of exports made into batches, for cron or Task Scheduler."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cchc_letters.cli.app import EXIT_CODES_HELP, app
+from cchc_letters.cli.common import (
+    DateOption,
+    LedgerOption,
+    ProfileOption,
+    QuietOption,
+    WaitOption,
+    parse_date_option,
+)
+
+
+@app.command("watch", epilog=EXIT_CODES_HELP)
+def watch(
+    inbox: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder where exports arrive.", exists=True, file_okay=False, show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder: batches, ledger.sqlite3, logs/.")
+    ],
+    profile: ProfileOption = None,
+    letter_date: DateOption = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Process what is there now and exit (for cron).")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", min=1, metavar="SECONDS", help="Seconds between looks.")
+    ] = 30.0,
+    settle: Annotated[
+        float,
+        typer.Option(
+            "--settle",
+            min=0,
+            metavar="SECONDS",
+            help="A file counts as complete when its size and time stay unchanged this long.",
+        ),
+    ] = 2.0,
+    ledger: LedgerOption = None,
+    wait: WaitOption = 600.0,
+    quiet: QuietOption = False,
+) -> None:
+    """Make a batch of each export file that arrives in INBOX, then move the file to
+    INBOX/processed/YYYY-MM-DD/ (or INBOX/failed/ with a .reason.txt if it cannot be read).
+
+    Files still being copied, and temporary names (~$*.xlsx, *.part, *.tmp), are left for a
+    later look. Every letter is printed once across runs (the ledger in --out).
+    """
+    try:
+        _watch_loop(inbox, out, profile, letter_date, once, interval, settle, ledger, wait, quiet)
+    except KeyboardInterrupt:
+        typer.echo("Đã dừng (stopped).", err=True)
+        raise typer.Exit(130) from None
+
+
+def _watch_loop(inbox, out, profile, letter_date, once, interval, settle, ledger, wait, quiet):
+    from cchc_letters.logs import day_log
+    from cchc_letters.pipeline import BatchOptions, local_now
+    from cchc_letters.watch import process_inbox
+
+    while True:
+        now = local_now()
+        letter_day = parse_date_option(letter_date) if letter_date else now.date()
+
+        def options_for(path: Path, letter_day=letter_day) -> BatchOptions:
+            return BatchOptions(
+                inputs=[path],
+                out_dir=out,
+                letter_date=letter_day,
+                profile_path=profile,
+                ledger=ledger,
+                wait=wait,
+            )
+
+        with day_log(out, now):
+            inbox_pass = process_inbox(
+                inbox, options_for, today=now.date(), settle=settle, wait=wait if once else 0
+            )
+        _present(inbox_pass, quiet)
+        error = inbox_pass.error
+        if once or (error and error.exit_code != 4):  # a held lock: try again next look
+            raise typer.Exit(int(inbox_pass.exit_code))
+        time.sleep(interval)
+
+
+def _present(inbox_pass, quiet: bool) -> None:
+    echo = typer.echo
+    for outcome in inbox_pass.outcomes:
+        result = outcome.result
+        if outcome.status != "processed":
+            echo(f"Lỗi (error): {outcome.source.name}: {outcome.reason}", err=True)
+            if outcome.moved_to != outcome.source:
+                echo(f"  → {outcome.moved_to}", err=True)
+            if outcome.result is None:
+                continue
+        letters = sum(result.letters.values())
+        trouble = result.exit_code or result.changed
+        if quiet and not trouble:
+            continue
+        echo(
+            f"{outcome.source.name}: {letters} thư, {result.skipped_already_printed} đã in "
+            f"trước đó, {len(result.changed)} thay đổi, {result.rejected} dòng bị loại"
+            + (f" → {result.batch_dir}" if result.batch_dir else ""),
+            err=bool(trouble),
+        )
+        if result.rejects_file:
+            echo(f"  Các dòng bị loại: {result.rejects_file}", err=True)
+        if result.changed_file:
+            echo(f"  Hồ sơ thay đổi sau khi in (không in lại): {result.changed_file}", err=True)
+    if inbox_pass.waiting and not quiet:
+        names = ", ".join(p.name for p in inbox_pass.waiting)
+        echo(f"Đang được chép, để lần sau (still being written): {names}")
+    if inbox_pass.error:
+        echo(f"Lỗi (error): {inbox_pass.error.message}", err=True)
+        if inbox_pass.error.hint:
+            echo(f"Gợi ý (hint): {inbox_pass.error.hint}", err=True)

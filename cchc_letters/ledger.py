@@ -1,0 +1,449 @@
+"""The ledger: an SQLite record of every letter written, so each registration prints once.
+
+One row per letter written (``letters``) and one per batch attempted (``batches``). A batch is
+registered as ``writing`` before its folder is renamed into place and its letters are recorded
+in one transaction afterwards; a batch still ``writing`` on the next run is reconciled from
+its folder (see ``recover_pending``). Rows are never deleted: a reprint supersedes the earlier
+row and ``forget`` marks it forgotten, so the history of a registration stays readable.
+
+The schema is versioned with ``PRAGMA user_version``; an older ledger is migrated in place (a
+copy of it is kept beside it first), never discarded.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from cchc_letters.errors import CchcError
+from cchc_letters.models import Kind, RegistrationKey
+
+DEFAULT_NAME = "ledger.sqlite3"
+SCHEMA_VERSION = 2
+
+# Batch states.
+WRITING = "writing"  # registered, files not yet (known to be) in place
+COMPLETE = "complete"  # folder in place and letters recorded by the run itself
+RECOVERED = "recovered"  # folder was in place; letters recorded from its manifest later
+ABANDONED = "abandoned"  # the run died before its folder was renamed into place
+
+# Letter states.
+PRINTED = "printed"
+SUPERSEDED = "superseded"  # reprinted later (--reprint-changed) — see the newer row
+FORGOTTEN = "forgotten"  # `ledger forget`: may be printed again
+
+
+class LedgerError(CchcError):
+    """The ledger cannot be opened, is from a newer version, or a key is malformed."""
+
+
+@dataclass(frozen=True)
+class LetterRecord:
+    """One letter to record: which registration, with what content, where it was printed."""
+
+    key: str
+    content_hash: str
+    print_file: str
+    position: int
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One ledger row as read back."""
+
+    key: str
+    kind: str
+    content_hash: str
+    batch: str
+    batch_dir: str
+    print_file: str
+    position: int
+    printed_at: str
+    state: str
+    ended_at: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "content_hash": self.content_hash,
+            "batch": self.batch,
+            "batch_dir": self.batch_dir,
+            "print_file": self.print_file,
+            "position": self.position,
+            "printed_at": self.printed_at,
+            "state": self.state,
+            "ended_at": self.ended_at,
+        }
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    id: int
+    dir: Path
+    started_at: str
+
+
+def default_path(out_dir: Path) -> Path:
+    """Return the ledger that belongs to an output folder: ``OUT/ledger.sqlite3``."""
+    return out_dir / DEFAULT_NAME
+
+
+# ---- schema and migrations -------------------------------------------------------------
+
+_SCHEMA_V2 = """
+CREATE TABLE batches (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    dir TEXT NOT NULL,  -- a number freed by an abandoned batch is used again
+    state TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    letters INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE letters (
+    id INTEGER PRIMARY KEY,
+    registration_key TEXT NOT NULL,
+    commune TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    book TEXT NOT NULL,
+    number TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    batch_id INTEGER NOT NULL REFERENCES batches(id),
+    print_file TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    printed_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'printed',
+    ended_at TEXT
+);
+CREATE INDEX letters_by_key ON letters(registration_key, state);
+CREATE INDEX letters_by_time ON letters(printed_at);
+"""
+
+
+def _create_v2(db: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V2.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _migrate_v1_to_v2(db: sqlite3.Connection) -> None:
+    """v1 (cchc-letters 0.0.x) kept one row per key in ``printed`` and batch names only.
+
+    Each v1 batch name becomes a complete batch (its folder path is unknown, so the name
+    stands in for it); each row becomes a printed letter with its key split into parts.
+    """
+    _create_v2(db)
+    batches: dict[str, int] = {}
+    rows = db.execute(
+        "SELECT registration_key, content_hash, batch, print_file, position, printed_at "
+        "FROM printed ORDER BY printed_at, rowid"
+    ).fetchall()
+    for key_text, content_hash, batch, print_file, position, printed_at in rows:
+        if batch not in batches:
+            batches[batch] = db.execute(
+                "INSERT INTO batches (name, dir, state, started_at, finished_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (batch, batch, COMPLETE, printed_at, printed_at),
+            ).lastrowid
+        key = _parse_key(key_text)
+        db.execute(
+            "INSERT INTO letters (registration_key, commune, kind, year, book, number, "
+            "content_hash, batch_id, print_file, position, printed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key_text, key.commune, key.kind.value, key.year, key.book, key.number,
+             content_hash, batches[batch], print_file, position, printed_at),
+        )  # fmt: skip
+    db.execute(
+        "UPDATE batches SET letters = (SELECT count(*) FROM letters WHERE batch_id = batches.id)"
+    )
+    db.execute("DROP TABLE printed")
+
+
+# version found -> step that brings it to version + 1
+_MIGRATIONS = {1: _migrate_v1_to_v2}
+
+
+def _parse_key(text: str) -> RegistrationKey:
+    try:
+        return RegistrationKey.parse(text)
+    except ValueError:
+        raise LedgerError(
+            f"{text!r} không phải khoá đăng ký (not a registration key)",
+            hint="Khoá có dạng xã:loại:năm:quyển:số, ví dụ 26575:birth:2026:01/2026:01",
+        ) from None
+
+
+def parse_key(text: str) -> str:
+    """Return ``text`` as a canonical registration key; LedgerError when malformed."""
+    return str(_parse_key(text.strip()))
+
+
+# ---- the ledger ------------------------------------------------------------------------
+
+
+class Ledger:
+    """An open ledger. Use ``Ledger.open(path)`` as a context manager."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> Ledger:
+        """Open (creating or migrating as needed) the ledger at ``path``."""
+        if not create and not path.exists():
+            raise LedgerError(
+                f"không có sổ theo dõi tại {path} (no ledger there)",
+                hint="Dùng --out THƯ_MỤC của lệnh generate, hoặc --ledger TỆP.",
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = None
+        try:
+            db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA synchronous = FULL")  # a power cut must not lose a commit
+            db.execute("PRAGMA foreign_keys = ON")
+            ledger = cls(db, path)
+            ledger._upgrade()
+        except (sqlite3.Error, LedgerError) as exc:
+            if db is not None:
+                db.close()
+            if isinstance(exc, LedgerError):
+                raise
+            raise LedgerError(
+                f"không mở được sổ theo dõi {path}: {exc} (cannot open the ledger)",
+                hint="Tệp có thể bị hỏng; giữ lại tệp và báo cho người quản trị.",
+            ) from None
+        return ledger
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:  # disk full, read-only folder, locked too long …
+            raise LedgerError(
+                f"không ghi được sổ theo dõi {self.path}: {exc} (cannot write the ledger)",
+                hint="Kiểm tra chỗ trống và quyền ghi của thư mục, rồi chạy lại.",
+            ) from None
+
+    def _upgrade(self) -> None:
+        version = self.version
+        if version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"sổ theo dõi {self.path} do phiên bản mới hơn tạo (schema {version} > "
+                f"{SCHEMA_VERSION}; written by a newer cchc-letters)",
+                hint="Cập nhật cchc-letters rồi chạy lại.",
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if version == 0:
+            with self._transaction() as db:
+                if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    raise LedgerError(
+                        f"{self.path} không phải sổ theo dõi của cchc-letters "
+                        "(an SQLite file without a ledger schema)"
+                    )
+                _create_v2(db)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            return
+        self._backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
+        while version < SCHEMA_VERSION:
+            with self._transaction() as db:
+                _MIGRATIONS[version](db)
+                version += 1
+                db.execute(f"PRAGMA user_version = {version}")
+
+    def _backup(self, target: Path) -> None:
+        if target.exists():
+            return
+        copy = sqlite3.connect(target)
+        try:
+            self._db.backup(copy)
+        finally:
+            copy.close()
+
+    # ---- reading ----
+
+    _ENTRY_SQL = (
+        "SELECT l.registration_key, l.kind, l.content_hash, b.name, b.dir, l.print_file, "
+        "l.position, l.printed_at, l.state, l.ended_at FROM letters l "
+        "JOIN batches b ON b.id = l.batch_id"
+    )
+
+    def printed(self, keys: Iterable[str]) -> dict[str, LedgerEntry]:
+        """Return the current (printed, not superseded or forgotten) entry of each key."""
+        wanted = set(keys)
+        found: dict[str, LedgerEntry] = {}
+        rows = self._db.execute(
+            f"{self._ENTRY_SQL} WHERE l.state = ? ORDER BY l.id", (PRINTED,)
+        ).fetchall()
+        for row in rows:
+            if row[0] in wanted:
+                found[row[0]] = LedgerEntry(*row)
+        return found
+
+    def entries(self, *, since: date | None = None, kind: Kind | None = None) -> list[LedgerEntry]:
+        """Return every row, oldest first, printed on or after ``since`` and of ``kind``."""
+        where, params = [], []
+        if since:
+            where.append("substr(l.printed_at, 1, 10) >= ?")
+            params.append(since.isoformat())
+        if kind:
+            where.append("l.kind = ?")
+            params.append(kind.value)
+        sql = self._ENTRY_SQL + (" WHERE " + " AND ".join(where) if where else "")
+        return [LedgerEntry(*r) for r in self._db.execute(sql + " ORDER BY l.id", params)]
+
+    def history(self, key: str) -> list[LedgerEntry]:
+        """Return every row of one registration key, oldest first."""
+        sql = f"{self._ENTRY_SQL} WHERE l.registration_key = ? ORDER BY l.id"
+        return [LedgerEntry(*r) for r in self._db.execute(sql, (key,))]
+
+    def pending_batches(self) -> list[PendingBatch]:
+        """Return the batches registered but never confirmed (a run died around its end)."""
+        rows = self._db.execute(
+            "SELECT id, dir, started_at FROM batches WHERE state = ? ORDER BY id", (WRITING,)
+        ).fetchall()
+        return [PendingBatch(i, Path(d), s) for i, d, s in rows]
+
+    # ---- writing ----
+
+    def begin_batch(self, batch_dir: Path, *, now: datetime) -> int:
+        """Register a batch about to be renamed into place; return its id."""
+        with self._transaction() as db:
+            return db.execute(
+                "INSERT INTO batches (name, dir, state, started_at) VALUES (?, ?, ?, ?)",
+                (batch_dir.name, str(batch_dir.resolve()), WRITING, now.isoformat()),
+            ).lastrowid
+
+    def record_batch(
+        self,
+        batch_id: int,
+        letters: Sequence[LetterRecord],
+        *,
+        now: datetime,
+        state: str = COMPLETE,
+    ) -> None:
+        """Record every letter of a batch whose folder is in place, in one transaction.
+
+        A key already printed is superseded by the new row (a deliberate reprint).
+        """
+        stamp = now.isoformat()
+        with self._transaction() as db:
+            for letter in letters:
+                key = _parse_key(letter.key)
+                db.execute(
+                    "UPDATE letters SET state = ?, ended_at = ? "
+                    "WHERE registration_key = ? AND state = ?",
+                    (SUPERSEDED, stamp, letter.key, PRINTED),
+                )
+                db.execute(
+                    "INSERT INTO letters (registration_key, commune, kind, year, book, number, "
+                    "content_hash, batch_id, print_file, position, printed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (letter.key, key.commune, key.kind.value, key.year, key.book, key.number,
+                     letter.content_hash, batch_id, letter.print_file, letter.position, stamp),
+                )  # fmt: skip
+            db.execute(
+                "UPDATE batches SET state = ?, finished_at = ?, letters = ? WHERE id = ?",
+                (state, stamp, len(letters), batch_id),
+            )
+
+    def abandon_batch(self, batch_id: int, *, now: datetime) -> None:
+        """Mark a registered batch as never completed (its folder was not renamed)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE batches SET state = ?, finished_at = ? WHERE id = ? AND state = ?",
+                (ABANDONED, now.isoformat(), batch_id, WRITING),
+            )
+
+    def forget(self, keys: Iterable[str], *, now: datetime) -> dict[str, int]:
+        """Mark the current letter of each key forgotten, so it is printed again; return
+        how many rows each key had forgotten (0: the key was not printed)."""
+        counts: dict[str, int] = {}
+        with self._transaction() as db:
+            for key in keys:
+                counts[key] = db.execute(
+                    "UPDATE letters SET state = ?, ended_at = ? "
+                    "WHERE registration_key = ? AND state = ?",
+                    (FORGOTTEN, now.isoformat(), key, PRINTED),
+                ).rowcount
+        return counts
+
+
+# ---- reconciliation --------------------------------------------------------------------
+
+
+@dataclass
+class Recovery:
+    """What reconciling the ledger with the output folder found."""
+
+    recovered: list[Path]  # complete folders whose letters were recorded from the manifest
+    abandoned: list[Path]  # batches whose run died before the folder was in place
+
+
+def recover_pending(ledger: Ledger, *, now: datetime, manifest_name: str) -> Recovery:
+    """Settle batches left ``writing`` by a run that died (call under the batch lock).
+
+    The folder rename is the commit point of a batch: a folder in place under its final name
+    holds a complete manifest and complete print files, so its letters are recorded from the
+    manifest (they exist and will be printed); a batch without its folder never happened.
+    """
+    recovery = Recovery([], [])
+    for batch in ledger.pending_batches():
+        manifest = batch.dir / manifest_name
+        if batch.dir.is_dir() and manifest.is_file():
+            try:
+                letters = read_manifest(manifest)
+            except (OSError, KeyError, ValueError, csv.Error, UnicodeDecodeError):
+                raise LedgerError(
+                    f"lô thư {batch.dir} bị ngắt giữa chừng và không đọc được manifest.csv "
+                    "(a batch interrupted at its end has an unreadable manifest)",
+                    hint="Kiểm tra các tệp in trong thư mục đó; nếu cần in lại cả lô, đổi tên "
+                    "thư mục (ví dụ thêm -hong) rồi chạy lại.",
+                ) from None
+            ledger.record_batch(batch.id, letters, now=now, state=RECOVERED)
+            recovery.recovered.append(batch.dir)
+        else:
+            ledger.abandon_batch(batch.id, now=now)
+            recovery.abandoned.append(batch.dir)
+    return recovery
+
+
+def read_manifest(path: Path) -> list[LetterRecord]:
+    """Return the letters listed in a batch's manifest.csv."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [
+            LetterRecord(
+                key=row["registration_key"],
+                content_hash=row["content_hash"],
+                print_file=row["print_file"],
+                position=int(row["position"]),
+            )
+            for row in csv.DictReader(fh)
+        ]

@@ -1,0 +1,91 @@
+"""The day's log file in the output folder, with personal ID numbers masked."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cchc_letters.pipeline import BatchResult
+
+LOGGER_NAME = "cchc_letters"
+LOG_DIR = "logs"
+
+# A 12-digit số định danh cá nhân (or a 9-digit old CMND) standing alone, not inside a
+# longer number or a hex hash.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{9}|\d{12})(?![0-9A-Za-z])")
+
+
+def mask_ids(text: str) -> str:
+    """Return ``text`` with personal ID numbers masked but for their last 3 digits."""
+    return _ID_NUMBER.sub(lambda m: "*" * (len(m[1]) - 3) + m[1][-3:], text)
+
+
+class MaskingFormatter(logging.Formatter):
+    """A formatter that masks ID numbers in the message and in any traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_ids(super().format(record))
+
+
+def log_path(out_dir: Path, now: datetime) -> Path:
+    """Return the log file of the day ``now`` falls on: ``OUT/logs/cchc-letters-DATE.log``."""
+    return out_dir / LOG_DIR / f"cchc-letters-{now.date().isoformat()}.log"
+
+
+@contextmanager
+def day_log(out_dir: Path, now: datetime) -> Iterator[logging.Logger]:
+    """Append what happens (the ``cchc_letters`` logger, INFO and up) to the day's log."""
+    path = log_path(out_dir, now)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        yield logger
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+        handler.close()
+
+
+def log_batch(logger: logging.Logger, inputs: str, result: BatchResult) -> None:
+    """Write a finished batch's summary to ``logger``: counts, keys and row numbers only —
+    never names (rejected rows are logged by location and reason code)."""
+    counts = " ".join(f"{k.value}={n}" for k, n in result.letters.items()) or "none"
+    logger.info(
+        "batch %s from %s: letters %s; skipped already printed %d; changed %d; rejected %d; "
+        "exit %d",
+        result.batch_dir or "(nothing new: no batch folder)",
+        inputs,
+        counts,
+        result.skipped_already_printed,
+        len(result.changed),
+        result.rejected,
+        int(result.exit_code),
+    )
+    for path in result.removed_incomplete:
+        logger.warning("removed the unfinished folder of a run that died: %s", path)
+    for path in result.recovered:
+        logger.warning("recorded in the ledger a batch whose run died after writing it: %s", path)
+    for changed in result.changed:
+        previous = changed.previous
+        logger.warning(
+            "changed since printed: %s (printed %s in %s/%s #%d); %s",
+            changed.key,
+            previous.printed_at,
+            previous.batch,
+            previous.print_file,
+            previous.position,
+            "reprinted" if changed.reprinted else "NOT reprinted (use --reprint-changed)",
+        )
+    for issue in result.issues:
+        logger.warning("rejected %s: [%s]", issue.source or issue.file or "", issue.code)

@@ -1,0 +1,204 @@
+"""The inbox watcher, library side: each completed export becomes a batch, then is moved
+to ``INBOX/processed/YYYY-MM-DD/`` — or, if it could not be read at all, to ``INBOX/failed/``
+with a ``.reason.txt`` beside it. Inputs are never deleted or overwritten. Never prints.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import gc
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from cchc_letters.errors import CchcError, ExitCode, InputError
+from cchc_letters.ingest import SUPPORTED_SUFFIXES
+from cchc_letters.logs import mask_ids
+from cchc_letters.pipeline import BatchOptions, BatchResult, run_batch
+
+PROCESSED = "processed"
+FAILED = "failed"
+UNMOVED = "unmoved"  # made into a batch, but could not be moved: tried again next pass
+REASON_SUFFIX = ".reason.txt"
+# Names of files still being written or saved by another program: Excel's owner file
+# (~$name.xlsx), browser and copy-tool partial downloads, editor temp files, hidden files
+# (our own lock file among them).
+TEMPORARY_NAMES = ("~$*", "~*", ".*", "*.part", "*.partial", "*.tmp", "*.crdownload", "*.download")
+
+log = logging.getLogger("cchc_letters.watch")
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file of the inbox."""
+
+    source: Path
+    status: str  # PROCESSED, FAILED or UNMOVED
+    moved_to: Path
+    result: BatchResult | None = None
+    reason: str | None = None
+
+
+@dataclass
+class InboxPass:
+    """One look at the inbox: files processed or failed, files left for later, a stop."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    waiting: list[Path] = field(default_factory=list)  # still being written: next pass
+    error: CchcError | None = None  # a failure not of one file's making (profile, lock)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.error:
+            return self.error.exit_code
+        failed = any(
+            o.status != PROCESSED or (o.result and o.result.exit_code) for o in self.outcomes
+        )
+        return ExitCode.REJECTED if failed else ExitCode.OK
+
+
+def is_temporary(path: Path) -> bool:
+    """Return True for names that belong to a file still being written (see TEMPORARY_NAMES)."""
+    return any(fnmatch.fnmatch(path.name.lower(), pattern) for pattern in TEMPORARY_NAMES)
+
+
+def candidates(inbox: Path) -> list[Path]:
+    """Return the export files lying in the inbox (not in its subfolders), oldest first."""
+    files = [
+        p
+        for p in inbox.iterdir()
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not is_temporary(p)
+    ]
+    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def _snapshot(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _can_open(path: Path) -> bool:
+    # Windows refuses to open a file another program is still copying (sharing violation).
+    try:
+        with path.open("rb"):
+            return True
+    except OSError:
+        return False
+
+
+def ready_files(
+    inbox: Path, *, settle: float, sleep: Callable[[float], None] = time.sleep
+) -> tuple[list[Path], list[Path]]:
+    """Return (ready, still being written): a file is ready when it is not empty, its size and
+    modification time did not change across ``settle`` seconds, and it can be opened."""
+    first = {p: _snapshot(p) for p in candidates(inbox)}
+    if not first:
+        return [], []
+    sleep(settle)
+    ready, waiting = [], []
+    for path, before in first.items():
+        after = _snapshot(path)
+        if after is None:
+            continue  # moved away meanwhile
+        if before == after and after[0] > 0 and _can_open(path):
+            ready.append(path)
+        else:
+            waiting.append(path)
+    return ready, waiting
+
+
+def _unique(target: Path) -> Path:
+    """Return ``target``, or ``name-2.ext``, ``name-3.ext`` … when taken (never overwrite)."""
+    candidate, n = target, 1
+    while candidate.exists() or candidate.with_name(candidate.name + REASON_SUFFIX).exists():
+        n += 1
+        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
+    return candidate
+
+
+def _move(path: Path, folder: Path, sleep: Callable[[float], None] = time.sleep) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = _unique(folder / path.name)
+    for attempt in range(3):
+        try:
+            os.replace(path, target)
+            return target
+        except PermissionError:
+            # Windows will not move a file a reader still holds open (an Excel workbook
+            # not yet garbage-collected); collect and try again before giving up.
+            if attempt == 2:
+                raise
+            gc.collect()
+            sleep(0.5)
+    return target
+
+
+def _fail(path: Path, inbox: Path, reason: str, today: date) -> FileOutcome:
+    target = _move(path, inbox / FAILED)
+    target.with_name(target.name + REASON_SUFFIX).write_text(
+        f"{today.isoformat()} {path.name}\n{mask_ids(reason)}\n\n"
+        "Sửa tệp rồi chép lại vào thư mục nhận (fix the file and copy it into the inbox again).\n",
+        encoding="utf-8",
+    )
+    log.error("failed %s -> %s: %s", path.name, target, reason)
+    return FileOutcome(path, FAILED, target, reason=reason)
+
+
+def process_inbox(
+    inbox: Path,
+    options_for: Callable[[Path], BatchOptions],
+    *,
+    today: date,
+    settle: float = 2.0,
+    wait: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> InboxPass:
+    """Make a batch of each completed export in ``inbox``, one file at a time, and move it.
+
+    ``options_for(path)`` returns the batch options for one file; ``today`` names the
+    ``processed/`` subfolder. A file that cannot be read at all goes to ``failed/``; a failure
+    that is not the file's (profile, template, another run holding the lock) stops the pass
+    and leaves the file where it is, for the next pass.
+    """
+    from cchc_letters import locking
+    from cchc_letters.logs import log_batch
+
+    inbox_pass = InboxPass()
+    try:
+        with locking.hold([locking.lock_path_for(inbox)], wait=wait, what=str(inbox)):
+            ready, inbox_pass.waiting = ready_files(inbox, settle=settle, sleep=sleep)
+            for path in inbox_pass.waiting:
+                log.info("still being written, left for the next pass: %s", path.name)
+            for path in ready:
+                try:
+                    result = run_batch(options_for(path))
+                except InputError as exc:
+                    inbox_pass.outcomes.append(_fail(path, inbox, exc.message, today))
+                    continue
+                except CchcError:
+                    raise
+                except Exception as exc:  # a file our readers choke on is still the file's
+                    log.exception("unexpected error on %s", path.name)
+                    reason = f"lỗi không lường trước ({type(exc).__name__}: {exc})"
+                    inbox_pass.outcomes.append(_fail(path, inbox, reason, today))
+                    continue
+                log_batch(log, path.name, result)
+                try:
+                    target = _move(path, inbox / PROCESSED / today.isoformat())
+                except OSError as exc:  # letters are in the ledger: the next pass skips them
+                    log.error("processed %s but could not move it: %s", path.name, exc)
+                    reason = f"đã tạo thư nhưng không chuyển được tệp ({exc})"
+                    inbox_pass.outcomes.append(FileOutcome(path, UNMOVED, path, result, reason))
+                    continue
+                inbox_pass.outcomes.append(FileOutcome(path, PROCESSED, target, result))
+    except CchcError as exc:
+        log.error("%s (exit %d)", exc.message, int(exc.exit_code))
+        inbox_pass.error = exc
+    return inbox_pass

@@ -1,0 +1,75 @@
+"""Small inputs and checks shared by the ledger, exactly-once and watch tests."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LETTER_DATE = "2026-11-27"
+HEADER = (
+    "kind,registration_number,book_number,registration_date,child_name,child_sex,"
+    "child_birth_date,child_birth_place,mother_name,mother_birth,mother_residence,"
+    "informant_name,informant_relation"
+)
+GIVEN = ["An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Khánh", "Lan", "Minh", "Ngọc", "Phúc"]
+
+
+def child_name(number: int) -> str:
+    return f"Nguyễn Văn {GIVEN[number % len(GIVEN)]} {number:02d}"
+
+
+def write_births(path: Path, numbers, *, names: dict[int, str] | None = None) -> Path:
+    """Write a birth export with one row per registration number (a cumulative export)."""
+    names = names or {}
+    lines = [HEADER]
+    for n in numbers:
+        lines.append(
+            f"khai sinh,{n:02d},01/2026,{min(n, 26):02d}/11/2026,{names.get(n, child_name(n))},"
+            f"Nam,01/11/2026,Trạm Y tế xã Ngãi Giao,Lê Thị Hồng,1996,"
+            f'"Ấp Suối Nghệ, xã Ngãi Giao",Lê Thị Hồng,mẹ'
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def key(n: int) -> str:
+    return f"26575:birth:2026:01/2026:{n:02d}"
+
+
+def completed_batches(out: Path) -> list[Path]:
+    """Return the finished batch folders (never a staging ``.incomplete-…`` one)."""
+    return sorted(p for p in out.glob("batch-*") if p.is_dir())
+
+
+def manifest_keys(batch: Path) -> list[str]:
+    with (batch / "manifest.csv").open(encoding="utf-8-sig", newline="") as fh:
+        return [row["registration_key"] for row in csv.DictReader(fh)]
+
+
+def printed_counts(out: Path) -> Counter:
+    """Return how many letters each key has across every completed batch."""
+    return Counter(k for b in completed_batches(out) for k in manifest_keys(b))
+
+
+def docx_text(path: Path) -> str:
+    import docx
+
+    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+
+def cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start `python cli.py ARGS` as a real process (stdout/stderr captured)."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )

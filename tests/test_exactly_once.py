@@ -1,0 +1,223 @@
+"""Each registration gets exactly one letter across reruns, crashes and overlapping runs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from ledger_helpers import (
+    LETTER_DATE,
+    child_name,
+    cli_process,
+    completed_batches,
+    docx_text,
+    key,
+    manifest_keys,
+    printed_counts,
+    write_births,
+)
+from typer.testing import CliRunner
+
+from cchc_letters.cli import app
+from cchc_letters.ledger import Ledger
+from cchc_letters.logs import mask_ids
+
+runner = CliRunner()
+
+
+def generate(inputs, out: Path, *extra: str) -> dict:
+    args = ["generate", *map(str, inputs), "--out", str(out), "--date", LETTER_DATE, "--json"]
+    result = runner.invoke(app, [*args, *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def ledger_keys(out: Path) -> set[str]:
+    with Ledger.open(out / "ledger.sqlite3", create=False) as book:
+        return {e.key for e in book.entries() if e.state == "printed"}
+
+
+def test_rerunning_the_same_export_prints_nothing_new(tmp_path):
+    export = write_births(tmp_path / "export.csv", range(1, 4))
+    first = generate([export], tmp_path / "out")
+    again = generate([export], tmp_path / "out")
+    assert first["letters"]["birth"] == 3 and first["skipped_already_printed"] == 0
+    assert again["letters"]["birth"] == 0 and again["skipped_already_printed"] == 3
+    assert again["batch_dir"] is None and again["changed"] == []
+    assert len(completed_batches(tmp_path / "out")) == 1
+
+
+def test_a_cumulative_export_prints_only_the_new_registrations(tmp_path):
+    out = tmp_path / "out"
+    generate([write_births(tmp_path / "day1.csv", range(1, 4))], out)
+    second = generate([write_births(tmp_path / "day2.csv", range(1, 6))], out)
+    assert second["letters"]["birth"] == 2 and second["skipped_already_printed"] == 3
+    text = docx_text(Path(second["files"][0]))
+    assert child_name(4) in text and child_name(5) in text
+    assert child_name(1) not in text
+    assert printed_counts(out) == {key(n): 1 for n in range(1, 6)}
+    assert ledger_keys(out) == {key(n) for n in range(1, 6)}
+
+
+def test_overlapping_exports_given_together_print_each_registration_once(tmp_path):
+    day1 = write_births(tmp_path / "day1.csv", range(1, 4))
+    day2 = write_births(tmp_path / "day2.csv", range(1, 6))
+    result = generate([day1, day2], tmp_path / "out")
+    assert result["letters"]["birth"] == 5 and result["duplicates"] >= 3
+    assert printed_counts(tmp_path / "out") == {key(n): 1 for n in range(1, 6)}
+
+
+def test_a_corrected_record_is_reported_not_reprinted_until_asked(tmp_path):
+    out = tmp_path / "out"
+    generate([write_births(tmp_path / "day1.csv", range(1, 4))], out)
+    corrected = write_births(tmp_path / "day2.csv", range(1, 4), names={2: "Trần Thị Sửa Tên"})
+
+    report = generate([corrected], out)
+    assert report["letters"]["birth"] == 0 and report["skipped_already_printed"] == 2
+    [changed] = report["changed"]
+    assert changed["key"] == key(2) and changed["reprinted"] is False
+    assert changed["printed_batch"] == "batch-2026-11-27-001" and changed["printed_position"] == 2
+    changed_csv = Path(report["changed_file"]).read_text(encoding="utf-8-sig")
+    assert key(2) in changed_csv and "no" in changed_csv
+    assert printed_counts(out)[key(2)] == 1
+
+    reprint = generate([corrected], out, "--reprint-changed")
+    assert reprint["letters"]["birth"] == 1 and reprint["changed"][0]["reprinted"] is True
+    assert "Trần Thị Sửa Tên" in docx_text(Path(reprint["files"][0]))
+
+    settled = generate([corrected], out)
+    assert settled["letters"]["birth"] == 0 and settled["changed"] == []
+    shown = runner.invoke(app, ["ledger", "show", key(2), "--out", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert "superseded" in shown.output and shown.output.count(key(2)) == 2
+
+
+def test_a_forgotten_letter_is_printed_again_and_no_ledger_runs_record_nothing(tmp_path):
+    out = tmp_path / "out"
+    export = write_births(tmp_path / "export.csv", range(1, 4))
+    generate([export], out)
+    forgot = runner.invoke(app, ["ledger", "forget", key(3), "--out", str(out)])
+    assert forgot.exit_code == 0, forgot.output
+    again = generate([export], out)
+    assert again["letters"]["birth"] == 1 and manifest_keys(Path(again["batch_dir"])) == [key(3)]
+
+    one_off = tmp_path / "one-off"
+    for _ in range(2):
+        assert generate([export], one_off, "--no-ledger")["letters"]["birth"] == 3
+    assert not (one_off / "ledger.sqlite3").exists()
+    both = runner.invoke(
+        app, ["generate", str(export), "--out", str(out), "--no-ledger", "--ledger", "x"]
+    )
+    assert both.exit_code == 2
+
+
+def test_quiet_prints_nothing_on_success_and_the_day_log_has_no_names(tmp_path):
+    out = tmp_path / "out"
+    export = write_births(tmp_path / "export.csv", range(1, 3))
+    args = ["generate", str(export), "--out", str(out), "--date", LETTER_DATE, "--quiet"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0 and result.output == ""
+    [log] = (out / "logs").glob("cchc-letters-*.log")
+    text = log.read_text(encoding="utf-8")
+    assert "letters birth=2" in text and child_name(1) not in text
+
+
+def test_personal_id_numbers_are_masked():
+    assert mask_ids("CCCD 079203001234, hash a079203001234b, 12345") == (
+        "CCCD *********234, hash a079203001234b, 12345"
+    )
+
+
+# ---- real processes: SIGKILL at each step, and two runs at once ----------------------
+
+
+def pause_env(tmp_path: Path, step: str) -> tuple[dict[str, str], Path, Path]:
+    signal_file, release = tmp_path / f"paused-{step}", tmp_path / f"release-{step}"
+    env = {
+        "CCHC_TEST_PAUSE_AT": step,
+        "CCHC_TEST_PAUSE_SIGNAL": str(signal_file),
+        "CCHC_TEST_PAUSE_RELEASE": str(release),
+    }
+    return env, signal_file, release
+
+
+def wait_for(path: Path, process, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            pytest.fail(f"the run ended before pausing: {process.communicate()}")
+        assert time.monotonic() < deadline, "the run never reached its pause"
+        time.sleep(0.05)
+
+
+def looks_complete(out: Path) -> None:
+    """Every finished batch folder has its manifest and no partial file."""
+    for batch in completed_batches(out):
+        assert (batch / "manifest.csv").is_file(), batch
+        assert not list(batch.glob("*.part")), batch
+        assert manifest_keys(batch), batch
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX SIGKILL")
+@pytest.mark.parametrize(
+    "step", ["locked", "writing", "before-rename", "after-rename", "after-ledger"]
+)
+def test_a_run_killed_at_any_step_then_rerun_prints_each_letter_once(tmp_path, step):
+    out = tmp_path / "out"
+    generate([write_births(tmp_path / "day1.csv", range(1, 3))], out)  # a ledger with history
+    export = write_births(tmp_path / "day2.csv", range(1, 8))
+    args = ("generate", str(export), "--out", str(out), "--date", LETTER_DATE, "--json")
+
+    env, paused, _ = pause_env(tmp_path, step)
+    process = cli_process(*args, env=env)
+    wait_for(paused, process)
+    if step == "writing":  # killed with a print file half-written
+        assert list(out.glob(".incomplete-*/*.docx.part"))
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    assert process.returncode == -signal.SIGKILL
+    looks_complete(out)
+    if step in ("locked", "writing", "before-rename"):
+        assert len(completed_batches(out)) == 1  # nothing half-made looks like a batch
+
+    rerun = cli_process(*args)
+    stdout, stderr = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, stderr
+    result = json.loads(stdout)
+    looks_complete(out)
+    assert not list(out.glob(".incomplete-*"))
+    assert printed_counts(out) == {key(n): 1 for n in range(1, 8)}
+    assert ledger_keys(out) == {key(n) for n in range(1, 8)}
+    if step == "after-rename":
+        assert len(result["recovered_batches"]) == 1 and result["batch_dir"] is None
+    if step in ("writing", "before-rename"):
+        assert len(result["removed_incomplete"]) == 1
+
+
+def test_a_second_run_waits_for_the_first_and_prints_nothing_twice(tmp_path):
+    out = tmp_path / "out"
+    export = write_births(tmp_path / "export.csv", range(1, 6))
+    args = ("generate", str(export), "--out", str(out), "--date", LETTER_DATE, "--json")
+    env, paused, release = pause_env(tmp_path, "before-rename")
+    first = cli_process(*args, env=env)
+    wait_for(paused, first)
+
+    impatient = cli_process(*args, "--wait", "0")
+    _, stderr = impatient.communicate(timeout=60)
+    assert impatient.returncode == 4
+    assert "another run holds" in stderr and str(out) in stderr
+
+    second = cli_process(*args, "--wait", "60")
+    time.sleep(1.5)
+    assert second.poll() is None  # waiting for the lock
+    release.touch()
+    first_out, first_err = first.communicate(timeout=60)
+    second_out, second_err = second.communicate(timeout=60)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second_err
+    assert json.loads(first_out)["letters"]["birth"] == 5
+    assert json.loads(second_out)["skipped_already_printed"] == 5
+    assert printed_counts(out) == {key(n): 1 for n in range(1, 6)}

@@ -1,0 +1,146 @@
+"""The inbox watcher: completed files become batches and move; nothing is ever deleted."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from ledger_helpers import LETTER_DATE, key, printed_counts, write_births
+from typer.testing import CliRunner
+
+from cchc_letters import locking
+from cchc_letters.cli import app
+from cchc_letters.pipeline import BatchOptions
+from cchc_letters.watch import FAILED, PROCESSED, is_temporary, process_inbox
+
+runner = CliRunner()
+TODAY = date(2026, 11, 27)
+
+
+def options_for(out: Path, **extra):
+    def make(path: Path) -> BatchOptions:
+        return BatchOptions(inputs=[path], out_dir=out, letter_date=TODAY, **extra)
+
+    return make
+
+
+def test_temporary_names_are_never_picked_up():
+    for name in [
+        "~$export.xlsx",
+        "export.xlsx.part",
+        "export.csv.tmp",
+        ".hidden.csv",
+        "x.crdownload",
+    ]:
+        assert is_temporary(Path(name)), name
+    assert not is_temporary(Path("so-ho-tich-2026-11.xlsx"))
+
+
+def test_one_pass_processes_good_files_fails_unreadable_ones_and_waits_for_growing_ones(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    good = write_births(inbox / "good.csv", range(1, 4))
+    (inbox / "bad.csv").write_bytes(b"\x80\x81 not text \xff")
+    growing = write_births(inbox / "growing.csv", range(10, 12))
+    (inbox / "~$good.xlsx").write_bytes(b"owner file")
+    (inbox / "next.csv.part").write_text("half a copy", encoding="utf-8")
+
+    def copying_goes_on(seconds: float) -> None:  # the settle interval, during which a copy grows
+        with growing.open("a", encoding="utf-8") as fh:
+            fh.write("khai sinh,12,01/2026,12/11/2026,Lê Văn Mới,Nam,01/11/2026,x,y,1990,z,y,mẹ\n")
+
+    first = process_inbox(inbox, options_for(out), today=TODAY, sleep=copying_goes_on)
+    assert {o.source.name: o.status for o in first.outcomes} == {
+        "good.csv": PROCESSED,
+        "bad.csv": FAILED,
+    }
+    assert first.waiting == [growing]
+    assert int(first.exit_code) == 3
+    assert (inbox / PROCESSED / "2026-11-27" / "good.csv").is_file() and not good.exists()
+    assert (inbox / FAILED / "bad.csv").read_bytes() == b"\x80\x81 not text \xff"
+    reason = (inbox / FAILED / "bad.csv.reason.txt").read_text(encoding="utf-8")
+    assert "bad.csv" in reason and "utf-8" in reason
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [
+        ".cchc-letters.lock",
+        "growing.csv",
+        "next.csv.part",
+        "~$good.xlsx",
+    ]
+
+    second = process_inbox(inbox, options_for(out), today=TODAY, sleep=lambda s: None)
+    assert [o.source.name for o in second.outcomes] == ["growing.csv"]
+    assert int(second.exit_code) == 0
+    assert printed_counts(out) == {key(n): 1 for n in [1, 2, 3, 10, 11, 12]}
+
+
+def test_the_same_export_arriving_again_prints_nothing_and_is_kept_beside_the_first(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    for _ in range(2):
+        write_births(inbox / "export.csv", range(1, 3))
+        inbox_pass = process_inbox(inbox, options_for(out), today=TODAY, sleep=lambda s: None)
+        assert int(inbox_pass.exit_code) == 0
+    assert inbox_pass.outcomes[0].result.skipped_already_printed == 2
+    kept = sorted(p.name for p in (inbox / PROCESSED / "2026-11-27").iterdir())
+    assert kept == ["export-2.csv", "export.csv"]
+    assert printed_counts(out) == {key(1): 1, key(2): 1}
+
+
+def test_a_failure_not_of_the_files_making_leaves_the_file_in_the_inbox(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    export = write_births(inbox / "export.csv", range(1, 3))
+    missing_profile = options_for(out, profile_path=tmp_path / "no-such-profile.toml")
+    inbox_pass = process_inbox(inbox, missing_profile, today=TODAY, sleep=lambda s: None)
+    assert inbox_pass.error is not None and int(inbox_pass.exit_code) == 1
+    assert export.exists() and not (inbox / FAILED).exists()
+
+    with locking.hold([locking.lock_path_for(out)], wait=0, what="test"):
+        locked = process_inbox(inbox, options_for(out, wait=0), today=TODAY, sleep=lambda s: None)
+    assert int(locked.exit_code) == 4 and export.exists()
+
+
+def test_watch_once_from_the_command_line(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    write_births(inbox / "good.csv", range(1, 4))
+    (inbox / "bad.csv").write_bytes(b"\x80\x81")
+    args = ["watch", str(inbox), "--out", str(out), "--once", "--date", LETTER_DATE]
+    result = runner.invoke(app, [*args, "--settle", "0", "--quiet"])
+    assert result.exit_code == 3, result.output
+    assert "bad.csv" in result.output and "good.csv" not in result.output
+    assert (inbox / "processed" / "2026-11-27" / "good.csv").exists()
+    assert (inbox / "failed" / "bad.csv.reason.txt").exists()
+    [log] = (out / "logs").glob("*.log")
+    assert "failed bad.csv" in log.read_text(encoding="utf-8")
+
+    write_births(inbox / "good.csv", range(1, 5))  # tomorrow's cumulative export
+    again = runner.invoke(app, [*args, "--settle", "0"])
+    assert again.exit_code == 0, again.output
+    assert "1 thư, 3 đã in trước đó" in again.output
+    assert printed_counts(out) == {key(n): 1 for n in range(1, 5)}
+
+    with locking.hold([locking.lock_path_for(inbox)], wait=0, what="test"):
+        locked = runner.invoke(app, [*args, "--settle", "0", "--wait", "0"])
+    assert locked.exit_code == 4, locked.output
+
+
+def test_a_file_that_cannot_be_moved_stays_and_is_not_printed_twice(tmp_path, monkeypatch):
+    import cchc_letters.watch as watch
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    export = write_births(inbox / "export.xlsx.csv", range(1, 3))
+
+    def held_open(path, folder, sleep=None):
+        raise PermissionError("the file is in use by another process")
+
+    monkeypatch.setattr(watch, "_move", held_open)
+    first = process_inbox(inbox, options_for(out), today=TODAY, sleep=lambda s: None)
+    assert [o.status for o in first.outcomes] == [watch.UNMOVED] and int(first.exit_code) == 3
+    assert export.exists()
+    monkeypatch.undo()
+    second = process_inbox(inbox, options_for(out), today=TODAY, sleep=lambda s: None)
+    assert second.outcomes[0].status == PROCESSED
+    assert second.outcomes[0].result.skipped_already_printed == 2
+    assert printed_counts(out) == {key(1): 1, key(2): 1}
