@@ -29,6 +29,7 @@ from cchc_letters.cli.common import (
     print_json,
     user_errors,
 )
+from cchc_letters.errors import CchcError
 
 PROGRESS_THRESHOLD = 50  # letters; smaller daily batches finish before a bar would help
 
@@ -100,6 +101,8 @@ def generate(
                 result = run_batch(options)
             else:
                 result = _run_with_progress(options, run_batch)
+        except CchcError:
+            raise  # a user mistake: user_errors logs and reports it
         except Exception:
             log.exception("unexpected error")
             raise
