@@ -47,7 +47,8 @@ def jinja_environment():
     env = ImmutableSandboxedEnvironment(
         autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
     )
-    env.filters.update(FILTERS)
+    # Only the documented filters (filters.FILTER_SPECS): no ``safe``, no surprises.
+    env.filters = dict(FILTERS)
     return env
 
 
@@ -67,51 +68,25 @@ class LetterTemplate:
     @classmethod
     def load(cls, path: Path) -> LetterTemplate:
         """Return the template at ``path`` cleaned and compiled; TemplateProblem if unusable."""
-        from docxtpl import DocxTemplate
         from jinja2 import TemplateSyntaxError
 
-        path = Path(path)
+        parts = read_template(path)
         try:
-            with zipfile.ZipFile(path) as package:
-                other_parts = tuple(
-                    (info, package.read(info.filename))
-                    for info in package.infolist()
-                    if info.filename != DOCUMENT_PART
-                )
-                document_xml = package.read(DOCUMENT_PART).decode("utf-8")
-            docx = DocxTemplate(str(path))
-            docx.init_docx()
-            body_xml = docx.patch_xml(docx.get_xml())
-        except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
-            raise TemplateProblem(f"{path}: không mở được mẫu thư DOCX ({exc})") from None
-
-        opening = _BODY_OPEN.match(body_xml)
-        sect_pr = _FINAL_SECT_PR.search(body_xml[: -len("</w:body>")])
-        doc_body = _BODY_OPEN.search(document_xml)
-        if not opening or not body_xml.endswith("</w:body>") or not sect_pr or not doc_body:
-            raise TemplateProblem(
-                f"{path}: mẫu thư thiếu phần thân hoặc định dạng trang (w:sectPr)"
-            )
-        inner = body_xml[opening.end() : sect_pr.start()]
-        # Put each paragraph on its own line so Jinja's line numbers point near the error.
-        source = _PARAGRAPH_START.sub(r"\n<w:p\1", inner)
-        try:
-            compiled = jinja_environment().from_string(source)
+            compiled = jinja_environment().from_string(parts.source)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(
-                f"{path}: lỗi cú pháp trong mẫu thư: {exc.message} "
-                f"(gần: {_text_near(source, exc.lineno)!r})"
+                f"{parts.path}: lỗi cú pháp trong mẫu thư: {exc.message} "
+                f"(gần: {text_near(parts.source, exc.lineno)!r})"
             ) from None
-        body_close = document_xml.rindex("</w:body>")
         return cls(
-            path=path,
-            source=source,
+            path=parts.path,
+            source=parts.source,
             compiled=compiled,
-            document_prefix=document_xml[: doc_body.end()],
-            document_suffix=document_xml[body_close:],
-            section_properties=sect_pr.group(0),
-            other_parts=other_parts,
-            renumber_ids=bool(_DOC_PR_ID.search(source) or _BOOKMARK_ID.search(source)),
+            document_prefix=parts.document_prefix,
+            document_suffix=parts.document_suffix,
+            section_properties=parts.section_properties,
+            other_parts=parts.other_parts,
+            renumber_ids=bool(_DOC_PR_ID.search(parts.source) or _BOOKMARK_ID.search(parts.source)),
         )
 
     def render_body(self, context: Mapping[str, Any], index: int = 0) -> str:
@@ -124,7 +99,9 @@ class LetterTemplate:
 
         try:
             xml = self.compiled.render(context)
-        except TemplateError as exc:
+        except (TemplateError, TypeError, ValueError, AttributeError, LookupError, ArithmeticError) as exc:
+            # Any failure inside a template is the template's problem, reported in one line
+            # (never a traceback: the context holds names and ID numbers).
             raise TemplateProblem(f"{self.path}: {describe_template_error(exc)}") from None
         xml = xml.replace("\n<w:p", "<w:p")
         if self.renumber_ids:
@@ -142,20 +119,89 @@ class LetterTemplate:
             + self.document_suffix
         )
 
+    def write_docx(self, context: Mapping[str, Any], path: Path) -> Path:
+        """Write one letter as a DOCX file at ``path`` (for preview and checks); return it."""
+        path = Path(path)
+        document = self.render_document(context).encode("utf-8")
+        partial = path.with_name(path.name + ".part")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as package:
+            for info, data in self.other_parts:
+                package.writestr(info, data)
+            package.writestr(DOCUMENT_PART, document)
+        partial.replace(path)
+        return path
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """A template's package split into what Jinja compiles and what is copied unchanged."""
+
+    path: Path
+    document_xml: str  # word/document.xml as stored (before docxtpl's clean-up)
+    source: str  # the cleaned body, one paragraph per line
+    document_prefix: str
+    document_suffix: str
+    section_properties: str
+    other_parts: tuple[tuple[zipfile.ZipInfo, bytes], ...]
+
+
+def read_template(path: Path) -> TemplateSource:
+    """Return the template at ``path`` cleaned by docxtpl (tags split by Word rejoined).
+
+    Raises TemplateProblem when the file is not a usable DOCX.
+    """
+    from docxtpl import DocxTemplate
+
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as package:
+            other_parts = tuple(
+                (info, package.read(info.filename))
+                for info in package.infolist()
+                if info.filename != DOCUMENT_PART
+            )
+            document_xml = package.read(DOCUMENT_PART).decode("utf-8")
+        docx = DocxTemplate(str(path))
+        docx.init_docx()
+        body_xml = docx.patch_xml(docx.get_xml())
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
+        raise TemplateProblem(f"{path}: không mở được mẫu thư DOCX ({exc})") from None
+
+    opening = _BODY_OPEN.match(body_xml)
+    sect_pr = _FINAL_SECT_PR.search(body_xml[: -len("</w:body>")])
+    doc_body = _BODY_OPEN.search(document_xml)
+    if not opening or not body_xml.endswith("</w:body>") or not sect_pr or not doc_body:
+        raise TemplateProblem(f"{path}: mẫu thư thiếu phần thân hoặc định dạng trang (w:sectPr)")
+    inner = body_xml[opening.end() : sect_pr.start()]
+    body_close = document_xml.rindex("</w:body>")
+    return TemplateSource(
+        path=path,
+        document_xml=document_xml,
+        # Put each paragraph on its own line so Jinja's line numbers point near the error.
+        source=_PARAGRAPH_START.sub(r"\n<w:p\1", inner),
+        document_prefix=document_xml[: doc_body.end()],
+        document_suffix=document_xml[body_close:],
+        section_properties=sect_pr.group(0),
+        other_parts=other_parts,
+    )
+
 
 def describe_template_error(exc: Exception) -> str:
     """Return a Vietnamese one-line description of a Jinja error raised while rendering."""
-    from jinja2 import UndefinedError
+    from jinja2 import TemplateError, UndefinedError
     from jinja2.exceptions import SecurityError
 
+    if isinstance(exc, SecurityError):
+        return f"mẫu thư dùng thao tác không được phép (sandbox, not allowed): {exc}"
     if isinstance(exc, UndefinedError):
         return f"biến không có trong dữ liệu thư (undefined variable): {exc.message}"
-    if isinstance(exc, SecurityError):
-        return f"mẫu thư dùng thao tác không được phép (sandbox): {exc}"
-    return f"lỗi khi điền mẫu thư: {exc}"
+    if isinstance(exc, TemplateError):
+        return f"lỗi khi điền mẫu thư: {exc.message or exc}"
+    return f"lỗi khi điền mẫu thư ({type(exc).__name__}): {exc}"
 
 
-def _text_near(source: str, lineno: int | None) -> str:
+def text_near(source: str, lineno: int | None) -> str:
+    """Return the visible text of the paragraphs around line ``lineno`` of a cleaned body."""
     if not lineno:
         return ""
     lines = source.splitlines()[max(lineno - 2, 0) : lineno + 1]
