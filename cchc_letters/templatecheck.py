@@ -500,3 +500,93 @@ def _check_pages(report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, 
                         "rút gọn lời văn, giảm cỡ chữ hoặc khoảng cách đoạn",
                     )
                 )
+
+
+# ---- export ------------------------------------------------------------------------------
+
+
+def export_defaults(folder: Path, *, overwrite: bool = False) -> list[Path]:
+    """Copy the default templates and their README into ``folder``; return the new files.
+
+    Raises TemplateProblem (nothing copied) when a template is already there and
+    ``overwrite`` is False, so a commune's edited letters are never replaced by accident.
+    """
+    folder = Path(folder)
+    sources = [templates_dir() / f"{kind.value}.docx" for kind in Kind]
+    readme = templates_dir() / "README.md"
+    if readme.is_file():
+        sources.append(readme)
+    existing = [folder / s.name for s in sources if (folder / s.name).exists()]
+    if existing and not overwrite:
+        raise TemplateProblem(
+            "thư mục đã có mẫu thư, không chép đè (already exists): "
+            + ", ".join(str(p) for p in existing),
+            hint="Dùng --force để chép đè, hoặc chọn thư mục khác.",
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copy2(source, folder / source.name)) for source in sources]
+    except OSError as exc:
+        raise TemplateProblem(f"{folder}: không chép được mẫu thư ({exc})") from None
+
+
+# ---- preview -----------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewResult:
+    """What `preview` wrote."""
+
+    template: Path
+    docx: Path
+    pdf: Path | None = None
+    pdf_message: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "template": str(self.template),
+            "docx": str(self.docx),
+            "pdf": str(self.pdf) if self.pdf else None,
+            "pdf_message": self.pdf_message,
+        }
+
+
+def render_preview(
+    kind: Kind,
+    *,
+    out: Path,
+    template: Path | None = None,
+    profile_path: Path | None = None,
+    pdf: bool = False,
+    letter_date: date = SAMPLE_DATE,
+    long: bool = False,
+) -> PreviewResult:
+    """Write one ``kind`` letter rendered with the sample data to ``out`` (and a PDF beside it).
+
+    The template is ``template``, else the profile's, else the default. A template with
+    errors raises TemplateProblem listing them (what `templates check` would say).
+    """
+    from cchc_letters.pdf import PdfUnavailable, convert_to_pdf
+    from cchc_letters.profile import load_profile
+
+    profile = load_profile(profile_path)
+    path = Path(template) if template else template_path(kind, profile.templates_dir)
+    findings, loaded = check_template(path, kind, profile=profile, letter_date=letter_date)
+    report = CheckReport(files={kind: path}, findings=findings)
+    report.raise_for_errors()
+    assert loaded is not None  # no errors means it compiled and rendered
+    out = Path(out)
+    if out.suffix.lower() != ".docx":
+        out = out.with_suffix(".docx")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        loaded.write_docx(sample_context(kind, profile, letter_date, long=long), out)
+    except OSError as exc:
+        raise TemplateProblem(f"{out}: không ghi được bản xem trước ({exc})") from None
+    result = PreviewResult(template=path, docx=out)
+    if pdf:
+        try:
+            result.pdf = convert_to_pdf([out], out.parent)[0]
+        except PdfUnavailable as exc:
+            result.pdf_message = exc.message
+    return result
