@@ -76,7 +76,7 @@ class LetterTemplate:
         except TemplateSyntaxError as exc:
             raise TemplateProblem(
                 f"{parts.path}: lỗi cú pháp trong mẫu thư: {exc.message} "
-                f"(gần: {text_near(parts.source, exc.lineno)!r})"
+                f"(gần: {text_near(parts.source, exc.lineno, _quoted(exc.message))!r})"
             ) from None
         return cls(
             path=parts.path,
@@ -200,12 +200,35 @@ def describe_template_error(exc: Exception) -> str:
     return f"lỗi khi điền mẫu thư ({type(exc).__name__}): {exc}"
 
 
-def text_near(source: str, lineno: int | None) -> str:
-    """Return the visible text of the paragraphs around line ``lineno`` of a cleaned body."""
+def text_near(
+    source: str, lineno: int | None, focus: str | None = None, width: int = 160
+) -> str:
+    """Return the visible text of the paragraph at line ``lineno`` of a cleaned body.
+
+    Each paragraph is one line of the source; when that paragraph shows no text (a table
+    row, an empty paragraph), the next lines with text are used. A long paragraph is cut to
+    ``width`` characters around ``focus`` (the name in the error) when it occurs.
+    """
     if not lineno:
         return ""
-    lines = source.splitlines()[max(lineno - 2, 0) : lineno + 1]
-    return re.sub(r"<[^>]+>", "", "".join(lines))[:120]
+    lines = source.splitlines()
+    for line in lines[lineno - 1 : lineno + 2]:
+        text = re.sub(r"<[^>]+>", "", line).strip()
+        if not text:
+            continue
+        if len(text) <= width:
+            return text
+        at = text.find(focus) if focus else -1
+        start = max(0, min(at - width // 2, len(text) - width)) if at >= 0 else 0
+        cut = text[start : start + width]
+        return ("…" if start else "") + cut + ("…" if start + width < len(text) else "")
+    return ""
+
+
+def _quoted(message: str | None) -> str | None:
+    """Return the first 'quoted' name in a Jinja error message (what to show the text around)."""
+    found = re.search(r"'([^']+)'", message or "")
+    return found[1] if found else None
 
 
 def load_templates(kinds: set[Kind], folder: Path | None = None) -> dict[Kind, LetterTemplate]:

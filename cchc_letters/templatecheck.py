@@ -21,6 +21,7 @@ from cchc_letters.errors import TemplateProblem
 from cchc_letters.models import Kind
 from cchc_letters.render import (
     LetterTemplate,
+    _quoted,
     TemplateSource,
     describe_template_error,
     jinja_environment,
@@ -151,6 +152,27 @@ def check_templates(
     return report
 
 
+# What editors may call the files, for the suggestion: English or Vietnamese, with or without
+# accents and hyphens.
+_FILE_ALIASES = {
+    **{kind.value: f"{kind.value}.docx" for kind in Kind},
+    "khai-sinh": "birth.docx",
+    "ket-hon": "marriage.docx",
+    "khai-tu": "death.docx",
+    "chuc-mung-khai-sinh": "birth.docx",
+    "chuc-mung-ket-hon": "marriage.docx",
+    "chia-buon": "death.docx",
+}
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    plain = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
+    return re.sub(r"[\s_]+", "-", plain)
+
+
 def _folder_findings(folder: Path, files: dict[Kind, Path]) -> list[Finding]:
     findings = []
     if not folder.is_dir():
@@ -166,7 +188,9 @@ def _folder_findings(folder: Path, files: dict[Kind, Path]) -> list[Finding]:
     known = {f"{kind.value}.docx" for kind in Kind}
     for extra in sorted(folder.glob("*.docx")):
         if extra.name not in known and not extra.name.startswith("~$"):
-            close = difflib.get_close_matches(extra.name, sorted(known), n=1, cutoff=0.4)
+            close = difflib.get_close_matches(
+                _ascii(extra.stem), sorted(_FILE_ALIASES), n=1, cutoff=0.6
+            )
             findings.append(
                 Finding(
                     str(extra),
@@ -175,7 +199,7 @@ def _folder_findings(folder: Path, files: dict[Kind, Path]) -> list[Finding]:
                     "tệp này không được dùng: mẫu thư phải tên birth.docx, marriage.docx "
                     "hoặc death.docx (file name not used)",
                     WARNING,
-                    suggestion=close[0] if close else None,
+                    suggestion=_FILE_ALIASES[close[0]] if close else None,
                 )
             )
     for kind, path in files.items():
@@ -216,7 +240,7 @@ def check_template(
                 "syntax_error",
                 f"lỗi cú pháp Jinja (syntax error): {exc.message}",
                 line=exc.lineno,
-                near=text_near(parts.source, exc.lineno) or None,
+                near=text_near(parts.source, exc.lineno, _quoted(exc.message)) or None,
             )
         )
         return findings, None
@@ -329,8 +353,8 @@ def name_findings(ast: Any, parts: TemplateSource, kind: Kind) -> list[Finding]:
     file = str(parts.path)
     declared_elsewhere = all_names()
 
-    def near(node: Any) -> str | None:
-        return text_near(parts.source, getattr(node, "lineno", None)) or None
+    def near(node: Any, focus: str | None = None) -> str | None:
+        return text_near(parts.source, getattr(node, "lineno", None), focus) or None
 
     def unknown_variable(node: Any, written: str, candidates: list[str]) -> None:
         suggestion = difflib.get_close_matches(written, candidates, n=1, cutoff=0.6)
@@ -338,7 +362,9 @@ def name_findings(ast: Any, parts: TemplateSource, kind: Kind) -> list[Finding]:
             k
             for path, kinds in declared_elsewhere.items()
             if path.replace(LIST_ITEM, "") == written
+            or path.startswith(written + ".")
             for k in kinds
+            if k is not kind
         ]
         where = (
             f"; biến này chỉ có trong thư {', '.join(sorted({k.vietnamese for k in other}))}"
@@ -354,11 +380,33 @@ def name_findings(ast: Any, parts: TemplateSource, kind: Kind) -> list[Finding]:
                 f"{written}{where}",
                 name=written,
                 suggestion=suggestion[0] if suggestion else None,
-                near=near(node),
+                near=near(node, written.rsplit(".", 1)[-1]),
                 line=getattr(node, "lineno", None),
             )
         )
 
+    # Jinja's own analysis stops at the first unknown filter or test: give the unknown ones
+    # a stand-in (they are reported below) so every unknown variable is found in one run.
+    env = ast.environment if getattr(ast, "environment", None) else jinja_environment()
+    for node in ast.find_all((nodes.Filter, nodes.FilterBlock)):
+        if node.name not in env.filters:
+            env.filters[node.name] = str
+    for node in ast.find_all(nodes.Test):
+        if node.name not in env.tests:
+            suggestion = difflib.get_close_matches(node.name, sorted(env.tests), n=1, cutoff=0.5)
+            findings.append(
+                Finding(
+                    file,
+                    kind.value,
+                    "unknown_test",
+                    f"phép thử không tồn tại (unknown test): is {node.name}",
+                    name=node.name,
+                    suggestion=suggestion[0] if suggestion else None,
+                    near=near(node),
+                    line=node.lineno,
+                )
+            )
+            env.tests[node.name] = bool
     for name in sorted(meta.find_undeclared_variables(ast) - set(tree)):
         node = next(
             (n for n in ast.find_all(nodes.Name) if n.name == name and n.ctx == "load"), None
@@ -420,7 +468,7 @@ def name_findings(ast: Any, parts: TemplateSource, kind: Kind) -> list[Finding]:
                     f"bộ lọc không tồn tại (unknown filter): {node.name}",
                     name=node.name,
                     suggestion=suggestion[0] if suggestion else None,
-                    near=near(node),
+                    near=near(node, node.name),
                     line=node.lineno,
                 )
             )
