@@ -99,7 +99,14 @@ class LetterTemplate:
 
         try:
             xml = self.compiled.render(context)
-        except (TemplateError, TypeError, ValueError, AttributeError, LookupError, ArithmeticError) as exc:
+        except (
+            TemplateError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            LookupError,
+            ArithmeticError,
+        ) as exc:
             # Any failure inside a template is the template's problem, reported in one line
             # (never a traceback: the context holds names and ID numbers).
             raise TemplateProblem(f"{self.path}: {describe_template_error(exc)}") from None
@@ -200,9 +207,7 @@ def describe_template_error(exc: Exception) -> str:
     return f"lỗi khi điền mẫu thư ({type(exc).__name__}): {exc}"
 
 
-def text_near(
-    source: str, lineno: int | None, focus: str | None = None, width: int = 160
-) -> str:
+def text_near(source: str, lineno: int | None, focus: str | None = None, width: int = 160) -> str:
     """Return the visible text of the paragraph at line ``lineno`` of a cleaned body.
 
     Each paragraph is one line of the source; when that paragraph shows no text (a table

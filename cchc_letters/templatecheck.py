@@ -21,9 +21,8 @@ from cchc_letters.errors import TemplateProblem
 from cchc_letters.models import Kind
 from cchc_letters.render import (
     LetterTemplate,
-    _quoted,
     TemplateSource,
-    describe_template_error,
+    _quoted,
     jinja_environment,
     read_template,
     template_path,
@@ -37,8 +36,21 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _COMPLETE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _OPENER = re.compile(r"\{[{%#]")
 _LOOP = dict.fromkeys(
-    ("index", "index0", "revindex", "revindex0", "first", "last", "length", "cycle",
-     "previtem", "nextitem", "depth", "depth0", "changed"),
+    (
+        "index",
+        "index0",
+        "revindex",
+        "revindex0",
+        "first",
+        "last",
+        "length",
+        "cycle",
+        "previtem",
+        "nextitem",
+        "depth",
+        "depth0",
+        "changed",
+    ),
     LEAF,
 )
 
@@ -361,8 +373,7 @@ def name_findings(ast: Any, parts: TemplateSource, kind: Kind) -> list[Finding]:
         other = [
             k
             for path, kinds in declared_elsewhere.items()
-            if path.replace(LIST_ITEM, "") == written
-            or path.startswith(written + ".")
+            if path.replace(LIST_ITEM, "") == written or path.startswith(written + ".")
             for k in kinds
             if k is not kind
         ]
@@ -434,9 +445,7 @@ def name_findings(ast: Any, parts: TemplateSource, kind: Kind) -> list[Finding]:
         if attr not in fields or attr == LIST_ITEM:
             written = _display([*path, str(attr)])
             prefix = _display(path)
-            unknown_variable(
-                node, written, [f"{prefix}.{k}" for k in fields if k != LIST_ITEM]
-            )
+            unknown_variable(node, written, [f"{prefix}.{k}" for k in fields if k != LIST_ITEM])
             raise _Reported
         return fields[attr], [*path, str(attr)]
 
@@ -448,9 +457,11 @@ def name_findings(ast: Any, parts: TemplateSource, kind: Kind) -> list[Finding]:
             item = None
             if resolved and isinstance(resolved[0], dict) and LIST_ITEM in resolved[0]:
                 item = resolved[0][LIST_ITEM]
-            for target in node.target.find_all(nodes.Name) if not isinstance(
-                node.target, nodes.Name
-            ) else [node.target]:
+            for target in (
+                node.target.find_all(nodes.Name)
+                if not isinstance(node.target, nodes.Name)
+                else [node.target]
+            ):
                 inner[target.name] = item if isinstance(node.target, nodes.Name) else None
             inner["loop"] = _LOOP
             for child in [*node.body, *([node.test] if node.test else [])]:

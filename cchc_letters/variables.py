@@ -105,9 +105,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("signer.authority", ALL, TEXT, "Thẩm quyền ký (TM./KT.)", "Signing authority"),
     Variable("signer.title", ALL, TEXT, "Chức vụ người ký", "Signer's title"),
     Variable("signer.name", ALL, TEXT, "Họ tên người ký", "Signer's name"),
-    Variable(
-        "registration.number", ALL, TEXT, "Số đăng ký (giữ số 0 đầu)", "Registration number"
-    ),
+    Variable("registration.number", ALL, TEXT, "Số đăng ký (giữ số 0 đầu)", "Registration number"),
     Variable("registration.book", ALL, TEXT, "Quyển số (có thể trống)", "Book number"),
     Variable("registration.date", ALL, DATE, "Ngày đăng ký", "Registration date"),
     Variable("registration.kind", ALL, TEXT, "Loại sổ hộ tịch", "Register"),
@@ -128,13 +126,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("station.name", BIRTH, TEXT, "Tên trạm y tế", "Health station"),
     Variable("station.address", BIRTH, TEXT, "Địa chỉ trạm y tế", "Its address"),
     Variable("station.phone", BIRTH, TEXT, "Điện thoại trạm y tế", "Its phone"),
-    Variable(
-        "station.sessions", BIRTH, TEXT, "Ngày tiêm chủng của trạm", "When it vaccinates"
-    ),
+    Variable("station.sessions", BIRTH, TEXT, "Ngày tiêm chủng của trạm", "When it vaccinates"),
     Variable("schedule.id", BIRTH, TEXT, "Mã phiên bản lịch tiêm", "Schedule version id"),
-    Variable(
-        "schedule.legal_basis", BIRTH, TEXT, "Căn cứ pháp lý của lịch tiêm", "Legal basis"
-    ),
+    Variable("schedule.legal_basis", BIRTH, TEXT, "Căn cứ pháp lý của lịch tiêm", "Legal basis"),
     Variable(
         "schedule.visits",
         BIRTH,

@@ -50,9 +50,11 @@ def test_braces_split_between_runs_still_render(tmp_path):
     old = "khai sinh cho {{ child.honorific }} </w:t>"
     new = (
         "khai sinh cho {</w:t></w:r><w:r><w:rPr><w:i/></w:rPr>"
-        "<w:t>{ child.honorific }</w:t></w:r><w:r><w:rPr/><w:t xml:space=\"preserve\">} </w:t>"
+        '<w:t>{ child.honorific }</w:t></w:r><w:r><w:rPr/><w:t xml:space="preserve">} </w:t>'
     )
-    edited = rewrite_document(default_template("birth"), tmp_path / "b.docx", replace_text(old, new))
+    edited = rewrite_document(
+        default_template("birth"), tmp_path / "b.docx", replace_text(old, new)
+    )
     text = render_to_docx(edited, sample_context(Kind.BIRTH), tmp_path / "out.docx")
     assert "khai sinh cho cháu Nguyễn Phạm Gia Bảo" in text
 
@@ -60,7 +62,9 @@ def test_braces_split_between_runs_still_render(tmp_path):
 def test_word_smart_quotes_inside_a_tag_are_understood(tmp_path):
     old = "{% if birth_place %}"
     new = "{% if birth_place != \u201c\u201d %}"  # Word's AutoCorrect turned "" into “”
-    edited = rewrite_document(default_template("birth"), tmp_path / "b.docx", replace_text(old, new))
+    edited = rewrite_document(
+        default_template("birth"), tmp_path / "b.docx", replace_text(old, new)
+    )
     text = render_to_docx(edited, sample_context(Kind.BIRTH), tmp_path / "out.docx")
     assert "tại Trung tâm Y tế khu vực Châu Đức" in text
 
@@ -153,7 +157,9 @@ def test_missing_attribute_is_an_error_naming_it():
 
 
 def test_a_date_filter_on_an_empty_value_is_a_template_error(tmp_path):
-    path = template_with(tmp_path, "birth", "{{ child.name }}", "{{ mother.birth_date|short_date }}")
+    path = template_with(
+        tmp_path, "birth", "{{ child.name }}", "{{ mother.birth_date|short_date }}"
+    )
     with pytest.raises(TemplateProblem, match="short_date"):
         LetterTemplate.load(path).render_body(sample_context(Kind.BIRTH))
 

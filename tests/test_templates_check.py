@@ -112,7 +112,7 @@ def test_unknown_filter_inside_a_condition_is_found_too(folder):
 
 def test_placeholder_split_across_paragraphs_is_reported_precisely(folder):
     # Someone pressed Enter inside the placeholder: docxtpl cannot rejoin that.
-    split = '<w:t>{{ child.</w:t></w:r></w:p><w:p><w:r><w:rPr><w:b/></w:rPr><w:t>name }}</w:t>'
+    split = "<w:t>{{ child.</w:t></w:r></w:p><w:p><w:r><w:rPr><w:b/></w:rPr><w:t>name }}</w:t>"
     path = edit(folder, "birth", "<w:t>{{ child.name }}</w:t>", split)
     report = check_templates(folder, layout=False)
     split_findings = [f for f in report.errors if f.code == "split_tag"]
