@@ -68,9 +68,13 @@ class LetterTemplate:
     @classmethod
     def load(cls, path: Path) -> LetterTemplate:
         """Return the template at ``path`` cleaned and compiled; TemplateProblem if unusable."""
+        return cls.compile(read_template(path))
+
+    @classmethod
+    def compile(cls, parts: TemplateSource) -> LetterTemplate:
+        """Return the compiled template of a package read by ``read_template``."""
         from jinja2 import TemplateSyntaxError
 
-        parts = read_template(path)
         try:
             compiled = jinja_environment().from_string(parts.source)
         except TemplateSyntaxError as exc:

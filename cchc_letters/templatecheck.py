@@ -240,7 +240,7 @@ def check_template(
         parts = read_template(path)
     except TemplateProblem as exc:
         return [Finding(file, kind.value, "not_a_template", exc.message)], None
-    findings = split_tag_findings(parts, kind)
+    findings = split_tag_findings(parts, kind) + header_footer_findings(parts, kind)
     env = jinja_environment()
     try:
         ast = env.parse(parts.source)
@@ -260,7 +260,7 @@ def check_template(
     if any(f.severity == ERROR for f in findings):
         return findings, None
     try:
-        template = LetterTemplate.load(path)
+        template = LetterTemplate.compile(parts)
     except TemplateProblem as exc:
         return [*findings, Finding(file, kind.value, "syntax_error", exc.message)], None
     for long in (False, True):
@@ -344,6 +344,38 @@ def split_tag_findings(parts: TemplateSource, kind: Kind) -> list[Finding]:
                 near=f"{text[-60:]} ¶ {following}".strip(),
             )
         )
+    return findings
+
+
+_HEADER_FOOTER = re.compile(r"word/(header|footer)\d*\.xml")
+
+
+def header_footer_findings(parts: TemplateSource, kind: Kind) -> list[Finding]:
+    """Return a finding for placeholders in the page header or footer, which are not filled.
+
+    Letters are streamed into one print file, so only the body is rendered per letter; a
+    placeholder in a header or footer would print as written on every page.
+    """
+    findings = []
+    for info, data in parts.other_parts:
+        match = _HEADER_FOOTER.fullmatch(info.filename)
+        if not match:
+            continue
+        text = re.sub(r"<[^>]+>", "", data.decode("utf-8", "replace"))
+        tag = _OPENER.search(text)
+        if tag:
+            where = "đầu trang (header)" if match[1] == "header" else "chân trang (footer)"
+            findings.append(
+                Finding(
+                    str(parts.path),
+                    kind.value,
+                    "header_footer_tag",
+                    f"chỗ điền ở {where} không được điền (placeholders in page headers and "
+                    "footers are not filled): chuyển chúng vào thân thư",
+                    name=text[tag.start() : tag.start() + 40],
+                    near=text[max(0, tag.start() - 40) : tag.start() + 60].strip(),
+                )
+            )
     return findings
 
 

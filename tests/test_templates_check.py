@@ -259,3 +259,22 @@ def test_default_marriage_and_death_letters_fit_one_page_with_long_values():
     assert report.layout_checked
     assert report.pages == {Kind.MARRIAGE: 1, Kind.DEATH: 1}
     assert report.ok
+
+
+def test_placeholder_in_the_page_header_is_reported(folder):
+    import zipfile
+
+    source = default_template("death")
+    target = folder / "death.docx"
+    header = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<w:hdr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:p><w:r><w:t>{{ commune.committee }}</w:t></w:r></w:p></w:hdr>"
+    )
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as out:
+        for info in src.infolist():
+            out.writestr(info, src.read(info.filename))
+        out.writestr("word/header9.xml", header)
+    report = check_templates(folder, layout=False)
+    assert [f.code for f in report.errors] == ["header_footer_tag"]
+    assert "commune.committee" in report.errors[0].name
