@@ -70,8 +70,7 @@ class Finding:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.file}" + (f" (dòng mã {self.line})" if self.line else "")
-        text = f"{where}: {self.message}"
+        text = f"{self.file}: {self.message}"
         if self.suggestion:
             text += f" — có phải ý bạn là `{self.suggestion}`? (did you mean)"
         if self.near:
@@ -193,8 +192,9 @@ def _folder_findings(folder: Path, files: dict[Kind, Path]) -> list[Finding]:
                 str(folder),
                 None,
                 "missing_folder",
-                "không có thư mục mẫu thư này (templates folder not found); dùng mẫu mặc định",
-                WARNING,
+                "không có thư mục mẫu thư này (templates folder not found): kiểm tra "
+                "[letters] templates_dir trong hồ sơ xã, hoặc tạo nó bằng "
+                "`cchc-letters templates export`",
             )
         ]
     known = {f"{kind.value}.docx" for kind in Kind}
@@ -330,8 +330,13 @@ def split_tag_findings(parts: TemplateSource, kind: Kind) -> list[Finding]:
         opener = _OPENER.search(rest)
         if not opener:
             continue
+        following = texts[number] if number < len(texts) else ""
+        closer = {"{{": "}}", "{%": "%}", "{#": "#}"}[opener[0]]
+        next_opener = _OPENER.search(following)
+        if closer not in following[: next_opener.start() if next_opener else None]:
+            continue  # simply never closed: the syntax check reports it
         fragment = rest[opener.start() :][:60]
-        following = texts[number][:40] if number < len(texts) else ""
+        following = following[:40]
         findings.append(
             Finding(
                 str(parts.path),

@@ -278,3 +278,14 @@ def test_placeholder_in_the_page_header_is_reported(folder):
     report = check_templates(folder, layout=False)
     assert [f.code for f in report.errors] == ["header_footer_tag"]
     assert "commune.committee" in report.errors[0].name
+
+
+def test_a_tag_never_closed_is_a_syntax_error_not_a_split(folder):
+    edit(folder, "marriage", "{% endif %}).", "{% endif ).")
+    report = check_templates(folder, layout=False)
+    assert codes(report) == ["syntax_error"]
+
+
+def test_a_missing_templates_folder_is_an_error(tmp_path):
+    report = check_templates(tmp_path / "no-such-folder", layout=False)
+    assert codes(report) == ["missing_folder"]
