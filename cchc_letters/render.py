@@ -37,6 +37,25 @@ def template_path(kind: Kind, folder: Path | None = None) -> Path:
     return templates_dir() / f"{kind.value}.docx"
 
 
+# Characters XML 1.0 forbids (control characters, lone surrogates, U+FFFE/U+FFFF): one in a
+# registry value (pasted from another program) would make Word refuse the whole print file.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile("[\t\r\n]")  # inside <w:t> they would show as stray spaces
+
+
+def printable(value: Any) -> Any:
+    """Return what a placeholder prints: '' for None; text without XML-forbidden characters,
+    tabs and line breaks as spaces.
+
+    Jinja applies this to every ``{{ }}`` value before autoescaping.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return _NOT_XML.sub("", _LINE_BREAKS.sub(" ", value))
+    return value
+
+
 def jinja_environment():
     """Return the sandboxed, autoescaping, strict Jinja environment with the letter filters."""
     from jinja2 import StrictUndefined
@@ -45,7 +64,10 @@ def jinja_environment():
     from cchc_letters.filters import FILTERS
 
     env = ImmutableSandboxedEnvironment(
-        autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=printable,
     )
     # Only the documented filters (filters.FILTER_SPECS): no ``safe``, no surprises.
     env.filters = dict(FILTERS)

@@ -216,3 +216,39 @@ def test_generate_uses_the_profile_folder_and_the_defaults(tmp_path):
     files = {p.name: p for p in result.files}
     assert "Lời chia buồn riêng của xã." in docx_text(files["khai-tu-001.docx"])
     assert "Trăm năm hạnh phúc" in docx_text(files["ket-hon-001.docx"])
+
+
+# ---- any text survives -------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_BIRTH = None
+
+
+def _birth_template():
+    global _BIRTH
+    if _BIRTH is None:
+        _BIRTH = LetterTemplate.load(default_template("birth"))
+    return _BIRTH
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=30) | st.sampled_from(["a\rb\r\nc\td", "\x00\x0b\ud800x", "&amp; <w:p>"]))
+def test_any_registry_text_gives_valid_xml_and_prints_as_written(value):
+    from lxml import etree
+
+    from cchc_letters.render import printable
+
+    context = sample_context(Kind.BIRTH)
+    context["child"] = {**context["child"], "name": value}
+    document = _birth_template().render_document(context)
+    root = etree.fromstring(document.encode("utf-8"))  # never a corrupt document
+    texts = "".join(root.itertext())
+    assert f"cho cháu {printable(value)}, sinh ngày" in texts
+
+
+def test_none_prints_as_nothing_not_none(tmp_path):
+    path = template_with(tmp_path, "birth", "{{ child.name }}", "[{{ mother.birth_date }}]")
+    body = LetterTemplate.load(path).render_body(sample_context(Kind.BIRTH))
+    assert "[]" in body and "None" not in body
