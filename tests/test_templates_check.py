@@ -289,3 +289,15 @@ def test_a_tag_never_closed_is_a_syntax_error_not_a_split(folder):
 def test_a_missing_templates_folder_is_an_error(tmp_path):
     report = check_templates(tmp_path / "no-such-folder", layout=False)
     assert codes(report) == ["missing_folder"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: the default birth letter (10-row schedule table) has about one line to "
+    "spare, so long names and an old-style address push the signer's name onto page 2; "
+    "the layout (not the check) needs tuning — remove this marker when it fits",
+)
+def test_default_birth_letter_fits_one_page_with_long_values():
+    require_soffice()
+    report = check_templates(kinds={Kind.BIRTH})
+    assert report.pages == {Kind.BIRTH: 1}
