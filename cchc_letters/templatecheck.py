@@ -593,7 +593,8 @@ def _check_pages(report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, 
                         "too_long",
                         f"với tên và địa chỉ dài, thư {kind.vietnamese} dài {pages} trang, "
                         "không vừa một trang (would not fit one page with long sample values): "
-                        "rút gọn lời văn, giảm cỡ chữ hoặc khoảng cách đoạn",
+                        "rút gọn lời văn, giảm cỡ chữ hoặc khoảng cách đoạn; xem thử bằng "
+                        f"`cchc-letters preview {kind.value} --long --pdf`",
                     )
                 )
 
