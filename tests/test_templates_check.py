@@ -301,3 +301,61 @@ def test_default_birth_letter_fits_one_page_with_long_values():
     require_soffice()
     report = check_templates(kinds={Kind.BIRTH})
     assert report.pages == {Kind.BIRTH: 1}
+
+
+def test_templates_saved_again_by_libreoffice_still_work(tmp_path):
+    # An editor opens a default template in LibreOffice Writer and saves it as .docx.
+    import subprocess
+
+    from docx_edit import docx_text
+
+    from cchc_letters.pdf import find_soffice
+    from cchc_letters.render import LetterTemplate
+    from cchc_letters.variables import sample_context
+
+    require_soffice()
+    out = tmp_path / "saved"
+    sources = [str(default_template(kind.value)) for kind in Kind]
+    subprocess.run(
+        [
+            find_soffice(),
+            f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "docx:MS Word 2007 XML",
+            "--outdir",
+            str(out),
+            *sources,
+        ],
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    report = check_templates(out, layout=False)
+    assert report.ok, [str(f) for f in report.findings]
+    assert report.files[Kind.BIRTH] == out / "birth.docx"
+    letter = LetterTemplate.load(out / "birth.docx")
+    letter.write_docx(sample_context(Kind.BIRTH), tmp_path / "letter.docx")
+    text = docx_text(tmp_path / "letter.docx")
+    assert "Nguyễn Phạm Gia Bảo" in text
+    assert "5 trong 1 (mũi 1)" in text  # the schedule table rows repeat
+
+
+def test_table_row_tag_split_by_word_still_works(folder):
+    from docx_edit import docx_text
+
+    from cchc_letters.render import LetterTemplate
+    from cchc_letters.variables import sample_context
+
+    old = "{%tr for visit in schedule.visits %}</w:t>"
+    new = (
+        '{%tr for visit in sche</w:t></w:r><w:proofErr w:type="spellStart"/>'
+        "<w:r><w:rPr><w:i/></w:rPr><w:t>dule.visits %}</w:t>"
+    )
+    edit(folder, "birth", old, new)
+    report = check_templates(folder, kinds={Kind.BIRTH}, layout=False)
+    assert report.ok, [str(f) for f in report.findings]
+    LetterTemplate.load(folder / "birth.docx").write_docx(
+        sample_context(Kind.BIRTH), folder / "out.docx"
+    )
+    assert "viêm não Nhật Bản (mũi 1)" in docx_text(folder / "out.docx")
