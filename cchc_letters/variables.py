@@ -320,9 +320,16 @@ def sample_context(
     profile = profile if profile is not None else load_profile(None)
     schedule = None
     if kind is Kind.BIRTH:
+        from cchc_letters.errors import ScheduleError
         from cchc_letters.schedule import load_versions, version_for
 
-        schedule = version_for(letter_date, load_versions())
+        versions = load_versions()
+        try:
+            schedule = version_for(letter_date, versions)
+        except ScheduleError:
+            # Sample data only: a date outside every version (the batch may name one with
+            # --schedule) still gets a schedule table to render.
+            schedule = max(versions, key=lambda version: version.valid_from)
     registration = sample_registration(kind, letter_date, long=long)
     return letter_context(registration, profile, letter_date, schedule)
 
