@@ -359,3 +359,11 @@ def test_table_row_tag_split_by_word_still_works(folder):
         sample_context(Kind.BIRTH), folder / "out.docx"
     )
     assert "viêm não Nhật Bản (mũi 1)" in docx_text(folder / "out.docx")
+
+
+def test_a_file_that_is_not_a_docx_is_reported(folder):
+    (folder / "death.docx").write_bytes(b"{\\rtf1 saved as RTF by mistake}")
+    report = check_templates(folder, layout=False)
+    [finding] = report.errors
+    assert finding.code == "not_a_template"
+    assert finding.file == str(folder / "death.docx")
