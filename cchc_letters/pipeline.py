@@ -153,7 +153,7 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
     from cchc_letters.enrich import letter_context
     from cchc_letters.ingest import read_inputs
     from cchc_letters.profile import load_profile
-    from cchc_letters.render import load_templates
+    from cchc_letters.templatecheck import check_templates
     from cchc_letters.validate import validate_rows
 
     # ---- phase 1: read, validate, check (nothing written) ----
@@ -171,7 +171,15 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
     checked = validate_rows(read.rows, letter_date=options.letter_date)
     registrations = checked.registrations
     kinds = {r.kind for r in registrations}
-    templates = load_templates(kinds, profile.templates_dir)
+    # The same check as `templates check` (without the LibreOffice page count): a broken
+    # template stops the run here, before anything is written.
+    templates = check_templates(
+        profile.templates_dir,
+        kinds=kinds,
+        profile=profile,
+        layout=False,
+        letter_date=options.letter_date,
+    ).raise_for_errors()
     schedule_version = None
     if Kind.BIRTH in kinds:
         from cchc_letters.schedule import load_versions, version_for

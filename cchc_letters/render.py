@@ -37,6 +37,25 @@ def template_path(kind: Kind, folder: Path | None = None) -> Path:
     return templates_dir() / f"{kind.value}.docx"
 
 
+# Characters XML 1.0 forbids (control characters, lone surrogates, U+FFFE/U+FFFF): one in a
+# registry value (pasted from another program) would make Word refuse the whole print file.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile("[\t\r\n]")  # inside <w:t> they would show as stray spaces
+
+
+def printable(value: Any) -> Any:
+    """Return what a placeholder prints: '' for None; text without XML-forbidden characters,
+    tabs and line breaks as spaces.
+
+    Jinja applies this to every ``{{ }}`` value before autoescaping.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return _NOT_XML.sub("", _LINE_BREAKS.sub(" ", value))
+    return value
+
+
 def jinja_environment():
     """Return the sandboxed, autoescaping, strict Jinja environment with the letter filters."""
     from jinja2 import StrictUndefined
@@ -45,9 +64,13 @@ def jinja_environment():
     from cchc_letters.filters import FILTERS
 
     env = ImmutableSandboxedEnvironment(
-        autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=printable,
     )
-    env.filters.update(FILTERS)
+    # Only the documented filters (filters.FILTER_SPECS): no ``safe``, no surprises.
+    env.filters = dict(FILTERS)
     return env
 
 
@@ -67,51 +90,29 @@ class LetterTemplate:
     @classmethod
     def load(cls, path: Path) -> LetterTemplate:
         """Return the template at ``path`` cleaned and compiled; TemplateProblem if unusable."""
-        from docxtpl import DocxTemplate
+        return cls.compile(read_template(path))
+
+    @classmethod
+    def compile(cls, parts: TemplateSource) -> LetterTemplate:
+        """Return the compiled template of a package read by ``read_template``."""
         from jinja2 import TemplateSyntaxError
 
-        path = Path(path)
         try:
-            with zipfile.ZipFile(path) as package:
-                other_parts = tuple(
-                    (info, package.read(info.filename))
-                    for info in package.infolist()
-                    if info.filename != DOCUMENT_PART
-                )
-                document_xml = package.read(DOCUMENT_PART).decode("utf-8")
-            docx = DocxTemplate(str(path))
-            docx.init_docx()
-            body_xml = docx.patch_xml(docx.get_xml())
-        except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
-            raise TemplateProblem(f"{path}: không mở được mẫu thư DOCX ({exc})") from None
-
-        opening = _BODY_OPEN.match(body_xml)
-        sect_pr = _FINAL_SECT_PR.search(body_xml[: -len("</w:body>")])
-        doc_body = _BODY_OPEN.search(document_xml)
-        if not opening or not body_xml.endswith("</w:body>") or not sect_pr or not doc_body:
-            raise TemplateProblem(
-                f"{path}: mẫu thư thiếu phần thân hoặc định dạng trang (w:sectPr)"
-            )
-        inner = body_xml[opening.end() : sect_pr.start()]
-        # Put each paragraph on its own line so Jinja's line numbers point near the error.
-        source = _PARAGRAPH_START.sub(r"\n<w:p\1", inner)
-        try:
-            compiled = jinja_environment().from_string(source)
+            compiled = jinja_environment().from_string(parts.source)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(
-                f"{path}: lỗi cú pháp trong mẫu thư: {exc.message} "
-                f"(gần: {_text_near(source, exc.lineno)!r})"
+                f"{parts.path}: lỗi cú pháp trong mẫu thư: {exc.message} "
+                f"(gần: {text_near(parts.source, exc.lineno, _quoted(exc.message))!r})"
             ) from None
-        body_close = document_xml.rindex("</w:body>")
         return cls(
-            path=path,
-            source=source,
+            path=parts.path,
+            source=parts.source,
             compiled=compiled,
-            document_prefix=document_xml[: doc_body.end()],
-            document_suffix=document_xml[body_close:],
-            section_properties=sect_pr.group(0),
-            other_parts=other_parts,
-            renumber_ids=bool(_DOC_PR_ID.search(source) or _BOOKMARK_ID.search(source)),
+            document_prefix=parts.document_prefix,
+            document_suffix=parts.document_suffix,
+            section_properties=parts.section_properties,
+            other_parts=parts.other_parts,
+            renumber_ids=bool(_DOC_PR_ID.search(parts.source) or _BOOKMARK_ID.search(parts.source)),
         )
 
     def render_body(self, context: Mapping[str, Any], index: int = 0) -> str:
@@ -124,7 +125,16 @@ class LetterTemplate:
 
         try:
             xml = self.compiled.render(context)
-        except TemplateError as exc:
+        except (
+            TemplateError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            LookupError,
+            ArithmeticError,
+        ) as exc:
+            # Any failure inside a template is the template's problem, reported in one line
+            # (never a traceback: the context holds names and ID numbers).
             raise TemplateProblem(f"{self.path}: {describe_template_error(exc)}") from None
         xml = xml.replace("\n<w:p", "<w:p")
         if self.renumber_ids:
@@ -142,24 +152,114 @@ class LetterTemplate:
             + self.document_suffix
         )
 
+    def write_docx(self, context: Mapping[str, Any], path: Path) -> Path:
+        """Write one letter as a DOCX file at ``path`` (for preview and checks); return it."""
+        path = Path(path)
+        document = self.render_document(context).encode("utf-8")
+        partial = path.with_name(path.name + ".part")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as package:
+            for info, data in self.other_parts:
+                package.writestr(info, data)
+            package.writestr(DOCUMENT_PART, document)
+        partial.replace(path)
+        return path
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """A template's package split into what Jinja compiles and what is copied unchanged."""
+
+    path: Path
+    document_xml: str  # word/document.xml as stored (before docxtpl's clean-up)
+    source: str  # the cleaned body, one paragraph per line
+    document_prefix: str
+    document_suffix: str
+    section_properties: str
+    other_parts: tuple[tuple[zipfile.ZipInfo, bytes], ...]
+
+
+def read_template(path: Path) -> TemplateSource:
+    """Return the template at ``path`` cleaned by docxtpl (tags split by Word rejoined).
+
+    Raises TemplateProblem when the file is not a usable DOCX.
+    """
+    from docxtpl import DocxTemplate
+
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as package:
+            other_parts = tuple(
+                (info, package.read(info.filename))
+                for info in package.infolist()
+                if info.filename != DOCUMENT_PART
+            )
+            document_xml = package.read(DOCUMENT_PART).decode("utf-8")
+        docx = DocxTemplate(str(path))
+        docx.init_docx()
+        body_xml = docx.patch_xml(docx.get_xml())
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
+        raise TemplateProblem(f"{path}: không mở được mẫu thư DOCX ({exc})") from None
+
+    opening = _BODY_OPEN.match(body_xml)
+    sect_pr = _FINAL_SECT_PR.search(body_xml[: -len("</w:body>")])
+    doc_body = _BODY_OPEN.search(document_xml)
+    if not opening or not body_xml.endswith("</w:body>") or not sect_pr or not doc_body:
+        raise TemplateProblem(f"{path}: mẫu thư thiếu phần thân hoặc định dạng trang (w:sectPr)")
+    inner = body_xml[opening.end() : sect_pr.start()]
+    body_close = document_xml.rindex("</w:body>")
+    return TemplateSource(
+        path=path,
+        document_xml=document_xml,
+        # Put each paragraph on its own line so Jinja's line numbers point near the error.
+        source=_PARAGRAPH_START.sub(r"\n<w:p\1", inner),
+        document_prefix=document_xml[: doc_body.end()],
+        document_suffix=document_xml[body_close:],
+        section_properties=sect_pr.group(0),
+        other_parts=other_parts,
+    )
+
 
 def describe_template_error(exc: Exception) -> str:
     """Return a Vietnamese one-line description of a Jinja error raised while rendering."""
-    from jinja2 import UndefinedError
+    from jinja2 import TemplateError, UndefinedError
     from jinja2.exceptions import SecurityError
 
+    if isinstance(exc, SecurityError):
+        return f"mẫu thư dùng thao tác không được phép (sandbox, not allowed): {exc}"
     if isinstance(exc, UndefinedError):
         return f"biến không có trong dữ liệu thư (undefined variable): {exc.message}"
-    if isinstance(exc, SecurityError):
-        return f"mẫu thư dùng thao tác không được phép (sandbox): {exc}"
-    return f"lỗi khi điền mẫu thư: {exc}"
+    if isinstance(exc, TemplateError):
+        return f"lỗi khi điền mẫu thư: {exc.message or exc}"
+    return f"lỗi khi điền mẫu thư ({type(exc).__name__}): {exc}"
 
 
-def _text_near(source: str, lineno: int | None) -> str:
+def text_near(source: str, lineno: int | None, focus: str | None = None, width: int = 160) -> str:
+    """Return the visible text of the paragraph at line ``lineno`` of a cleaned body.
+
+    Each paragraph is one line of the source; when that paragraph shows no text (a table
+    row, an empty paragraph), the next lines with text are used. A long paragraph is cut to
+    ``width`` characters around ``focus`` (the name in the error) when it occurs.
+    """
     if not lineno:
         return ""
-    lines = source.splitlines()[max(lineno - 2, 0) : lineno + 1]
-    return re.sub(r"<[^>]+>", "", "".join(lines))[:120]
+    lines = source.splitlines()
+    for line in lines[lineno - 1 : lineno + 2]:
+        text = re.sub(r"<[^>]+>", "", line).strip()
+        if not text:
+            continue
+        if len(text) <= width:
+            return text
+        at = text.find(focus) if focus else -1
+        start = max(0, min(at - width // 2, len(text) - width)) if at >= 0 else 0
+        cut = text[start : start + width]
+        return ("…" if start else "") + cut + ("…" if start + width < len(text) else "")
+    return ""
+
+
+def _quoted(message: str | None) -> str | None:
+    """Return the first 'quoted' name in a Jinja error message (what to show the text around)."""
+    found = re.search(r"'([^']+)'", message or "")
+    return found[1] if found else None
 
 
 def load_templates(kinds: set[Kind], folder: Path | None = None) -> dict[Kind, LetterTemplate]:

@@ -78,6 +78,14 @@ def lunar_date(value: date) -> str:
     return f"ngày {day_text} tháng {lunar_month_name(month, leap)} năm {can_chi_year(year)}"
 
 
+def lunar_year_name(value: date) -> str:
+    """Return the can-chi name of the lunar year containing ``value``: 05/03/2024 -> "Giáp Thìn".
+
+    A date in January before Tết belongs to the previous lunar year.
+    """
+    return can_chi_year(lunar_parts(value)[2])
+
+
 def age_on(birth: date | None, on: date, birth_year: int | None = None) -> int | None:
     """Return completed years of age on ``on``; from the year alone when no full date."""
     if birth is not None:

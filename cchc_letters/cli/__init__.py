@@ -9,6 +9,8 @@ from cchc_letters.cli.app import app
 from cchc_letters.cli import generate  # noqa: E402,F401
 from cchc_letters.cli import check  # noqa: E402,F401
 from cchc_letters.cli import schedule  # noqa: E402,F401
+from cchc_letters.cli import templates  # noqa: E402,F401
+from cchc_letters.cli import preview  # noqa: E402,F401
 from cchc_letters.cli import ledger  # noqa: E402,F401
 from cchc_letters.cli import watch  # noqa: E402,F401
 
