@@ -207,10 +207,16 @@ def body(doc, parts, *, space_after=6, size=None):
     return add_runs(p, parts, size=size)
 
 
-def signature(doc) -> None:
+def signature(doc, closing: str = "") -> None:
+    """The signature block on the right; an optional closing line ("Trân trọng!") on the left."""
     table = doc.add_table(rows=1, cols=2)
     borderless(table)
     set_widths(table, [7.0, 9.5])
+    if closing:
+        left = table.rows[0].cells[0].paragraphs[0]
+        left.paragraph_format.first_line_indent = Cm(1.27)
+        left.paragraph_format.space_before = Pt(6)
+        add_runs(left, [(closing, False, False)])
     cell = table.rows[0].cells[1]
     first = cell.paragraphs[0]
     first.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -343,8 +349,7 @@ def birth() -> None:
         ],
         size=TABLE_PT,
     )
-    body(doc, [("Trân trọng!", False, False)], space_after=0)
-    signature(doc)
+    signature(doc, closing="Trân trọng!")
     doc.save(OUT / "birth.docx")
 
 
@@ -393,8 +398,7 @@ def marriage() -> None:
             ),
         ],
     )
-    body(doc, [("Trân trọng!", False, False)], space_after=0)
-    signature(doc)
+    signature(doc, closing="Trân trọng!")
     doc.save(OUT / "marriage.docx")
 
 
