@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cchc_letters.errors import ProfileError
 from cchc_letters.resources import data_dir
-from cchc_letters.schedule_data import ScheduleRow, parse_row
+from cchc_letters.schedule_data import ScheduleRow, nfc_tree, parse_row
 
 UNIT_KINDS = ("xã", "phường", "đặc khu")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -77,16 +76,6 @@ class Profile:
         return f"Ủy ban nhân dân {self.commune_title}"
 
 
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value.strip())
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
-
-
 def load_profile(path: Path | None = None) -> Profile:
     """Return the profile read from ``path`` (the demo profile when None).
 
@@ -95,7 +84,7 @@ def load_profile(path: Path | None = None) -> Profile:
     path = Path(path) if path else default_profile_path()
     try:
         with path.open("rb") as fh:
-            raw = _nfc(tomllib.load(fh))
+            raw = nfc_tree(tomllib.load(fh))
     except FileNotFoundError:
         raise ProfileError(f"{path}: không tìm thấy tệp hồ sơ xã (profile not found)") from None
     except tomllib.TOMLDecodeError as exc:

@@ -6,16 +6,15 @@ Pure: the letter date and the profile are passed in; nothing here reads the cloc
 from __future__ import annotations
 
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from cchc_letters.errors import ScheduleError
 from cchc_letters.profile import Profile
 from cchc_letters.resources import data_dir
-from cchc_letters.schedule_data import CONFIDENCES, ScheduleRow, parse_row
+from cchc_letters.schedule_data import CONFIDENCES, ScheduleRow, nfc_tree, parse_row
 from cchc_letters.sessions import next_session
 
 Status = Literal["due_now", "planned", "missed_deadline"]
@@ -102,21 +101,11 @@ _VERSION_KEYS = {
 }
 
 
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value.strip())
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
-
-
 def load_version(path: Path) -> ScheduleVersion:
     """Return the version read from one TOML file; ScheduleError naming the file if broken."""
     try:
         with path.open("rb") as fh:
-            raw = _nfc(tomllib.load(fh))
+            raw = nfc_tree(tomllib.load(fh))
     except OSError as exc:
         raise ScheduleError(f"{path}: không đọc được tệp lịch tiêm chủng: {exc}") from None
     except tomllib.TOMLDecodeError as exc:

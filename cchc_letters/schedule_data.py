@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -172,3 +173,14 @@ def parse_row(table: dict[str, Any], *, default_confidence: str = "S") -> Schedu
         confidence=confidence,
         source=table.get("source", ""),
     )
+
+
+def nfc_tree(value: Any) -> Any:
+    """Return TOML data with every string stripped and in NFC (files may be saved as NFD)."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value.strip())
+    if isinstance(value, list):
+        return [nfc_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {k: nfc_tree(v) for k, v in value.items()}
+    return value
