@@ -8,6 +8,7 @@ from __future__ import annotations
 import tomllib
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -252,6 +253,9 @@ def child_schedule(
 ) -> ChildSchedule:
     """Return the child's doses and visits under ``version`` as seen on ``letter_date``.
 
+    Memoised: a batch has many children born on the same day, and the result depends only
+    on the arguments (all frozen), so each birth date is computed once per batch.
+
     Each dose is due when the child reaches its age and, if it has a minimum interval, that
     long after the previous dose of the same vaccine at its planned session. Its session is
     the first session on or after the later of its due date and the letter date, so a dose
@@ -259,6 +263,13 @@ def child_schedule(
     that can no longer be given by its deadline is "missed_deadline": kept in ``doses``,
     left out of ``visits`` and explained in ``notes``.
     """
+    return _child_schedule(dob, letter_date, profile, version)
+
+
+@lru_cache(maxsize=4096)
+def _child_schedule(
+    dob: date, letter_date: date, profile: Profile, version: ScheduleVersion
+) -> ChildSchedule:
     local_keys = {row.key for row in profile.local_vaccines}
     previous: dict[str, date] = {}  # vaccine -> planned date of its latest dose
     doses: list[Dose] = []

@@ -1,0 +1,351 @@
+"""Side-by-side speed run: `cchc-letters generate` against the naive docxtpl + docxcompose way.
+
+Usage (from a checkout):
+
+    python benchmarks/bench_batch.py                       # 1,000 and 10,000 letters
+    python benchmarks/bench_batch.py --sizes 200 2000      # other sizes
+    python benchmarks/bench_batch.py --baseline-size 500 --per-letter-size 2000
+    python benchmarks/bench_batch.py --json results.json   # also write the figures as JSON
+
+The script writes its own input (an XLSX of N valid birth registrations with realistic
+Vietnamese names: birth letters are the heaviest, with the vaccination schedule table), then
+
+* runs this tool exactly as a user does, as a child process
+  (``python -m cchc_letters generate INPUT --out DIR --date D --json``), timing it from start
+  to exit and reading the child's peak RSS from ``getrusage(RUSAGE_CHILDREN)``;
+* runs ``generate --per-letter`` (one DOCX per letter) the same way;
+* runs the naive baseline in its own child process: docxtpl renders each letter as its own
+  document (the same template and the same context), then docxcompose appends them into one
+  print file with a page break between letters. The baseline is measured at a smaller size
+  (default 500) because it grows worse than linearly; its render and append phases are timed
+  separately and also at half that size, to show how it scales;
+* prints letters per second, peak RSS and the ratio.
+
+Each measurement is a fresh process, so peak RSS figures do not contaminate each other.
+Nothing here is asserted: the figures are for reading (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LETTER_DATE = date(2026, 11, 27)
+
+# ------------------------------------------------------------------ realistic input data
+
+SURNAMES = (
+    ["Nguyễn"] * 38 + ["Trần"] * 11 + ["Lê"] * 9 + ["Phạm"] * 7 + ["Hoàng"] * 5 + ["Huỳnh"] * 5
+    + ["Phan"] * 4 + ["Vũ"] * 4 + ["Võ"] * 4 + ["Đặng"] * 2 + ["Bùi"] * 2 + ["Đỗ"] * 2
+    + ["Hồ", "Ngô", "Dương", "Lý", "Đinh", "Trương", "Lâm", "Mai", "Tô", "Châu"]
+)
+MIDDLE_MALE = ["Văn", "Hữu", "Đức", "Minh", "Quốc", "Gia", "Hoàng", "Thành", "Công", "Anh"]
+MIDDLE_FEMALE = ["Thị", "Ngọc", "Thu", "Kim", "Thanh", "Bảo", "Mỹ", "Hồng", "Phương", "Khánh"]
+GIVEN_MALE = [
+    "Bảo", "Khang", "Phúc", "An", "Minh", "Huy", "Khoa", "Nam", "Đạt", "Tuấn", "Hưng", "Long",
+    "Quân", "Trí", "Duy", "Sơn", "Thịnh", "Lộc", "Nhân", "Vĩnh",
+]
+GIVEN_FEMALE = [
+    "Nhiên", "Diệp", "Ngân", "Trang", "Vy", "Linh", "Hân", "Thảo", "My", "Nhi", "Yến", "Hương",
+    "Lan", "Mai", "Quỳnh", "Châu", "Anh", "Hằng", "Uyên", "Tâm",
+]
+PLACES = [
+    "Trạm Y tế xã Ngãi Giao",
+    "Trung tâm Y tế khu vực Châu Đức",
+    "Bệnh viện Bà Rịa",
+    "Bệnh viện Từ Dũ, Thành phố Hồ Chí Minh",
+]
+HAMLETS = ["Ấp Suối Nghệ", "Ấp Bình Ba", "Khu phố Ngãi Giao", "Ấp Vĩnh Bình", "Tổ 3 & 4, ấp Liên Lộc"]
+HEADINGS = [
+    "Số đăng ký", "Quyển số", "Ngày đăng ký", "Họ, chữ đệm và tên", "Giới tính",
+    "Ngày, tháng, năm sinh", "Nơi sinh", "Họ tên mẹ", "Năm sinh mẹ", "mother_residence",
+    "Họ tên cha", "father_birth", "father_residence", "informant_name", "informant_relation",
+]
+
+
+def _name(rng: random.Random, male: bool, surname: str | None = None) -> str:
+    middle = rng.choice(MIDDLE_MALE if male else MIDDLE_FEMALE)
+    given = rng.choice(GIVEN_MALE if male else GIVEN_FEMALE)
+    extra = f" {rng.choice(MIDDLE_MALE if male else MIDDLE_FEMALE)}" if rng.random() < 0.3 else ""
+    return f"{surname or rng.choice(SURNAMES)} {middle}{extra} {given}"
+
+
+def birth_rows(count: int, seed: int = 7) -> list[list[str]]:
+    """Return ``count`` valid birth registrations (registered in the 12 months to the letter date)."""
+    rng = random.Random(seed)
+    rows = []
+    for number in range(1, count + 1):
+        registered = LETTER_DATE - timedelta(days=rng.randrange(0, 365))
+        born = registered - timedelta(days=rng.randrange(0, 60))
+        male = rng.random() < 0.51
+        father_surname = rng.choice(SURNAMES)
+        has_father = rng.random() < 0.93
+        mother = _name(rng, False)
+        father = _name(rng, True, father_surname) if has_father else ""
+        child = _name(rng, male, father_surname if has_father else mother.split()[0])
+        residence = f"{rng.choice(HAMLETS)}, xã Ngãi Giao, Thành phố Hồ Chí Minh"
+        shout = rng.random() < 0.2  # some exports write names in capitals
+        rows.append(
+            [
+                f"{number:05d}",
+                f"{(number - 1) // 2000 + 1:02d}/{registered.year}",
+                registered.strftime("%d/%m/%Y"),
+                child.upper() if shout else child,
+                "Nam" if male else "Nữ",
+                born.strftime("%d/%m/%Y"),
+                rng.choice(PLACES),
+                mother.upper() if shout else mother,
+                str(rng.randint(1985, 2004)),
+                residence,
+                father,
+                str(rng.randint(1980, 2002)) if has_father else "",
+                residence if has_father else "",
+                father or mother,
+                "cha" if has_father else "mẹ",
+            ]
+        )
+    return rows
+
+
+def write_xlsx(path: Path, count: int) -> Path:
+    """Write an XLSX of ``count`` births (sheet "Khai sinh"), as the registry exports it."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Khai sinh")
+    sheet.append(HEADINGS)
+    for row in birth_rows(count):
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+# ------------------------------------------------------------------ measuring child processes
+
+
+def run_measured(command: list[str], cwd: Path) -> dict:
+    """Run ``command`` to exit; return wall seconds, the child's peak RSS (MB) and its stdout.
+
+    Peak RSS comes from wait4()'s rusage of that one child (Linux reports ru_maxrss in KiB),
+    so each measurement is independent of the others.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
+        # Reap the child ourselves: wait4 gives that one child's resource usage.
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode not in (0, 3):
+        raise SystemExit(
+            f"{' '.join(command)} failed ({proc.returncode}):\n{stderr.decode(errors='replace')}"
+        )
+    factor = 1 if sys.platform == "darwin" else 1024  # macOS reports bytes, Linux KiB
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": usage.ru_maxrss * factor / 1e6,
+        "stdout": stdout.decode("utf-8", errors="replace"),
+    }
+
+
+def run_tool(xlsx: Path, out: Path, *extra: str) -> dict:
+    command = [
+        sys.executable, "-m", "cchc_letters", "generate", str(xlsx), "--out", str(out),
+        "--date", LETTER_DATE.isoformat(), "--kind", "birth", "--json", *extra,
+    ]
+    measured = run_measured(command, ROOT)
+    result = json.loads(measured.pop("stdout"))
+    measured["letters"] = sum(result["letters"].values())
+    measured["files"] = len(result["files"])
+    return measured
+
+
+def run_baseline(xlsx: Path, out: Path, count: int) -> dict:
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "--baseline-child", str(xlsx), str(out),
+        str(count),
+    ]
+    measured = run_measured(command, ROOT)
+    measured.update(json.loads(measured.pop("stdout")))
+    return measured
+
+
+# ------------------------------------------------------------------ the naive way (child)
+
+
+def baseline_child(xlsx: Path, out: Path, count: int) -> None:
+    """The usual way: docxtpl renders each letter, docxcompose appends them into one file.
+
+    Same reading, validation and context as the tool (so the comparison is about rendering
+    and assembling, not about reading), with the template rendered the way docxtpl's README
+    shows, autoescape on (without it a ``&`` in an address corrupts the file), and a page
+    break before each appended letter (docxcompose adds none itself).
+    """
+    from docx.enum.text import WD_BREAK
+    from docxcompose.composer import Composer
+    from docxtpl import DocxTemplate
+
+    from cchc_letters.enrich import letter_context
+    from cchc_letters.ingest import read_inputs
+    from cchc_letters.models import Kind
+    from cchc_letters.profile import load_profile
+    from cchc_letters.render import jinja_environment, template_path
+    from cchc_letters.schedule import load_versions, version_for
+    from cchc_letters.validate import validate_rows
+
+    start = time.perf_counter()
+    profile = load_profile(None)
+    read = read_inputs([xlsx], kind=Kind.BIRTH)
+    registrations = validate_rows(read.rows, letter_date=LETTER_DATE).registrations[:count]
+    version = version_for(LETTER_DATE, load_versions())
+    env = jinja_environment()
+    path = template_path(Kind.BIRTH, profile.templates_dir)
+    prepared = time.perf_counter()
+
+    letters_dir = out / "letters"
+    letters_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for number, registration in enumerate(registrations, start=1):
+        context = letter_context(registration, profile, LETTER_DATE, version)
+        doc = DocxTemplate(str(path))
+        doc.render(context, jinja_env=env, autoescape=True)
+        files.append(letters_dir / f"{number:05d}.docx")
+        doc.save(files[-1])
+    rendered = time.perf_counter()
+
+    from docx import Document
+
+    master = Document(str(files[0]))
+    composer = Composer(master)
+    for file in files[1:]:
+        master.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        composer.append(Document(str(file)))
+    composer.save(str(out / "khai-sinh-baseline.docx"))
+    done = time.perf_counter()
+    json.dump(
+        {
+            "letters": len(files),
+            "prepare_seconds": prepared - start,
+            "render_seconds": rendered - prepared,
+            "append_seconds": done - rendered,
+        },
+        sys.stdout,
+    )
+
+
+# ------------------------------------------------------------------ the report
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        import psutil
+
+        memory = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
+    except ImportError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}"
+    )
+
+
+def rate(letters: int, seconds: float) -> float:
+    return letters / seconds if seconds else float("inf")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="letters")
+    parser.add_argument("--baseline-size", type=int, default=500, help="letters for the naive path")
+    parser.add_argument(
+        "--per-letter-size", type=int, default=2000, help="letters for --per-letter (0: skip)"
+    )
+    parser.add_argument("--per-file", type=int, default=200, help="passed to generate --per-file")
+    parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this folder")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--baseline-child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.baseline_child:
+        xlsx, out, count = args.baseline_child
+        baseline_child(Path(xlsx), Path(out), int(count))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        print(f"Machine: {machine()}")
+        figures: dict = {"machine": machine(), "tool": {}, "baseline": {}, "per_letter": None}
+
+        # Baseline first, at its size and half of it, to show how it scales.
+        base_sizes = sorted({max(args.baseline_size // 2, 1), args.baseline_size})
+        xlsx_base = write_xlsx(work / f"births-{args.baseline_size}.xlsx", args.baseline_size)
+        for size in base_sizes:
+            b = run_baseline(xlsx_base, work / f"baseline-{size}", size)
+            b["letters_per_s"] = rate(b["letters"], b["seconds"])
+            figures["baseline"][size] = b
+            print(
+                f"naive docxtpl+docxcompose {size:>6} letters: {b['seconds']:7.2f} s "
+                f"({b['letters_per_s']:7.1f} letters/s; render {b['render_seconds']:.2f} s = "
+                f"{rate(size, b['render_seconds']):.0f}/s, append {b['append_seconds']:.2f} s = "
+                f"{rate(size, b['append_seconds']):.0f}/s), peak RSS {b['peak_rss_mb']:.0f} MB"
+            )
+        baseline = figures["baseline"][args.baseline_size]
+
+        for size in args.sizes:
+            xlsx = write_xlsx(work / f"births-{size}.xlsx", size)
+            t = run_tool(xlsx, work / f"out-{size}", "--per-file", str(args.per_file))
+            t["letters_per_s"] = rate(t["letters"], t["seconds"])
+            t["ratio"] = t["letters_per_s"] / baseline["letters_per_s"]
+            figures["tool"][size] = t
+            print(
+                f"cchc-letters generate     {size:>6} letters: {t['seconds']:7.2f} s "
+                f"({t['letters_per_s']:7.0f} letters/s, {t['files']} print files), "
+                f"peak RSS {t['peak_rss_mb']:.0f} MB, {t['ratio']:.0f}x the naive path"
+            )
+
+        if args.per_letter_size:
+            size = args.per_letter_size
+            xlsx = write_xlsx(work / f"births-{size}.xlsx", size)
+            p = run_tool(xlsx, work / f"per-letter-{size}", "--per-letter")
+            p["letters_per_s"] = rate(p["letters"], p["seconds"])
+            figures["per_letter"] = {size: p}
+            print(
+                f"generate --per-letter     {size:>6} letters: {p['seconds']:7.2f} s "
+                f"({p['letters_per_s']:7.0f} letters/s, {p['files']} files), "
+                f"peak RSS {p['peak_rss_mb']:.0f} MB"
+            )
+
+        small = write_xlsx(work / "births-10.xlsx", 10)
+        s = run_tool(small, work / "small")
+        figures["small"] = s
+        print(f"small daily batch            10 letters: {s['seconds']:7.2f} s incl. start-up")
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
