@@ -44,32 +44,54 @@ LETTER_DATE = date(2026, 11, 27)
 
 # ------------------------------------------------------------------ realistic input data
 
+# Surnames weighted roughly as in the population (Nguyễn about 38 %).
 SURNAMES = (
-    ["Nguyễn"] * 38 + ["Trần"] * 11 + ["Lê"] * 9 + ["Phạm"] * 7 + ["Hoàng"] * 5 + ["Huỳnh"] * 5
-    + ["Phan"] * 4 + ["Vũ"] * 4 + ["Võ"] * 4 + ["Đặng"] * 2 + ["Bùi"] * 2 + ["Đỗ"] * 2
-    + ["Hồ", "Ngô", "Dương", "Lý", "Đinh", "Trương", "Lâm", "Mai", "Tô", "Châu"]
-)
-MIDDLE_MALE = ["Văn", "Hữu", "Đức", "Minh", "Quốc", "Gia", "Hoàng", "Thành", "Công", "Anh"]
-MIDDLE_FEMALE = ["Thị", "Ngọc", "Thu", "Kim", "Thanh", "Bảo", "Mỹ", "Hồng", "Phương", "Khánh"]
-GIVEN_MALE = [
-    "Bảo", "Khang", "Phúc", "An", "Minh", "Huy", "Khoa", "Nam", "Đạt", "Tuấn", "Hưng", "Long",
-    "Quân", "Trí", "Duy", "Sơn", "Thịnh", "Lộc", "Nhân", "Vĩnh",
-]
-GIVEN_FEMALE = [
-    "Nhiên", "Diệp", "Ngân", "Trang", "Vy", "Linh", "Hân", "Thảo", "My", "Nhi", "Yến", "Hương",
-    "Lan", "Mai", "Quỳnh", "Châu", "Anh", "Hằng", "Uyên", "Tâm",
-]
+    "Nguyễn " * 38
+    + "Trần " * 11
+    + "Lê " * 9
+    + "Phạm " * 7
+    + "Hoàng " * 5
+    + "Huỳnh " * 5
+    + "Phan " * 4
+    + "Vũ " * 4
+    + "Võ " * 4
+    + "Đặng Đặng Bùi Bùi Đỗ Đỗ "
+    + "Hồ Ngô Dương Lý Đinh Trương Lâm Mai Tô Châu"
+).split()
+MIDDLE_MALE = "Văn Hữu Đức Minh Quốc Gia Hoàng Thành Công Anh".split()
+MIDDLE_FEMALE = "Thị Ngọc Thu Kim Thanh Bảo Mỹ Hồng Phương Khánh".split()
+GIVEN_MALE = "Bảo Khang Phúc An Minh Huy Khoa Nam Đạt Tuấn Hưng Long Quân Trí Duy Sơn Thịnh Lộc Nhân Vĩnh".split()
+GIVEN_FEMALE = "Nhiên Diệp Ngân Trang Vy Linh Hân Thảo My Nhi Yến Hương Lan Mai Quỳnh Châu Anh Hằng Uyên Tâm".split()
 PLACES = [
     "Trạm Y tế xã Ngãi Giao",
     "Trung tâm Y tế khu vực Châu Đức",
     "Bệnh viện Bà Rịa",
     "Bệnh viện Từ Dũ, Thành phố Hồ Chí Minh",
 ]
-HAMLETS = ["Ấp Suối Nghệ", "Ấp Bình Ba", "Khu phố Ngãi Giao", "Ấp Vĩnh Bình", "Tổ 3 & 4, ấp Liên Lộc"]
+HAMLETS = [
+    "Ấp Suối Nghệ",
+    "Ấp Bình Ba",
+    "Khu phố Ngãi Giao",
+    "Ấp Vĩnh Bình",
+    "Tổ 3 & 4, ấp Liên Lộc",  # an ampersand, which must reach the letter intact
+]
+# Headings as the registry's birth book export writes them, mixed with canonical names.
 HEADINGS = [
-    "Số đăng ký", "Quyển số", "Ngày đăng ký", "Họ, chữ đệm và tên", "Giới tính",
-    "Ngày, tháng, năm sinh", "Nơi sinh", "Họ tên mẹ", "Năm sinh mẹ", "mother_residence",
-    "Họ tên cha", "father_birth", "father_residence", "informant_name", "informant_relation",
+    "Số đăng ký",
+    "Quyển số",
+    "Ngày đăng ký",
+    "Họ, chữ đệm và tên",
+    "Giới tính",
+    "Ngày, tháng, năm sinh",
+    "Nơi sinh",
+    "Họ tên mẹ",
+    "Năm sinh mẹ",
+    "mother_residence",
+    "Họ tên cha",
+    "father_birth",
+    "father_residence",
+    "informant_name",
+    "informant_relation",
 ]
 
 
@@ -164,8 +186,19 @@ def run_measured(command: list[str], cwd: Path) -> dict:
 
 def run_tool(xlsx: Path, out: Path, *extra: str) -> dict:
     command = [
-        sys.executable, "-m", "cchc_letters", "generate", str(xlsx), "--out", str(out),
-        "--date", LETTER_DATE.isoformat(), "--kind", "birth", "--json", *extra,
+        sys.executable,
+        "-m",
+        "cchc_letters",
+        "generate",
+        str(xlsx),
+        "--out",
+        str(out),
+        "--date",
+        LETTER_DATE.isoformat(),
+        "--kind",
+        "birth",
+        "--json",
+        *extra,
     ]
     measured = run_measured(command, ROOT)
     result = json.loads(measured.pop("stdout"))
@@ -176,7 +209,11 @@ def run_tool(xlsx: Path, out: Path, *extra: str) -> dict:
 
 def run_baseline(xlsx: Path, out: Path, count: int) -> dict:
     command = [
-        sys.executable, str(Path(__file__).resolve()), "--baseline-child", str(xlsx), str(out),
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--baseline-child",
+        str(xlsx),
+        str(out),
         str(count),
     ]
     measured = run_measured(command, ROOT)
