@@ -9,7 +9,6 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -253,8 +252,8 @@ def child_schedule(
 ) -> ChildSchedule:
     """Return the child's doses and visits under ``version`` as seen on ``letter_date``.
 
-    Memoised: a batch has many children born on the same day, and the result depends only
-    on the arguments (all frozen), so each birth date is computed once per batch.
+    Memoised: a batch has many children born on the same day and the result depends only on
+    the arguments (all frozen), so each birth date is computed once per profile and version.
 
     Each dose is due when the child reaches its age and, if it has a minimum interval, that
     long after the previous dose of the same vaccine at its planned session. Its session is
@@ -263,10 +262,24 @@ def child_schedule(
     that can no longer be given by its deadline is "missed_deadline": kept in ``doses``,
     left out of ``visits`` and explained in ``notes``.
     """
-    return _child_schedule(dob, letter_date, profile, version)
+    global _memo
+    if _memo is None or _memo[0] is not profile or _memo[1] is not version:
+        # Keyed by identity: hashing a frozen Profile and version (all their rows) for every
+        # letter would cost more than the cache saves.
+        _memo = (profile, version, {})
+    plans = _memo[2]
+    plan = plans.get((dob, letter_date))
+    if plan is None:
+        if len(plans) >= _MEMO_SIZE:
+            plans.clear()
+        plan = plans[(dob, letter_date)] = _child_schedule(dob, letter_date, profile, version)
+    return plan
 
 
-@lru_cache(maxsize=4096)
+_MEMO_SIZE = 20_000  # distinct (birth date, letter date) pairs: decades of births
+_memo: tuple[Profile, ScheduleVersion, dict[tuple[date, date], ChildSchedule]] | None = None
+
+
 def _child_schedule(
     dob: date, letter_date: date, profile: Profile, version: ScheduleVersion
 ) -> ChildSchedule:
