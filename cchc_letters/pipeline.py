@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -274,10 +275,17 @@ def _run_jobs(jobs: list[_Job], workers: int, group: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork: the workers start with the templates compiled and the letters in memory.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for chunk, results in zip(groups, pool.map(_write_jobs, groups), strict=True):
-            yield from zip(chunk, results, strict=True)
+    # fork: the workers start with the templates compiled and the letters in memory. Frozen
+    # objects are left alone by the workers' garbage collector, so the pages they share with
+    # this process are not copied just by being scanned.
+    gc.freeze()
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for chunk, results in zip(groups, pool.map(_write_jobs, groups), strict=True):
+                yield from zip(chunk, results, strict=True)
+    finally:
+        gc.unfreeze()
 
 
 def _write_batch(

@@ -51,7 +51,7 @@ def _next_working_day(day: date) -> date:
     return day
 
 
-@lru_cache(maxsize=8192)  # pure, and a batch asks for the same few hundred days again and again
+@lru_cache(maxsize=8192)  # a batch asks the same few hundred days again and again
 def next_session(start: date, sessions: SessionDays) -> date:
     """Return the first session held on or after ``start``.
 
