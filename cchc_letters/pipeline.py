@@ -227,8 +227,14 @@ def _plan_jobs(by_kind: dict[Kind, list[Registration]], per_file: int, per_lette
     return jobs
 
 
-def _write_jobs(jobs: Sequence[_Job]) -> list[list[str]]:
-    """Write the files of ``jobs`` from the shared state; return each letter's addressee."""
+def _write_jobs(
+    jobs: Sequence[_Job], letter_done: Callable[[], None] | None = None
+) -> list[list[str]]:
+    """Write the files of ``jobs`` from the shared state; return each letter's addressee.
+
+    ``letter_done`` is called after each letter (in this process only), while its print file
+    is still being written.
+    """
     from cchc_letters import output
 
     assert _SHARED is not None
@@ -241,12 +247,16 @@ def _write_jobs(jobs: Sequence[_Job]) -> list[list[str]]:
             context = context_of(by_kind[job.kind][job.start])
             output.write_single_letter(template, staging / job.name, template.render_body(context))
             addressees.append(str(context.get("addressee", "")))
+            if letter_done:
+                letter_done()
         else:
             with output.PrintFile(template, staging / job.name) as print_file:
                 for registration in by_kind[job.kind][job.start : job.stop]:
                     context = context_of(registration)
                     print_file.add(template.render_body(context, print_file.count))
                     addressees.append(str(context.get("addressee", "")))
+                    if letter_done:
+                        letter_done()
         results.append(addressees)
     return results
 
@@ -260,17 +270,18 @@ def _worker_count(letters: int) -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
-def _run_jobs(jobs: list[_Job], workers: int, group: int):
+def _run_jobs(jobs: list[_Job], workers: int, group: int, letter_done: Callable[[], None]):
     """Yield (job, addressees) in job order, writing ``group`` jobs per task.
 
     With more than one worker the jobs are written by forked processes that inherit
     ``_SHARED``; results come back in submission order, so files, positions and the manifest
-    are exactly those of the serial path.
+    are exactly those of the serial path. ``letter_done`` is called once per letter either
+    way: as it is written here, or when a worker's file comes back.
     """
     groups = [jobs[i : i + group] for i in range(0, len(jobs), group)]
     if workers <= 1:
         for chunk in groups:
-            yield from zip(chunk, _write_jobs(chunk), strict=True)
+            yield from zip(chunk, _write_jobs(chunk, letter_done), strict=True)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -283,7 +294,10 @@ def _run_jobs(jobs: list[_Job], workers: int, group: int):
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             for chunk, results in zip(groups, pool.map(_write_jobs, groups), strict=True):
-                yield from zip(chunk, results, strict=True)
+                for job, addressees in zip(chunk, results, strict=True):
+                    for _ in addressees:
+                        letter_done()
+                    yield job, addressees
     finally:
         gc.unfreeze()
 
@@ -318,8 +332,15 @@ def _write_batch(
     # Per-letter jobs are tiny: hand them to a worker a hundred at a time.
     group = 100 if options.per_letter else 1
     _SHARED = (by_kind, templates, context_of, staging, options.per_letter)
+
+    def letter_done() -> None:  # progress(done, total) after every letter, as before
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
     try:
-        for job, addressees in _run_jobs(jobs, workers, group):
+        for job, addressees in _run_jobs(jobs, workers, group, letter_done):
             path = final / job.name
             for position, (registration, addressee) in enumerate(
                 zip(by_kind[job.kind][job.start : job.stop], addressees, strict=True), start=1
@@ -335,9 +356,6 @@ def _write_batch(
                     )
                 )
             files.append(path)
-            done += job.stop - job.start
-            if progress:
-                progress(done, total)
     finally:
         _SHARED = None
     output.write_csv(

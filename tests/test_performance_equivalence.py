@@ -363,3 +363,23 @@ def test_libreoffice_counts_one_page_per_letter(big_batch, tmp_path):
         ).stdout
         pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)[1])
         assert pages == sum(1 for m in manifest if m["print_file"] == file.name), file.name
+
+
+@pytest.mark.parametrize("threshold", [10**9, 0], ids=["serial", "parallel"])
+def test_progress_is_reported_after_every_letter(tmp_path, monkeypatch, threshold):
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_LETTERS", threshold)
+    source = _scaled_input(tmp_path / "mixed.csv", births=30, marriages=7, deaths=5)
+    seen, partial_at_first = [], []
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        if done == 1:  # the ledger's crash tests pause here, with a print file half-written
+            partial_at_first.extend(tmp_path.glob("out/.incomplete-*/*.docx.part"))
+
+    options = pipeline.BatchOptions(
+        inputs=[source], out_dir=tmp_path / "out", letter_date=LETTER_DATE, per_file=10
+    )
+    pipeline.run_batch(options, progress=progress)
+    assert seen == [(n, 42) for n in range(1, 43)]
+    if threshold:
+        assert partial_at_first
