@@ -141,6 +141,17 @@ def birth_rows(count: int, seed: int = 7) -> list[list[str]]:
     return rows
 
 
+def write_csv(path: Path, count: int) -> Path:
+    """Write the same births as a UTF-8 CSV (to separate XLSX reading from the rest)."""
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADINGS)
+        writer.writerows(birth_rows(count))
+    return path
+
+
 def write_xlsx(path: Path, count: int) -> Path:
     """Write an XLSX of ``count`` births (sheet "Khai sinh"), as the registry exports it."""
     import openpyxl
@@ -230,7 +241,19 @@ def run_measured(command: list[str], cwd: Path) -> dict:
     }
 
 
-def run_tool(xlsx: Path, out: Path, *extra: str) -> dict:
+def run_tool(xlsx: Path, out: Path, *extra: str, repeat: int = 1) -> dict:
+    """Run `generate` ``repeat`` times; return the median run (by wall time)."""
+    runs = sorted((_run_tool_once(xlsx, out, *extra) for _ in range(repeat)), key=_seconds)
+    median = runs[len(runs) // 2]
+    median["runs_seconds"] = [round(r["seconds"], 3) for r in runs]
+    return median
+
+
+def _seconds(run: dict) -> float:
+    return run["seconds"]
+
+
+def _run_tool_once(xlsx: Path, out: Path, *extra: str) -> dict:
     command = [
         sys.executable,
         "-m",
@@ -359,6 +382,13 @@ def rate(letters: int, seconds: float) -> float:
     return letters / seconds if seconds else float("inf")
 
 
+def _memory(run: dict) -> str:
+    return (
+        f"peak RSS {run['peak_rss_mb']:.0f} MB (all processes: PSS {run['tree_pss_mb']:.0f} MB, "
+        f"RSS {run['tree_rss_mb']:.0f} MB)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="letters")
@@ -367,6 +397,10 @@ def main(argv: list[str] | None = None) -> int:
         "--per-letter-size", type=int, default=2000, help="letters for --per-letter (0: skip)"
     )
     parser.add_argument("--per-file", type=int, default=200, help="passed to generate --per-file")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the tool per size (median)")
+    parser.add_argument(
+        "--no-csv", action="store_true", help="skip the CSV run of the largest size"
+    )
     parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this folder")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--baseline-child", nargs=3, help=argparse.SUPPRESS)
@@ -379,10 +413,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        print(f"Machine: {machine()}")
-        figures: dict = {"machine": machine(), "tool": {}, "baseline": {}, "per_letter": None}
+        print(f"Machine: {machine()}", flush=True)
+        figures: dict = {"machine": machine(), "tool": {}, "baseline": {}}
 
-        # Baseline first, at its size and half of it, to show how it scales.
+        # The naive path first, at its size and half of it, to show how it scales.
         base_sizes = sorted({max(args.baseline_size // 2, 1), args.baseline_size})
         xlsx_base = write_xlsx(work / f"births-{args.baseline_size}.xlsx", args.baseline_size)
         for size in base_sizes:
@@ -391,41 +425,50 @@ def main(argv: list[str] | None = None) -> int:
             figures["baseline"][size] = b
             print(
                 f"naive docxtpl+docxcompose {size:>6} letters: {b['seconds']:7.2f} s "
-                f"({b['letters_per_s']:7.1f} letters/s; render {b['render_seconds']:.2f} s = "
-                f"{rate(size, b['render_seconds']):.0f}/s, append {b['append_seconds']:.2f} s = "
-                f"{rate(size, b['append_seconds']):.0f}/s), peak RSS {b['peak_rss_mb']:.0f} MB"
+                f"({b['letters_per_s']:7.1f} letters/s; docxtpl {b['render_seconds']:.1f} s = "
+                f"{rate(size, b['render_seconds']):.0f}/s, docxcompose {b['append_seconds']:.1f} s "
+                f"= {rate(size, b['append_seconds']):.0f}/s), {_memory(b)}",
+                flush=True,
             )
         baseline = figures["baseline"][args.baseline_size]
 
+        def report(label: str, size: int, run: dict, what: str) -> None:
+            run["letters_per_s"] = rate(run["letters"], run["seconds"])
+            run["ratio"] = run["letters_per_s"] / baseline["letters_per_s"]
+            print(
+                f"{label:<25} {size:>6} letters: {run['seconds']:7.2f} s "
+                f"({run['letters_per_s']:7.0f} letters/s, {run['files']} {what}), {_memory(run)}, "
+                f"{run['ratio']:.0f}x the naive path",
+                flush=True,
+            )
+
         for size in args.sizes:
             xlsx = write_xlsx(work / f"births-{size}.xlsx", size)
-            t = run_tool(xlsx, work / f"out-{size}", "--per-file", str(args.per_file))
-            t["letters_per_s"] = rate(t["letters"], t["seconds"])
-            t["ratio"] = t["letters_per_s"] / baseline["letters_per_s"]
+            out = work / f"out-{size}"
+            t = run_tool(xlsx, out, "--per-file", str(args.per_file), repeat=args.repeat)
             figures["tool"][size] = t
-            print(
-                f"cchc-letters generate     {size:>6} letters: {t['seconds']:7.2f} s "
-                f"({t['letters_per_s']:7.0f} letters/s, {t['files']} print files), "
-                f"peak RSS {t['peak_rss_mb']:.0f} MB (all processes: PSS {t['tree_pss_mb']:.0f} MB, "
-                f"RSS {t['tree_rss_mb']:.0f} MB), {t['ratio']:.0f}x the naive path"
-            )
+            report("cchc-letters generate", size, t, "print files")
+
+        if not args.no_csv:
+            # The same letters from a CSV: the difference with the XLSX run is the XLSX reader.
+            size = max(args.sizes)
+            csv_file = write_csv(work / f"births-{size}.csv", size)
+            c = run_tool(csv_file, work / f"csv-{size}", "--per-file", str(args.per_file),
+                         repeat=args.repeat)  # fmt: skip
+            figures["tool_csv"] = {size: c}
+            report("generate, CSV input", size, c, "print files")
 
         if args.per_letter_size:
             size = args.per_letter_size
             xlsx = write_xlsx(work / f"births-{size}.xlsx", size)
-            p = run_tool(xlsx, work / f"per-letter-{size}", "--per-letter")
-            p["letters_per_s"] = rate(p["letters"], p["seconds"])
+            p = run_tool(xlsx, work / f"per-letter-{size}", "--per-letter", repeat=args.repeat)
             figures["per_letter"] = {size: p}
-            print(
-                f"generate --per-letter     {size:>6} letters: {p['seconds']:7.2f} s "
-                f"({p['letters_per_s']:7.0f} letters/s, {p['files']} files), "
-                f"peak RSS {p['peak_rss_mb']:.0f} MB (all processes: PSS {p['tree_pss_mb']:.0f} MB)"
-            )
+            report("generate --per-letter", size, p, "files")
 
         small = write_xlsx(work / "births-10.xlsx", 10)
-        s = run_tool(small, work / "small")
+        s = run_tool(small, work / "small", repeat=args.repeat)
         figures["small"] = s
-        print(f"small daily batch            10 letters: {s['seconds']:7.2f} s incl. start-up")
+        print(f"{'small daily batch':<25} {10:>6} letters: {s['seconds']:7.2f} s incl. start-up")
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
     return 0
