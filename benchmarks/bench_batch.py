@@ -372,9 +372,13 @@ def machine() -> str:
         memory = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
     except ImportError:
         pass
+    load = ""
+    if hasattr(os, "getloadavg"):
+        one, five, fifteen = os.getloadavg()
+        load = f"; load average {one:.2f} {five:.2f} {fifteen:.2f} at start"
     return (
         f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}"
+        f"Python {platform.python_version()}{load}"
     )
 
 
@@ -413,8 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        print(f"Machine: {machine()}", flush=True)
         figures: dict = {"machine": machine(), "tool": {}, "baseline": {}}
+        print(f"Machine: {figures['machine']}", flush=True)
 
         # The naive path first, at its size and half of it, to show how it scales.
         base_sizes = sorted({max(args.baseline_size // 2, 1), args.baseline_size})
