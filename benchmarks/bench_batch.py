@@ -242,8 +242,15 @@ def run_measured(command: list[str], cwd: Path) -> dict:
 
 
 def run_tool(xlsx: Path, out: Path, *extra: str, repeat: int = 1) -> dict:
-    """Run `generate` ``repeat`` times; return the median run (by wall time)."""
-    runs = sorted((_run_tool_once(xlsx, out, *extra) for _ in range(repeat)), key=_seconds)
+    """Run `generate` ``repeat`` times; return the median run (by wall time).
+
+    Each run writes to a fresh folder: a second run into the same --out would find every
+    letter in that folder's ledger and print nothing.
+    """
+    runs = [_run_tool_once(xlsx, out / f"run-{n}", *extra) for n in range(1, repeat + 1)]
+    runs.sort(key=_seconds)
+    if any(r["letters"] != runs[0]["letters"] for r in runs):
+        raise SystemExit(f"runs printed different numbers of letters: {runs}")
     median = runs[len(runs) // 2]
     median["runs_seconds"] = [round(r["seconds"], 3) for r in runs]
     return median
