@@ -93,13 +93,10 @@ class LetterTemplate:
                 f"{path}: mẫu thư thiếu phần thân hoặc định dạng trang (w:sectPr)"
             )
         inner = body_xml[opening.end() : sect_pr.start()]
-        # Put each paragraph on its own line so Jinja's line numbers point near an error.
+        # Put each paragraph on its own line so Jinja's line numbers point near the error.
         source = _PARAGRAPH_START.sub(r"\n<w:p\1", inner)
         try:
-            # ``source`` is compiled first, for its line numbers in a syntax error; letters
-            # render from the body as it is, so there are no line breaks to strip from each.
-            jinja_environment().from_string(source)
-            compiled = jinja_environment().from_string(inner)
+            compiled = jinja_environment().from_string(source)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(
                 f"{path}: lỗi cú pháp trong mẫu thư: {exc.message} "
@@ -129,6 +126,7 @@ class LetterTemplate:
             xml = self.compiled.render(context)
         except TemplateError as exc:
             raise TemplateProblem(f"{self.path}: {describe_template_error(exc)}") from None
+        xml = xml.replace("\n<w:p", "<w:p")
         if self.renumber_ids:
             offset = (index + 1) * 1000
             xml = _DOC_PR_ID.sub(lambda m: f"{m[1]}{offset + int(m[2])}{m[3]}", xml)
