@@ -383,3 +383,26 @@ def test_progress_is_reported_after_every_letter(tmp_path, monkeypatch, threshol
     assert seen == [(n, 42) for n in range(1, 43)]
     if threshold:
         assert partial_at_first
+
+
+@pytest.mark.parametrize("threshold", [10**9, 0], ids=["serial", "parallel"])
+def test_a_letter_failing_half_way_leaves_no_batch_behind(tmp_path, monkeypatch, threshold):
+    from cchc_letters import enrich
+    from cchc_letters.errors import TemplateProblem
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_LETTERS", threshold)
+    real = enrich.letter_context
+
+    def failing(registration, *args, **kwargs):
+        if registration.kind is Kind.BIRTH and registration.number == "00025":
+            raise TemplateProblem("birth.docx: broken on the 25th letter")
+        return real(registration, *args, **kwargs)
+
+    monkeypatch.setattr(enrich, "letter_context", failing)
+    source = _scaled_input(tmp_path / "mixed.csv", births=40, marriages=5, deaths=5)
+    options = pipeline.BatchOptions(
+        inputs=[source], out_dir=tmp_path / "out", letter_date=LETTER_DATE, per_file=10
+    )
+    with pytest.raises(TemplateProblem, match="25th letter"):
+        pipeline.run_batch(options)
+    assert list((tmp_path / "out").iterdir()) == []  # no batch, no .part, no staging folder
