@@ -276,7 +276,7 @@ def child_schedule(
     return plan
 
 
-_MEMO_SIZE = 20_000  # distinct (birth date, letter date) pairs: decades of births
+_MEMO_SIZE = 2048  # ~8 kB each: 17 MB at most; five years of distinct birth dates
 _memo: tuple[Profile, ScheduleVersion, dict[tuple[date, date], ChildSchedule]] | None = None
 
 
