@@ -409,3 +409,20 @@ def test_a_letter_failing_half_way_leaves_no_batch_behind(tmp_path, monkeypatch,
     # No batch folder, no staging folder, no partial file (a ledger may live there).
     assert not [p for p in out.iterdir() if p.name.startswith(("batch-", ".incomplete-"))]
     assert not list(out.rglob("*.part"))
+
+
+def test_memoised_schedule_is_the_computed_one(sample):
+    from datetime import timedelta
+
+    from cchc_letters import schedule
+
+    profile, _, version = sample
+    for days in (0, 1, 45, 200, 364):
+        dob = LETTER_DATE - timedelta(days=days)
+        first = schedule.child_schedule(dob, LETTER_DATE, profile, version)
+        assert schedule.child_schedule(dob, LETTER_DATE, profile, version) is first
+        assert first == schedule._child_schedule(dob, LETTER_DATE, profile, version)
+    # Another profile object (a re-loaded or edited profile) is never served a stale plan.
+    other = load_profile(None)
+    dob = LETTER_DATE - timedelta(days=45)
+    assert schedule.child_schedule(dob, LETTER_DATE, other, version) is not first
