@@ -117,7 +117,7 @@ def _central_header(name: bytes, crc: int, csize: int, usize: int, offset: int) 
     return (
         _CENTRAL.pack(
             0x02014B50,
-            20,
+            3 << 8 | 20,  # made by: Unix (so the permissions below apply), zip 2.0
             20,
             0,
             8,
@@ -131,7 +131,7 @@ def _central_header(name: bytes, crc: int, csize: int, usize: int, offset: int) 
             0,
             0,
             0,
-            0o600 << 16,
+            0o100644 << 16,  # a regular file, rw-r--r--
             offset,
         )
         + name

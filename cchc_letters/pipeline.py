@@ -294,11 +294,17 @@ def _run_jobs(jobs: list[_Job], workers: int, group: int, letter_done: Callable[
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for chunk, results in zip(groups, pool.map(_write_jobs, groups), strict=True):
-                for job, addressees in zip(chunk, results, strict=True):
-                    for _ in addressees:
-                        letter_done()
-                    yield job, addressees
+            try:
+                for chunk, results in zip(groups, pool.map(_write_jobs, groups), strict=True):
+                    for job, addressees in zip(chunk, results, strict=True):
+                        for _ in addressees:
+                            letter_done()
+                        yield job, addressees
+            except BaseException:
+                # A failed letter (or an interrupted run) stops the batch: do not write the
+                # files still queued.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     finally:
         gc.unfreeze()
 
