@@ -93,7 +93,8 @@ def section_break(section_properties: str) -> str:
 # (styles alone are ~800 kB uncompressed), so those parts are compressed once per template
 # (FixedParts) and copied as raw bytes into each file; only document.xml is compressed per
 # file. The zip records are written here directly (the zipfile module cannot copy
-# already-compressed data). Python's zipfile reads the result; so do Word and LibreOffice.
+# already-compressed data), in the plain layout every reader knows (no zip64, no data
+# descriptors); the tests open the result with zipfile, python-docx and LibreOffice.
 
 # zlib's default for document.xml: 200 letters deflate in ~11 ms; level 1 saves 4 ms but
 # doubles the file size.
