@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ class BatchOptions:
     delimiter: str | None = None
     schedule_id: str | None = None
     per_file: int = 200
+    per_letter: bool = False  # one DOCX per letter instead of print files of per_file letters
     pdf: bool = False
     # ledger (issue 6): what was already printed is skipped; see cchc_letters/ledger.py
     ledger: Path | None = None  # default: out_dir / ledger.sqlite3
@@ -263,6 +266,129 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
     return session.finish(result, selection)
 
 
+# A batch this large is written by worker processes (one print file per job), when the
+# machine has a second core. At 300 letters two processes already write ~10 % faster
+# (0.10 s against 0.11 s); below that, starting them costs about what they save.
+PARALLEL_MIN_LETTERS = 300
+MAX_WORKERS = 2
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One output file to write: letters ``start:stop`` of ``kind`` (or one letter)."""
+
+    kind: Kind
+    name: str
+    start: int
+    stop: int
+
+
+# What the worker processes need, set just before they are forked and inherited by them
+# (so nothing but the small _Job is pickled): letters by kind, templates, context function.
+_SHARED: tuple | None = None
+
+
+def _plan_jobs(by_kind: dict[Kind, list[Registration]], per_file: int, per_letter: bool):
+    from cchc_letters import output
+
+    jobs = []
+    for kind, of_kind in by_kind.items():
+        stem = output.PRINT_FILE_STEMS[kind]
+        if per_letter:
+            width = max(5, len(str(len(of_kind))))
+            jobs.extend(
+                _Job(kind, f"{stem}-thu-{i + 1:0{width}d}.docx", i, i + 1)
+                for i in range(len(of_kind))
+            )
+        else:
+            jobs.extend(
+                _Job(kind, f"{stem}-{n:03d}.docx", start, min(start + per_file, len(of_kind)))
+                for n, start in enumerate(range(0, len(of_kind), per_file), start=1)
+            )
+    return jobs
+
+
+def _write_jobs(
+    jobs: Sequence[_Job], letter_done: Callable[[], None] | None = None
+) -> list[list[str]]:
+    """Write the files of ``jobs`` from the shared state; return each letter's addressee.
+
+    ``letter_done`` is called after each letter (in this process only), while its print file
+    is still being written.
+    """
+    from cchc_letters import output
+
+    assert _SHARED is not None
+    by_kind, templates, context_of, staging, per_letter = _SHARED
+    results = []
+    for job in jobs:
+        template = templates[job.kind]
+        addressees = []
+        if per_letter:
+            context = context_of(by_kind[job.kind][job.start])
+            output.write_single_letter(template, staging / job.name, template.render_body(context))
+            addressees.append(str(context.get("addressee", "")))
+            if letter_done:
+                letter_done()
+        else:
+            with output.PrintFile(template, staging / job.name) as print_file:
+                for registration in by_kind[job.kind][job.start : job.stop]:
+                    context = context_of(registration)
+                    print_file.add(template.render_body(context, print_file.count))
+                    addressees.append(str(context.get("addressee", "")))
+                    if letter_done:
+                        letter_done()
+        results.append(addressees)
+    return results
+
+
+def _worker_count(letters: int) -> int:
+    """Return how many processes should write a batch of ``letters`` letters."""
+    import multiprocessing
+
+    if letters < PARALLEL_MIN_LETTERS or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+def _run_jobs(jobs: list[_Job], workers: int, group: int, letter_done: Callable[[], None]):
+    """Yield (job, addressees) in job order, writing ``group`` jobs per task.
+
+    With more than one worker the jobs are written by forked processes that inherit
+    ``_SHARED``; results come back in submission order, so files, positions and the manifest
+    are exactly those of the serial path. ``letter_done`` is called once per letter either
+    way: as it is written here, or when a worker's file comes back.
+    """
+    groups = [jobs[i : i + group] for i in range(0, len(jobs), group)]
+    if workers <= 1:
+        for chunk in groups:
+            yield from zip(chunk, _write_jobs(chunk, letter_done), strict=True)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the workers start with the templates compiled and the letters in memory. Frozen
+    # objects are left alone by the workers' garbage collector, so the pages they share with
+    # this process are not copied just by being scanned.
+    gc.freeze()
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            try:
+                for chunk, results in zip(groups, pool.map(_write_jobs, groups), strict=True):
+                    for job, addressees in zip(chunk, results, strict=True):
+                        for _ in addressees:
+                            letter_done()
+                        yield job, addressees
+            except BaseException:
+                # A failed letter (or an interrupted run) stops the batch: do not write the
+                # files still queued.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    finally:
+        gc.unfreeze()
+
+
 def _write_batch(
     options: BatchOptions,
     registrations: list[Registration],
@@ -274,36 +400,51 @@ def _write_batch(
     progress: ProgressCallback | None,
     schedule_id: str,
 ) -> BatchResult:
+    """Write the print files (or one file per letter) and the manifest into ``staging``.
+
+    Large batches are split between processes by output file; memory stays flat because
+    each print file is streamed to disk as its letters are rendered.
+    """
+    global _SHARED
     from cchc_letters import output
 
-    letters: dict[Kind, int] = {}
+    by_kind = {kind: [r for r in registrations if r.kind is kind] for kind in Kind}
+    letters = {kind: len(of_kind) for kind, of_kind in by_kind.items()}
+    jobs = _plan_jobs({k: v for k, v in by_kind.items() if v}, options.per_file, options.per_letter)
+    total, done = len(registrations), 0
     files: list[Path] = []
     printed: list[PrintedLetter] = []
-    total, done = len(registrations), 0
-    for kind in Kind:
-        of_kind = [r for r in registrations if r.kind is kind]
-        letters[kind] = len(of_kind)
-        for number, chunk in enumerate(chunked(of_kind, options.per_file), start=1):
-            name = f"{output.PRINT_FILE_STEMS[kind]}-{number:03d}.docx"
-            with output.PrintFile(templates[kind], staging / name) as print_file:
-                for registration in chunk:
-                    context = context_of(registration)
-                    body = templates[kind].render_body(context, print_file.count)
-                    position = print_file.add(body)
-                    printed.append(
-                        PrintedLetter(
-                            registration=registration,
-                            key=str(registration.key(profile.commune_code or profile.commune_name)),
-                            addressee=str(context.get("addressee", "")),
-                            print_file=final / name,
-                            position=position,
-                            schedule_version=schedule_id if kind is Kind.BIRTH else "",
-                        )
+    commune = profile.commune_code or profile.commune_name
+    workers = _worker_count(total)
+    # Per-letter jobs are tiny: hand them to a worker a hundred at a time.
+    group = 100 if options.per_letter else 1
+    _SHARED = (by_kind, templates, context_of, staging, options.per_letter)
+
+    def letter_done() -> None:  # progress(done, total) after every letter, as before
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
+    try:
+        for job, addressees in _run_jobs(jobs, workers, group, letter_done):
+            path = final / job.name
+            for position, (registration, addressee) in enumerate(
+                zip(by_kind[job.kind][job.start : job.stop], addressees, strict=True), start=1
+            ):
+                printed.append(
+                    PrintedLetter(
+                        registration=registration,
+                        key=str(registration.key(commune)),
+                        addressee=addressee,
+                        print_file=path,
+                        position=position,
+                        schedule_version=schedule_id if job.kind is Kind.BIRTH else "",
                     )
-                    done += 1
-                    if progress:
-                        progress(done, total)
-            files.append(final / name)
+                )
+            files.append(path)
+    finally:
+        _SHARED = None
     output.write_csv(
         staging / output.MANIFEST_NAME,
         output.MANIFEST_COLUMNS,

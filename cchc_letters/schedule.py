@@ -241,6 +241,9 @@ def child_schedule(
 ) -> ChildSchedule:
     """Return the child's doses and visits under ``version`` as seen on ``letter_date``.
 
+    Memoised: a batch has many children born on the same day and the result depends only on
+    the arguments (all frozen), so each birth date is computed once per profile and version.
+
     Each dose is due when the child reaches its age and, if it has a minimum interval, that
     long after the previous dose of the same vaccine at its planned session. Its session is
     the first session on or after the later of its due date and the letter date, so a dose
@@ -248,6 +251,27 @@ def child_schedule(
     that can no longer be given by its deadline is "missed_deadline": kept in ``doses``,
     left out of ``visits`` and explained in ``notes``.
     """
+    global _memo
+    if _memo is None or _memo[0] is not profile or _memo[1] is not version:
+        # Keyed by identity: hashing a frozen Profile and version (all their rows) for every
+        # letter would cost more than the cache saves.
+        _memo = (profile, version, {})
+    plans = _memo[2]
+    plan = plans.get((dob, letter_date))
+    if plan is None:
+        if len(plans) >= _MEMO_SIZE:
+            plans.clear()
+        plan = plans[(dob, letter_date)] = _child_schedule(dob, letter_date, profile, version)
+    return plan
+
+
+_MEMO_SIZE = 2048  # ~8 kB each: 17 MB at most; five years of distinct birth dates
+_memo: tuple[Profile, ScheduleVersion, dict[tuple[date, date], ChildSchedule]] | None = None
+
+
+def _child_schedule(
+    dob: date, letter_date: date, profile: Profile, version: ScheduleVersion
+) -> ChildSchedule:
     local_keys = {row.key for row in profile.local_vaccines}
     previous: dict[str, date] = {}  # vaccine -> planned date of its latest dose
     doses: list[Dose] = []

@@ -39,7 +39,7 @@ def admin_date(value: date) -> str:
 
 def short_date(value: date) -> str:
     """Return "05/02/2026"."""
-    return value.strftime("%d/%m/%Y")
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"  # 3x strftime: ~20 per letter
 
 
 def weekday_name(value: date) -> str:

@@ -59,9 +59,20 @@ def generate(
     per_file: Annotated[
         int,
         typer.Option(
-            "--per-file", min=1, help="Letters per print file (DOCX); more go to the next file."
+            "--per-file",
+            min=1,
+            help="Letters per print file (DOCX); more go to the next file "
+            "(khai-sinh-001.docx, -002, …). Small files open quickly in Word.",
         ),
     ] = 200,
+    per_letter: Annotated[
+        bool,
+        typer.Option(
+            "--per-letter",
+            help="One DOCX per letter (khai-sinh-thu-00001.docx, …) instead of print files, "
+            "for e-mail or archiving.",
+        ),
+    ] = False,
     ledger: LedgerOption = None,
     no_ledger: NoLedgerOption = False,
     reprint_changed: ReprintChangedOption = False,
@@ -89,6 +100,7 @@ def generate(
         delimiter="\t" if delimiter == "tab" else delimiter,
         schedule_id=schedule,
         per_file=per_file,
+        per_letter=per_letter,
         pdf=pdf,
         ledger=ledger_path,
         use_ledger=use_ledger,

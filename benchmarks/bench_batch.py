@@ -1,0 +1,489 @@
+"""Side-by-side speed run: `cchc-letters generate` against the naive docxtpl + docxcompose way.
+
+Usage (from a checkout):
+
+    python benchmarks/bench_batch.py                       # 1,000 and 10,000 letters
+    python benchmarks/bench_batch.py --sizes 200 2000      # other sizes
+    python benchmarks/bench_batch.py --baseline-size 500 --per-letter-size 2000
+    python benchmarks/bench_batch.py --json results.json   # also write the figures as JSON
+
+The script writes its own input (an XLSX of N valid birth registrations with realistic
+Vietnamese names: birth letters are the heaviest, with the vaccination schedule table), then
+
+* runs this tool exactly as a user does, as a child process
+  (``python -m cchc_letters generate INPUT --out DIR --date D --json``), timing it from start
+  to exit and reading the child's peak RSS from ``getrusage(RUSAGE_CHILDREN)``;
+* runs ``generate --per-letter`` (one DOCX per letter) the same way;
+* runs the naive baseline in its own child process: docxtpl renders each letter as its own
+  document (the same template and the same context), then docxcompose appends them into one
+  print file with a page break between letters. The baseline is measured at a smaller size
+  (default 500) because it grows worse than linearly; its render and append phases are timed
+  separately and also at half that size, to show how it scales;
+* prints letters per second, peak RSS and the ratio.
+
+Each measurement is a fresh process, so peak RSS figures do not contaminate each other.
+Nothing here is asserted: the figures are for reading (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LETTER_DATE = date(2026, 11, 27)
+
+# ------------------------------------------------------------------ realistic input data
+
+# Surnames weighted roughly as in the population (Nguyễn about 38 %).
+SURNAMES = (
+    "Nguyễn " * 38
+    + "Trần " * 11
+    + "Lê " * 9
+    + "Phạm " * 7
+    + "Hoàng " * 5
+    + "Huỳnh " * 5
+    + "Phan " * 4
+    + "Vũ " * 4
+    + "Võ " * 4
+    + "Đặng Đặng Bùi Bùi Đỗ Đỗ "
+    + "Hồ Ngô Dương Lý Đinh Trương Lâm Mai Tô Châu"
+).split()
+MIDDLE_MALE = "Văn Hữu Đức Minh Quốc Gia Hoàng Thành Công Anh".split()
+MIDDLE_FEMALE = "Thị Ngọc Thu Kim Thanh Bảo Mỹ Hồng Phương Khánh".split()
+GIVEN_MALE = "Bảo Khang Phúc An Minh Huy Khoa Nam Đạt Tuấn Hưng Long Quân Trí Duy Sơn Thịnh Lộc Nhân Vĩnh".split()
+GIVEN_FEMALE = "Nhiên Diệp Ngân Trang Vy Linh Hân Thảo My Nhi Yến Hương Lan Mai Quỳnh Châu Anh Hằng Uyên Tâm".split()
+PLACES = [
+    "Trạm Y tế xã Ngãi Giao",
+    "Trung tâm Y tế khu vực Châu Đức",
+    "Bệnh viện Bà Rịa",
+    "Bệnh viện Từ Dũ, Thành phố Hồ Chí Minh",
+]
+HAMLETS = [
+    "Ấp Suối Nghệ",
+    "Ấp Bình Ba",
+    "Khu phố Ngãi Giao",
+    "Ấp Vĩnh Bình",
+    "Tổ 3 & 4, ấp Liên Lộc",  # an ampersand, which must reach the letter intact
+]
+# Headings as the registry's birth book export writes them, mixed with canonical names.
+HEADINGS = [
+    "Số đăng ký",
+    "Quyển số",
+    "Ngày đăng ký",
+    "Họ, chữ đệm và tên",
+    "Giới tính",
+    "Ngày, tháng, năm sinh",
+    "Nơi sinh",
+    "Họ tên mẹ",
+    "Năm sinh mẹ",
+    "mother_residence",
+    "Họ tên cha",
+    "father_birth",
+    "father_residence",
+    "informant_name",
+    "informant_relation",
+]
+
+
+def _name(rng: random.Random, male: bool, surname: str | None = None) -> str:
+    middle = rng.choice(MIDDLE_MALE if male else MIDDLE_FEMALE)
+    given = rng.choice(GIVEN_MALE if male else GIVEN_FEMALE)
+    extra = f" {rng.choice(MIDDLE_MALE if male else MIDDLE_FEMALE)}" if rng.random() < 0.3 else ""
+    return f"{surname or rng.choice(SURNAMES)} {middle}{extra} {given}"
+
+
+def birth_rows(count: int, seed: int = 7) -> list[list[str]]:
+    """Return ``count`` valid birth registrations (registered in the 12 months to the letter date)."""
+    rng = random.Random(seed)
+    rows = []
+    for number in range(1, count + 1):
+        registered = LETTER_DATE - timedelta(days=rng.randrange(0, 365))
+        born = registered - timedelta(days=rng.randrange(0, 60))
+        male = rng.random() < 0.51
+        father_surname = rng.choice(SURNAMES)
+        has_father = rng.random() < 0.93
+        mother = _name(rng, False)
+        father = _name(rng, True, father_surname) if has_father else ""
+        child = _name(rng, male, father_surname if has_father else mother.split()[0])
+        residence = f"{rng.choice(HAMLETS)}, xã Ngãi Giao, Thành phố Hồ Chí Minh"
+        shout = rng.random() < 0.2  # some exports write names in capitals
+        rows.append(
+            [
+                f"{number:05d}",
+                f"{(number - 1) // 2000 + 1:02d}/{registered.year}",
+                registered.strftime("%d/%m/%Y"),
+                child.upper() if shout else child,
+                "Nam" if male else "Nữ",
+                born.strftime("%d/%m/%Y"),
+                rng.choice(PLACES),
+                mother.upper() if shout else mother,
+                str(rng.randint(1985, 2004)),
+                residence,
+                father,
+                str(rng.randint(1980, 2002)) if has_father else "",
+                residence if has_father else "",
+                father or mother,
+                "cha" if has_father else "mẹ",
+            ]
+        )
+    return rows
+
+
+def write_csv(path: Path, count: int) -> Path:
+    """Write the same births as a UTF-8 CSV (to separate XLSX reading from the rest)."""
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADINGS)
+        writer.writerows(birth_rows(count))
+    return path
+
+
+def write_xlsx(path: Path, count: int) -> Path:
+    """Write an XLSX of ``count`` births (sheet "Khai sinh"), as the registry exports it."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Khai sinh")
+    sheet.append(HEADINGS)
+    for row in birth_rows(count):
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+# ------------------------------------------------------------------ measuring child processes
+
+
+def _tree_memory_sampler(pid: int, peak: dict, stop: threading.Event) -> None:
+    """Record the peak memory of a process and its children (psutil, every ~20 ms).
+
+    The tool forks worker processes for large batches, and ``getrusage`` reports only the
+    largest single process. ``tree_rss`` sums RSS over the tree, counting pages shared after
+    fork once per process (an upper bound); ``tree_pss`` sums PSS, which shares them out
+    (what the machine really holds; Linux only).
+    """
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        while not stop.is_set():
+            rss = pss = 0
+            for proc in [root, *root.children(recursive=True)]:
+                try:
+                    if sys.platform == "linux":
+                        info = proc.memory_full_info()
+                        pss += info.pss
+                    else:
+                        info = proc.memory_info()
+                    rss += info.rss
+                except psutil.Error:
+                    pass
+            peak["tree_rss"] = max(peak.get("tree_rss", 0), rss)
+            peak["tree_pss"] = max(peak.get("tree_pss", 0), pss)
+            stop.wait(0.02)
+    except psutil.Error:
+        pass
+
+
+def run_measured(command: list[str], cwd: Path) -> dict:
+    """Run ``command`` to exit; return wall seconds, peak memory in MB and its stdout.
+
+    ``peak_rss_mb`` is the largest single process, from wait4()'s rusage of that one child
+    (which includes its reaped workers; Linux reports ru_maxrss in KiB); ``tree_rss_mb`` and
+    ``tree_pss_mb`` are the sampled peaks over the child and its workers together (psutil).
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
+    peak: dict = {}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
+        stop = threading.Event()
+        sampler = threading.Thread(target=_tree_memory_sampler, args=(proc.pid, peak, stop))
+        if importlib.util.find_spec("psutil"):
+            sampler.start()
+        # Reap the child ourselves: wait4 gives that one child's resource usage.
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        stop.set()
+        if sampler.is_alive():
+            sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode not in (0, 3):
+        raise SystemExit(
+            f"{' '.join(command)} failed ({proc.returncode}):\n{stderr.decode(errors='replace')}"
+        )
+    factor = 1 if sys.platform == "darwin" else 1024  # macOS reports bytes, Linux KiB
+    single = usage.ru_maxrss * factor / 1e6
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": single,
+        "tree_rss_mb": peak.get("tree_rss", 0) / 1e6,
+        "tree_pss_mb": peak.get("tree_pss", 0) / 1e6,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "stdout": stdout.decode("utf-8", errors="replace"),
+    }
+
+
+def run_tool(xlsx: Path, out: Path, *extra: str, repeat: int = 1) -> dict:
+    """Run `generate` ``repeat`` times; return the median run (by wall time).
+
+    Each run writes to a fresh folder: a second run into the same --out would find every
+    letter in that folder's ledger and print nothing.
+    """
+    runs = [_run_tool_once(xlsx, out / f"run-{n}", *extra) for n in range(1, repeat + 1)]
+    runs.sort(key=_seconds)
+    if any(r["letters"] != runs[0]["letters"] for r in runs):
+        raise SystemExit(f"runs printed different numbers of letters: {runs}")
+    median = runs[len(runs) // 2]
+    median["runs_seconds"] = [round(r["seconds"], 3) for r in runs]
+    return median
+
+
+def _seconds(run: dict) -> float:
+    return run["seconds"]
+
+
+def _run_tool_once(xlsx: Path, out: Path, *extra: str) -> dict:
+    command = [
+        sys.executable,
+        "-m",
+        "cchc_letters",
+        "generate",
+        str(xlsx),
+        "--out",
+        str(out),
+        "--date",
+        LETTER_DATE.isoformat(),
+        "--kind",
+        "birth",
+        "--json",
+        *extra,
+    ]
+    measured = run_measured(command, ROOT)
+    result = json.loads(measured.pop("stdout"))
+    measured["letters"] = sum(result["letters"].values())
+    measured["files"] = len(result["files"])
+    return measured
+
+
+def run_baseline(xlsx: Path, out: Path, count: int) -> dict:
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--baseline-child",
+        str(xlsx),
+        str(out),
+        str(count),
+    ]
+    measured = run_measured(command, ROOT)
+    measured.update(json.loads(measured.pop("stdout")))
+    return measured
+
+
+# ------------------------------------------------------------------ the naive way (child)
+
+
+def baseline_child(xlsx: Path, out: Path, count: int) -> None:
+    """The usual way: docxtpl renders each letter, docxcompose appends them into one file.
+
+    Same reading, validation and context as the tool (so the comparison is about rendering
+    and assembling, not about reading), with the template rendered the way docxtpl's README
+    shows, autoescape on (without it a ``&`` in an address corrupts the file), and a page
+    break before each appended letter (docxcompose adds none itself).
+    """
+    from docx.enum.text import WD_BREAK
+    from docxcompose.composer import Composer
+    from docxtpl import DocxTemplate
+
+    from cchc_letters.enrich import letter_context
+    from cchc_letters.ingest import read_inputs
+    from cchc_letters.models import Kind
+    from cchc_letters.profile import load_profile
+    from cchc_letters.render import jinja_environment, template_path
+    from cchc_letters.schedule import load_versions, version_for
+    from cchc_letters.validate import validate_rows
+
+    start = time.perf_counter()
+    profile = load_profile(None)
+    read = read_inputs([xlsx], kind=Kind.BIRTH)
+    registrations = validate_rows(read.rows, letter_date=LETTER_DATE).registrations[:count]
+    version = version_for(LETTER_DATE, load_versions())
+    env = jinja_environment()
+    path = template_path(Kind.BIRTH, profile.templates_dir)
+    prepared = time.perf_counter()
+
+    letters_dir = out / "letters"
+    letters_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for number, registration in enumerate(registrations, start=1):
+        context = letter_context(registration, profile, LETTER_DATE, version)
+        doc = DocxTemplate(str(path))
+        doc.render(context, jinja_env=env, autoescape=True)
+        files.append(letters_dir / f"{number:05d}.docx")
+        doc.save(files[-1])
+    rendered = time.perf_counter()
+
+    from docx import Document
+
+    master = Document(str(files[0]))
+    composer = Composer(master)
+    for file in files[1:]:
+        master.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        composer.append(Document(str(file)))
+    composer.save(str(out / "khai-sinh-baseline.docx"))
+    done = time.perf_counter()
+    json.dump(
+        {
+            "letters": len(files),
+            "prepare_seconds": prepared - start,
+            "render_seconds": rendered - prepared,
+            "append_seconds": done - rendered,
+        },
+        sys.stdout,
+    )
+
+
+# ------------------------------------------------------------------ the report
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        import psutil
+
+        memory = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
+    except ImportError:
+        pass
+    load = ""
+    if hasattr(os, "getloadavg"):
+        one, five, fifteen = os.getloadavg()
+        load = f"; load average {one:.2f} {five:.2f} {fifteen:.2f} at start"
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}{load}"
+    )
+
+
+def rate(letters: int, seconds: float) -> float:
+    return letters / seconds if seconds else float("inf")
+
+
+def _memory(run: dict) -> str:
+    return (
+        f"peak RSS {run['peak_rss_mb']:.0f} MB (all processes: PSS {run['tree_pss_mb']:.0f} MB, "
+        f"RSS {run['tree_rss_mb']:.0f} MB)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="letters")
+    parser.add_argument("--baseline-size", type=int, default=500, help="letters for the naive path")
+    parser.add_argument(
+        "--per-letter-size", type=int, default=2000, help="letters for --per-letter (0: skip)"
+    )
+    parser.add_argument("--per-file", type=int, default=200, help="passed to generate --per-file")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the tool per size (median)")
+    parser.add_argument(
+        "--no-csv", action="store_true", help="skip the CSV run of the largest size"
+    )
+    parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this folder")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--baseline-child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.baseline_child:
+        xlsx, out, count = args.baseline_child
+        baseline_child(Path(xlsx), Path(out), int(count))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        figures: dict = {"machine": machine(), "tool": {}, "baseline": {}}
+        print(f"Machine: {figures['machine']}", flush=True)
+
+        # The naive path first, at its size and half of it, to show how it scales.
+        base_sizes = sorted({max(args.baseline_size // 2, 1), args.baseline_size})
+        xlsx_base = write_xlsx(work / f"births-{args.baseline_size}.xlsx", args.baseline_size)
+        for size in base_sizes:
+            b = run_baseline(xlsx_base, work / f"baseline-{size}", size)
+            b["letters_per_s"] = rate(b["letters"], b["seconds"])
+            figures["baseline"][size] = b
+            print(
+                f"naive docxtpl+docxcompose {size:>6} letters: {b['seconds']:7.2f} s "
+                f"({b['letters_per_s']:7.1f} letters/s; docxtpl {b['render_seconds']:.1f} s = "
+                f"{rate(size, b['render_seconds']):.0f}/s, docxcompose {b['append_seconds']:.1f} s "
+                f"= {rate(size, b['append_seconds']):.0f}/s), {_memory(b)}",
+                flush=True,
+            )
+        baseline = figures["baseline"][args.baseline_size]
+
+        def report(label: str, size: int, run: dict, what: str) -> None:
+            run["letters_per_s"] = rate(run["letters"], run["seconds"])
+            run["ratio"] = run["letters_per_s"] / baseline["letters_per_s"]
+            print(
+                f"{label:<25} {size:>6} letters: {run['seconds']:7.2f} s "
+                f"({run['letters_per_s']:7.0f} letters/s, {run['files']} {what}), {_memory(run)}, "
+                f"{run['ratio']:.0f}x the naive path",
+                flush=True,
+            )
+
+        for size in args.sizes:
+            xlsx = write_xlsx(work / f"births-{size}.xlsx", size)
+            out = work / f"out-{size}"
+            t = run_tool(xlsx, out, "--per-file", str(args.per_file), repeat=args.repeat)
+            figures["tool"][size] = t
+            report("cchc-letters generate", size, t, "print files")
+
+        if not args.no_csv:
+            # The same letters from a CSV: the difference with the XLSX run is the XLSX reader.
+            size = max(args.sizes)
+            csv_file = write_csv(work / f"births-{size}.csv", size)
+            c = run_tool(csv_file, work / f"csv-{size}", "--per-file", str(args.per_file),
+                         repeat=args.repeat)  # fmt: skip
+            figures["tool_csv"] = {size: c}
+            report("generate, CSV input", size, c, "print files")
+
+        if args.per_letter_size:
+            size = args.per_letter_size
+            xlsx = write_xlsx(work / f"births-{size}.xlsx", size)
+            p = run_tool(xlsx, work / f"per-letter-{size}", "--per-letter", repeat=args.repeat)
+            figures["per_letter"] = {size: p}
+            report("generate --per-letter", size, p, "files")
+
+        small = write_xlsx(work / "births-10.xlsx", 10)
+        s = run_tool(small, work / "small", repeat=args.repeat)
+        figures["small"] = s
+        print(f"{'small daily batch':<25} {10:>6} letters: {s['seconds']:7.2f} s incl. start-up")
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
