@@ -1,4 +1,4 @@
-"""Excel workbooks (XLSX/XLSM with openpyxl; legacy XLS, XLSB, ODS with calamine) as grids."""
+"""Excel workbooks (XLSX/XLSM, legacy XLS, XLSB, ODS; all read with calamine) as grids."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import re
 import warnings
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cchc_letters.ingest.table import Grid, Spans
 from cchc_letters.ingest.text import FileProblem, nfc
+
+if TYPE_CHECKING:
+    from zipfile import ZipFile
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and password-protected .xlsx
 ZIP_MAGIC = b"PK\x03\x04"
@@ -85,7 +89,170 @@ def sniff_format(path: Path, head: bytes) -> str:
 
 
 def read_xlsx(path: Path) -> list[tuple[str, Grid, Spans]]:
-    """Return (sheet name, grid, merged spans) for every worksheet of an XLSX/XLSM workbook."""
+    """Return (sheet name, grid, merged spans) for every worksheet of an XLSX/XLSM workbook.
+
+    Values come from calamine (a Rust reader, ~15x faster than openpyxl on a 10,000-row
+    register); the one thing calamine does not give, a zero-padded number format ("00"),
+    is read from the workbook's own styles. A workbook calamine cannot open goes to
+    openpyxl, which reads what it can and words the problem as the reader always has.
+    """
+    data = path.read_bytes()
+    try:
+        return _read_xlsx_fast(data)
+    except Exception:  # noqa: BLE001 — openpyxl decides, and names the problem
+        return _read_xlsx_openpyxl(path)
+
+
+def _read_xlsx_fast(data: bytes) -> list[tuple[str, Grid, Spans]]:
+    import io
+    import zipfile
+
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        padded = zero_padded_cells(archive, names)
+    sheets = []
+    for name in names:
+        sheet = book.get_sheet_by_name(name)
+        pads = padded.get(name, {})
+        rows = [
+            _row_texts(i, values, pads)
+            for i, values in enumerate(sheet.to_python(skip_empty_area=False))
+        ]
+        merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
+        sheets.append((name, *_grid(rows, merged)))
+    book.close()
+    return sheets
+
+
+def _row_texts(row: int, values: list, pads: dict[tuple[int, int], int]) -> list[str]:
+    """Return one calamine row as cell texts; the same texts cell_text gives openpyxl's values."""
+    texts: list[str] = []
+    for col, value in enumerate(values):
+        if type(value) is str:
+            # Most cells are short text; ASCII text is already NFC and has no invisibles.
+            texts.append(value if value.isascii() else nfc(value))
+        elif type(value) is float and value.is_integer() and (row, col) not in pads:
+            texts.append(str(int(value)))  # 1996.0 -> "1996"
+        else:
+            width = pads.get((row, col))
+            texts.append(cell_text(value, "0" * width if width else None))
+    return texts if any(texts) else []  # keep memory small for blank rows
+
+
+# The numeric value of a cell with a zero-padded format: <c r="B9" s="3" …>. Attribute
+# order is free in XML, so the style is found first and the reference inside the tag.
+_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_SPREADSHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DOC_RELS_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def zero_padded_cells(
+    archive: ZipFile, sheet_names: list[str]
+) -> dict[str, dict[tuple[int, int], int]]:
+    """Return, per sheet, the cells styled with a zero-padded number format and its width.
+
+    Officers type a số "01" or a 12-digit số định danh "079…" into a number column and give
+    it the format "00" / "000000000000" so that Excel shows the zeros; the cell holds 1 or
+    79…, and only the format says how it reads. The styles part is small; a sheet's XML is
+    only scanned when the workbook has such a format at all (most exports do not).
+    """
+    from xml.etree import ElementTree as ET
+
+    rels = _relationships(archive, "xl/_rels/workbook.xml.rels")
+    styles_part = next((target for kind, target in rels.values() if kind.endswith("/styles")), None)
+    if styles_part is None or styles_part not in archive.namelist():
+        return {}
+    root = ET.fromstring(archive.read(styles_part))
+    codes = {
+        fmt.get("numFmtId"): fmt.get("formatCode", "")
+        for fmt in root.iter(f"{_SPREADSHEET_NS}numFmt")
+    }
+    widths: dict[bytes, int] = {}
+    cell_xfs = root.find(f"{_SPREADSHEET_NS}cellXfs")
+    for index, xf in enumerate(cell_xfs if cell_xfs is not None else ()):
+        code = codes.get(xf.get("numFmtId"), "")
+        if len(code) > 1 and re.fullmatch(r"0+", code):
+            widths[str(index).encode()] = len(code)
+    if not widths:
+        return {}
+    workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+    parts = {
+        sheet.get("name"): rels.get(sheet.get(f"{_DOC_RELS_NS}id") or "", ("", ""))[1]
+        for sheet in workbook.iter(f"{_SPREADSHEET_NS}sheet")
+    }
+    styled = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\bs="(' + b"|".join(widths) + rb')"[^>]*>')
+    found: dict[str, dict[tuple[int, int], int]] = {}
+    for name in sheet_names:
+        part = parts.get(name)
+        if not part or part not in archive.namelist():
+            continue
+        xml = archive.read(part)
+        cells: dict[tuple[int, int], int] = {}
+        for match in styled.finditer(xml):
+            ref = _REF.search(match[0])
+            if ref is None:  # cells without references: count positions the slow way
+                cells = _padded_by_position(xml, widths)
+                break
+            cells[(int(ref[2]) - 1, _column_index(ref[1]))] = widths[match[1]]
+        found[name] = cells
+    return found
+
+
+def _padded_by_position(xml: bytes, widths: dict[bytes, int]) -> dict[tuple[int, int], int]:
+    """Return the zero-padded cells of a sheet whose rows or cells omit their reference."""
+    import io
+    from xml.etree import ElementTree as ET
+
+    cells: dict[tuple[int, int], int] = {}
+    row = col = -1
+    for _, element in ET.iterparse(io.BytesIO(xml), events=("start",)):
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "row":
+            number = element.get("r")
+            row, col = (int(number) - 1 if number else row + 1), -1
+        elif tag == "c":
+            ref = element.get("r")
+            if ref:
+                m = re.fullmatch(r"([A-Z]{1,3})([0-9]+)", ref)
+                if m:
+                    row, col = int(m[2]) - 1, _column_index(m[1].encode())
+            else:
+                col += 1
+            width = widths.get((element.get("s") or "").encode())
+            if width:
+                cells[(row, col)] = width
+    return cells
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - 64
+    return index - 1
+
+
+def _relationships(archive: ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Return {id: (type, part path in the zip)} of a .rels part ({} when it is missing)."""
+    import posixpath
+    from xml.etree import ElementTree as ET
+
+    if part not in archive.namelist():
+        return {}
+    base = posixpath.dirname(posixpath.dirname(part))  # "xl/_rels/x.rels" -> "xl"
+    found = {}
+    for rel in ET.fromstring(archive.read(part)).iter(f"{_RELS_NS}Relationship"):
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
+        found[rel.get("Id", "")] = (rel.get("Type", ""), posixpath.normpath(path))
+    return found
+
+
+def _read_xlsx_openpyxl(path: Path) -> list[tuple[str, Grid, Spans]]:
+    """Return the sheets as openpyxl reads them (the fallback for what calamine refuses)."""
     import zipfile
 
     import openpyxl
