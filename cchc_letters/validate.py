@@ -8,7 +8,6 @@ the same registration (kind, số, quyển, năm) with different content is an e
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -25,7 +24,7 @@ from cchc_letters.models import (
     Sex,
     SourceRef,
 )
-from cchc_letters.vietnamese import clean_text, title_case_name
+from cchc_letters.vietnamese import clean_text, fold, title_case_name
 
 REQUIRED = {
     Kind.BIRTH: ("registration_number", "registration_date", "child_name", "child_birth_date"),
@@ -100,13 +99,6 @@ class ValidationResult:
         return len({i.source for i in self.issues if i.severity == "error"})
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return re.sub(
-        r"[^a-z0-9]+", "", "".join(c for c in text if not unicodedata.combining(c)).lower()
-    )
-
-
 def _make(y: int, m: int, d: int, text: str) -> date:
     try:
         return date(y, m, d)
@@ -128,14 +120,14 @@ def parse_date(text: str) -> date:
         return _make(int(m[1]), int(m[3]), int(m[4]), text)
     if m := _SERIAL.fullmatch(text):
         return EXCEL_EPOCH + timedelta(days=int(m[1]))
-    if m := _WORDS.fullmatch(_fold(text)):
+    if m := _WORDS.fullmatch(fold(text)):
         return _make(int(m[3]), int(m[2]), int(m[1]), text)
     raise DateProblem(text)
 
 
 def parse_date_or_year(text: str) -> tuple[date | None, int | None]:
     """Return (date, None) for a full date, (None, year) for a year alone ("1996", "năm 1996")."""
-    if m := _YEAR.fullmatch(_fold(text)):
+    if m := _YEAR.fullmatch(fold(text)):
         year = int(m[1])
         if not 1850 <= year <= 2200:
             raise DateProblem(text, impossible=True)
@@ -161,7 +153,7 @@ _SEX = {
 
 def parse_sex(text: str) -> Sex | None:
     """Return the sex written as Nam/Nữ ("NAM", "nữ", "Nu", "con trai", "Male" …), else None."""
-    return _SEX.get(_fold(text))
+    return _SEX.get(fold(text))
 
 
 def check_personal_id(
@@ -421,7 +413,7 @@ def _meaning(registration: Registration) -> Registration:
         source=SourceRef("", None, 0),
         raw={},
         number=registration.number.lstrip("0"),
-        book=_fold(registration.book),
+        book=fold(registration.book),
     )
 
 
@@ -480,7 +472,7 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
         key = (
             registration.kind,
             registration.number.lstrip("0") or "0",
-            _fold(registration.book),
+            fold(registration.book),
             registration.registration_date.year,
         )
         if key in seen_key:
