@@ -213,14 +213,21 @@ def _personal_id(text: str) -> str | None:
     return numbers[0] if len(numbers) == 1 else None
 
 
+def _cleaned(row: RawRow) -> dict[str, str]:
+    """Return each field's value cleaned (NFC, spaces collapsed): done once per row, as a row
+    is read field by field many times over."""
+    return {name: clean_text(cell.value) for name, cell in row.cells.items()}
+
+
 class _RowReader:
     """Reads one row's fields, turning each problem into a RowProblem naming its column."""
 
-    def __init__(self, row: RawRow) -> None:
+    def __init__(self, row: RawRow, cleaned: dict[str, str] | None = None) -> None:
         self.row = row
+        self.cleaned = _cleaned(row) if cleaned is None else cleaned
 
     def text(self, name: str) -> str:
-        return clean_text(self.row.value(name))
+        return self.cleaned.get(name, "")
 
     def require(self, name: str) -> str:
         value = self.text(name)
@@ -313,12 +320,14 @@ class _RowReader:
         )
 
 
-def _registration(row: RawRow, letter_date: date) -> Registration:
+def _registration(
+    row: RawRow, letter_date: date, cleaned: dict[str, str] | None = None
+) -> Registration:
     if row.kind is None:
         raise RowProblem(
             "unknown_kind", "Không xác định được loại sổ (khai sinh / kết hôn / khai tử).", "kind"
         )
-    read = _RowReader(row)
+    read = _RowReader(row, cleaned)
     # Check the required fields first, so that the reason given is the most basic one.
     for name in REQUIRED[row.kind]:
         read.require(name)
@@ -386,19 +395,20 @@ def _registration(row: RawRow, letter_date: date) -> Registration:
     )
 
 
-def _content(row: RawRow) -> tuple:
+def _content(row: RawRow, cleaned: dict[str, str] | None = None) -> tuple:
     """Return what a row says, normalised: equal for rows that are exact repeats.
 
     The STT and the kind column's wording ("KS" / "khai sinh") are not content; spacing
     and NFC/NFD differences are not either.
     """
+    cleaned = _cleaned(row) if cleaned is None else cleaned
     return (
         row.kind,
         tuple(
             sorted(
-                (name, clean_text(cell.value))
-                for name, cell in row.cells.items()
-                if clean_text(cell.value) and name not in ("serial", "kind")
+                (name, value)
+                for name, value in cleaned.items()
+                if value and name not in ("serial", "kind")
             )
         ),
     )
@@ -446,7 +456,8 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     seen_content: dict[tuple, SourceRef] = {}
     seen_key: dict[tuple, tuple[Registration, SourceRef]] = {}
     for row in rows:
-        content = _content(row)
+        cleaned = _cleaned(row)
+        content = _content(row, cleaned)
         first = seen_content.get(content)
         if first is not None:
             # The same export given twice, or a row copied twice: not an error, one letter.
@@ -463,7 +474,7 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
             continue
         seen_content[content] = row.source
         try:
-            registration = _registration(row, letter_date)
+            registration = _registration(row, letter_date, cleaned)
         except RowProblem as problem:
             result.issues.append(_issue(row, problem.code, problem.message, problem.column))
             continue
