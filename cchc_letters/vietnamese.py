@@ -13,7 +13,8 @@ from cchc_letters.models import Sex
 
 VIETNAM_TIME_ZONE = 7.0  # the Vietnamese lunar calendar is computed at UTC+7, not UTC+8
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
-_SYLLABLE_START = re.compile(r"(^|[\s\-'’(])(\w)")
+_SYLLABLE_START = re.compile(r"(^|[\s\-'’(])(\w)")  # \w is str.isalnum() or "_"
+_NAME_MARKS = re.compile(r"[\-'’(]")
 
 
 def clean_text(value: str) -> str:
@@ -43,7 +44,13 @@ def title_case_name(value: str) -> str:
     Every syllable (also after a hyphen or apostrophe) starts upper case, the rest is lower case.
     """
     text = clean_text(value).lower()
-    return _SYLLABLE_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+    if not text or _NAME_MARKS.search(text):
+        return _SYLLABLE_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+    # Most names are syllables between single spaces (clean_text left no other white
+    # space): the same result without calling a function per syllable.
+    return " ".join(
+        w[0].upper() + w[1:] if w[0].isalnum() or w[0] == "_" else w for w in text.split(" ")
+    )
 
 
 def admin_date(value: date) -> str:

@@ -176,3 +176,15 @@ def test_fold_and_clean_text_match_their_definitions(text):
 
     assert fold(text) == _fold_by_definition(text)
     assert clean_text(text) == re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+@given(st.text(alphabet=st.sampled_from("aăâđeêioôơuưyAĐ ẠỄỮ-'’(_.1ǆİß\u0301\t")))
+def test_title_case_fast_path_matches_the_rule(text):
+    import re
+
+    from cchc_letters.vietnamese import clean_text
+
+    rule = re.sub(
+        r"(^|[\s\-'’(])(\w)", lambda m: m.group(1) + m.group(2).upper(), clean_text(text).lower()
+    )
+    assert title_case_name(text) == rule
