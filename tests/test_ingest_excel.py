@@ -380,3 +380,34 @@ def test_zero_format_found_however_the_sheet_xml_is_written(tmp_path, fix):
     assert first.value("child_personal_id") == "077226000123"
     assert second.value("registration_number") == "02"
     assert second.source.row == 4
+
+
+def test_formula_errors_read_as_excel_shows_them(tmp_path):
+    # A lookup that failed shows "#N/A" in Excel: the officer must see that in the rejects,
+    # not an empty cell.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["SỔ ĐĂNG KÝ KHAI SINH"])
+    ws.append(["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh"])
+    ws.append(["01", "#N/A", "Lê An", "01/11/2026"])  # openpyxl stores it as an error cell
+    assert ws["B3"].data_type == "e"
+    wb.save(tmp_path / "loi.xlsx")
+    [row] = read_inputs([tmp_path / "loi.xlsx"]).rows
+    assert row.value("registration_date") == "#N/A"
+    [issue] = validate_rows([row], letter_date=LETTER_DATE).issues
+    assert (issue.code, issue.value) == ("unparseable_date", "#N/A")
+
+
+def test_formula_errors_found_without_cell_references(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["SỔ ĐĂNG KÝ KHAI SINH"])
+    ws.append(["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh", "Số định danh"])
+    ws.append([7, "20/11/2026", "Lê An", "01/11/2026", "#REF!"])
+    ws["A3"].number_format = "000"
+    wb.save(tmp_path / "so.xlsx")
+    _rewrite_sheets(
+        tmp_path / "so.xlsx", lambda re, xml: re.sub(rb'(<c) r="[A-Z]+\d+"', rb"\1", xml)
+    )
+    [row] = read_inputs([tmp_path / "so.xlsx"]).rows
+    assert (row.value("registration_number"), row.value("child_personal_id")) == ("007", "#REF!")

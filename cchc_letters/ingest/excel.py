@@ -112,15 +112,18 @@ def _read_xlsx_fast(data: bytes) -> list[tuple[str, Grid, Spans]]:
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        padded = zero_padded_cells(archive, names)
+        extras = sheet_extras(archive, names)
     sheets = []
     for name in names:
         sheet = book.get_sheet_by_name(name)
-        pads = padded.get(name, {})
-        rows = [
-            _row_texts(i, values, pads)
-            for i, values in enumerate(sheet.to_python(skip_empty_area=False))
-        ]
+        pads, errors = extras.get(name, ({}, {}))
+        values = sheet.to_python(skip_empty_area=False)
+        for (r, c), text in errors.items():
+            values.extend([] for _ in range(r + 1 - len(values)))
+            values[r] = list(values[r]) + [""] * (c + 1 - len(values[r]))
+            values[r][c] = text
+        rows = [_row_texts(i, row, pads) for i, row in enumerate(values)]
+        del values
         merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
         sheets.append((name, *_grid(rows, merged)))
     book.close()
@@ -142,31 +145,62 @@ def _row_texts(row: int, values: list, pads: dict[tuple[int, int], int]) -> list
     return texts if any(texts) else []  # keep memory small for blank rows
 
 
-# The numeric value of a cell with a zero-padded format: <c r="B9" s="3" …>. Attribute
-# order is free in XML, so the style is found first and the reference inside the tag.
-_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+Cells = dict[tuple[int, int], int]  # (row, column), 0-based -> width of a "00…" format
+Errors = dict[tuple[int, int], str]  # (row, column), 0-based -> "#N/A", "#REF!" …
+
+# A cell's tag: <c r="B9" s="3" t="e">. Attribute order is free in XML (and some tools
+# write a namespace prefix or single quotes), so one attribute is looked for inside the tag.
+_CELL_TAG = rb"<(?:[\w.-]+:)?c\s[^>]*?"
+_ERROR_CELL = re.compile(_CELL_TAG + rb"""\bt=["']e["'][^>]*>""")
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
+_REF = re.compile(rb"""\br=["']([A-Z]{1,3})([0-9]+)["']""")
 _SPREADSHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _DOC_RELS_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-def zero_padded_cells(
-    archive: ZipFile, sheet_names: list[str]
-) -> dict[str, dict[tuple[int, int], int]]:
-    """Return, per sheet, the cells styled with a zero-padded number format and its width.
+def sheet_extras(archive: ZipFile, sheet_names: list[str]) -> dict[str, tuple[Cells, Errors]]:
+    """Return, per sheet, what calamine's values do not tell: zero-padded cells and errors.
 
     Officers type a số "01" or a 12-digit số định danh "079…" into a number column and give
     it the format "00" / "000000000000" so that Excel shows the zeros; the cell holds 1 or
-    79…, and only the format says how it reads. The styles part is small; a sheet's XML is
-    only scanned when the workbook has such a format at all (most exports do not).
+    79…, and only the format says how it reads. A formula that failed shows "#N/A" in Excel
+    (calamine reads it as empty; the officer must see what Excel shows). The styles part is
+    small; a sheet's XML is searched only for the styles found and for error cells.
     """
     from xml.etree import ElementTree as ET
 
     rels = _relationships(archive, "xl/_rels/workbook.xml.rels")
-    styles_part = next((target for kind, target in rels.values() if kind.endswith("/styles")), None)
-    if styles_part is None or styles_part not in archive.namelist():
+    widths = _zero_padded_styles(archive, rels)
+    workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+    parts = {
+        sheet.get("name"): rels.get(sheet.get(f"{_DOC_RELS_NS}id") or "", ("", ""))[1]
+        for sheet in workbook.iter(f"{_SPREADSHEET_NS}sheet")
+    }
+    styled = None
+    if widths:
+        styled = re.compile(_CELL_TAG + rb"""\bs=["'](""" + b"|".join(widths) + rb""")["'][^>]*>""")
+    found: dict[str, tuple[Cells, Errors]] = {}
+    for name in sheet_names:
+        part = parts.get(name)
+        if not part or part not in archive.namelist():
+            continue
+        xml = archive.read(part)
+        try:
+            found[name] = _extras_by_reference(xml, styled, widths)
+        except LookupError:  # cells without references: count positions the slow way
+            found[name] = _extras_by_position(xml, widths)
+    return found
+
+
+def _zero_padded_styles(archive: ZipFile, rels: dict[str, tuple[str, str]]) -> dict[bytes, int]:
+    """Return {cell style index: width} for the styles whose number format is "00", "000"…"""
+    from xml.etree import ElementTree as ET
+
+    part = next((target for kind, target in rels.values() if kind.endswith("/styles")), None)
+    if part is None or part not in archive.namelist():
         return {}
-    root = ET.fromstring(archive.read(styles_part))
+    root = ET.fromstring(archive.read(part))
     codes = {
         fmt.get("numFmtId"): fmt.get("formatCode", "")
         for fmt in root.iter(f"{_SPREADSHEET_NS}numFmt")
@@ -177,55 +211,64 @@ def zero_padded_cells(
         code = codes.get(xf.get("numFmtId"), "")
         if len(code) > 1 and re.fullmatch(r"0+", code):
             widths[str(index).encode()] = len(code)
-    if not widths:
-        return {}
-    workbook = ET.fromstring(archive.read("xl/workbook.xml"))
-    parts = {
-        sheet.get("name"): rels.get(sheet.get(f"{_DOC_RELS_NS}id") or "", ("", ""))[1]
-        for sheet in workbook.iter(f"{_SPREADSHEET_NS}sheet")
-    }
-    styled = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\bs="(' + b"|".join(widths) + rb')"[^>]*>')
-    found: dict[str, dict[tuple[int, int], int]] = {}
-    for name in sheet_names:
-        part = parts.get(name)
-        if not part or part not in archive.namelist():
-            continue
-        xml = archive.read(part)
-        cells: dict[tuple[int, int], int] = {}
+    return widths
+
+
+def _position(tag: bytes) -> tuple[int, int]:
+    ref = _REF.search(tag)
+    if ref is None:
+        raise LookupError("cell without a reference")
+    return int(ref[2]) - 1, _column_index(ref[1])
+
+
+def _extras_by_reference(
+    xml: bytes, styled: re.Pattern[bytes] | None, widths: dict[bytes, int]
+) -> tuple[Cells, Errors]:
+    cells: Cells = {}
+    errors: Errors = {}
+    if styled is not None:
         for match in styled.finditer(xml):
-            ref = _REF.search(match[0])
-            if ref is None:  # cells without references: count positions the slow way
-                cells = _padded_by_position(xml, widths)
-                break
-            cells[(int(ref[2]) - 1, _column_index(ref[1]))] = widths[match[1]]
-        found[name] = cells
-    return found
+            cells[_position(match[0])] = widths[match[1]]
+    if b't="e"' in xml or b"t='e'" in xml:  # cheap: most sheets have no error cell at all
+        for match in _ERROR_CELL.finditer(xml):
+            if match[0].endswith(b"/>"):
+                continue
+            value = _VALUE.match(xml, match.end()) or _VALUE.search(
+                xml, match.end(), xml.find(b"c>", match.end())
+            )
+            if value and value[1]:
+                errors[_position(match[0])] = value[1].decode("utf-8")
+    return cells, errors
 
 
-def _padded_by_position(xml: bytes, widths: dict[bytes, int]) -> dict[tuple[int, int], int]:
-    """Return the zero-padded cells of a sheet whose rows or cells omit their reference."""
+def _extras_by_position(xml: bytes, widths: dict[bytes, int]) -> tuple[Cells, Errors]:
+    """Return the extras of a sheet whose rows or cells omit their reference."""
     import io
     from xml.etree import ElementTree as ET
 
-    cells: dict[tuple[int, int], int] = {}
+    cells: Cells = {}
+    errors: Errors = {}
     row = col = -1
-    for _, element in ET.iterparse(io.BytesIO(xml), events=("start",)):
+    for event, element in ET.iterparse(io.BytesIO(xml), events=("start", "end")):
         tag = element.tag.rsplit("}", 1)[-1]
-        if tag == "row":
+        if event == "start" and tag == "row":
             number = element.get("r")
             row, col = (int(number) - 1 if number else row + 1), -1
-        elif tag == "c":
+        elif event == "start" and tag == "c":
             ref = element.get("r")
-            if ref:
-                m = re.fullmatch(r"([A-Z]{1,3})([0-9]+)", ref)
-                if m:
-                    row, col = int(m[2]) - 1, _column_index(m[1].encode())
+            m = re.fullmatch(r"([A-Z]{1,3})([0-9]+)", ref or "")
+            if m:
+                row, col = int(m[2]) - 1, _column_index(m[1].encode())
             else:
                 col += 1
             width = widths.get((element.get("s") or "").encode())
             if width:
                 cells[(row, col)] = width
-    return cells
+        elif event == "end" and tag == "c" and element.get("t") == "e":
+            value = next((v.text for v in element if v.tag.rsplit("}", 1)[-1] == "v"), None)
+            if value:
+                errors[(row, col)] = value
+    return cells, errors
 
 
 def _column_index(letters: bytes) -> int:
