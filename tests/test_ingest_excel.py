@@ -411,3 +411,17 @@ def test_formula_errors_found_without_cell_references(tmp_path):
     )
     [row] = read_inputs([tmp_path / "so.xlsx"]).rows
     assert (row.value("registration_number"), row.value("child_personal_id")) == ("007", "#REF!")
+
+
+def test_a_sound_workbook_is_read_without_openpyxl(tmp_path, monkeypatch):
+    # openpyxl is only the fallback for workbooks calamine refuses (it is 15x slower on a
+    # large register); a sound workbook with every quirk above must not need it.
+    from cchc_letters.ingest import excel
+
+    def refuse(path):
+        raise AssertionError("openpyxl fallback used")
+
+    monkeypatch.setattr(excel, "_read_xlsx_openpyxl", refuse)
+    result = read_inputs([birth_register(tmp_path / "so.xlsx")])
+    assert result.issues == []
+    assert [r.value("registration_number") for r in result.rows] == ["01", "02", "03"]
