@@ -8,7 +8,6 @@ the same registration (kind, số, quyển, năm) with different content is an e
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -25,7 +24,7 @@ from cchc_letters.models import (
     Sex,
     SourceRef,
 )
-from cchc_letters.vietnamese import clean_text, title_case_name
+from cchc_letters.vietnamese import clean_text, fold, title_case_name
 
 REQUIRED = {
     Kind.BIRTH: ("registration_number", "registration_date", "child_name", "child_birth_date"),
@@ -100,13 +99,6 @@ class ValidationResult:
         return len({i.source for i in self.issues if i.severity == "error"})
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return re.sub(
-        r"[^a-z0-9]+", "", "".join(c for c in text if not unicodedata.combining(c)).lower()
-    )
-
-
 def _make(y: int, m: int, d: int, text: str) -> date:
     try:
         return date(y, m, d)
@@ -128,14 +120,14 @@ def parse_date(text: str) -> date:
         return _make(int(m[1]), int(m[3]), int(m[4]), text)
     if m := _SERIAL.fullmatch(text):
         return EXCEL_EPOCH + timedelta(days=int(m[1]))
-    if m := _WORDS.fullmatch(_fold(text)):
+    if m := _WORDS.fullmatch(fold(text)):
         return _make(int(m[3]), int(m[2]), int(m[1]), text)
     raise DateProblem(text)
 
 
 def parse_date_or_year(text: str) -> tuple[date | None, int | None]:
     """Return (date, None) for a full date, (None, year) for a year alone ("1996", "năm 1996")."""
-    if m := _YEAR.fullmatch(_fold(text)):
+    if m := _YEAR.fullmatch(fold(text)):
         year = int(m[1])
         if not 1850 <= year <= 2200:
             raise DateProblem(text, impossible=True)
@@ -161,7 +153,7 @@ _SEX = {
 
 def parse_sex(text: str) -> Sex | None:
     """Return the sex written as Nam/Nữ ("NAM", "nữ", "Nu", "con trai", "Male" …), else None."""
-    return _SEX.get(_fold(text))
+    return _SEX.get(fold(text))
 
 
 def check_personal_id(
@@ -221,14 +213,21 @@ def _personal_id(text: str) -> str | None:
     return numbers[0] if len(numbers) == 1 else None
 
 
+def _cleaned(row: RawRow) -> dict[str, str]:
+    """Return each field's value cleaned (NFC, spaces collapsed): done once per row, as a row
+    is read field by field many times over."""
+    return {name: clean_text(cell.value) for name, cell in row.cells.items()}
+
+
 class _RowReader:
     """Reads one row's fields, turning each problem into a RowProblem naming its column."""
 
-    def __init__(self, row: RawRow) -> None:
+    def __init__(self, row: RawRow, cleaned: dict[str, str] | None = None) -> None:
         self.row = row
+        self.cleaned = _cleaned(row) if cleaned is None else cleaned
 
     def text(self, name: str) -> str:
-        return clean_text(self.row.value(name))
+        return self.cleaned.get(name, "")
 
     def require(self, name: str) -> str:
         value = self.text(name)
@@ -321,12 +320,14 @@ class _RowReader:
         )
 
 
-def _registration(row: RawRow, letter_date: date) -> Registration:
+def _registration(
+    row: RawRow, letter_date: date, cleaned: dict[str, str] | None = None
+) -> Registration:
     if row.kind is None:
         raise RowProblem(
             "unknown_kind", "Không xác định được loại sổ (khai sinh / kết hôn / khai tử).", "kind"
         )
-    read = _RowReader(row)
+    read = _RowReader(row, cleaned)
     # Check the required fields first, so that the reason given is the most basic one.
     for name in REQUIRED[row.kind]:
         read.require(name)
@@ -394,19 +395,20 @@ def _registration(row: RawRow, letter_date: date) -> Registration:
     )
 
 
-def _content(row: RawRow) -> tuple:
+def _content(row: RawRow, cleaned: dict[str, str] | None = None) -> tuple:
     """Return what a row says, normalised: equal for rows that are exact repeats.
 
     The STT and the kind column's wording ("KS" / "khai sinh") are not content; spacing
     and NFC/NFD differences are not either.
     """
+    cleaned = _cleaned(row) if cleaned is None else cleaned
     return (
         row.kind,
         tuple(
             sorted(
-                (name, clean_text(cell.value))
-                for name, cell in row.cells.items()
-                if clean_text(cell.value) and name not in ("serial", "kind")
+                (name, value)
+                for name, value in cleaned.items()
+                if value and name not in ("serial", "kind")
             )
         ),
     )
@@ -421,7 +423,7 @@ def _meaning(registration: Registration) -> Registration:
         source=SourceRef("", None, 0),
         raw={},
         number=registration.number.lstrip("0"),
-        book=_fold(registration.book),
+        book=fold(registration.book),
     )
 
 
@@ -454,7 +456,8 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     seen_content: dict[tuple, SourceRef] = {}
     seen_key: dict[tuple, tuple[Registration, SourceRef]] = {}
     for row in rows:
-        content = _content(row)
+        cleaned = _cleaned(row)
+        content = _content(row, cleaned)
         first = seen_content.get(content)
         if first is not None:
             # The same export given twice, or a row copied twice: not an error, one letter.
@@ -471,7 +474,7 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
             continue
         seen_content[content] = row.source
         try:
-            registration = _registration(row, letter_date)
+            registration = _registration(row, letter_date, cleaned)
         except RowProblem as problem:
             result.issues.append(_issue(row, problem.code, problem.message, problem.column))
             continue
@@ -480,7 +483,7 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
         key = (
             registration.kind,
             registration.number.lstrip("0") or "0",
-            _fold(registration.book),
+            fold(registration.book),
             registration.registration_date.year,
         )
         if key in seen_key:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -11,12 +12,30 @@ from babel.dates import format_date
 from cchc_letters.models import Sex
 
 VIETNAM_TIME_ZONE = 7.0  # the Vietnamese lunar calendar is computed at UTC+7, not UTC+8
-_SPACES = re.compile(r"\s+")
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
+_SYLLABLE_START = re.compile(r"(^|[\s\-'’(])(\w)")  # \w is str.isalnum() or "_"
+_NAME_MARKS = re.compile(r"[\-'’(]")
 
 
 def clean_text(value: str) -> str:
     """Return ``value`` in NFC with runs of white space collapsed to one space."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    # str.split() splits on exactly the characters the regex \s matches (str.isspace).
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+@functools.lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    """Return ``text`` folded for matching: no accents, case, punctuation or spacing.
+
+    "Họ, chữ đệm và tên" -> "hochudemvaten". Cached: a register repeats the same few
+    values (headings, "Nam"/"Nữ", places) thousands of times.
+    """
+    if not text.isascii():
+        text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+        # Dropping what is not ASCII after NFD drops the accents (combining marks) and
+        # letters that have no ASCII base, which the [a-z0-9] filter would drop anyway.
+        text = text.encode("ascii", "ignore").decode("ascii")
+    return _NOT_KEY.sub("", text.lower())
 
 
 def title_case_name(value: str) -> str:
@@ -25,7 +44,13 @@ def title_case_name(value: str) -> str:
     Every syllable (also after a hyphen or apostrophe) starts upper case, the rest is lower case.
     """
     text = clean_text(value).lower()
-    return re.sub(r"(^|[\s\-'’(])(\w)", lambda m: m.group(1) + m.group(2).upper(), text)
+    if not text or _NAME_MARKS.search(text):
+        return _SYLLABLE_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+    # Most names are syllables between single spaces (clean_text left no other white
+    # space): the same result without calling a function per syllable.
+    return " ".join(
+        w[0].upper() + w[1:] if w[0].isalnum() or w[0] == "_" else w for w in text.split(" ")
+    )
 
 
 def admin_date(value: date) -> str:

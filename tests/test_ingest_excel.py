@@ -291,3 +291,137 @@ def test_totals_row_merged_across_columns_is_a_footer(tmp_path):
     result = read_inputs([tmp_path / "kh.xlsx"])
     assert [r.source.row for r in result.rows] == [3]
     assert result.files[0].tables[0].skipped_rows == (4,)
+
+
+def test_cell_types_read_as_the_officer_sees_them(tmp_path):
+    from datetime import time, timedelta
+
+    from cchc_letters.ingest.excel import read_xlsx
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Khai tử"
+    ws.append(
+        [
+            1996,
+            1996.5,
+            datetime(2026, 11, 20),
+            datetime(2026, 11, 20, 14, 30),
+            time(14, 30),
+            timedelta(hours=30, minutes=5),
+            True,
+            -3,
+            "Nguye\u0302\u0303n\u200b",  # NFD text with an invisible space
+            46350,
+            7,
+        ]
+    )
+    ws["J1"].number_format = "dd/mm/yyyy"  # a serial shown as a date is a real date
+    ws["K1"].number_format = "000"
+    wb.save(tmp_path / "kieu.xlsx")
+    [(name, grid, spans)] = read_xlsx(tmp_path / "kieu.xlsx")
+    assert (name, spans) == ("Khai tử", {})
+    assert grid == [
+        (
+            1,
+            [
+                "1996",
+                "1996.5",
+                "20/11/2026",
+                "20/11/2026 14:30",
+                "14:30",
+                "30:05",
+                "TRUE",
+                "-3",
+                "Nguyễn",
+                "24/11/2026",
+                "007",
+            ],
+        )
+    ]
+
+
+def _rewrite_sheets(path, fix):
+    """Rewrite the worksheet XML of a saved workbook, as other tools write it."""
+    import re
+
+    with zipfile.ZipFile(path) as src:
+        parts = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in parts:
+            if info.filename.startswith("xl/worksheets/"):
+                data = fix(re, data)
+            out.writestr(info, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "fix",
+    [
+        # style before type, and no cell references at all (both are valid XML)
+        lambda re, xml: re.sub(rb'(<c) r="[A-Z]+\d+"( s="\d+")( t="\w+")', rb"\1\3\2", xml),
+        lambda re, xml: re.sub(rb'(<c) r="[A-Z]+\d+"', rb"\1", xml),
+    ],
+    ids=["attribute-order", "no-references"],
+)
+def test_zero_format_found_however_the_sheet_xml_is_written(tmp_path, fix):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["SỔ ĐĂNG KÝ KHAI SINH"])
+    ws.append(["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh", "Số định danh"])
+    ws.append([1, "20/11/2026", "Lê An", "01/11/2026", 77226000123])
+    ws.append([2, "20/11/2026", "Lê Bình", "02/11/2026", None])
+    ws["A3"].number_format = ws["A4"].number_format = "00"
+    ws["E3"].number_format = "000000000000"
+    wb.save(tmp_path / "so.xlsx")
+    _rewrite_sheets(tmp_path / "so.xlsx", fix)
+    first, second = read_inputs([tmp_path / "so.xlsx"]).rows
+    assert first.value("registration_number") == "01"
+    assert first.value("child_personal_id") == "077226000123"
+    assert second.value("registration_number") == "02"
+    assert second.source.row == 4
+
+
+def test_formula_errors_read_as_excel_shows_them(tmp_path):
+    # A lookup that failed shows "#N/A" in Excel: the officer must see that in the rejects,
+    # not an empty cell.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["SỔ ĐĂNG KÝ KHAI SINH"])
+    ws.append(["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh"])
+    ws.append(["01", "#N/A", "Lê An", "01/11/2026"])  # openpyxl stores it as an error cell
+    assert ws["B3"].data_type == "e"
+    wb.save(tmp_path / "loi.xlsx")
+    [row] = read_inputs([tmp_path / "loi.xlsx"]).rows
+    assert row.value("registration_date") == "#N/A"
+    [issue] = validate_rows([row], letter_date=LETTER_DATE).issues
+    assert (issue.code, issue.value) == ("unparseable_date", "#N/A")
+
+
+def test_formula_errors_found_without_cell_references(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["SỔ ĐĂNG KÝ KHAI SINH"])
+    ws.append(["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh", "Số định danh"])
+    ws.append([7, "20/11/2026", "Lê An", "01/11/2026", "#REF!"])
+    ws["A3"].number_format = "000"
+    wb.save(tmp_path / "so.xlsx")
+    _rewrite_sheets(
+        tmp_path / "so.xlsx", lambda re, xml: re.sub(rb'(<c) r="[A-Z]+\d+"', rb"\1", xml)
+    )
+    [row] = read_inputs([tmp_path / "so.xlsx"]).rows
+    assert (row.value("registration_number"), row.value("child_personal_id")) == ("007", "#REF!")
+
+
+def test_a_sound_workbook_is_read_without_openpyxl(tmp_path, monkeypatch):
+    # openpyxl is only the fallback for workbooks calamine refuses (it is 15x slower on a
+    # large register); a sound workbook with every quirk above must not need it.
+    from cchc_letters.ingest import excel
+
+    def refuse(path):
+        raise AssertionError("openpyxl fallback used")
+
+    monkeypatch.setattr(excel, "_read_xlsx_openpyxl", refuse)
+    result = read_inputs([birth_register(tmp_path / "so.xlsx")])
+    assert result.issues == []
+    assert [r.value("registration_number") for r in result.rows] == ["01", "02", "03"]

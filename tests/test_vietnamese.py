@@ -138,3 +138,53 @@ def test_age_on():
     assert age_on(date(1941, 2, 3), date(2026, 2, 3)) == 85
     assert age_on(None, date(2026, 1, 1), birth_year=1996) == 30
     assert age_on(None, date(2026, 1, 1)) is None
+
+
+def _fold_by_definition(text: str) -> str:
+    """The definition fold() is a faster form of: NFD, no combining marks, lower, a-z0-9."""
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Họ, chữ đệm và tên", "hochudemvaten"),
+        ("NGÀY ĐĂNG KÝ", "ngaydangky"),
+        ("Số định danh (CCCD)", "sodinhdanhcccd"),
+        ("Ho\u0323 te\u0302n", "hoten"),  # NFD, as cp1258 text decodes
+        ("\u212a\u0130", "ki"),  # Kelvin sign and dotted I lower-case to ASCII letters
+        ("Nguyễn Văn Ø ß 東", "nguyenvan"),
+    ],
+)
+def test_fold_examples(text, expected):
+    from cchc_letters.vietnamese import fold
+
+    assert fold(text) == expected == _fold_by_definition(text)
+
+
+@given(st.text())
+def test_fold_and_clean_text_match_their_definitions(text):
+    import re
+    import unicodedata
+
+    from cchc_letters.vietnamese import clean_text, fold
+
+    assert fold(text) == _fold_by_definition(text)
+    assert clean_text(text) == re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+@given(st.text(alphabet=st.sampled_from("aăâđeêioôơuưyAĐ ẠỄỮ-'’(_.1ǆİß\u0301\t")))
+def test_title_case_fast_path_matches_the_rule(text):
+    import re
+
+    from cchc_letters.vietnamese import clean_text
+
+    rule = re.sub(
+        r"(^|[\s\-'’(])(\w)", lambda m: m.group(1) + m.group(2).upper(), clean_text(text).lower()
+    )
+    assert title_case_name(text) == rule

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cchc_letters.errors import InputError
 from cchc_letters.models import Kind
 from cchc_letters.resources import data_dir
+from cchc_letters.vietnamese import fold
 
 ALL_KINDS = frozenset(Kind)
 
 
 def heading_key(text: str) -> str:
     """Return a heading folded for matching: no accents, case, punctuation or spacing."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "", text)
+    return fold(text)
 
 
 def kind_from_text(text: str) -> Kind | None:

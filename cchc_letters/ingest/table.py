@@ -203,6 +203,18 @@ def _is_column_number_row(values: list[str]) -> bool:
     return len(numbers) >= 3 and all(b > a for a, b in zip(numbers, numbers[1:], strict=False))
 
 
+def _repeats_header(values: list[str], header_keys: list[list[str]]) -> bool:
+    """True for the header printed again on each page (same headings, cell for cell).
+
+    Cells are folded one at a time and only while they match, so a data row costs one fold.
+    """
+    return any(
+        len(values) == len(keys)
+        and all(heading_key(v) == k for v, k in zip(values, keys, strict=True))
+        for keys in header_keys
+    )
+
+
 def _suggest(field_name: str, unmapped: list[str], vocab: Vocabulary) -> str:
     """Return the mapping lines to add for a missing field, guessing the closest heading."""
     keys = [k for k, names in vocab.synonyms.items() if field_name in names]
@@ -283,6 +295,7 @@ def rows_from_grid(
     headings = {c.index: c.written for c in cols}
 
     header_keys = [[heading_key(v) for v in grid[start + k][1]] for k in range(height)]
+    number_index = next((i for i, n in mapping.items() if n == "registration_number"), None)
     skipped: list[int] = []
     rows: list[RawRow] = []
     in_footer = False
@@ -296,17 +309,18 @@ def rows_from_grid(
         ]
         if not filled:
             continue  # blank row
-        if _is_column_number_row(texts) or [heading_key(v) for v in values] in header_keys:
+        if _is_column_number_row(texts) or _repeats_header(values, header_keys):
             skipped.append(number)  # "(1) (2) (3)" row, or the header repeated on each page
             continue
-        folded = heading_key(" ".join(filled))
-        number_index = next((i for i, n in mapping.items() if n == "registration_number"), None)
         has_number = number_index is not None and number_index < len(texts) and texts[number_index]
         looks_like_data = bool(has_number) and len(mapped_filled) >= 2
         # A row with few cells and no registration is a footer when it reads like one, or
         # (one or two cells: signer names) when it comes after one. A registration missing
         # its number but with several values is a row to reject, never a footer.
-        footer = (len(filled) <= 3 and _FOOTER.search(folded)) or (in_footer and len(filled) <= 2)
+        # (Only short rows are folded: folding every cell of every row was the slow part.)
+        footer = (len(filled) <= 3 and _FOOTER.search(heading_key(" ".join(filled)))) or (
+            in_footer and len(filled) <= 2
+        )
         if footer and not looks_like_data:
             in_footer = True  # totals line, "Người lập biểu", signatures under it
             skipped.append(number)
