@@ -1,0 +1,63 @@
+"""`pip install .` ships the templates and data inside the wheel, where the code finds them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_carries_templates_and_data(tmp_path):
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("cchc_letters-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for kind in ("birth", "marriage", "death"):
+        assert f"cchc_letters/templates/{kind}.docx" in names
+    assert "cchc_letters/templates/README.md" in names
+    assert "cchc_letters/data/columns.toml" in names
+    assert "cchc_letters/data/profiles/ngai-giao.toml" in names
+    assert "cchc_letters/data/sample/registrations.csv" in names
+    schedules = {n for n in names if n.startswith("cchc_letters/data/vaccination_schedules/")}
+    assert {Path(n).name for n in schedules} >= {
+        "tt38-2017.toml",
+        "tt10-2024.toml",
+        "tt52-2025.toml",
+        "README.md",
+    }
+    assert "cchc_letters/cli/generate.py" in names and "cchc_letters/ingest/excel.py" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert (
+        "cchc-letters = cchc_letters.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    )
+
+
+def test_installed_layout_finds_its_resources(tmp_path, monkeypatch):
+    """Resources are looked up inside the package first (the wheel's layout)."""
+    from cchc_letters import resources
+
+    package = tmp_path / "cchc_letters"
+    (package / "templates").mkdir(parents=True)
+    (package / "data").mkdir()
+    monkeypatch.setattr(resources, "PACKAGE_DIR", package)
+    assert resources.templates_dir() == package / "templates"
+    assert resources.data_dir() == package / "data"
