@@ -7,7 +7,16 @@ from typing import Any
 
 from cchc_letters.models import Birth, Death, Marriage, Person, Registration, Sex
 from cchc_letters.profile import Profile
-from cchc_letters.vietnamese import age_on, honorific, longevity_word, weekday_name
+from cchc_letters.vietnamese import (
+    address_case,
+    age_on,
+    age_text,
+    couple_honorific,
+    honorific,
+    longevity_word,
+    place_text,
+    weekday_name,
+)
 
 
 def sessions_text(profile: Profile) -> str:
@@ -31,8 +40,19 @@ def sessions_text(profile: Profile) -> str:
     return f"{sessions.time_of_day} {text}".strip() if sessions.time_of_day else text
 
 
-def person_context(person: Person | None, *, role: str, on: date, profile: Profile) -> dict:
-    """Return a person's template values; the honorific is the override or chosen by age/sex."""
+def person_context(
+    person: Person | None,
+    *,
+    role: str,
+    on: date,
+    profile: Profile,
+    sex: Sex | None = None,
+) -> dict:
+    """Return a person's template values; the honorific is the override or chosen by age/sex.
+
+    ``sex`` is the one the role implies (mother, father, wife, husband), used when the record
+    leaves it empty. The residence is in letter case (``address_case``).
+    """
     if person is None:
         return {
             "name": "",
@@ -46,7 +66,12 @@ def person_context(person: Person | None, *, role: str, on: date, profile: Profi
         }
     age = age_on(person.birth_date, on, person.birth_year)
     title = person.honorific or honorific(
-        person.sex, age, role=role, elder_age=profile.elder_age, very_old_age=profile.very_old_age
+        person.sex or sex,
+        age,
+        role=role,
+        elder_age=profile.elder_age,
+        very_old_age=profile.very_old_age,
+        child_age=profile.child_age,
     )
     return {
         "name": person.full_name,
@@ -55,14 +80,18 @@ def person_context(person: Person | None, *, role: str, on: date, profile: Profi
         "birth_date": person.birth_date,
         "birth_year": person.year_of_birth,
         "age": age,
-        "residence": person.residence or "",
+        "residence": address_case(person.residence) if person.residence else "",
         "present": True,
     }
 
 
+def called(person: dict) -> str:
+    """Return "honorific name" ("chị Phạm Thị Ngọc Diệp"), or the name alone without one."""
+    return f"{person['honorific']} {person['name']}" if person["honorific"] else person["name"]
+
+
 def _names(*people: dict) -> str:
-    present = [p for p in people if p["present"]]
-    text = " và ".join(f"{p['honorific']} {p['name']}" for p in present)
+    text = " và ".join(called(p) for p in people if p["present"])
     return text[:1].upper() + text[1:]
 
 
@@ -102,8 +131,10 @@ def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any
 
     assert reg.child.birth_date is not None  # validate guarantees it for births
     child = person_context(reg.child, role="child", on=letter_date, profile=profile)
-    mother = person_context(reg.mother, role="adult", on=letter_date, profile=profile)
-    father = person_context(reg.father, role="adult", on=letter_date, profile=profile)
+    mother = person_context(
+        reg.mother, role="adult", on=letter_date, profile=profile, sex=Sex.FEMALE
+    )
+    father = person_context(reg.father, role="adult", on=letter_date, profile=profile, sex=Sex.MALE)
     plan = child_schedule(reg.child.birth_date, letter_date, profile, schedule)
     addressee = _names(father, mother) or f"Gia đình {child['honorific']} {child['name']}"
     station = profile.health_station
@@ -111,7 +142,7 @@ def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any
         "child": child,
         "mother": mother,
         "father": father,
-        "birth_place": reg.birth_place or "",
+        "birth_place": place_text(reg.birth_place),
         "addressee": addressee,
         "address": mother["residence"] or father["residence"],
         "station": {
@@ -141,11 +172,20 @@ def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any
 
 def marriage_context(reg: Marriage, profile: Profile, letter_date: date) -> dict:
     """Return the marriage letter's own values: the couple."""
-    husband = person_context(reg.husband, role="adult", on=letter_date, profile=profile)
-    wife = person_context(reg.wife, role="adult", on=letter_date, profile=profile)
+    husband = person_context(
+        reg.husband, role="adult", on=letter_date, profile=profile, sex=Sex.MALE
+    )
+    wife = person_context(reg.wife, role="adult", on=letter_date, profile=profile, sex=Sex.FEMALE)
+    # One form for the two of them in running text, chosen once: never "ông chị".
+    together = couple_honorific(
+        (husband["age"], wife["age"]),
+        (reg.husband.honorific, reg.wife.honorific),
+        elder_age=profile.elder_age,
+    )
     return {
         "husband": husband,
         "wife": wife,
+        "couple": {"honorific": together},
         "addressee": _names(husband, wife),
         "address": husband["residence"] or wife["residence"],
     }
@@ -155,15 +195,17 @@ def death_context(reg: Death, profile: Profile, letter_date: date) -> dict:
     """Return the condolence letter's own values: the deceased, the death, the family."""
     deceased = person_context(reg.deceased, role="deceased", on=reg.death_date, profile=profile)
     deceased["longevity"] = longevity_word(deceased["age"], profile.longevity_age)
+    person = reg.deceased
+    deceased["age_text"] = age_text(person.birth_date, reg.death_date, person.birth_year)
     return {
         "deceased": deceased,
         "death": {
             "date": reg.death_date,
             "time": reg.death_time or "",
-            "place": reg.death_place or "",
+            "place": place_text(reg.death_place),
         },
         "informant": {"name": reg.informant_name or "", "relation": reg.informant_relation or ""},
-        "addressee": f"Gia đình {deceased['honorific']} {deceased['name']}",
+        "addressee": f"Gia đình {called(deceased)}",
         "address": deceased["residence"],
     }
 

@@ -58,6 +58,7 @@ class Profile:
     longevity_age: int = 60
     elder_age: int = 50
     very_old_age: int = 80
+    child_age: int = 16  # the deceased below this age are "cháu"
     templates_dir: Path | None = None
     province_code: str = ""
     # [[local_vaccines]]: rows a province adds to (or changes in) the national schedule,
@@ -172,6 +173,7 @@ def load_profile(path: Path | None = None) -> Profile:
         longevity_age=get("letters", "longevity_age", 60, int),
         elder_age=get("letters", "elder_age", 50, int),
         very_old_age=get("letters", "very_old_age", 80, int),
+        child_age=get("letters", "child_age", 16, int),
         templates_dir=templates_path,
         local_vaccines=tuple(local_vaccines),
         raw=raw,

@@ -158,6 +158,15 @@ VARIABLES: tuple[Variable, ...] = (
     # -- marriage --
     *_person("husband", MARRIAGE, "người chồng", "the husband"),
     *_person("wife", MARRIAGE, "người vợ", "the wife"),
+    Variable(
+        "couple.honorific",
+        MARRIAGE,
+        TEXT,
+        "Danh xưng chung của đôi vợ chồng trong lời văn: “ông bà” khi một người từ tuổi "
+        "[letters] elder_age của hồ sơ xã (hoặc cán bộ ghi ông/bà), còn lại “anh chị”",
+        "One form for the couple in running text: 'ông bà' when either reaches the profile's "
+        "elder_age (or is overridden as ông/bà), else 'anh chị'",
+    ),
     # -- death --
     *_person("deceased", DEATH, "người mất", "the deceased"),
     Variable(
@@ -166,6 +175,17 @@ VARIABLES: tuple[Variable, ...] = (
         TEXT,
         "“hưởng thọ” từ tuổi [letters] longevity_age của hồ sơ xã, dưới tuổi đó “hưởng dương”",
         "'hưởng thọ' from the profile's longevity_age, else 'hưởng dương'",
+    ),
+    Variable(
+        "deceased.age_text",
+        DEATH,
+        TEXT,
+        "Tuổi khi mất để in sau hưởng thọ/hưởng dương: “85 tuổi”; dưới 1 tuổi tính bằng tháng "
+        "(“5 tháng tuổi”); dưới 1 tháng (hoặc chỉ biết năm sinh mà chưa tròn 1 tuổi) thì trống "
+        "và thư bỏ phần tuổi — không bao giờ in “0 tuổi”",
+        "Age at death for after hưởng thọ/dương: '85 tuổi'; under one year in months "
+        "('5 tháng tuổi'); under one month (or under one year from the birth year alone) empty, "
+        "and the letter leaves the age out — never '0 tuổi'",
     ),
     Variable("death.date", DEATH, DATE, "Ngày mất", "Date of death"),
     Variable("death.time", DEATH, TEXT, "Giờ mất (có thể trống)", "Time of death"),

@@ -120,6 +120,9 @@ def age_on(birth: date | None, on: date, birth_year: int | None = None) -> int |
     return None
 
 
+NEUTRAL = ""  # what ``honorific`` returns when sex is unknown: no honorific, the name alone
+
+
 def honorific(
     sex: Sex | None,
     age: int | None,
@@ -127,14 +130,19 @@ def honorific(
     role: str,
     elder_age: int = 50,
     very_old_age: int = 80,
+    child_age: int = 16,
 ) -> str:
     """Return the honorific for a person in a letter (lower case; capitalise at sentence start).
 
-    role: "child" -> "cháu"; "deceased" -> "cụ" from ``very_old_age``, else "ông"/"bà";
-    "adult" (parents, couples) -> "ông"/"bà" from ``elder_age``, else "anh"/"chị".
-    Unknown sex gives the neutral "ông/bà" or "anh/chị".
+    role: "child" -> "cháu"; "deceased" -> "cháu" below ``child_age``, "cụ" from
+    ``very_old_age``, else "ông"/"bà"; "adult" (parents, couples) -> "ông"/"bà" from
+    ``elder_age``, else "anh"/"chị".
+    Unknown sex (when the honorific depends on it) returns ``NEUTRAL`` (""), never a slashed
+    "ông/bà": templates then print the name alone (``{% if x.honorific %}``).
     """
     if role == "child":
+        return "cháu"
+    if role == "deceased" and age is not None and age < child_age:
         return "cháu"
     if role == "deceased" and age is not None and age >= very_old_age:
         return "cụ"
@@ -144,7 +152,155 @@ def honorific(
         return male
     if sex is Sex.FEMALE:
         return female
-    return f"{male}/{female}"
+    return NEUTRAL
+
+
+_ELDER_TITLES = frozenset({"ông", "bà", "cụ"})
+
+
+def couple_honorific(
+    ages: tuple[int | None, ...], overrides: tuple[str | None, ...] = (), *, elder_age: int = 50
+) -> str:
+    """Return the one form a couple is called by in running text: "ông bà" or "anh chị".
+
+    "ông bà" when either spouse reaches ``elder_age`` (a missing age decides nothing: the
+    other spouse's decides) or an officer's override calls either "ông", "bà" or "cụ";
+    otherwise "anh chị" (also when no age is known).
+    """
+    elder = any(age is not None and age >= elder_age for age in ages) or any(
+        (title or "").lower() in _ELDER_TITLES for title in overrides
+    )
+    return "ông bà" if elder else "anh chị"
+
+
+def age_text(birth: date | None, on: date, birth_year: int | None = None) -> str:
+    """Return the age for "hưởng dương/thọ …": "85 tuổi", "5 tháng tuổi", or "".
+
+    From one year: completed years ("2 tuổi"). Under one year with a full date of birth:
+    completed months ("5 tháng tuổi"). Under one month, or under one year known only from
+    the year of birth: "" (the letter leaves the age out; it never prints "0 tuổi").
+    """
+    years = age_on(birth, on, birth_year)
+    if years is None:
+        return ""
+    if years >= 1:
+        return f"{years} tuổi"
+    if birth is None:
+        return ""
+    months = (on.year - birth.year) * 12 + on.month - birth.month - (on.day < birth.day)
+    return f"{months} tháng tuổi" if months >= 1 else ""
+
+
+_LEADING_TAI = re.compile(r"^tại\s+", re.IGNORECASE)
+
+
+def without_preposition(value: str) -> str:
+    """Return a place without its leading "tại" ("Tại nhà" -> "nhà"), for text that says "tại"."""
+    text = clean_text(value)
+    stripped = _LEADING_TAI.sub("", text)
+    return stripped if stripped else text
+
+
+# Administrative and place words written lower case inside an address ("Tổ 3, ấp Bình Ba,
+# xã Ngãi Giao"); "Thành phố" is kept capitalised (Thành phố Hồ Chí Minh). Longest first.
+_UNIT_WORDS = (
+    "khu phố",
+    "thị trấn",
+    "thị xã",
+    "đặc khu",
+    "xã",
+    "phường",
+    "huyện",
+    "quận",
+    "tỉnh",
+    "ấp",
+    "thôn",
+    "xóm",
+    "khóm",
+    "bản",
+    "tổ",
+    "đường",
+    "số",
+)
+# Common nouns at the start of a place name, in the form letters use ("Bệnh viện Bà Rịa").
+_PLACE_NOUNS = (
+    "trung tâm y tế",
+    "trạm y tế",
+    "bệnh viện",
+    "nhà hộ sinh",
+    "phòng khám",
+    "nhà riêng",
+    "nhà",
+)
+_PLACE_NOUN_FORMS = {
+    "trung tâm y tế": "Trung tâm Y tế",
+    "trạm y tế": "Trạm Y tế",
+}
+
+
+def _starts_with(words: list[str], phrase: str) -> bool:
+    return words[: len(phrase.split())] == phrase.split()
+
+
+def address_case(value: str) -> str:
+    """Return an address or place written ALL IN CAPITALS in the usual letter form.
+
+    "ẤP SUỐI NGHỆ, XÃ NGÃI GIAO, THÀNH PHỐ HỒ CHÍ MINH" ->
+    "Ấp Suối Nghệ, xã Ngãi Giao, Thành phố Hồ Chí Minh": the address starts with a capital,
+    every name word is capitalised, administrative words (xã, phường, ấp, tổ, …) are lower
+    case except at the very start, and "Thành phố" keeps its capital. Text that is not
+    entirely upper case (an officer typed it with care) is returned as written (in NFC).
+    """
+    text = clean_text(value)
+    letters = [c for c in text if c.isalpha()]
+    if not letters or not all(c.isupper() for c in letters):
+        return text
+    parts = []
+    for index, part in enumerate(text.split(",")):
+        words = part.strip().lower().split(" ")
+        if not part.strip():
+            parts.append(part.strip())
+            continue
+        out: list[str] = []
+        position = 0
+        while position < len(words):
+            rest = words[position:]
+            noun = next((n for n in _PLACE_NOUNS if _starts_with(rest, n)), None)
+            unit = next((u for u in _UNIT_WORDS if _starts_with(rest, u)), None)
+            if noun and position == 0:
+                form = _PLACE_NOUN_FORMS.get(noun, noun)
+                out.append(form[:1].upper() + form[1:])
+                position += len(noun.split())
+            elif _starts_with(rest, "thành phố"):
+                out.append("Thành phố")
+                position += 2
+            elif unit:
+                out.append(unit)  # capitalised below when it starts the address
+                position += len(unit.split())
+            else:
+                out.append(title_case_name(words[position]))
+                position += 1
+        joined = " ".join(out)
+        parts.append(joined[:1].upper() + joined[1:] if index == 0 else joined)
+    return ", ".join(parts)
+
+
+_HOME = re.compile(r"^Nhà( riêng)?(?=$|,)")
+
+
+def place_text(value: str | None) -> str:
+    """Return a place of birth or death for "… tại {place}": no leading "tại", letter case.
+
+    "Tại Trạm Y tế xã Ngãi Giao" -> "Trạm Y tế xã Ngãi Giao"; "TẠI NHÀ" -> "nhà".
+    """
+    if not value:
+        return ""
+    text = without_preposition(value)
+    cased = address_case(text)
+    if text != clean_text(value) or cased != text:
+        # "nhà" / "nhà riêng" is a common noun, written lower case after "tại".
+        cased = _HOME.sub(lambda m: m[0].lower(), cased)
+    return cased
 
 
 def longevity_word(age: int | None, threshold: int) -> str:

@@ -113,8 +113,13 @@ def test_title_case_name_is_idempotent(text):
         (Sex.FEMALE, 26, "adult", "chị"),
         (Sex.MALE, 55, "adult", "ông"),
         (Sex.FEMALE, 50, "adult", "bà"),
-        (None, 30, "adult", "anh/chị"),
-        (None, None, "deceased", "ông/bà"),
+        # unknown sex: no honorific (the name alone), never a slashed "anh/chị"
+        (None, 30, "adult", ""),
+        (None, None, "deceased", ""),
+        # the deceased below the profile's child_age (default 16) are "cháu"
+        (Sex.FEMALE, 2, "deceased", "cháu"),
+        (None, 0, "deceased", "cháu"),
+        (Sex.MALE, 16, "deceased", "ông"),
     ],
 )
 def test_honorific_by_age_and_sex(sex, age, role, expected):

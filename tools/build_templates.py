@@ -362,9 +362,13 @@ def marriage() -> None:
         doc,
         [
             ("{{ commune.committee }} vui mừng được biết ", False, False),
-            ("{{ husband.honorific }} {{ husband.name }}", True, False),
+            (
+                "{% if husband.honorific %}{{ husband.honorific }} {% endif %}{{ husband.name }}",
+                True,
+                False,
+            ),
             (" và ", False, False),
-            ("{{ wife.honorific }} {{ wife.name }}", True, False),
+            ("{% if wife.honorific %}{{ wife.honorific }} {% endif %}{{ wife.name }}", True, False),
             (
                 " đã đăng ký kết hôn ngày {{ registration.date|short_date }} "
                 "(số {{ registration.number }}{% if registration.book %}, quyển số "
@@ -379,7 +383,7 @@ def marriage() -> None:
         [
             (
                 "Nhân dịp trọng đại này, Ủy ban nhân dân {{ commune.title }} xin gửi tới "
-                "{{ husband.honorific }} {{ wife.honorific }} và hai bên gia đình lời chúc mừng "
+                "{{ couple.honorific }} và hai bên gia đình lời chúc mừng "
                 "tốt đẹp nhất.",
                 False,
                 False,
@@ -390,7 +394,7 @@ def marriage() -> None:
         doc,
         [
             (
-                "Chúc {{ husband.honorific }} {{ wife.honorific }} trăm năm hạnh phúc, luôn yêu thương, "
+                "Chúc {{ couple.honorific }} trăm năm hạnh phúc, luôn yêu thương, "
                 "tôn trọng và sẻ chia cùng nhau, xây dựng gia đình no ấm, bình đẳng, tiến bộ, "
                 "hạnh phúc và văn minh; luôn mạnh khỏe, thành công trong công việc và cuộc sống.",
                 False,
@@ -412,7 +416,7 @@ def death() -> None:
         [
             (
                 "{{ commune.committee }} vô cùng thương tiếc khi nhận được tin: "
-                "{{ deceased.honorific|capfirst }} ",
+                "{% if deceased.honorific %}{{ deceased.honorific|capfirst }} {% endif %}",
                 False,
                 False,
             ),
@@ -421,7 +425,7 @@ def death() -> None:
                 "{% if deceased.birth_year %}, sinh năm {{ deceased.birth_year }}{% endif %}"
                 "{% if deceased.residence %}, cư trú tại {{ deceased.residence }}{% endif %}"
                 ", đã từ trần ngày {{ death.date|short_date }} (tức {{ death.date|lunar_date }})"
-                "{% if deceased.age is not none %}, {{ deceased.longevity }} {{ deceased.age }} tuổi"
+                "{% if deceased.age_text %}, {{ deceased.longevity }} {{ deceased.age_text }}"
                 "{% endif %}.",
                 False,
                 False,
