@@ -144,25 +144,16 @@ class LetterTemplate:
         return xml
 
     def render_document(self, context: Mapping[str, Any]) -> str:
-        """Return a whole ``word/document.xml`` holding one letter."""
+        """Return a whole ``word/document.xml`` holding one letter (for the XML check).
+
+        Files are written by output.py only (``write_single_letter``, ``PrintFile``).
+        """
         return (
             self.document_prefix
             + self.render_body(context)
             + self.section_properties
             + self.document_suffix
         )
-
-    def write_docx(self, context: Mapping[str, Any], path: Path) -> Path:
-        """Write one letter as a DOCX file at ``path`` (for preview and checks); return it."""
-        path = Path(path)
-        document = self.render_document(context).encode("utf-8")
-        partial = path.with_name(path.name + ".part")
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as package:
-            for info, data in self.other_parts:
-                package.writestr(info, data)
-            package.writestr(DOCUMENT_PART, document)
-        partial.replace(path)
-        return path
 
 
 @dataclass(frozen=True)

@@ -547,6 +547,19 @@ def _safe_resolve(resolve: Any, node: Any, scope: dict[str, Any]) -> Any:
 # ---- one page with long values -----------------------------------------------------------
 
 
+def write_letter(template: LetterTemplate, context: dict, path: Path) -> Path:
+    """Write one letter to ``path`` with the batch writer (output.write_single_letter); return it.
+
+    Preview and the page check go through the very code that writes print files, so what
+    they show and measure is what is printed.
+    """
+    from cchc_letters.output import write_single_letter
+
+    path = Path(path)
+    write_single_letter(template, path, template.render_body(context))
+    return path
+
+
 def count_pdf_pages(pdf: Path) -> int:
     """Return the number of pages of ``pdf`` (pdfinfo when installed, else a scan of the file)."""
     pdfinfo = shutil.which("pdfinfo")
@@ -573,7 +586,7 @@ def _check_pages(report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, 
     with tempfile.TemporaryDirectory(prefix="cchc-check-") as tmp:
         folder = Path(tmp)
         docs = {
-            kind: template.write_docx(context, folder / f"{kind.value}-long.docx")
+            kind: write_letter(template, context, folder / f"{kind.value}-long.docx")
             for kind, (template, context) in letters.items()
         }
         try:
@@ -677,7 +690,7 @@ def render_preview(
         out = out.with_suffix(".docx")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        loaded.write_docx(sample_context(kind, profile, letter_date, long=long), out)
+        write_letter(loaded, sample_context(kind, profile, letter_date, long=long), out)
     except OSError as exc:
         raise TemplateProblem(f"{out}: không ghi được bản xem trước ({exc})") from None
     result = PreviewResult(template=path, docx=out)

@@ -133,3 +133,42 @@ def test_templates_help_as_a_real_process():
     )
     assert done.returncode == 0, done.stderr
     assert "check" in done.stdout and "export" in done.stdout
+
+
+def test_preview_is_written_by_the_batch_writer(tmp_path):
+    # Preview and the page check must show and measure what batches print: the same bytes
+    # as output.write_single_letter (the batch writer), not a second zip writer.
+    from cchc_letters.models import Kind
+    from cchc_letters.output import write_single_letter
+    from cchc_letters.render import LetterTemplate, template_path
+    from cchc_letters.variables import sample_context
+
+    out = tmp_path / "p.docx"
+    result = runner.invoke(app, ["preview", "death", "--out", str(out), "--date", "2026-11-27"])
+    assert result.exit_code == 0, result.output
+    template = LetterTemplate.load(template_path(Kind.DEATH))
+    expected = tmp_path / "batch.docx"
+    write_single_letter(template, expected, template.render_body(sample_context(Kind.DEATH)))
+    assert out.read_bytes() == expected.read_bytes()
+
+
+def test_page_check_measures_files_of_the_batch_writer(tmp_path, monkeypatch):
+    from cchc_letters import output, pdf, templatecheck
+    from cchc_letters.models import Kind
+
+    written = []
+    real = output.write_single_letter
+
+    def spy(template, path, body):
+        written.append(path.name)
+        real(template, path, body)
+
+    def fake_convert(files, out_dir, timeout=600):
+        raise pdf.PdfUnavailable("stop here")
+
+    monkeypatch.setattr(output, "write_single_letter", spy)
+    monkeypatch.setattr(pdf, "find_soffice", lambda: "/usr/bin/soffice")
+    monkeypatch.setattr(pdf, "convert_to_pdf", fake_convert)
+    report = templatecheck.check_templates(kinds={Kind.DEATH})
+    assert written == ["death-long.docx"]
+    assert "stop here" in report.layout_note

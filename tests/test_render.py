@@ -13,14 +13,14 @@ from cchc_letters.errors import TemplateProblem
 from cchc_letters.models import Kind, Person, Sex
 from cchc_letters.profile import load_profile
 from cchc_letters.render import LetterTemplate, load_templates, template_path
+from cchc_letters.templatecheck import write_letter
 from cchc_letters.variables import sample_context, sample_registration
 
 CHILD_RUN = "<w:t>{{ child.name }}</w:t>"
 
 
 def render_to_docx(template_file: Path, context: dict, out: Path) -> str:
-    template = LetterTemplate.load(template_file)
-    template.write_docx(context, out)
+    write_letter(LetterTemplate.load(template_file), context, out)
     return docx_text(out)
 
 

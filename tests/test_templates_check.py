@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from cchc_letters.cli import app
 from cchc_letters.errors import TemplateProblem
 from cchc_letters.models import Kind
-from cchc_letters.templatecheck import check_templates
+from cchc_letters.templatecheck import check_templates, write_letter
 
 runner = CliRunner()
 
@@ -329,7 +329,7 @@ def test_templates_saved_again_by_libreoffice_still_work(tmp_path):
     assert report.ok, [str(f) for f in report.findings]
     assert report.files[Kind.BIRTH] == out / "birth.docx"
     letter = LetterTemplate.load(out / "birth.docx")
-    letter.write_docx(sample_context(Kind.BIRTH), tmp_path / "letter.docx")
+    write_letter(letter, sample_context(Kind.BIRTH), tmp_path / "letter.docx")
     text = docx_text(tmp_path / "letter.docx")
     assert "Nguyễn Phạm Gia Bảo" in text
     assert "5 trong 1 (mũi 1)" in text  # the schedule table rows repeat
@@ -349,8 +349,8 @@ def test_table_row_tag_split_by_word_still_works(folder):
     edit(folder, "birth", old, new)
     report = check_templates(folder, kinds={Kind.BIRTH}, layout=False)
     assert report.ok, [str(f) for f in report.findings]
-    LetterTemplate.load(folder / "birth.docx").write_docx(
-        sample_context(Kind.BIRTH), folder / "out.docx"
+    write_letter(
+        LetterTemplate.load(folder / "birth.docx"), sample_context(Kind.BIRTH), folder / "out.docx"
     )
     assert "Viêm não Nhật Bản (mũi 1)" in docx_text(folder / "out.docx")
 
