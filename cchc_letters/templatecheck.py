@@ -29,7 +29,15 @@ from cchc_letters.render import (
     text_near,
 )
 from cchc_letters.resources import templates_dir
-from cchc_letters.variables import LEAF, LIST_ITEM, SAMPLE_DATE, all_names, sample_context, shape
+from cchc_letters.variables import (
+    LEAF,
+    LIST_ITEM,
+    SAMPLE_DATE,
+    all_names,
+    long_contexts,
+    sample_context,
+    shape,
+)
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -146,16 +154,13 @@ def check_templates(
     report = CheckReport(files=files)
     if folder is not None:
         report.findings += _folder_findings(Path(folder), files)
-    long_letters: dict[Kind, tuple[LetterTemplate, dict]] = {}
+    long_letters: dict[Kind, tuple[LetterTemplate, list[dict]]] = {}
     for kind, path in files.items():
         findings, template = check_template(path, kind, profile=profile, letter_date=letter_date)
         report.findings += findings
         if template is not None:
             report.loaded[kind] = template
-            long_letters[kind] = (
-                template,
-                sample_context(kind, profile, letter_date, long=True),
-            )
+            long_letters[kind] = (template, long_contexts(kind, profile, letter_date))
     if layout and long_letters:
         _check_pages(report, long_letters)
     elif not layout:
@@ -573,7 +578,9 @@ def count_pdf_pages(pdf: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf.read_bytes()))
 
 
-def _check_pages(report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, dict]]) -> None:
+def _check_pages(
+    report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, list[dict]]]
+) -> None:
     from cchc_letters.pdf import PdfUnavailable, convert_to_pdf, find_soffice
 
     if find_soffice() is None:
@@ -585,19 +592,20 @@ def _check_pages(report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, 
         return
     with tempfile.TemporaryDirectory(prefix="cchc-check-") as tmp:
         folder = Path(tmp)
-        docs = {
-            kind: write_letter(template, context, folder / f"{kind.value}-long.docx")
-            for kind, (template, context) in letters.items()
-        }
+        docs = [
+            (kind, write_letter(template, context, folder / f"{kind.value}-long-{n}.docx"))
+            for kind, (template, contexts) in letters.items()
+            for n, context in enumerate(contexts, start=1)
+        ]
         try:
-            pdfs = convert_to_pdf(list(docs.values()), folder)
+            pdfs = convert_to_pdf([doc for _, doc in docs], folder)
         except PdfUnavailable as exc:
             report.layout_note = f"không kiểm tra được số trang (page count not checked): {exc}"
             return
         report.layout_checked = True
-        for kind, pdf in zip(docs, pdfs, strict=True):
-            pages = count_pdf_pages(pdf)
-            report.pages[kind] = pages
+        for (kind, _), pdf in zip(docs, pdfs, strict=True):
+            report.pages[kind] = max(report.pages.get(kind, 0), count_pdf_pages(pdf))
+        for kind, pages in report.pages.items():
             if pages > 1:
                 report.findings.append(
                     Finding(

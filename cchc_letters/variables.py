@@ -19,6 +19,11 @@ from cchc_letters.models import Birth, Death, Kind, Marriage, Person, Registrati
 ALL = (Kind.BIRTH, Kind.MARRIAGE, Kind.DEATH)
 BIRTH, MARRIAGE, DEATH = (Kind.BIRTH,), (Kind.MARRIAGE,), (Kind.DEATH,)
 SAMPLE_DATE = date(2026, 11, 27)  # the letter date of the README examples
+# The long birth samples' ages (days) on the letter date. The first is the one preview --long
+# shows: registered late, about six months old, the age with the most schedule notes (missed
+# BCG and rotavirus deadlines) beside doses due now. The second, a newborn, has the most
+# schedule rows (longest with a profile that adds local vaccines). The page check renders both.
+LONG_CHILD_AGES_DAYS = (180, 15)
 
 # Types, as the README shows them.
 TEXT, DATE, NUMBER, YES_NO, TEXT_LIST, ROWS = (
@@ -237,12 +242,18 @@ def _source(kind: Kind) -> SourceRef:
     return SourceRef(file=f"(mẫu {kind.vietnamese})", sheet=None, row=1)
 
 
-def sample_registration(kind: Kind, letter_date: date, *, long: bool = False) -> Registration:
+def sample_registration(
+    kind: Kind, letter_date: date, *, long: bool = False, child_age_days: int | None = None
+) -> Registration:
     """Return a realistic registration of ``kind`` dated a few days before ``letter_date``.
 
     ``long`` gives the longest values a letter should still fit on one page with: long
     names (four to five syllables), long addresses from before the 2025 merger, a register
-    note, all the optional fields filled.
+    note, all the optional fields filled. The long birth is the longest birth letter: a
+    child registered late, about six months old on ``letter_date`` (``LONG_CHILD_AGES_DAYS``),
+    so several doses are due at once and some deadlines have passed (BCG, rotavirus), each
+    adding a note under the schedule table; ``child_age_days`` gives the long child another
+    age (the page check also renders a long newborn, whose schedule has the most rows).
     """
     registered = letter_date - timedelta(days=7)
     if long:
@@ -257,11 +268,15 @@ def sample_registration(kind: Kind, letter_date: date, *, long: bool = False) ->
             book="01/2026",
             registration_date=registered,
             source=_source(kind),
-            note="Đăng ký đúng hạn" if long else None,
+            note="Đăng ký khai sinh quá hạn" if long else None,
             child=Person(
                 "Tôn Nữ Hoàng Phương Thảo Nguyên" if long else "Nguyễn Phạm Gia Bảo",
                 Sex.FEMALE if long else Sex.MALE,
-                birth_date=registered - timedelta(days=8),
+                birth_date=(
+                    letter_date - timedelta(days=child_age_days or LONG_CHILD_AGES_DAYS[0])
+                    if long
+                    else registered - timedelta(days=8)
+                ),
             ),
             birth_place=(
                 "Bệnh viện Bà Rịa, phường Long Tâm, Thành phố Hồ Chí Minh"
@@ -327,7 +342,12 @@ def sample_registration(kind: Kind, letter_date: date, *, long: bool = False) ->
 
 
 def sample_context(
-    kind: Kind, profile: Any = None, letter_date: date = SAMPLE_DATE, *, long: bool = False
+    kind: Kind,
+    profile: Any = None,
+    letter_date: date = SAMPLE_DATE,
+    *,
+    long: bool = False,
+    child_age_days: int | None = None,
 ) -> dict[str, Any]:
     """Return the context a ``kind`` letter sees for the sample registration.
 
@@ -350,8 +370,22 @@ def sample_context(
             # Sample data only: a date outside every version (the batch may name one with
             # --schedule) still gets a schedule table to render.
             schedule = max(versions, key=lambda version: version.valid_from)
-    registration = sample_registration(kind, letter_date, long=long)
+    registration = sample_registration(kind, letter_date, long=long, child_age_days=child_age_days)
     return letter_context(registration, profile, letter_date, schedule)
+
+
+def long_contexts(kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE) -> list[dict]:
+    """Return the long sample contexts the one-page check renders for ``kind``.
+
+    Births have two worst cases (most notes, most schedule rows: ``LONG_CHILD_AGES_DAYS``);
+    the other kinds one.
+    """
+    if kind is not Kind.BIRTH:
+        return [sample_context(kind, profile, letter_date, long=True)]
+    return [
+        sample_context(kind, profile, letter_date, long=True, child_age_days=days)
+        for days in LONG_CHILD_AGES_DAYS
+    ]
 
 
 def lookup(context: dict[str, Any], path: str) -> Any:

@@ -170,5 +170,9 @@ def test_page_check_measures_files_of_the_batch_writer(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf, "find_soffice", lambda: "/usr/bin/soffice")
     monkeypatch.setattr(pdf, "convert_to_pdf", fake_convert)
     report = templatecheck.check_templates(kinds={Kind.DEATH})
-    assert written == ["death-long.docx"]
+    assert written == ["death-long-1.docx"]
     assert "stop here" in report.layout_note
+    # births have two worst cases: the late-registered child (notes) and a newborn (rows)
+    written.clear()
+    templatecheck.check_templates(kinds={Kind.BIRTH})
+    assert written == ["birth-long-1.docx", "birth-long-2.docx"]

@@ -297,6 +297,81 @@ def test_default_birth_letter_fits_one_page_with_long_values():
     assert report.pages == {Kind.BIRTH: 1}
 
 
+def worst_case_profile(folder, *, station_address: str | None = None):
+    """Write a profile with everything that lengthens a birth letter: a parent line above
+    the agency, a long station address and a phone, monthly and weekly session days, and
+    three local pneumococcal doses added to the schedule."""
+    from cchc_letters.resources import data_dir
+
+    text = (data_dir() / "profiles" / "ngai-giao.toml").read_text(encoding="utf-8")
+    address = station_address or (
+        "Số 125 đường Nguyễn Văn Linh, khu phố Ngãi Giao, xã Ngãi Giao, Thành phố Hồ Chí Minh"
+    )
+    replacements = {
+        "parent_lines = []": 'parent_lines = ["THÀNH PHỐ HỒ CHÍ MINH"]',
+        'address = "Trung tâm xã Ngãi Giao, Thành phố Hồ Chí Minh"': f'address = "{address}"',
+        'phone = ""': 'phone = "0254 3 881 234 (giờ hành chính)"',
+        "days_of_month = [5, 6]": "days_of_month = [5, 6, 25]",
+        "weekdays = []": 'weekdays = ["wednesday"]',
+    }
+    for old_text, new_text in replacements.items():
+        assert old_text in text
+        text = text.replace(old_text, new_text, 1)
+    for number, months in ((1, 2), (2, 3), (3, 4)):
+        text += (
+            f'\n[[local_vaccines]]\nvaccine = "pcv"\nname = "Phế cầu (thí điểm của Thành phố)"\n'
+            f'short_name = "phế cầu"\ndose = "mũi {number}"\nage = "{months} months"\n'
+            f'age_label = "{months} tháng tuổi"\n'
+        )
+    path = folder / "worst.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_long_birth_sample_is_the_longest_birth_letter():
+    # A late-registered child about six months old: doses due now, missed deadlines as notes.
+    from cchc_letters.variables import sample_context
+
+    context = sample_context(Kind.BIRTH, long=True)
+    born = context["child"]["birth_date"]
+    assert 150 <= (date(2026, 11, 27) - born).days <= 215
+    assert any(visit["due_now"] for visit in context["schedule"]["visits"])
+    overdue = [note for note in context["schedule"]["notes"] if "quá hạn" in note]
+    assert len(overdue) >= 2
+    assert len(context["schedule"]["notes"]) > len(sample_context(Kind.BIRTH)["schedule"]["notes"])
+
+
+def test_long_sample_uses_the_profile_given(folder):
+    from cchc_letters.profile import load_profile
+    from cchc_letters.variables import sample_context
+
+    profile = load_profile(worst_case_profile(folder))
+    context = sample_context(Kind.BIRTH, profile, long=True)
+    assert context["header"]["parent_lines"] == ["THÀNH PHỐ HỒ CHÍ MINH"]
+    assert context["station"]["phone"] == "0254 3 881 234 (giờ hành chính)"
+    assert "thứ Tư hằng tuần" in context["station"]["sessions"]
+    assert any("phế cầu" in visit["vaccines"] for visit in context["schedule"]["visits"])
+
+
+def test_default_birth_letter_fits_one_page_in_the_worst_case(folder):
+    require_soffice()
+    profile = worst_case_profile(folder)
+    result = runner.invoke(app, ["templates", "check", "--profile", str(profile), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pages"] == {"birth": 1, "marriage": 1, "death": 1}
+
+
+def test_templates_check_measures_with_the_profile_given(folder):
+    # A station address no letter could hold shows the check renders the profile's values.
+    require_soffice()
+    profile = worst_case_profile(folder, station_address="Khu phố Ngãi Giao, " * 120)
+    result = runner.invoke(app, ["templates", "check", "--profile", str(profile), "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["pages"]["birth"] >= 2
+    assert [f["code"] for f in report["findings"]] == ["too_long"]
+
+
 def test_templates_saved_again_by_libreoffice_still_work(tmp_path):
     # An editor opens a default template in LibreOffice Writer and saves it as .docx.
     import subprocess

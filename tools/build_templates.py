@@ -22,6 +22,7 @@ from docx.shared import Cm, Mm, Pt
 
 FONT = "Times New Roman"
 TABLE_PT = 10.5
+NOTES_PT = 10  # the notes under the schedule table: the longest birth letter has four
 OUT = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -212,6 +213,10 @@ def signature(doc, closing: str = "") -> None:
     table = doc.add_table(rows=1, cols=2)
     borderless(table)
     set_widths(table, [7.0, 9.5])
+    # Never split the block across pages: the title, the room for signature and seal
+    # (36 pt) and the name stay together.
+    tr_pr = table.rows[0]._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
     if closing:
         left = table.rows[0].cells[0].paragraphs[0]
         left.paragraph_format.first_line_indent = Cm(1.27)
@@ -238,7 +243,8 @@ def shade(cell, fill: str = "EDEDED") -> None:
 
 def schedule_table(doc) -> None:
     """One row per visit; docxtpl's {%tr %} repeats the middle row."""
-    widths = [3.0, 8.3, 2.3, 2.9]
+    # "Cần tiêm ngay (trong tháng đầu sau sinh)" in two lines, a dd/mm/yyyy date in one
+    widths = [3.7, 8.4, 2.2, 2.2]
     table = doc.add_table(rows=4, cols=4)
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -347,7 +353,7 @@ def birth() -> None:
                 True,
             ),
         ],
-        size=TABLE_PT,
+        size=NOTES_PT,
     )
     signature(doc, closing="Trân trọng!")
     doc.save(OUT / "birth.docx")
