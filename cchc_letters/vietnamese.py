@@ -204,6 +204,8 @@ def without_preposition(value: str) -> str:
 # Administrative and place words written lower case inside an address ("Tổ 3, ấp Bình Ba,
 # xã Ngãi Giao"); "Thành phố" is kept capitalised (Thành phố Hồ Chí Minh). Longest first.
 _UNIT_WORDS = (
+    "tổ dân phố",
+    "khu dân cư",
     "khu phố",
     "thị trấn",
     "thị xã",
@@ -226,6 +228,7 @@ _UNIT_WORDS = (
 _PLACE_NOUNS = (
     "trung tâm y tế",
     "trạm y tế",
+    "bệnh viện đa khoa",
     "bệnh viện",
     "nhà hộ sinh",
     "phòng khám",
@@ -235,6 +238,7 @@ _PLACE_NOUNS = (
 _PLACE_NOUN_FORMS = {
     "trung tâm y tế": "Trung tâm Y tế",
     "trạm y tế": "Trạm Y tế",
+    "bệnh viện đa khoa": "Bệnh viện Đa khoa",
 }
 
 

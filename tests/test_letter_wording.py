@@ -224,6 +224,8 @@ def test_death_place_without_leading_tai():
         ),
         ("KHU PHỐ NGÃI GIAO, THỊ TRẤN NGÃI GIAO", "Khu phố Ngãi Giao, thị trấn Ngãi Giao"),
         ("SỐ 5 ĐƯỜNG LÊ LỢI, PHƯỜNG BÀ RỊA", "Số 5 đường Lê Lợi, phường Bà Rịa"),
+        ("TỔ DÂN PHỐ 5, PHƯỜNG BÀ RỊA", "Tổ dân phố 5, phường Bà Rịa"),
+        ("BỆNH VIỆN ĐA KHOA TỈNH", "Bệnh viện Đa khoa tỉnh"),
         # mixed case is the officer's own writing: kept as written
         ("Tổ 3 & 4, Ấp Bình Ba, xã Ngãi Giao", "Tổ 3 & 4, Ấp Bình Ba, xã Ngãi Giao"),
     ],
