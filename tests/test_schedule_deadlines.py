@@ -1,0 +1,73 @@
+"""Reviewer's defects in the printed schedule, with dates worked out by hand.
+
+Demo profile: sessions on the 5th and 6th of each month, holiday rule "next_session".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cchc_letters.profile import load_profile
+from cchc_letters.schedule import (
+    AT_BIRTH_PLACE,
+    CONTACT_STATION,
+    child_schedule,
+    load_versions,
+    version_for,
+)
+
+D = date.fromisoformat
+
+
+@pytest.fixture(scope="module")
+def tt52():
+    return version_for(D("2026-11-27"), load_versions())
+
+
+def dose(result, vaccine, label):
+    (found,) = [d for d in result.doses if d.vaccine == vaccine and d.dose == label]
+    return found
+
+
+def test_bcg_deadline_still_ahead_is_offered_not_missed(tt52):
+    """Born 31/10/2026, letter 27/11/2026: BCG's last day is 29/11/2026, the next session
+    05/12/2026 is after it, but the deadline has not passed: contact the station now."""
+    result = child_schedule(D("2026-10-31"), D("2026-11-27"), load_profile(), tt52)
+    bcg = dose(result, "bcg", "1 mũi")
+    assert (bcg.status, bcg.session, bcg.deadline) == ("due_now", None, D("2026-11-29"))
+    assert bcg.where == CONTACT_STATION
+    assert not [n for n in result.notes if "BCG" in n and "quá hạn" in n]
+    (note,) = [n for n in result.notes if "BCG" in n]
+    assert "29/11/2026" in note and "liên hệ ngay trạm y tế" in note
+    first = result.visits[0]
+    assert (first.status, first.session, first.where) == ("due_now", None, CONTACT_STATION)
+    assert [d.vaccine for d in first.doses] == ["bcg"]
+    assert first.label == "Cần tiêm ngay (trong tháng đầu sau sinh)"
+    # the HepB birth dose (last day 01/11) has passed: missed, with its own note
+    assert dose(result, "hepb0", "mũi sơ sinh").status == "missed_deadline"
+
+
+def test_birth_dose_within_24_hours_is_at_the_birth_place(tt52):
+    result = child_schedule(D("2026-10-31"), D("2026-11-01"), load_profile(), tt52)
+    hepb = dose(result, "hepb0", "mũi sơ sinh")
+    assert (hepb.status, hepb.session, hepb.where) == ("due_now", None, AT_BIRTH_PLACE)
+    (visit,) = [v for v in result.visits if hepb in v.doses]
+    assert visit.where == AT_BIRTH_PLACE and visit.doses == (hepb,)  # not grouped with BCG
+    bcg = dose(result, "bcg", "1 mũi")  # the 05/11 session is before its last day 29/11
+    assert (bcg.status, bcg.session, bcg.where) == ("due_now", D("2026-11-05"), "")
+
+
+def test_deadline_already_passed_is_missed(tt52):
+    """Born 20/10/2026, letter 27/11/2026: BCG's last day 19/11/2026 has passed."""
+    result = child_schedule(D("2026-10-20"), D("2026-11-27"), load_profile(), tt52)
+    bcg = dose(result, "bcg", "1 mũi")
+    assert (bcg.status, bcg.deadline) == ("missed_deadline", D("2026-11-19"))
+    (note,) = [n for n in result.notes if "BCG" in n]
+    assert "đã quá hạn" in note and "19/11/2026" in note
+
+
+def test_session_visit_has_no_where(tt52):
+    result = child_schedule(D("2026-10-31"), D("2026-11-27"), load_profile(), tt52)
+    assert all(v.where == "" for v in result.visits if v.session is not None)
