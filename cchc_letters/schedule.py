@@ -367,7 +367,9 @@ def group_visits(doses: list[Dose] | tuple[Dose, ...]) -> tuple[Visit, ...]:
     Doses without a session form a visit of their own per place (``where``) and due date.
     A visit's label is its doses' age label ("2 tháng tuổi"); doses of different ages at one
     session (a dose pushed back by its minimum interval) give "4 tháng tuổi / 5 tháng tuổi";
-    a visit with a dose already due is labelled DUE_NOW_LABEL.
+    a visit with a dose already due is labelled DUE_NOW_LABEL. A visit's ``due`` is the
+    latest due date of its doses, the day from which every one of them can be given; its
+    session (each dose's first session on or after its own due date) is never before it.
     """
     groups: dict[tuple[str, date], list[Dose]] = {}
     for dose in doses:
@@ -387,7 +389,7 @@ def group_visits(doses: list[Dose] | tuple[Dose, ...]) -> tuple[Visit, ...]:
         visits.append(
             Visit(
                 label=label,
-                due=min(d.due for d in members),
+                due=max(d.due for d in members),  # every dose can be given from it
                 session=members[0].session,
                 status=status,
                 doses=tuple(members),

@@ -300,7 +300,8 @@ def test_late_registration(tmp_path, versions):
     assert any("Rota" in n and "6 tháng" in n for n in result.notes)
     first, second, third = result.visits[:3]
     assert first.status == "due_now" and first.label == "Cần tiêm ngay"
-    assert first.session == D("2026-12-05") and first.due == D("2026-07-10")
+    # due from its latest dose, IPV mũi 1 at 5 months
+    assert first.session == D("2026-12-05") and first.due == D("2026-10-10")
     assert first.vaccines_text == (
         "5 trong 1 (mũi 1), bại liệt uống (lần 1), bại liệt tiêm (IPV) (mũi 1)"
     )

@@ -71,3 +71,17 @@ def test_deadline_already_passed_is_missed(tt52):
 def test_session_visit_has_no_where(tt52):
     result = child_schedule(D("2026-10-31"), D("2026-11-27"), load_profile(), tt52)
     assert all(v.where == "" for v in result.visits if v.session is not None)
+
+
+def test_grouped_visit_is_due_from_its_latest_dose(tt52):
+    """Born 31/10/2026: 5 trong 1 mũi 2 at the 05/03/2027 session, so mũi 3 is due 28 days
+    later, 02/04/2027; IPV mũi 1 is due at 5 months, 31/03/2027. Both go to the 05/04/2027
+    session, and the visit reads "từ 02/04/2027" (not 31/03, when mũi 3 cannot be given)."""
+    result = child_schedule(D("2026-10-31"), D("2026-11-27"), load_profile(), tt52)
+    assert dose(result, "dtp-hepb-hib", "mũi 3").due == D("2027-04-02")
+    assert dose(result, "ipv", "mũi 1").due == D("2027-03-31")
+    (visit,) = [v for v in result.visits if v.label == "4 tháng tuổi / 5 tháng tuổi"]
+    assert (visit.due, visit.session) == (D("2027-04-02"), D("2027-04-05"))
+    for v in result.visits:
+        assert v.due == max(d.due for d in v.doses)
+        assert v.session is None or v.session >= v.due
