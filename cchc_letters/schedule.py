@@ -289,6 +289,10 @@ def child_schedule(
       "planned" while its due date is ahead), with ``session`` None and ``where``
       CONTACT_STATION, and a note asking the family to contact the station now. A later
       dose of the same vaccine is counted from the deadline (the latest it can be given).
+
+    A dose with a ``max_interval`` (JE mũi 2, "1–2 tuần sau mũi 1") keeps its session, the
+    first one at least ``min_interval`` after the previous dose; when that session is later
+    than ``max_interval`` after the previous dose, a note gives the recommended window.
     """
     global _memo
     if _memo is None or _memo[0] is not profile or _memo[1] is not version:
@@ -306,6 +310,15 @@ def child_schedule(
 
 _MEMO_SIZE = 2048  # ~8 kB each: 17 MB at most; five years of distinct birth dates
 _memo: tuple[Profile, ScheduleVersion, dict[tuple[date, date], ChildSchedule]] | None = None
+
+
+def _late_note(row: ScheduleRow, due: date, latest: date, session: date) -> str:
+    """Return the note for a dose whose next session is after its recommended window."""
+    return (
+        f"{_dose_text(row)}: nên tiêm trong khoảng {due:%d/%m/%Y} – {latest:%d/%m/%Y} "
+        f"({row.age_label[:1].lower()}{row.age_label[1:]}), nhưng buổi tiêm định kỳ tiếp theo "
+        f"là ngày {session:%d/%m/%Y}; gia đình hỏi trạm y tế để được hẹn tiêm sớm hơn."
+    )
 
 
 def _child_schedule(
@@ -333,6 +346,15 @@ def _child_schedule(
             # Still in time, but no session day before the deadline: the station is asked.
             session, where, given = None, CONTACT_STATION, deadline
             notes.append(_contact_note(row, due, deadline, letter_date))
+        if (
+            row.max_interval is not None
+            and row.vaccine in previous
+            and session is not None
+            and status != "missed_deadline"
+        ):
+            latest = row.max_interval.after(previous[row.vaccine])
+            if session > latest:
+                notes.append(_late_note(row, due, latest, session))
         previous[row.vaccine] = given
         doses.append(
             Dose(

@@ -203,8 +203,10 @@ def test_month_end_leap_year_birth(tmp_path, versions):
         ), (vaccine, label)
     assert dose(result, "rota", "lần 1").deadline == D("2028-06-29")
     assert [d.due for d in result.doses] == sorted(d.due for d in result.doses)
-    assert len(result.notes) == 2 and "24 giờ" in result.notes[0]
+    assert len(result.notes) == 3 and "24 giờ" in result.notes[0]
     assert "chậm nhất ngày 30/01/2028" in result.notes[1]
+    # JE mũi 1 on 05/01/2029, mũi 2 recommended by 19/01 but the next session is 05/02
+    assert "19/01/2029" in result.notes[2] and "05/02/2029" in result.notes[2]
     contact, first = result.visits[:2]
     assert (contact.session, contact.where, contact.status) == (None, CONTACT_STATION, "due_now")
     assert first.label == "2 tháng tuổi"
@@ -296,7 +298,7 @@ def test_late_registration(tmp_path, versions):
             status,
         ), (vaccine, label)
     assert dose(result, "rota", "lần 2").status == "missed_deadline"
-    assert len(result.notes) == 4
+    assert len(result.notes) == 5  # HepB, BCG, Rota ×2 missed; JE mũi 2 after 1–2 weeks
     assert any("Rota" in n and "6 tháng" in n for n in result.notes)
     first, second, third = result.visits[:3]
     assert first.status == "due_now" and first.label == "Cần tiêm ngay"

@@ -85,3 +85,35 @@ def test_grouped_visit_is_due_from_its_latest_dose(tt52):
     for v in result.visits:
         assert v.due == max(d.due for d in v.doses)
         assert v.session is None or v.session >= v.due
+
+
+def test_je_dose_2_after_its_window_is_noted_once(tt52):
+    """Born 31/10/2026: JE mũi 1 at 12 months, 31/10/2027 -> session 05/11/2027; mũi 2 from
+    12/11/2027 (7 days), recommended by 19/11/2027 (14 days), but the next session day is
+    05/12/2027: kept there, with one note giving the window."""
+    result = child_schedule(D("2026-10-31"), D("2026-11-27"), load_profile(), tt52)
+    assert dose(result, "je", "mũi 1").session == D("2027-11-05")
+    je2 = dose(result, "je", "mũi 2")
+    assert (je2.due, je2.session, je2.status) == (D("2027-11-12"), D("2027-12-05"), "planned")
+    (note,) = [n for n in result.notes if "Nhật Bản" in n]
+    assert note == (
+        "Viêm não Nhật Bản (mũi 2): nên tiêm trong khoảng 12/11/2027 – 19/11/2027 "
+        "(1–2 tuần sau mũi 1), nhưng buổi tiêm định kỳ tiếp theo là ngày 05/12/2027; "
+        "gia đình hỏi trạm y tế để được hẹn tiêm sớm hơn."
+    )
+
+
+def test_je_dose_2_within_its_window_has_no_note(tmp_path, tt52):
+    """Weekly sessions (Wednesday): JE mũi 2 falls 7 days after mũi 1, inside 1–2 weeks."""
+    from test_schedule import make_profile
+
+    profile = make_profile(tmp_path, days=(), weekdays=("wednesday",))
+    result = child_schedule(D("2026-10-31"), D("2026-11-27"), profile, tt52)
+    je1, je2 = dose(result, "je", "mũi 1"), dose(result, "je", "mũi 2")
+    assert (je1.session, je2.session) == (D("2027-11-03"), D("2027-11-10"))
+    assert not [n for n in result.notes if "Nhật Bản" in n]
+
+
+def test_max_interval_is_data(tt52):
+    (row,) = [r for r in tt52.rows if r.key == ("je", "mũi 2")]
+    assert (str(row.min_interval), str(row.max_interval)) == ("7 days", "14 days")

@@ -33,6 +33,7 @@ def test_schedule_invariants(dob, age_days, version_index):
     result = child_schedule(dob, letter_date, PROFILE, version)
     rows = {row.key: row for row in version.rows}
     previous = {}
+    late = 0  # doses after their max_interval window: one note each
     for dose in sorted(result.doses, key=lambda d: list(rows).index((d.vaccine, d.dose))):
         row = rows[(dose.vaccine, dose.dose)]
         assert dose.due >= row.age.after(dob)
@@ -56,9 +57,11 @@ def test_schedule_invariants(dob, age_days, version_index):
             assert dose.deadline is not None
             assert max(dose.due, letter_date) <= dose.deadline
             assert dose.deadline < next_session(max(dose.due, letter_date), PROFILE.sessions)
+        if row.max_interval and dose.vaccine in previous and dose.session is not None:
+            late += dose.session > row.max_interval.after(previous[dose.vaccine])
         previous[dose.vaccine] = dose.session or max(dose.due, letter_date)
     noted = sum(d.status == "missed_deadline" or d.where == CONTACT_STATION for d in result.doses)
-    assert len(result.notes) == noted
+    assert len(result.notes) == noted + late
     statuses = [v.status for v in result.visits]
     assert statuses == sorted(statuses, key=lambda s: s != "due_now")
     planned = [v.session or v.due for v in result.visits if v.status == "planned"]
