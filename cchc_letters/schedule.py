@@ -383,13 +383,30 @@ def _child_schedule(
     )
 
 
+def _upper_first(text: str) -> str:
+    """Return ``text`` with its first letter capitalised ("trong tháng đầu" -> "Trong …")."""
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    """Return ``text`` with its first letter in lower case, unless it starts an acronym.
+
+    "Trong tháng đầu sau sinh" -> "trong tháng đầu sau sinh"; "BCG sơ sinh" stays.
+    """
+    if text[1:2].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def group_visits(doses: list[Dose] | tuple[Dose, ...]) -> tuple[Visit, ...]:
     """Return the doses that can still be given grouped by session, due-now visits first.
 
     Doses without a session form a visit of their own per place (``where``) and due date.
     A visit's label is its doses' age label ("2 tháng tuổi"); doses of different ages at one
     session (a dose pushed back by its minimum interval) give "4 tháng tuổi / 5 tháng tuổi";
-    a visit with a dose already due is labelled DUE_NOW_LABEL. A visit's ``due`` is the
+    a visit with a dose already due is labelled DUE_NOW_LABEL, followed by its age label
+    with a small first letter ("Cần tiêm ngay (trong tháng đầu sau sinh)") when it has only
+    one; a label always starts with a capital or a digit. A visit's ``due`` is the
     latest due date of its doses, the day from which every one of them can be given; its
     session (each dose's first session on or after its own due date) is never before it.
     """
@@ -402,10 +419,9 @@ def group_visits(doses: list[Dose] | tuple[Dose, ...]) -> tuple[Visit, ...]:
     visits = []
     for members in groups.values():
         status: Status = "due_now" if any(d.status == "due_now" for d in members) else "planned"
-        labels = list(dict.fromkeys(d.age_label for d in members))
+        labels = list(dict.fromkeys(_upper_first(d.age_label) for d in members))
         if status == "due_now":
-            age = labels[0][:1].lower() + labels[0][1:]
-            label = DUE_NOW_LABEL + (f" ({age})" if len(labels) == 1 else "")
+            label = DUE_NOW_LABEL + (f" ({_lower_first(labels[0])})" if len(labels) == 1 else "")
         else:
             label = " / ".join(labels)
         visits.append(

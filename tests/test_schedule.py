@@ -305,7 +305,7 @@ def test_late_registration(tmp_path, versions):
     # due from its latest dose, IPV mũi 1 at 5 months
     assert first.session == D("2026-12-05") and first.due == D("2026-10-10")
     assert first.vaccines_text == (
-        "5 trong 1 (mũi 1), bại liệt uống (lần 1), bại liệt tiêm (IPV) (mũi 1)"
+        "5 trong 1 (mũi 1), bại liệt uống (lần 1), bại liệt tiêm IPV (mũi 1)"
     )
     assert (second.label, second.session) == ("3 tháng tuổi", D("2027-01-05"))
     assert third.label == "4 tháng tuổi / 9 tháng tuổi"

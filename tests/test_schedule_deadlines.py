@@ -117,3 +117,44 @@ def test_je_dose_2_within_its_window_has_no_note(tmp_path, tt52):
 def test_max_interval_is_data(tt52):
     (row,) = [r for r in tt52.rows if r.key == ("je", "mũi 2")]
     assert (str(row.min_interval), str(row.max_interval)) == ("7 days", "14 days")
+
+
+@pytest.mark.parametrize("version_id", ["tt38-2017", "tt10-2024", "tt52-2025"])
+@pytest.mark.parametrize(
+    ("dob", "letter"), [("2026-10-31", "2026-11-01"), ("2026-05-10", "2026-11-27")]
+)
+def test_labels_and_vaccine_text_read_well(version_id, dob, letter):
+    version = version_for(D("2000-01-01"), load_versions(), version_id)
+    result = child_schedule(D(dob), D(letter), load_profile(), version)
+    for visit in result.visits:
+        assert visit.label[:1].isupper() or visit.label[:1].isdigit(), visit.label
+        if visit.status == "due_now" and "(" in visit.label:
+            assert visit.label.startswith("Cần tiêm ngay (")
+            assert not visit.label[len("Cần tiêm ngay (")].isupper()
+        assert ") (" not in visit.vaccines_text, visit.vaccines_text  # "lao (BCG) (1 mũi)"
+        for item in visit.vaccines_text.split(", "):
+            name = item.rsplit(" (", 1)[0]
+            assert name.lower() not in item.rsplit(" (", 1)[1], (
+                item
+            )  # "viêm gan B sơ sinh (mũi sơ sinh)"
+    assert not [n for n in result.notes if ") (" in n]
+
+
+def test_birth_day_visit_texts(tt52):
+    result = child_schedule(D("2026-10-31"), D("2026-11-01"), load_profile(), tt52)
+    assert [(v.label, v.vaccines_text) for v in result.visits[:2]] == [
+        ("Cần tiêm ngay (trong 24 giờ sau sinh)", "viêm gan B (mũi sơ sinh)"),
+        ("Cần tiêm ngay (trong tháng đầu sau sinh)", "lao BCG (1 mũi)"),
+    ]
+
+
+def test_due_now_label_keeps_an_acronym(tmp_path, tt52):
+    from test_schedule import make_profile
+
+    extra = (
+        '[[local_vaccines]]\nvaccine = "bcg"\nname = "Lao (BCG)"\nshort_name = "lao BCG"\n'
+        'dose = "1 mũi"\nage = "0 days"\nage_label = "BCG sơ sinh"\n'
+    )
+    profile = make_profile(tmp_path, extra=extra)
+    result = child_schedule(D("2026-10-31"), D("2026-11-02"), profile, tt52)
+    assert result.visits[0].label == "Cần tiêm ngay (BCG sơ sinh)"
