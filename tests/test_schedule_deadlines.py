@@ -158,3 +158,46 @@ def test_due_now_label_keeps_an_acronym(tmp_path, tt52):
     profile = make_profile(tmp_path, extra=extra)
     result = child_schedule(D("2026-10-31"), D("2026-11-02"), profile, tt52)
     assert result.visits[0].label == "Cần tiêm ngay (BCG sơ sinh)"
+
+
+def test_late_rotavirus_contact_then_too_late(tt52):
+    """Born 20/05/2026, letter 10/11/2026: Rota's last day is 19/11/2026 and the next session
+    is 05/12/2026. Lần 1 is still in time (contact the station); lần 2, at least 28 days
+    after lần 1 (given by 19/11 at the latest), cannot be given before the deadline."""
+    result = child_schedule(D("2026-05-20"), D("2026-11-10"), load_profile(), tt52)
+    rota1, rota2 = dose(result, "rota", "lần 1"), dose(result, "rota", "lần 2")
+    assert (rota1.status, rota1.session, rota1.where) == ("due_now", None, CONTACT_STATION)
+    assert (rota2.status, rota2.due) == ("missed_deadline", D("2026-12-17"))
+    notes = [n for n in result.notes if n.startswith("Rota")]
+    assert notes == [
+        "Rota (lần 1): cần tiêm chậm nhất ngày 19/11/2026, trước buổi tiêm định kỳ tiếp theo"
+        " — gia đình liên hệ ngay trạm y tế để được tiêm.",
+        "Rota (lần 2): không còn kịp tiêm (phải uống xong trước 6 tháng tuổi, hạn cuối "
+        "19/11/2026) nên không đưa vào lịch; gia đình hỏi ý kiến trạm y tế.",
+    ]
+
+
+def test_contact_station_dose_not_yet_due_is_planned(tmp_path, tt52):
+    """A local dose due at 10 days, before 20 days: born 10/11/2026, letter 11/11/2026; due
+    20/11, last day 29/11, next session 05/12: planned, no session, contact the station."""
+    from test_schedule import make_profile
+
+    extra = (
+        '[[local_vaccines]]\nvaccine = "x"\nname = "Thử"\nshort_name = "thử"\n'
+        'dose = "mũi 1"\nage = "10 days"\nage_label = "10 ngày tuổi"\ndeadline = "20 days"\n'
+    )
+    profile = make_profile(tmp_path, extra=extra)
+    result = child_schedule(D("2026-11-10"), D("2026-11-11"), profile, tt52)
+    x = dose(result, "x", "mũi 1")
+    assert (x.status, x.session, x.where, x.due) == (
+        "planned",
+        None,
+        CONTACT_STATION,
+        D("2026-11-20"),
+    )
+    assert result.notes[-1] == (
+        "Thử (mũi 1): cần tiêm từ ngày 20/11/2026 và chậm nhất ngày 29/11/2026, trước buổi "
+        "tiêm định kỳ tiếp theo — gia đình liên hệ ngay trạm y tế để được tiêm."
+    )
+    (visit,) = [v for v in result.visits if x in v.doses]
+    assert (visit.label, visit.where, visit.status) == ("10 ngày tuổi", CONTACT_STATION, "planned")
