@@ -353,7 +353,7 @@ def _child_schedule(
             and status != "missed_deadline"
         ):
             latest = row.max_interval.after(previous[row.vaccine])
-            if session > latest:
+            if session > latest >= due:  # (a window that closed before the due date: no note)
                 notes.append(_late_note(row, due, latest, session))
         previous[row.vaccine] = given
         doses.append(
