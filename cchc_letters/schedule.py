@@ -20,7 +20,9 @@ from cchc_letters.sessions import next_session
 Status = Literal["due_now", "planned", "missed_deadline"]
 
 DUE_NOW_LABEL = "Cần tiêm ngay"
-AT_BIRTH_PLACE = "tại nơi sinh"
+# Dose.where / Visit.where when there is no planned session (session is None):
+AT_BIRTH_PLACE = "tại nơi sinh"  # a birth-facility dose (HepB within 24 hours), still in time
+CONTACT_STATION = "liên hệ trạm y tế"  # deadline still ahead but no session day before it
 
 
 def default_schedules_dir() -> Path:
@@ -56,17 +58,29 @@ class Dose:
     dose: str
     age_label: str
     due: date  # earliest date: age reached and minimum interval after the previous dose
-    session: date | None  # planned session at the health station (None: at the birth facility)
+    session: date | None  # planned session at the health station; None: see ``where``
     deadline: date | None  # last day it may be given
     status: Status
     confidence: str
     short_name: str = ""
     local: bool = False  # added or changed by the commune profile
+    # Where it is given when ``session`` is None: AT_BIRTH_PLACE (a birth-facility dose) or
+    # CONTACT_STATION (its deadline is still ahead but falls before the next session day, so
+    # the family asks the station now); "" when it has a session.
+    where: str = ""
 
 
 @dataclass(frozen=True)
 class Visit:
-    """The doses given at one session, as one row of the letter's table."""
+    """The doses given at one session, as one row of the letter's table.
+
+    ``session`` is the planned session day; None means there is no session for these doses
+    and ``where`` says what to print instead of a date: AT_BIRTH_PLACE ("tại nơi sinh",
+    the HepB birth dose within 24 hours) or CONTACT_STATION ("liên hệ trạm y tế", a dose
+    whose deadline is still ahead but before the next session day). ``where`` is "" when
+    ``session`` is set. A template prints
+    ``{% if visit.session %}{{ visit.session|short_date }}{% else %}{{ visit.where }}{% endif %}``.
+    """
 
     label: str
     due: date
@@ -74,6 +88,7 @@ class Visit:
     status: Status
     doses: tuple[Dose, ...]
     vaccines_text: str
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -226,13 +241,30 @@ def schedule_rows(version: ScheduleVersion, profile: Profile) -> tuple[ScheduleR
     return tuple(rows)
 
 
-def _missed_note(row: ScheduleRow, deadline: date) -> str:
+def _dose_text(row: ScheduleRow) -> str:
+    """Return "Lao BCG (1 mũi)": the short name as in the table, first letter capitalised."""
+    name = row.short_name or row.name
+    return f"{name[:1].upper()}{name[1:]} ({row.dose})"
+
+
+def _missed_note(row: ScheduleRow, deadline: date, letter_date: date) -> str:
+    """Return the note for a dose not offered: its deadline passed, or it cannot be reached."""
     if row.missed_note:
         return row.missed_note
     when = row.deadline_label or f"trước {deadline:%d/%m/%Y}"
+    what = "đã quá hạn tiêm" if deadline < letter_date else "không còn kịp tiêm"
     return (
-        f"{row.name} ({row.dose}): đã quá hạn tiêm ({when}, hạn cuối {deadline:%d/%m/%Y}) "
+        f"{_dose_text(row)}: {what} ({when}, hạn cuối {deadline:%d/%m/%Y}) "
         "nên không đưa vào lịch; gia đình hỏi ý kiến trạm y tế."
+    )
+
+
+def _contact_note(row: ScheduleRow, due: date, deadline: date, letter_date: date) -> str:
+    """Return the note for a dose whose deadline is ahead but before the next session day."""
+    start = "" if due <= letter_date else f"từ ngày {due:%d/%m/%Y} và "
+    return (
+        f"{_dose_text(row)}: cần tiêm {start}chậm nhất ngày {deadline:%d/%m/%Y}, trước buổi "
+        "tiêm định kỳ tiếp theo — gia đình liên hệ ngay trạm y tế để được tiêm."
     )
 
 
@@ -247,9 +279,20 @@ def child_schedule(
     Each dose is due when the child reaches its age and, if it has a minimum interval, that
     long after the previous dose of the same vaccine at its planned session. Its session is
     the first session on or after the later of its due date and the letter date, so a dose
-    whose date has passed (late registration) is "due_now" at the next session. A dose
-    that can no longer be given by its deadline is "missed_deadline": kept in ``doses``,
-    left out of ``visits`` and explained in ``notes``.
+    whose date has passed (late registration) is "due_now" at the next session.
+
+    A dose with a deadline (the last day it may be given):
+
+    - deadline before the letter date, or before its due date: "missed_deadline", kept in
+      ``doses``, left out of ``visits`` and explained in ``notes`` ("đã quá hạn …");
+    - deadline still ahead but the next session day after it: still offered, "due_now" (or
+      "planned" while its due date is ahead), with ``session`` None and ``where``
+      CONTACT_STATION, and a note asking the family to contact the station now. A later
+      dose of the same vaccine is counted from the deadline (the latest it can be given).
+
+    A dose with a ``max_interval`` (JE mũi 2, "1–2 tuần sau mũi 1") keeps its session, the
+    first one at least ``min_interval`` after the previous dose; when that session is later
+    than ``max_interval`` after the previous dose, a note gives the recommended window.
     """
     global _memo
     if _memo is None or _memo[0] is not profile or _memo[1] is not version:
@@ -269,6 +312,15 @@ _MEMO_SIZE = 2048  # ~8 kB each: 17 MB at most; five years of distinct birth dat
 _memo: tuple[Profile, ScheduleVersion, dict[tuple[date, date], ChildSchedule]] | None = None
 
 
+def _late_note(row: ScheduleRow, due: date, latest: date, session: date) -> str:
+    """Return the note for a dose whose next session is after its recommended window."""
+    return (
+        f"{_dose_text(row)}: nên tiêm trong khoảng {due:%d/%m/%Y} – {latest:%d/%m/%Y} "
+        f"({row.age_label[:1].lower()}{row.age_label[1:]}), nhưng buổi tiêm định kỳ tiếp theo "
+        f"là ngày {session:%d/%m/%Y}; gia đình hỏi trạm y tế để được hẹn tiêm sớm hơn."
+    )
+
+
 def _child_schedule(
     dob: date, letter_date: date, profile: Profile, version: ScheduleVersion
 ) -> ChildSchedule:
@@ -281,16 +333,28 @@ def _child_schedule(
         if row.min_interval is not None and row.vaccine in previous:
             due = max(due, row.min_interval.after(previous[row.vaccine]))
         start = max(due, letter_date)
-        session = next_session(start, profile.sessions) if row.place == "health_station" else None
+        at_station = row.place == "health_station"
+        session = next_session(start, profile.sessions) if at_station else None
+        where = "" if at_station else AT_BIRTH_PLACE
         given = session or start
         deadline = row.deadline.last_day_before(dob) if row.deadline else None
-        if deadline is not None and given > deadline:
-            status: Status = "missed_deadline"
-            notes.append(_missed_note(row, deadline))
-        elif due <= letter_date:
-            status = "due_now"
-        else:
-            status = "planned"
+        status: Status = "due_now" if due <= letter_date else "planned"
+        if deadline is not None and start > deadline:
+            status = "missed_deadline"
+            notes.append(_missed_note(row, deadline, letter_date))
+        elif deadline is not None and given > deadline:
+            # Still in time, but no session day before the deadline: the station is asked.
+            session, where, given = None, CONTACT_STATION, deadline
+            notes.append(_contact_note(row, due, deadline, letter_date))
+        if (
+            row.max_interval is not None
+            and row.vaccine in previous
+            and session is not None
+            and status != "missed_deadline"
+        ):
+            latest = row.max_interval.after(previous[row.vaccine])
+            if session > latest >= due:  # (a window that closed before the due date: no note)
+                notes.append(_late_note(row, due, latest, session))
         previous[row.vaccine] = given
         doses.append(
             Dose(
@@ -305,6 +369,7 @@ def _child_schedule(
                 confidence=row.confidence,
                 short_name=row.short_name,
                 local=row.key in local_keys,
+                where=where if status != "missed_deadline" else "",
             )
         )
     visits = group_visits(doses)  # in the data file's order within a visit
@@ -318,37 +383,56 @@ def _child_schedule(
     )
 
 
+def _upper_first(text: str) -> str:
+    """Return ``text`` with its first letter capitalised ("trong tháng đầu" -> "Trong …")."""
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    """Return ``text`` with its first letter in lower case, unless it starts an acronym.
+
+    "Trong tháng đầu sau sinh" -> "trong tháng đầu sau sinh"; "BCG sơ sinh" stays.
+    """
+    if text[1:2].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def group_visits(doses: list[Dose] | tuple[Dose, ...]) -> tuple[Visit, ...]:
     """Return the doses that can still be given grouped by session, due-now visits first.
 
-    Doses without a session (given at the birth facility) form a visit of their own per day.
+    Doses without a session form a visit of their own per place (``where``) and due date.
     A visit's label is its doses' age label ("2 tháng tuổi"); doses of different ages at one
     session (a dose pushed back by its minimum interval) give "4 tháng tuổi / 5 tháng tuổi";
-    a visit with a dose already due is labelled DUE_NOW_LABEL.
+    a visit with a dose already due is labelled DUE_NOW_LABEL, followed by its age label
+    with a small first letter ("Cần tiêm ngay (trong tháng đầu sau sinh)") when it has only
+    one; a label always starts with a capital or a digit. A visit's ``due`` is the
+    latest due date of its doses, the day from which every one of them can be given; its
+    session (each dose's first session on or after its own due date) is never before it.
     """
-    groups: dict[tuple[bool, date], list[Dose]] = {}
+    groups: dict[tuple[str, date], list[Dose]] = {}
     for dose in doses:
         if dose.status == "missed_deadline":
             continue
-        key = (dose.session is None, dose.session or dose.due)
+        key = (dose.where, dose.session or dose.due)
         groups.setdefault(key, []).append(dose)
     visits = []
     for members in groups.values():
         status: Status = "due_now" if any(d.status == "due_now" for d in members) else "planned"
-        labels = list(dict.fromkeys(d.age_label for d in members))
+        labels = list(dict.fromkeys(_upper_first(d.age_label) for d in members))
         if status == "due_now":
-            age = labels[0][:1].lower() + labels[0][1:]
-            label = DUE_NOW_LABEL + (f" ({age})" if len(labels) == 1 else "")
+            label = DUE_NOW_LABEL + (f" ({_lower_first(labels[0])})" if len(labels) == 1 else "")
         else:
             label = " / ".join(labels)
         visits.append(
             Visit(
                 label=label,
-                due=min(d.due for d in members),
+                due=max(d.due for d in members),  # every dose can be given from it
                 session=members[0].session,
                 status=status,
                 doses=tuple(members),
                 vaccines_text=", ".join(f"{d.short_name or d.name} ({d.dose})" for d in members),
+                where=members[0].where,
             )
         )
     visits.sort(key=lambda v: (v.status != "due_now", v.session or v.due, v.due))

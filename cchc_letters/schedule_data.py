@@ -94,6 +94,9 @@ class ScheduleRow:
     age: Span  # due at this age
     age_label: str  # printed, e.g. "2 tháng tuổi"
     min_interval: Span | None = None  # after the previous dose of the same vaccine
+    # Recommended at most this long after the previous dose ("1–2 tuần sau mũi 1": 14 days);
+    # when the next session is later, the letter notes that the station may arrange it.
+    max_interval: Span | None = None
     deadline: Span | None = None  # must be given before this age
     deadline_label: str = ""  # printed in the note when missed
     missed_note: str = ""  # the whole note when missed (overrides the generic one)
@@ -115,6 +118,7 @@ _ROW_KEYS = {
     "age",
     "age_label",
     "min_interval",
+    "max_interval",
     "deadline",
     "deadline_label",
     "missed_note",
@@ -166,6 +170,7 @@ def parse_row(table: dict[str, Any], *, default_confidence: str = "S") -> Schedu
         age=age,
         age_label=table["age_label"],
         min_interval=span("min_interval"),
+        max_interval=span("max_interval"),
         deadline=span("deadline"),
         deadline_label=table.get("deadline_label", ""),
         missed_note=table.get("missed_note", ""),

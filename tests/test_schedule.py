@@ -10,6 +10,7 @@ import pytest
 from cchc_letters.errors import ProfileError, ScheduleError
 from cchc_letters.profile import Profile, default_profile_path, load_profile
 from cchc_letters.schedule import (
+    CONTACT_STATION,
     ChildSchedule,
     child_schedule,
     default_schedules_dir,
@@ -181,8 +182,9 @@ def test_month_end_leap_year_birth(tmp_path, versions):
     expected = {
         # (vaccine, dose): (due, session, status)
         ("hepb0", "mũi sơ sinh"): ("2027-12-31", None, "missed_deadline"),  # last day 01/01
-        # within the first month (last day 30/01) but the next session is 05/02
-        ("bcg", "1 mũi"): ("2027-12-31", "2028-02-05", "missed_deadline"),
+        # within the first month (last day 30/01, still ahead) but the next session is 05/02:
+        # still offered, the family contacts the station
+        ("bcg", "1 mũi"): ("2027-12-31", None, "due_now"),
         ("dtp-hepb-hib", "mũi 1"): ("2028-02-29", "2028-03-05", "planned"),  # 2 months: 29 Feb
         ("rota", "lần 1"): ("2028-02-29", "2028-03-05", "planned"),
         # 3 months is 31/03, but 28 days after the 05/03 session is 02/04
@@ -201,8 +203,12 @@ def test_month_end_leap_year_birth(tmp_path, versions):
         ), (vaccine, label)
     assert dose(result, "rota", "lần 1").deadline == D("2028-06-29")
     assert [d.due for d in result.doses] == sorted(d.due for d in result.doses)
-    assert len(result.notes) == 2 and "24 giờ" in result.notes[0]
-    first = result.visits[0]
+    assert len(result.notes) == 3 and "24 giờ" in result.notes[0]
+    assert "chậm nhất ngày 30/01/2028" in result.notes[1]
+    # JE mũi 1 on 05/01/2029, mũi 2 recommended by 19/01 but the next session is 05/02
+    assert "19/01/2029" in result.notes[2] and "05/02/2029" in result.notes[2]
+    contact, first = result.visits[:2]
+    assert (contact.session, contact.where, contact.status) == (None, CONTACT_STATION, "due_now")
     assert first.label == "2 tháng tuổi"
     assert first.vaccines_text == "5 trong 1 (mũi 1), bại liệt uống (lần 1), Rota (lần 1)"
     assert (first.due, first.session, first.status) == (D("2028-02-29"), D("2028-03-05"), "planned")
@@ -221,8 +227,9 @@ def test_leap_day_birth_non_leap_anniversary(tmp_path, versions):
     ("rule", "bcg_session", "bcg_status", "two_month_session"),
     [
         # Sessions 5 and 6 Feb 2027 fall in Tết (4–10 Feb): the next session day is 05/03,
-        # after BCG's first month (last day 02/03), so BCG is missed ...
-        ("next_session", "2027-03-05", "missed_deadline", "2027-04-05"),
+        # after BCG's first month (last day 02/03, still ahead): no session, contact the
+        # station ...
+        ("next_session", None, "due_now", "2027-04-05"),
         # ... while the next working day after Tết, Thursday 11/02, is still in time.
         ("next_working_day", "2027-02-11", "due_now", "2027-04-05"),
     ],
@@ -233,7 +240,8 @@ def test_birth_just_before_tet(
     profile = make_profile(tmp_path, rule=rule)
     result = child_schedule(D("2027-02-03"), D("2027-02-04"), profile, by_id(versions, "tt52-2025"))
     bcg = dose(result, "bcg", "1 mũi")
-    assert (bcg.session, bcg.status, bcg.deadline) == (D(bcg_session), bcg_status, D("2027-03-02"))
+    session = D(bcg_session) if bcg_session else None
+    assert (bcg.session, bcg.status, bcg.deadline) == (session, bcg_status, D("2027-03-02"))
     assert dose(result, "dtp-hepb-hib", "mũi 1").session == D(two_month_session)
     hepb = dose(result, "hepb0", "mũi sơ sinh")  # letter the day after birth: still in 24 h
     assert (hepb.status, hepb.session) == ("due_now", None)
@@ -290,13 +298,14 @@ def test_late_registration(tmp_path, versions):
             status,
         ), (vaccine, label)
     assert dose(result, "rota", "lần 2").status == "missed_deadline"
-    assert len(result.notes) == 4
+    assert len(result.notes) == 5  # HepB, BCG, Rota ×2 missed; JE mũi 2 after 1–2 weeks
     assert any("Rota" in n and "6 tháng" in n for n in result.notes)
     first, second, third = result.visits[:3]
     assert first.status == "due_now" and first.label == "Cần tiêm ngay"
-    assert first.session == D("2026-12-05") and first.due == D("2026-07-10")
+    # due from its latest dose, IPV mũi 1 at 5 months
+    assert first.session == D("2026-12-05") and first.due == D("2026-10-10")
     assert first.vaccines_text == (
-        "5 trong 1 (mũi 1), bại liệt uống (lần 1), bại liệt tiêm (IPV) (mũi 1)"
+        "5 trong 1 (mũi 1), bại liệt uống (lần 1), bại liệt tiêm IPV (mũi 1)"
     )
     assert (second.label, second.session) == ("3 tháng tuổi", D("2027-01-05"))
     assert third.label == "4 tháng tuổi / 9 tháng tuổi"
@@ -352,7 +361,7 @@ def test_profile_local_vaccines_append_and_override(tmp_path, versions):
     result = child_schedule(D("2027-12-31"), D("2028-01-10"), profile, by_id(versions, "tt52-2025"))
     pcv = dose(result, "pcv", "mũi 1")
     assert (pcv.due, pcv.session, pcv.local) == (D("2028-02-29"), D("2028-03-05"), True)
-    assert result.visits[0].vaccines_text.endswith(", phế cầu (mũi 1)")
+    assert result.visits[1].vaccines_text.endswith(", phế cầu (mũi 1)")
     measles = [d for d in result.doses if d.vaccine == "measles"]
     assert len(measles) == 1 and measles[0].due == D("2028-10-31") and measles[0].local
 

@@ -68,7 +68,8 @@ def test_profile_option(runner, tmp_path):
         runner, "--dob", "2026-11-10", "--date", "2026-11-27", "--profile", str(path)
     )
     bcg = [d for d in payload["doses"] if d["vaccine"] == "bcg"][0]
-    assert (bcg["session"], bcg["status"]) == ("2026-12-20", "missed_deadline")  # after 09/12
+    # the next session 20/12 is after BCG's last day 09/12, still ahead on 27/11: no session
+    assert (bcg["session"], bcg["status"]) == (None, "due_now")
 
 
 def test_list(runner):
@@ -121,3 +122,16 @@ def test_module_runs_as_a_subprocess():
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["versions"]
+
+
+def test_table_and_json_say_where_without_a_session(runner):
+    """Born 31/10/2026, letter 27/11/2026: BCG's last day 29/11 is before the 05/12 session."""
+    args = ["schedule", "--dob", "2026-10-31", "--date", "2026-11-27"]
+    payload = run_json(runner, *args[1:])
+    bcg = [d for d in payload["doses"] if d["vaccine"] == "bcg"][0]
+    assert (bcg["session"], bcg["status"], bcg["where"]) == (None, "due_now", "liên hệ trạm y tế")
+    assert payload["visits"][0]["where"] == "liên hệ trạm y tế"
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0
+    table = result.output.split("Ghi chú")[0]
+    assert "liên hệ" in table and "tại nơi sinh" not in table

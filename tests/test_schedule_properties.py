@@ -8,8 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cchc_letters.profile import load_profile
-from cchc_letters.schedule import child_schedule, load_versions, version_for
-from cchc_letters.sessions import is_holiday, is_session_day
+from cchc_letters.schedule import (
+    AT_BIRTH_PLACE,
+    CONTACT_STATION,
+    child_schedule,
+    load_versions,
+    version_for,
+)
+from cchc_letters.sessions import is_holiday, is_session_day, next_session
 
 VERSIONS = load_versions()
 PROFILE = load_profile()
@@ -27,6 +33,7 @@ def test_schedule_invariants(dob, age_days, version_index):
     result = child_schedule(dob, letter_date, PROFILE, version)
     rows = {row.key: row for row in version.rows}
     previous = {}
+    late = 0  # doses after their max_interval window: one note each
     for dose in sorted(result.doses, key=lambda d: list(rows).index((d.vaccine, d.dose))):
         row = rows[(dose.vaccine, dose.dose)]
         assert dose.due >= row.age.after(dob)
@@ -41,9 +48,20 @@ def test_schedule_invariants(dob, age_days, version_index):
             dose.due <= letter_date and dose.status != "missed_deadline"
         )
         if dose.status == "missed_deadline":
+            # missed only when the deadline is before the letter date or the due date
             assert dose.deadline is not None
+            assert dose.deadline < max(dose.due, letter_date)
+        if dose.session is None and dose.status != "missed_deadline":
+            assert dose.where in (AT_BIRTH_PLACE, CONTACT_STATION)
+        if dose.where == CONTACT_STATION:
+            assert dose.deadline is not None
+            assert max(dose.due, letter_date) <= dose.deadline
+            assert dose.deadline < next_session(max(dose.due, letter_date), PROFILE.sessions)
+        if row.max_interval and dose.vaccine in previous and dose.session is not None:
+            late += dose.session > row.max_interval.after(previous[dose.vaccine])
         previous[dose.vaccine] = dose.session or max(dose.due, letter_date)
-    assert len(result.notes) == sum(d.status == "missed_deadline" for d in result.doses)
+    noted = sum(d.status == "missed_deadline" or d.where == CONTACT_STATION for d in result.doses)
+    assert len(result.notes) == noted + late
     statuses = [v.status for v in result.visits]
     assert statuses == sorted(statuses, key=lambda s: s != "due_now")
     planned = [v.session or v.due for v in result.visits if v.status == "planned"]

@@ -99,6 +99,7 @@ def _schedule_json(result: Any, version: Any, on: date) -> dict[str, Any]:
                 "deadline": _iso(d.deadline),
                 "confidence": d.confidence,
                 "local": d.local,
+                "where": d.where,
             }
             for d in result.doses
         ],
@@ -108,6 +109,7 @@ def _schedule_json(result: Any, version: Any, on: date) -> dict[str, Any]:
                 "vaccines": v.vaccines_text,
                 "due": _iso(v.due),
                 "session": _iso(v.session),
+                "where": v.where,
                 "status": v.status,
             }
             for v in result.visits
@@ -151,8 +153,6 @@ def _show_schedule(result: Any, version: Any, birth: date, on: date) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from cchc_letters.schedule import AT_BIRTH_PLACE
-
     console = Console()
     table = Table(
         title=f"Lịch tiêm chủng — sinh ngày {_vn(birth)}, tính đến {_vn(on)}",
@@ -161,7 +161,7 @@ def _show_schedule(result: Any, version: Any, birth: date, on: date) -> None:
     for heading in ("Tuổi", "Vắc xin", "Từ ngày", "Buổi tiêm", "Tình trạng"):
         table.add_column(heading)
     for visit in result.visits:
-        session = _vn(visit.session) if visit.session else AT_BIRTH_PLACE
+        session = _vn(visit.session) if visit.session else visit.where
         table.add_row(
             visit.label, visit.vaccines_text, _vn(visit.due), session, STATUS_TEXT[visit.status]
         )
