@@ -160,6 +160,7 @@ def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any
                     "vaccines": visit.vaccines_text,
                     "due": visit.due,
                     "session": visit.session,
+                    "where": visit.where,
                     "status": visit.status,
                     "due_now": visit.status == "due_now",
                 }

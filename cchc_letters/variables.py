@@ -152,6 +152,13 @@ VARIABLES: tuple[Variable, ...] = (
         "Planned session (may be empty)",
     ),
     Variable(
+        "schedule.visits[].where",
+        BIRTH,
+        TEXT,
+        "Khi không có buổi tiêm: tiêm ở đâu (tại nơi sinh, liên hệ trạm y tế)",
+        "Where, when there is no session date",
+    ),
+    Variable(
         "schedule.visits[].status",
         BIRTH,
         TEXT,

@@ -21,7 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
 FONT = "Times New Roman"
-TABLE_PT = 10.5
+TABLE_PT = 10
 NOTES_PT = 10  # the notes under the schedule table: the longest birth letter has four
 OUT = Path(__file__).resolve().parent.parent / "templates"
 
@@ -271,7 +271,7 @@ def schedule_table(doc) -> None:
         [
             (
                 "{% if visit.session %}{{ visit.session|short_date }}"
-                "{% else %}tại nơi sinh{% endif %}",
+                "{% else %}{{ visit.where }}{% endif %}",
                 False,
                 False,
             )
@@ -285,7 +285,7 @@ def schedule_table(doc) -> None:
 def birth() -> None:
     doc = new_document()
     header(doc)
-    title(doc, "THƯ CHÚC MỪNG", "Gia đình có thêm thành viên mới")
+    title(doc, "THƯ CHÚC MỪNG")
     addressee(doc)
     body(
         doc,
@@ -301,16 +301,7 @@ def birth() -> None:
                 ", sinh ngày {{ child.birth_date|short_date }}"
                 "{% if birth_place %} tại {{ birth_place }}{% endif %}"
                 " (đăng ký ngày {{ registration.date|short_date }}, số {{ registration.number }}"
-                "{% if registration.book %}, quyển số {{ registration.book }}{% endif %}).",
-                False,
-                False,
-            ),
-        ],
-    )
-    body(
-        doc,
-        [
-            (
+                "{% if registration.book %}, quyển số {{ registration.book }}{% endif %}). "
                 "Ủy ban nhân dân {{ commune.title }} xin gửi tới gia đình lời chúc mừng tốt đẹp nhất. "
                 "Chúc {{ child.honorific }} luôn khỏe mạnh, ngoan ngoãn, lớn lên trong tình yêu thương "
                 "của gia đình và cộng đồng.",
