@@ -581,7 +581,7 @@ class _LedgerSession:
             previous = printed.get(key)
             if previous is None:
                 selection.to_print.append(registration)
-            elif previous.content_hash == registration.content_hash():
+            elif previous.content_hash in registration.content_hashes():
                 selection.skipped += 1
             else:
                 reprint = self.options.reprint_changed

@@ -23,6 +23,7 @@ from cchc_letters.models import (
     Registration,
     Sex,
     SourceRef,
+    canonical_register_id,
 )
 from cchc_letters.vietnamese import clean_text, fold, title_case_name
 
@@ -422,8 +423,8 @@ def _meaning(registration: Registration) -> Registration:
         registration,
         source=SourceRef("", None, 0),
         raw={},
-        number=registration.number.lstrip("0"),
-        book=fold(registration.book),
+        number=canonical_register_id(registration.number),
+        book=canonical_register_id(registration.book),
     )
 
 
@@ -479,13 +480,8 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
             result.issues.append(_issue(row, problem.code, problem.message, problem.column))
             continue
         # The registry's identity of a record is (số, quyển, năm đăng ký) per register;
-        # "01" and "1" are the same number.
-        key = (
-            registration.kind,
-            registration.number.lstrip("0") or "0",
-            fold(registration.book),
-            registration.registration_date.year,
-        )
+        # "01" and "1" are the same number: the same key as the ledger's and the manifest's.
+        key = registration.key("")
         if key in seen_key:
             meaning, earlier = seen_key[key]
             if meaning == _meaning(registration):

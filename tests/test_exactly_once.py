@@ -221,3 +221,62 @@ def test_a_second_run_waits_for_the_first_and_prints_nothing_twice(tmp_path):
     assert json.loads(first_out)["letters"]["birth"] == 5
     assert json.loads(second_out)["skipped_already_printed"] == 5
     assert printed_counts(out) == {key(n): 1 for n in range(1, 6)}
+
+
+# ---- one registration, one key, however its numbers are written ------------------------
+
+
+def _births_xlsx(path: Path, number: int, book: int) -> Path:
+    """An export where số and quyển are Excel numbers (5, 1), not text ("05", "01")."""
+    import openpyxl
+    from ledger_helpers import HEADER
+
+    book_ = openpyxl.Workbook()
+    sheet = book_.active
+    sheet.append(HEADER.split(","))
+    sheet.append(
+        ["khai sinh", number, book, "05/11/2026", child_name(5), "Nam", "01/11/2026",
+         "Trạm Y tế xã Ngãi Giao", "Lê Thị Hồng", 1996, "Ấp Suối Nghệ, xã Ngãi Giao",
+         "Lê Thị Hồng", "mẹ"]
+    )  # fmt: skip
+    book_.save(path)
+    return path
+
+
+def _births_csv(path: Path, number: str, book: str) -> Path:
+    from ledger_helpers import HEADER
+
+    path.write_text(
+        f"{HEADER}\nkhai sinh,{number},{book},05/11/2026,{child_name(5)},Nam,01/11/2026,"
+        'Trạm Y tế xã Ngãi Giao,Lê Thị Hồng,1996,"Ấp Suối Nghệ, xã Ngãi Giao",Lê Thị Hồng,mẹ\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_numbers_differing_only_by_leading_zeros_are_one_registration_in_one_run(tmp_path):
+    xlsx = _births_xlsx(tmp_path / "so.xlsx", 5, 1)
+    csv_ = _births_csv(tmp_path / "so.csv", "05", "01")
+    result = generate([xlsx, csv_], tmp_path / "out")
+    assert result["letters"]["birth"] == 1 and result["duplicates"] == 1
+    assert printed_counts(tmp_path / "out") == {"26575:birth:2026:1:5": 1}
+
+
+def test_numbers_differing_only_by_leading_zeros_are_not_printed_again_next_day(tmp_path):
+    out = tmp_path / "out"
+    first = generate([_births_xlsx(tmp_path / "so.xlsx", 5, 1)], out)
+    again = generate([_births_csv(tmp_path / "so.csv", "005", " 01 ")], out)
+    assert first["letters"]["birth"] == 1
+    assert again["letters"]["birth"] == 0 and again["skipped_already_printed"] == 1
+    assert ledger_keys(out) == {"26575:birth:2026:1:5"}
+
+
+def test_the_printed_letter_keeps_the_number_as_written(tmp_path):
+    result = generate([_births_csv(tmp_path / "so.csv", "05", "01")], tmp_path / "out")
+    batch = Path(result["batch_dir"])
+    import csv as csv_module
+
+    with (batch / "manifest.csv").open(encoding="utf-8-sig", newline="") as fh:
+        row = next(csv_module.DictReader(fh))
+    assert (row["registration_number"], row["book_number"]) == ("05", "01")
+    assert row["registration_key"] == "26575:birth:2026:1:5"
