@@ -381,6 +381,15 @@ def _registration(
         )
     deceased = read.person("deceased", required=True)
     assert deceased is not None
+    if deceased.sex is None and not deceased.honorific:
+        # The letter addresses "Gia đình ông …" or "Gia đình bà …": without the sex it
+        # would print "ông/bà", which no commune would sign.
+        raise RowProblem(
+            "missing_sex",
+            "Thiếu giới tính người chết (cần để chọn cách xưng hô); "
+            "điền Giới tính hoặc cột deceased_honorific.",
+            "deceased_sex",
+        )
     if (deceased.birth_date and death_date < deceased.birth_date) or (
         deceased.birth_year and death_date.year < deceased.birth_year
     ):

@@ -26,10 +26,10 @@ def bad_export(tmp_path):
     path = tmp_path / "kt.csv"
     path.write_text(
         "SỔ ĐĂNG KÝ KHAI TỬ\n"
-        "Số;Ngày đăng ký;Họ và tên;Năm sinh;Ngày chết\n"
-        "01;23/11/2026;Nguyễn Văn Tám;1941;20/11/2026\n"
-        '02;23/11/2026;=HYPERLINK("x");1950;31/02/2026\n'
-        "01;23/11/2026;Nguyễn Văn Tám;1941;20/11/2026\n",
+        "Số;Ngày đăng ký;Họ và tên;Giới tính;Năm sinh;Ngày chết\n"
+        "01;23/11/2026;Nguyễn Văn Tám;Nam;1941;20/11/2026\n"
+        '02;23/11/2026;=HYPERLINK("x");Nam;1950;31/02/2026\n'
+        "01;23/11/2026;Nguyễn Văn Tám;Nam;1941;20/11/2026\n",
         encoding="utf-8-sig",
     )
     return path

@@ -418,3 +418,31 @@ def test_same_registration_spelled_differently_is_a_duplicate_not_a_conflict():
         "tay.csv",
     )
     assert checked.duplicates == 1 and checked.rejected == 0
+
+
+def test_a_death_without_the_sex_of_the_deceased_is_rejected():
+    # The letter says "Gia đình ông …" or "Gia đình bà …": never "ông/bà".
+    issue = only_issue(death(deceased_sex=""))
+    assert (issue.code, issue.column) == ("missing_sex", "Giới tính")
+    assert "Thiếu giới tính người chết" in issue.message
+    assert "deceased_honorific" in issue.message
+    without_column = row(
+        Kind.DEATH,
+        5,
+        **{k: v.value for k, v in death().cells.items() if k != "deceased_sex"},
+    )
+    assert only_issue(without_column).code == "missing_sex"
+
+
+def test_an_honorific_override_stands_in_for_the_missing_sex():
+    checked = validate_rows(
+        [death(deceased_sex="", deceased_honorific="Cụ")], letter_date=LETTER_DATE
+    )
+    assert checked.issues == []
+    assert checked.registrations[0].deceased.honorific == "cụ"
+
+
+def test_parents_of_a_birth_need_no_sex_column():
+    checked = validate_rows([birth(father_name="Lê Văn Cha")], letter_date=LETTER_DATE)
+    assert checked.issues == []
+    assert checked.registrations[0].father.sex is Sex.MALE
