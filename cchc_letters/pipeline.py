@@ -204,8 +204,6 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
     session = _LedgerSession.start(options)
     try:
         selection = session.select(registrations, profile.commune_code or profile.commune_name)
-        issues += selection.conflicts
-        rejected += len(selection.conflicts)
         if not selection.to_print and not selection.changed and not issues:
             session.close()  # nothing new: no empty batch folder
             return session.finish(_nothing_new(checked, profile, options), selection)
@@ -486,8 +484,6 @@ class _Selection:
     to_print: list[Registration]
     changed: list[ChangedRecord]
     skipped: int = 0
-    duplicates: int = 0
-    conflicts: list[Issue] = field(default_factory=list)
 
 
 def _nothing_new(checked: Any, profile: Any, options: BatchOptions) -> BatchResult:
@@ -557,25 +553,11 @@ class _LedgerSession:
         """Return what to print: one letter per key, none already printed with this content
         (unless --reprint-changed), and the corrected records to report."""
         selection = _Selection([], [])
-        first: dict[str, Registration] = {}
-        keyed: list[tuple[str, Registration]] = []
-        for registration in registrations:
-            key = str(registration.key(commune))
-            seen = first.get(key)
-            if seen is None:
-                first[key] = registration
-                keyed.append((key, registration))
-            elif seen.content_hash() == registration.content_hash():
-                selection.duplicates += 1  # the same record twice (overlapping exports)
-            else:
-                selection.conflicts.append(
-                    Issue(
-                        "conflicting_registration",
-                        f"Trùng số đăng ký với dòng {seen.source} nhưng nội dung khác; "
-                        "chỉ in thư theo dòng đầu tiên",
-                        source=registration.source,
-                    )
-                )
+        # validate_rows has left one registration per key (the same canonical key as
+        # here): a repeat is a duplicate, and every version of a conflicting one is rejected.
+        keyed = [(str(r.key(commune)), r) for r in registrations]
+        first = dict(keyed)
+        assert len(first) == len(keyed), "validate_rows leaves one registration per key"
         printed = self.ledger.printed(first) if self.ledger else {}
         for key, registration in keyed:
             previous = printed.get(key)
@@ -637,7 +619,6 @@ class _LedgerSession:
 
     def finish(self, result: BatchResult, selection: _Selection) -> BatchResult:
         result.skipped_already_printed = selection.skipped
-        result.duplicates += selection.duplicates
         result.changed = selection.changed
         result.recovered = self.recovered
         result.removed_incomplete = self.removed
