@@ -361,6 +361,34 @@ def changed_rows(changed: Iterable[Any]) -> Iterable[tuple]:
         )
 
 
+def ensure_out_dir(out_dir: Path) -> Path:
+    """Create the output folder if needed and check it takes files; return it.
+
+    Raises OutputFolderError (exit 1) when ``out_dir`` is a file (``--out births.xlsx``, a
+    slip of the shell), or cannot be created or written (``/proc/foo``, a read-only share).
+    """
+    from cchc_letters.errors import OutputFolderError
+
+    hint = "--out phải là một thư mục ghi được, ví dụ --out out (a writable folder)."
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputFolderError(
+            f"thư mục đầu ra {out_dir} là một tệp, không phải thư mục (--out is a file)",
+            hint=hint,
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".cchc-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputFolderError(
+            f"không ghi được vào thư mục đầu ra {out_dir}: {exc.strerror or exc} "
+            "(cannot write into --out)",
+            hint=hint,
+        ) from None
+    return out_dir
+
+
 def remove_incomplete(out_dir: Path) -> list[Path]:
     """Delete staging folders left by runs that died; return them. Call under the batch lock:
     no other run is writing then, so every ``.incomplete-*`` folder is a dead one."""

@@ -106,6 +106,13 @@ class BatchResult:
     recovered: list[Path] = field(default_factory=list)  # batches reconciled from a crash
     removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
 
+    @classmethod
+    def failed_json(cls) -> dict[str, Any]:
+        """Return the ``to_json()`` keys of a run that wrote nothing (for a fatal error)."""
+        payload = cls(None, {}, [], 0, None, None).to_json()
+        del payload["exit_code"]
+        return payload
+
     @property
     def exit_code(self) -> ExitCode:
         """0 when every row became a letter; 3 when any row or file was rejected."""
@@ -529,7 +536,7 @@ class _LedgerSession:
         from cchc_letters import ledger, locking, output
 
         session = cls(options)
-        out_dir = options.out_dir
+        out_dir = output.ensure_out_dir(options.out_dir)
         ledger_path = options.ledger or ledger.default_path(out_dir)
         locks = [locking.lock_path_for(out_dir)]
         if options.use_ledger and ledger_path.parent.resolve() != out_dir.resolve():

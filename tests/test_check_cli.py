@@ -130,8 +130,8 @@ def test_bad_options_are_usage_or_input_errors(runner, tmp_path):
     result = runner.invoke(app, ["check", str(SAMPLE), "--kind", "sinh nhật"])
     assert result.exit_code == 2
     result = runner.invoke(app, ["check", str(SAMPLE), "--encoding", "tcvn3"])
-    assert result.exit_code == 1
-    assert "tcvn3" in result.output
+    assert result.exit_code == 2
+    assert "tcvn3" in result.output and "--encoding" in result.output
     mapping = tmp_path / "bad.toml"
     mapping.write_text("[fields.x\n", encoding="utf-8")
     result = runner.invoke(app, ["check", str(SAMPLE), "--mapping", str(mapping)])

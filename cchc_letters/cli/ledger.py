@@ -67,10 +67,11 @@ def list_(
     json_output: JsonOption = False,
 ) -> None:
     """List the letters printed (oldest first), with batch, print file and position."""
-    since_date = parse_date_option(since, "--since") if since else None
-    kind_value = parse_kind_option(kind)
-    with user_errors(), _open(out, ledger) as book:
-        entries = book.entries(since=since_date, kind=kind_value)
+    with user_errors(json_output=json_output, json_fields={"letters": []}):
+        since_date = parse_date_option(since, "--since") if since else None
+        kind_value = parse_kind_option(kind)
+        with _open(out, ledger) as book:
+            entries = book.entries(since=since_date, kind=kind_value)
     if json_output:
         print_json({"letters": [e.to_json() for e in entries]})
         return
@@ -89,8 +90,9 @@ def show(
     """Show the whole history of one registration: printed, reprinted, forgotten."""
     from cchc_letters.ledger import parse_key
 
-    with user_errors(), _open(out, ledger) as book:
-        history = book.history(parse_key(key))
+    with user_errors(json_output=json_output, json_fields={"key": key, "history": []}):
+        with _open(out, ledger) as book:
+            history = book.history(parse_key(key))
     if json_output:
         print_json({"key": key, "history": [e.to_json() for e in history]})
         raise typer.Exit(0 if history else 1)
