@@ -85,6 +85,10 @@ def log_batch(logger: logging.Logger, inputs: str, result: BatchResult) -> None:
         result.rejected,
         int(result.exit_code),
     )
+    if result.rejects_file:
+        logger.info("rejected rows and reasons: %s", result.rejects_file)
+    if result.changed_file:
+        logger.info("records changed since printed: %s", result.changed_file)
     for path in result.removed_incomplete:
         logger.warning("removed the unfinished folder of a run that died: %s", path)
     for path in result.recovered:

@@ -296,6 +296,28 @@ def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]])
     os.replace(partial, path)
 
 
+REPORTS_DIR = "reports"
+
+
+def new_report_stem(out_dir: Path, letter_date: date) -> Path:
+    """Return ``OUT/reports/YYYY-MM-DD-NNN`` (the next free NNN of the day) for the reports
+    of a run that printed no letter; add ``-rejects.csv`` / ``-changed.csv`` to it.
+
+    Such a run makes no batch folder (folders holding only an empty manifest would pile up
+    on every rerun of a cumulative export), but its rejected rows and corrected records are
+    still written down. Call under the batch lock.
+    """
+    folder = out_dir / REPORTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = letter_date.isoformat()
+    taken = [
+        int(m[1])
+        for p in folder.iterdir()
+        if (m := re.fullmatch(rf"{stem}-(\d+)-(?:rejects|changed)\.csv", p.name))
+    ]
+    return folder / f"{stem}-{max(taken, default=0) + 1:03d}"
+
+
 def reject_rows(issues: Iterable[Issue]) -> Iterable[tuple]:
     """Return rejects.csv rows: file, sheet, row, column, raw value, Vietnamese reason, code."""
     for issue in issues:

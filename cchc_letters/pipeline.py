@@ -153,10 +153,12 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
     phase 2 writes the batch folder under a temporary name and renames it when complete.
     Between them, under the output folder's lock, registrations already in the ledger are
     skipped (corrected ones reported, reprinted only with ``reprint_changed``); the batch's
-    letters are recorded in the ledger after the rename. With nothing new to print or report,
-    no batch folder is made (``batch_dir`` None). Raises LockTimeout (exit 4) when another
+    letters are recorded in the ledger after the rename. With no letter to print, no batch
+    folder is made (``batch_dir`` None): duplicates never force one, and that run's rejects
+    and corrected records go to ``OUT/reports/YYYY-MM-DD-NNN-rejects.csv`` / ``-changed.csv``.
+    Raises LockTimeout (exit 4) when another
     run holds the lock longer than ``options.wait``.
-    Raises CchcError (nothing written) for a bad profile, template or schedule, or when no
+    Raises CchcError (no letters written) for a bad profile, template or schedule, or when no
     input could be read at all.
     """
     from cchc_letters import output
@@ -211,9 +213,16 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
     session = _LedgerSession.start(options)
     try:
         selection = session.select(registrations, profile.commune_code or profile.commune_name)
-        if not selection.to_print and not selection.changed and not issues:
-            session.close()  # nothing new: no empty batch folder
-            return session.finish(_nothing_new(checked, profile, options), selection)
+        if not selection.to_print:
+            # No letter to print: no batch folder (an empty one would be added on every rerun
+            # of a cumulative export). Rejects and corrected records go to OUT/reports/.
+            result = _nothing_new(checked, profile, options)
+            result.unreadable_files = sum(1 for i in read.issues if i.source is None)
+            result.rejected = rejected
+            result.issues = issues
+            _write_reports(result, selection.changed, options)
+            session.close()
+            return session.finish(result, selection)
         # ---- phase 2: write ----
         staging, final = output.new_batch_dir(options.out_dir, options.letter_date)
         session.begin(final)
@@ -506,6 +515,27 @@ def _nothing_new(checked: Any, profile: Any, options: BatchOptions) -> BatchResu
         profile_path=profile.path,
         profile_is_default=options.profile_path is None,
     )
+
+
+def _write_reports(result: BatchResult, changed: list[ChangedRecord], options: BatchOptions):
+    """Write a run's rejects and changed records to ``OUT/reports/`` (no batch folder).
+
+    Only when there is something to look at: rejected rows, unreadable files or corrected
+    records; exact duplicates alone are not worth a file.
+    """
+    from cchc_letters import output
+
+    if not (result.rejected or result.unreadable_files or changed):
+        return
+    stem = output.new_report_stem(options.out_dir, options.letter_date)
+    if result.issues:
+        result.rejects_file = stem.with_name(f"{stem.name}-rejects.csv")
+        output.write_csv(
+            result.rejects_file, output.REJECT_COLUMNS, output.reject_rows(result.issues)
+        )
+    if changed:
+        result.changed_file = stem.with_name(f"{stem.name}-changed.csv")
+        output.write_csv(result.changed_file, output.CHANGED_COLUMNS, output.changed_rows(changed))
 
 
 class _LedgerSession:

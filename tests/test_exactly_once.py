@@ -280,3 +280,60 @@ def test_the_printed_letter_keeps_the_number_as_written(tmp_path):
         row = next(csv_module.DictReader(fh))
     assert (row["registration_number"], row["book_number"]) == ("05", "01")
     assert row["registration_key"] == "26575:birth:2026:1:5"
+
+
+# ---- a run with no letter to print makes no batch folder ------------------------------
+
+
+def _run(inputs, out: Path, *extra: str) -> tuple[int, dict]:
+    args = ["generate", *map(str, inputs), "--out", str(out), "--date", LETTER_DATE, "--json"]
+    result = runner.invoke(app, [*args, *extra])
+    assert result.exit_code in (0, 3), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_rerunning_an_export_with_a_duplicate_makes_no_new_batch_folder(tmp_path):
+    out = tmp_path / "out"
+    export = write_births(tmp_path / "export.csv", [1, 2, 2])  # row 2 copied twice
+    assert _run([export], out)[1]["duplicates"] == 1
+    for _ in range(3):
+        code, again = _run([export], out)
+        assert code == 0 and again["batch_dir"] is None and again["rejects_file"] is None
+    assert len(completed_batches(out)) == 1
+    assert not (out / "reports").exists()  # duplicates alone are not worth a file
+
+
+def test_rejects_and_changes_of_a_run_without_letters_go_to_reports(tmp_path):
+    out = tmp_path / "out"
+    export = write_births(tmp_path / "export.csv", [1, 2])
+    with export.open("a", encoding="utf-8") as fh:  # a row that cannot become a letter
+        fh.write("khai sinh,09,01/2026,31/02/2026,Lê Văn Sai,Nam,01/11/2026,,,,,,\n")
+    code, first = _run([export], out)
+    assert code == 3 and first["letters"]["birth"] == 2
+    assert Path(first["rejects_file"]).parent == Path(first["batch_dir"])
+
+    corrected = write_births(tmp_path / "export.csv", [1, 2], names={2: "Nguyễn Văn Đã Sửa"})
+    with corrected.open("a", encoding="utf-8") as fh:
+        fh.write("khai sinh,09,01/2026,31/02/2026,Lê Văn Sai,Nam,01/11/2026,,,,,,\n")
+    for n in (1, 2):
+        code, again = _run([corrected], out)
+        assert code == 3 and again["batch_dir"] is None
+        rejects, changed = Path(again["rejects_file"]), Path(again["changed_file"])
+        assert rejects == out / "reports" / f"{LETTER_DATE}-{n:03d}-rejects.csv"
+        assert changed == out / "reports" / f"{LETTER_DATE}-{n:03d}-changed.csv"
+        assert "impossible_date" in rejects.read_text(encoding="utf-8-sig")
+        assert key(2) in changed.read_text(encoding="utf-8-sig")
+    assert len(completed_batches(out)) == 1
+    log = next((out / "logs").glob("*.log")).read_text(encoding="utf-8")
+    assert f"{LETTER_DATE}-002-rejects.csv" in log
+
+
+def test_a_run_without_letters_still_reports_on_screen(tmp_path):
+    out = tmp_path / "out"
+    export = write_births(tmp_path / "export.csv", [1])
+    _run([export], out)
+    write_births(export, [1], names={1: "Nguyễn Văn Khác"})
+    result = runner.invoke(app, ["generate", str(export), "--out", str(out), "--date", LETTER_DATE])
+    assert result.exit_code == 0, result.output
+    assert "reports" in result.stderr and "CHƯA in lại" in result.stderr
+    assert len(completed_batches(out)) == 1
