@@ -37,6 +37,10 @@ PRINTED = "printed"
 SUPERSEDED = "superseded"  # reprinted later (--reprint-changed) — see the newer row
 FORGOTTEN = "forgotten"  # `ledger forget`: may be printed again
 
+# What `forget` did to a key (besides FORGOTTEN).
+ALREADY_FORGOTTEN = "already_forgotten"  # no printed letter left: forgotten earlier
+NOT_FOUND = "not_found"  # never printed from this ledger
+
 
 class LedgerError(CchcError):
     """The ledger cannot be opened, is from a newer version, or a key is malformed."""
@@ -406,18 +410,30 @@ class Ledger:
                 (ABANDONED, now.isoformat(), batch_id, WRITING),
             )
 
-    def forget(self, keys: Iterable[str], *, now: datetime) -> dict[str, int]:
-        """Mark the current letter of each key forgotten, so it is printed again; return
-        how many rows each key had forgotten (0: the key was not printed)."""
-        counts: dict[str, int] = {}
+    def forget(self, keys: Iterable[str], *, now: datetime) -> dict[str, str]:
+        """Mark the current letter of each key forgotten, so it is printed again.
+
+        Return what happened to each key: FORGOTTEN (done now), ALREADY_FORGOTTEN (its last
+        letter was forgotten before: nothing to do, it will be printed again) or NOT_FOUND
+        (never printed from this ledger).
+        """
+        outcome: dict[str, str] = {}
         with self._transaction() as db:
             for key in keys:
-                counts[key] = db.execute(
+                done = db.execute(
                     "UPDATE letters SET state = ?, ended_at = ? "
                     "WHERE registration_key = ? AND state = ?",
                     (FORGOTTEN, now.isoformat(), key, PRINTED),
                 ).rowcount
-        return counts
+                if done:
+                    outcome[key] = FORGOTTEN
+                    continue
+                last = db.execute(
+                    "SELECT state FROM letters WHERE registration_key = ? ORDER BY id DESC",
+                    (key,),
+                ).fetchone()
+                outcome[key] = ALREADY_FORGOTTEN if last else NOT_FOUND
+        return outcome
 
 
 # ---- reconciliation --------------------------------------------------------------------

@@ -11,7 +11,9 @@ from ledger_helpers import key
 from cchc_letters.errors import CchcError
 from cchc_letters.ledger import (
     ABANDONED,
+    ALREADY_FORGOTTEN,
     FORGOTTEN,
+    NOT_FOUND,
     PRINTED,
     RECOVERED,
     SCHEMA_VERSION,
@@ -55,7 +57,8 @@ def test_a_reprint_supersedes_and_forget_frees_a_key_but_history_stays(tmp_path)
         book.record_batch(book.begin_batch(tmp_path / "b1", now=NOW), [letter(1)], now=NOW)
         book.record_batch(book.begin_batch(tmp_path / "b2", now=later), [letter(1, "x")], now=later)
         assert book.printed([key(1)])[key(1)].content_hash == "x1"
-        assert book.forget([key(1), key(9)], now=later) == {key(1): 1, key(9): 0}
+        assert book.forget([key(1), key(9)], now=later) == {key(1): FORGOTTEN, key(9): NOT_FOUND}
+        assert book.forget([key(1)], now=later) == {key(1): ALREADY_FORGOTTEN}
         assert book.printed([key(1)]) == {}
         assert [e.state for e in book.history(key(1))] == [SUPERSEDED, FORGOTTEN]
         assert [e.batch for e in book.entries(since=date(2026, 11, 28))] == ["b2"]
