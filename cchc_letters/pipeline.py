@@ -141,11 +141,6 @@ class BatchResult:
         }
 
 
-def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    """Return ``items`` cut into consecutive chunks of at most ``size``."""
-    return [items[i : i + size] for i in range(0, len(items), size)] if items else []
-
-
 def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -> BatchResult:
     """Run one batch: every good registration becomes a letter; every bad row an Issue.
 
