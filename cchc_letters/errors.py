@@ -9,7 +9,7 @@ class ExitCode(IntEnum):
     """Process exit codes, documented in --help and the README."""
 
     OK = 0  # every row became a letter
-    FATAL = 1  # nothing written (bad profile, broken template, unreadable everything)
+    FATAL = 1  # no letters written (bad profile, broken template, unreadable everything)
     USAGE = 2  # wrong options (Typer/Click's own code)
     REJECTED = 3  # batch finished, but some rows or files could not be used
     LOCKED = 4  # another run holds the lock and --wait ran out
@@ -36,6 +36,10 @@ class TemplateProblem(CchcError):
 
 class InputError(CchcError):
     """No input could be used at all."""
+
+
+class OutputFolderError(CchcError):
+    """The output folder (--out) is a file, or cannot be created or written."""
 
 
 class ScheduleError(CchcError):

@@ -24,7 +24,7 @@ from cchc_letters.errors import CchcError
 from cchc_letters.models import Kind, RegistrationKey
 
 DEFAULT_NAME = "ledger.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Batch states.
 WRITING = "writing"  # registered, files not yet (known to be) in place
@@ -36,6 +36,10 @@ ABANDONED = "abandoned"  # the run died before its folder was renamed into place
 PRINTED = "printed"
 SUPERSEDED = "superseded"  # reprinted later (--reprint-changed) — see the newer row
 FORGOTTEN = "forgotten"  # `ledger forget`: may be printed again
+
+# What `forget` did to a key (besides FORGOTTEN).
+ALREADY_FORGOTTEN = "already_forgotten"  # no printed letter left: forgotten earlier
+NOT_FOUND = "not_found"  # never printed from this ledger
 
 
 class LedgerError(CchcError):
@@ -141,6 +145,7 @@ def _migrate_v1_to_v2(db: sqlite3.Connection) -> None:
     """
     _create_v2(db)
     batches: dict[str, int] = {}
+    # (keys are made canonical by the v2 -> v3 step that follows)
     rows = db.execute(
         "SELECT registration_key, content_hash, batch, print_file, position, printed_at "
         "FROM printed ORDER BY printed_at, rowid"
@@ -166,8 +171,31 @@ def _migrate_v1_to_v2(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE printed")
 
 
+def _migrate_v2_to_v3(db: sqlite3.Connection) -> None:
+    """v2 stored số and quyển as written ("…:2026:01:05"); v3 stores the canonical key
+    (``models.canonical_register_id``: "…:2026:1:5"), so a registration exported once as
+    05 and once as 5 is one registration. The registry's own spelling is in each batch's
+    manifest.csv; rows are rewritten in place, none is dropped.
+    """
+    rows = db.execute("SELECT id, registration_key FROM letters").fetchall()
+    for row_id, key_text in rows:
+        key = _parse_key(key_text)
+        db.execute(
+            "UPDATE letters SET registration_key = ?, book = ?, number = ? WHERE id = ?",
+            (str(key), key.book, key.number, row_id),
+        )
+    # Two rows of one registration both "printed" (it was printed once as 05, once as 5):
+    # the later one is the current letter, the earlier is superseded.
+    db.execute(
+        "UPDATE letters SET state = ?, ended_at = printed_at WHERE state = ? AND EXISTS ("
+        "SELECT 1 FROM letters newer WHERE newer.registration_key = letters.registration_key "
+        "AND newer.state = ? AND newer.id > letters.id)",
+        (SUPERSEDED, PRINTED, PRINTED),
+    )
+
+
 # version found -> step that brings it to version + 1
-_MIGRATIONS = {1: _migrate_v1_to_v2}
+_MIGRATIONS = {1: _migrate_v1_to_v2, 2: _migrate_v2_to_v3}
 
 
 def _parse_key(text: str) -> RegistrationKey:
@@ -297,7 +325,7 @@ class Ledger:
 
     def printed(self, keys: Iterable[str]) -> dict[str, LedgerEntry]:
         """Return the current (printed, not superseded or forgotten) entry of each key."""
-        wanted = set(keys)
+        wanted = {parse_key(k) for k in keys}
         found: dict[str, LedgerEntry] = {}
         rows = self._db.execute(
             f"{self._ENTRY_SQL} WHERE l.state = ? ORDER BY l.id", (PRINTED,)
@@ -356,17 +384,17 @@ class Ledger:
         stamp = now.isoformat()
         with self._transaction() as db:
             for letter in letters:
-                key = _parse_key(letter.key)
+                key = _parse_key(letter.key)  # canonical, even from an old manifest
                 db.execute(
                     "UPDATE letters SET state = ?, ended_at = ? "
                     "WHERE registration_key = ? AND state = ?",
-                    (SUPERSEDED, stamp, letter.key, PRINTED),
+                    (SUPERSEDED, stamp, str(key), PRINTED),
                 )
                 db.execute(
                     "INSERT INTO letters (registration_key, commune, kind, year, book, number, "
                     "content_hash, batch_id, print_file, position, printed_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (letter.key, key.commune, key.kind.value, key.year, key.book, key.number,
+                    (str(key), key.commune, key.kind.value, key.year, key.book, key.number,
                      letter.content_hash, batch_id, letter.print_file, letter.position, stamp),
                 )  # fmt: skip
             db.execute(
@@ -382,18 +410,30 @@ class Ledger:
                 (ABANDONED, now.isoformat(), batch_id, WRITING),
             )
 
-    def forget(self, keys: Iterable[str], *, now: datetime) -> dict[str, int]:
-        """Mark the current letter of each key forgotten, so it is printed again; return
-        how many rows each key had forgotten (0: the key was not printed)."""
-        counts: dict[str, int] = {}
+    def forget(self, keys: Iterable[str], *, now: datetime) -> dict[str, str]:
+        """Mark the current letter of each key forgotten, so it is printed again.
+
+        Return what happened to each key: FORGOTTEN (done now), ALREADY_FORGOTTEN (its last
+        letter was forgotten before: nothing to do, it will be printed again) or NOT_FOUND
+        (never printed from this ledger).
+        """
+        outcome: dict[str, str] = {}
         with self._transaction() as db:
             for key in keys:
-                counts[key] = db.execute(
+                done = db.execute(
                     "UPDATE letters SET state = ?, ended_at = ? "
                     "WHERE registration_key = ? AND state = ?",
                     (FORGOTTEN, now.isoformat(), key, PRINTED),
                 ).rowcount
-        return counts
+                if done:
+                    outcome[key] = FORGOTTEN
+                    continue
+                last = db.execute(
+                    "SELECT state FROM letters WHERE registration_key = ? ORDER BY id DESC",
+                    (key,),
+                ).fetchone()
+                outcome[key] = ALREADY_FORGOTTEN if last else NOT_FOUND
+        return outcome
 
 
 # ---- reconciliation --------------------------------------------------------------------

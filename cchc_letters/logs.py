@@ -40,10 +40,23 @@ def log_path(out_dir: Path, now: datetime) -> Path:
 
 @contextmanager
 def day_log(out_dir: Path, now: datetime) -> Iterator[logging.Logger]:
-    """Append what happens (the ``cchc_letters`` logger, INFO and up) to the day's log."""
-    path = log_path(out_dir, now)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    """Append what happens (the ``cchc_letters`` logger, INFO and up) to the day's log.
+
+    Raises OutputFolderError (exit 1, no traceback) when ``out_dir`` is a file or cannot be
+    written.
+    """
+    from cchc_letters.errors import OutputFolderError
+    from cchc_letters.output import ensure_out_dir
+
+    path = log_path(ensure_out_dir(out_dir), now)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise OutputFolderError(
+            f"không ghi được nhật ký {path}: {exc.strerror or exc} (cannot write the log)",
+            hint="Kiểm tra quyền ghi của thư mục --out và thư mục logs/ trong đó.",
+        ) from None
     handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(message)s"))
     logger = logging.getLogger(LOGGER_NAME)
     logger.addHandler(handler)
@@ -72,6 +85,10 @@ def log_batch(logger: logging.Logger, inputs: str, result: BatchResult) -> None:
         result.rejected,
         int(result.exit_code),
     )
+    if result.rejects_file:
+        logger.info("rejected rows and reasons: %s", result.rejects_file)
+    if result.changed_file:
+        logger.info("records changed since printed: %s", result.changed_file)
     for path in result.removed_incomplete:
         logger.warning("removed the unfinished folder of a run that died: %s", path)
     for path in result.recovered:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -109,15 +111,39 @@ class Person:
         return self.birth_date.year if self.birth_date else self.birth_year
 
 
+_DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s+")
+
+
+def canonical_register_id(text: str) -> str:
+    """Return a số đăng ký or quyển số in the one form used to compare registrations.
+
+    The registry writes the same number as 5, "05" or "005", and a book as "01/2026",
+    "1/2026" or "Quyển 01/2026": leading zeros of every digit run are dropped, spaces
+    removed and case folded (NFC first), so an XLSX holding numbers and a CSV holding text
+    give the same key. Printed letters keep the number as written; only keys use this.
+    """
+    text = _SPACE.sub("", unicodedata.normalize("NFC", text)).casefold()
+    return _DIGITS.sub(lambda m: str(int(m[0])), text)
+
+
 @dataclass(frozen=True)
 class RegistrationKey:
-    """The registry's own identity of a record: (commune, kind, book, number, year)."""
+    """The registry's own identity of a record: (commune, kind, book, number, year).
+
+    ``book`` and ``number`` are stored in canonical form (see ``canonical_register_id``),
+    so two keys are equal, and print equal, whenever they name the same registration.
+    """
 
     commune: str
     kind: Kind
     book: str
     number: str
     year: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "book", canonical_register_id(self.book))
+        object.__setattr__(self, "number", canonical_register_id(self.number))
 
     def __str__(self) -> str:
         book = self.book or "-"
@@ -143,9 +169,25 @@ class Registration:
     note: str | None = None
 
     def content_hash(self) -> str:
-        """Return a hash of the record's raw content, to notice a corrected record later."""
+        """Return a hash of the record's raw content, to notice a corrected record later.
+
+        Số and quyển enter it in canonical form: "05" re-exported as 5 is no correction.
+        """
+        return self._hash(canonical=True)
+
+    def content_hashes(self) -> frozenset[str]:
+        """Return every hash a ledger may hold for this content: the canonical one and the
+        one of cchc-letters ≤ 0.1 (số and quyển as written)."""
+        return frozenset((self._hash(canonical=True), self._hash(canonical=False)))
+
+    def _hash(self, *, canonical: bool) -> str:
+        def value(name: str, text: str) -> str:
+            if canonical and name in ("registration_number", "book_number"):
+                return canonical_register_id(text)
+            return text.strip()
+
         payload = "\x1f".join(
-            f"{k}={v.strip()}" for k, v in sorted(self.raw.items()) if k != "kind"
+            f"{k}={value(k, v)}" for k, v in sorted(self.raw.items()) if k != "kind"
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 

@@ -296,6 +296,28 @@ def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]])
     os.replace(partial, path)
 
 
+REPORTS_DIR = "reports"
+
+
+def new_report_stem(out_dir: Path, letter_date: date) -> Path:
+    """Return ``OUT/reports/YYYY-MM-DD-NNN`` (the next free NNN of the day) for the reports
+    of a run that printed no letter; add ``-rejects.csv`` / ``-changed.csv`` to it.
+
+    Such a run makes no batch folder (folders holding only an empty manifest would pile up
+    on every rerun of a cumulative export), but its rejected rows and corrected records are
+    still written down. Call under the batch lock.
+    """
+    folder = out_dir / REPORTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = letter_date.isoformat()
+    taken = [
+        int(m[1])
+        for p in folder.iterdir()
+        if (m := re.fullmatch(rf"{stem}-(\d+)-(?:rejects|changed)\.csv", p.name))
+    ]
+    return folder / f"{stem}-{max(taken, default=0) + 1:03d}"
+
+
 def reject_rows(issues: Iterable[Issue]) -> Iterable[tuple]:
     """Return rejects.csv rows: file, sheet, row, column, raw value, Vietnamese reason, code."""
     for issue in issues:
@@ -359,6 +381,34 @@ def changed_rows(changed: Iterable[Any]) -> Iterable[tuple]:
             registration.source.sheet or "",
             registration.source.row,
         )
+
+
+def ensure_out_dir(out_dir: Path) -> Path:
+    """Create the output folder if needed and check it takes files; return it.
+
+    Raises OutputFolderError (exit 1) when ``out_dir`` is a file (``--out births.xlsx``, a
+    slip of the shell), or cannot be created or written (``/proc/foo``, a read-only share).
+    """
+    from cchc_letters.errors import OutputFolderError
+
+    hint = "--out phải là một thư mục ghi được, ví dụ --out out (a writable folder)."
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputFolderError(
+            f"thư mục đầu ra {out_dir} là một tệp, không phải thư mục (--out is a file)",
+            hint=hint,
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".cchc-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputFolderError(
+            f"không ghi được vào thư mục đầu ra {out_dir}: {exc.strerror or exc} "
+            "(cannot write into --out)",
+            hint=hint,
+        ) from None
+    return out_dir
 
 
 def remove_incomplete(out_dir: Path) -> list[Path]:

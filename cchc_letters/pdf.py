@@ -12,21 +12,43 @@ from pathlib import Path
 from cchc_letters.errors import CchcError
 
 SOFFICE_NAMES = ("soffice", "libreoffice")
+# Where the installers put LibreOffice when it is not on PATH (the Windows installer never
+# adds it there): %ProgramFiles%, %ProgramFiles(x86)% for a 32-bit one, and the macOS app.
+WINDOWS_FOLDER_VARIABLES = ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)")
+WINDOWS_SOFFICE = Path("LibreOffice") / "program" / "soffice.exe"
+MACOS_SOFFICE = Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")
 
 
 class PdfUnavailable(CchcError):
     """LibreOffice is not installed, or it failed to convert."""
 
 
+def install_locations() -> list[Path]:
+    """Return the usual LibreOffice install paths on this machine's Windows or macOS."""
+    places = [
+        Path(base) / WINDOWS_SOFFICE
+        for variable in WINDOWS_FOLDER_VARIABLES
+        if (base := os.environ.get(variable))
+    ]
+    return [*places, MACOS_SOFFICE]
+
+
 def find_soffice() -> str | None:
-    """Return the LibreOffice executable on PATH (or $CCHC_SOFFICE), or None."""
+    """Return the LibreOffice executable, or None when there is none.
+
+    $CCHC_SOFFICE (a full path or a command name) decides when set; otherwise ``soffice`` or
+    ``libreoffice`` on PATH, then the usual install folders (``install_locations``).
+    """
     configured = os.environ.get("CCHC_SOFFICE")
     if configured:
-        return configured if shutil.which(configured) else None
+        return shutil.which(configured)
     for name in SOFFICE_NAMES:
         found = shutil.which(name)
         if found:
             return found
+    for place in install_locations():
+        if place.is_file():
+            return str(place)
     return None
 
 
@@ -40,8 +62,9 @@ def convert_to_pdf(files: Sequence[Path], out_dir: Path, timeout: float = 600) -
     if soffice is None:
         raise PdfUnavailable(
             "Không tìm thấy LibreOffice (soffice) nên không tạo được PDF; các tệp DOCX vẫn đầy đủ. "
-            "Cài LibreOffice (Debian/Ubuntu: apt-get install libreoffice-writer-nogui) "
-            "hoặc in trực tiếp tệp DOCX."
+            "Cài LibreOffice (Debian/Ubuntu: apt-get install libreoffice-writer-nogui; "
+            "Windows/macOS: libreoffice.org), hoặc đặt biến môi trường CCHC_SOFFICE là đường "
+            "dẫn đầy đủ tới soffice, hoặc in trực tiếp tệp DOCX."
         )
     with tempfile.TemporaryDirectory(prefix="cchc-lo-") as profile_dir:
         command = [

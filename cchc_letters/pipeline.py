@@ -106,6 +106,13 @@ class BatchResult:
     recovered: list[Path] = field(default_factory=list)  # batches reconciled from a crash
     removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
 
+    @classmethod
+    def failed_json(cls) -> dict[str, Any]:
+        """Return the ``to_json()`` keys of a run that wrote nothing (for a fatal error)."""
+        payload = cls(None, {}, [], 0, None, None).to_json()
+        del payload["exit_code"]
+        return payload
+
     @property
     def exit_code(self) -> ExitCode:
         """0 when every row became a letter; 3 when any row or file was rejected."""
@@ -134,11 +141,6 @@ class BatchResult:
         }
 
 
-def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    """Return ``items`` cut into consecutive chunks of at most ``size``."""
-    return [items[i : i + size] for i in range(0, len(items), size)] if items else []
-
-
 def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -> BatchResult:
     """Run one batch: every good registration becomes a letter; every bad row an Issue.
 
@@ -146,10 +148,12 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
     phase 2 writes the batch folder under a temporary name and renames it when complete.
     Between them, under the output folder's lock, registrations already in the ledger are
     skipped (corrected ones reported, reprinted only with ``reprint_changed``); the batch's
-    letters are recorded in the ledger after the rename. With nothing new to print or report,
-    no batch folder is made (``batch_dir`` None). Raises LockTimeout (exit 4) when another
+    letters are recorded in the ledger after the rename. With no letter to print, no batch
+    folder is made (``batch_dir`` None): duplicates never force one, and that run's rejects
+    and corrected records go to ``OUT/reports/YYYY-MM-DD-NNN-rejects.csv`` / ``-changed.csv``.
+    Raises LockTimeout (exit 4) when another
     run holds the lock longer than ``options.wait``.
-    Raises CchcError (nothing written) for a bad profile, template or schedule, or when no
+    Raises CchcError (no letters written) for a bad profile, template or schedule, or when no
     input could be read at all.
     """
     from cchc_letters import output
@@ -204,11 +208,16 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
     session = _LedgerSession.start(options)
     try:
         selection = session.select(registrations, profile.commune_code or profile.commune_name)
-        issues += selection.conflicts
-        rejected += len(selection.conflicts)
-        if not selection.to_print and not selection.changed and not issues:
-            session.close()  # nothing new: no empty batch folder
-            return session.finish(_nothing_new(checked, profile, options), selection)
+        if not selection.to_print:
+            # No letter to print: no batch folder (an empty one would be added on every rerun
+            # of a cumulative export). Rejects and corrected records go to OUT/reports/.
+            result = _nothing_new(checked, profile, options)
+            result.unreadable_files = sum(1 for i in read.issues if i.source is None)
+            result.rejected = rejected
+            result.issues = issues
+            _write_reports(result, selection.changed, options)
+            session.close()
+            return session.finish(result, selection)
         # ---- phase 2: write ----
         staging, final = output.new_batch_dir(options.out_dir, options.letter_date)
         session.begin(final)
@@ -486,8 +495,6 @@ class _Selection:
     to_print: list[Registration]
     changed: list[ChangedRecord]
     skipped: int = 0
-    duplicates: int = 0
-    conflicts: list[Issue] = field(default_factory=list)
 
 
 def _nothing_new(checked: Any, profile: Any, options: BatchOptions) -> BatchResult:
@@ -503,6 +510,27 @@ def _nothing_new(checked: Any, profile: Any, options: BatchOptions) -> BatchResu
         profile_path=profile.path,
         profile_is_default=options.profile_path is None,
     )
+
+
+def _write_reports(result: BatchResult, changed: list[ChangedRecord], options: BatchOptions):
+    """Write a run's rejects and changed records to ``OUT/reports/`` (no batch folder).
+
+    Only when there is something to look at: rejected rows, unreadable files or corrected
+    records; exact duplicates alone are not worth a file.
+    """
+    from cchc_letters import output
+
+    if not (result.rejected or result.unreadable_files or changed):
+        return
+    stem = output.new_report_stem(options.out_dir, options.letter_date)
+    if result.issues:
+        result.rejects_file = stem.with_name(f"{stem.name}-rejects.csv")
+        output.write_csv(
+            result.rejects_file, output.REJECT_COLUMNS, output.reject_rows(result.issues)
+        )
+    if changed:
+        result.changed_file = stem.with_name(f"{stem.name}-changed.csv")
+        output.write_csv(result.changed_file, output.CHANGED_COLUMNS, output.changed_rows(changed))
 
 
 class _LedgerSession:
@@ -533,7 +561,7 @@ class _LedgerSession:
         from cchc_letters import ledger, locking, output
 
         session = cls(options)
-        out_dir = options.out_dir
+        out_dir = output.ensure_out_dir(options.out_dir)
         ledger_path = options.ledger or ledger.default_path(out_dir)
         locks = [locking.lock_path_for(out_dir)]
         if options.use_ledger and ledger_path.parent.resolve() != out_dir.resolve():
@@ -557,31 +585,17 @@ class _LedgerSession:
         """Return what to print: one letter per key, none already printed with this content
         (unless --reprint-changed), and the corrected records to report."""
         selection = _Selection([], [])
-        first: dict[str, Registration] = {}
-        keyed: list[tuple[str, Registration]] = []
-        for registration in registrations:
-            key = str(registration.key(commune))
-            seen = first.get(key)
-            if seen is None:
-                first[key] = registration
-                keyed.append((key, registration))
-            elif seen.content_hash() == registration.content_hash():
-                selection.duplicates += 1  # the same record twice (overlapping exports)
-            else:
-                selection.conflicts.append(
-                    Issue(
-                        "conflicting_registration",
-                        f"Trùng số đăng ký với dòng {seen.source} nhưng nội dung khác; "
-                        "chỉ in thư theo dòng đầu tiên",
-                        source=registration.source,
-                    )
-                )
+        # validate_rows has left one registration per key (the same canonical key as
+        # here): a repeat is a duplicate, and every version of a conflicting one is rejected.
+        keyed = [(str(r.key(commune)), r) for r in registrations]
+        first = dict(keyed)
+        assert len(first) == len(keyed), "validate_rows leaves one registration per key"
         printed = self.ledger.printed(first) if self.ledger else {}
         for key, registration in keyed:
             previous = printed.get(key)
             if previous is None:
                 selection.to_print.append(registration)
-            elif previous.content_hash == registration.content_hash():
+            elif previous.content_hash in registration.content_hashes():
                 selection.skipped += 1
             else:
                 reprint = self.options.reprint_changed
@@ -637,7 +651,6 @@ class _LedgerSession:
 
     def finish(self, result: BatchResult, selection: _Selection) -> BatchResult:
         result.skipped_already_printed = selection.skipped
-        result.duplicates += selection.duplicates
         result.changed = selection.changed
         result.recovered = self.recovered
         result.removed_incomplete = self.removed

@@ -21,8 +21,10 @@ from cchc_letters.models import (
     Person,
     RawRow,
     Registration,
+    RegistrationKey,
     Sex,
     SourceRef,
+    canonical_register_id,
 )
 from cchc_letters.vietnamese import clean_text, fold, title_case_name
 
@@ -380,6 +382,15 @@ def _registration(
         )
     deceased = read.person("deceased", required=True)
     assert deceased is not None
+    if deceased.sex is None and not deceased.honorific:
+        # The letter addresses "Gia đình ông …" or "Gia đình bà …": without the sex it
+        # would print "ông/bà", which no commune would sign.
+        raise RowProblem(
+            "missing_sex",
+            "Thiếu giới tính người chết (cần để chọn cách xưng hô); "
+            "điền Giới tính hoặc cột deceased_honorific.",
+            "deceased_sex",
+        )
     if (deceased.birth_date and death_date < deceased.birth_date) or (
         deceased.birth_year and death_date.year < deceased.birth_year
     ):
@@ -422,8 +433,8 @@ def _meaning(registration: Registration) -> Registration:
         registration,
         source=SourceRef("", None, 0),
         raw={},
-        number=registration.number.lstrip("0"),
-        book=fold(registration.book),
+        number=canonical_register_id(registration.number),
+        book=canonical_register_id(registration.book),
     )
 
 
@@ -454,7 +465,8 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     """
     result = ValidationResult(rows_read=len(rows))
     seen_content: dict[tuple, SourceRef] = {}
-    seen_key: dict[tuple, tuple[Registration, SourceRef]] = {}
+    # key -> the distinct versions of that registration: (meaning, registration, row)
+    versions: dict[RegistrationKey, list[tuple[Registration, Registration, RawRow]]] = {}
     for row in rows:
         cleaned = _cleaned(row)
         content = _content(row, cleaned)
@@ -479,38 +491,45 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
             result.issues.append(_issue(row, problem.code, problem.message, problem.column))
             continue
         # The registry's identity of a record is (số, quyển, năm đăng ký) per register;
-        # "01" and "1" are the same number.
-        key = (
-            registration.kind,
-            registration.number.lstrip("0") or "0",
-            fold(registration.book),
-            registration.registration_date.year,
-        )
-        if key in seen_key:
-            meaning, earlier = seen_key[key]
-            if meaning == _meaning(registration):
-                result.duplicates += 1
-                result.issues.append(
-                    _issue(
-                        row,
-                        "duplicate_row",
-                        f"Cùng đăng ký và cùng nội dung với {_where(earlier)}; bỏ qua.",
-                        "registration_number",
-                        severity="duplicate",
-                    )
+        # "01" and "1" are the same number: the same key as the ledger's and the manifest's.
+        key = registration.key("")
+        meaning = _meaning(registration)
+        same = next((v for v in versions.get(key, ()) if v[0] == meaning), None)
+        if same is not None:
+            result.duplicates += 1
+            result.issues.append(
+                _issue(
+                    row,
+                    "duplicate_row",
+                    f"Cùng đăng ký và cùng nội dung với {_where(same[1].source)}; bỏ qua.",
+                    "registration_number",
+                    severity="duplicate",
                 )
-                continue
+            )
+            continue
+        versions.setdefault(key, []).append((meaning, registration, row))
+        result.registrations.append(registration)
+    # A registration seen with different content (a record corrected between two cumulative
+    # exports given together): which version is right cannot be told from the files, so no
+    # version gets a letter — each is rejected, naming the others.
+    conflicting: set[int] = set()
+    for of_key in versions.values():
+        if len(of_key) < 2:
+            continue
+        for _, registration, row in of_key:
+            conflicting.add(id(registration))
+            others = "; ".join(_where(r.source) for _, r, _ in of_key if r is not registration)
             result.issues.append(
                 _issue(
                     row,
                     "conflicting_registration",
                     f"Cùng số {registration.number}, quyển {registration.book or '-'}, năm "
-                    f"{registration.registration_date.year} với {_where(earlier)} "
-                    "nhưng nội dung khác; kiểm tra lại sổ.",
+                    f"{registration.registration_date.year} với {others} nhưng nội dung "
+                    "khác; không in thư nào cho đăng ký này — kiểm tra lại sổ, sửa hoặc bỏ "
+                    "dòng sai rồi chạy lại.",
                     "registration_number",
                 )
             )
-            continue
-        seen_key[key] = (_meaning(registration), row.source)
-        result.registrations.append(registration)
+    if conflicting:
+        result.registrations = [r for r in result.registrations if id(r) not in conflicting]
     return result

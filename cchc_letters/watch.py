@@ -96,8 +96,13 @@ def _can_open(path: Path) -> bool:
 def ready_files(
     inbox: Path, *, settle: float, sleep: Callable[[float], None] = time.sleep
 ) -> tuple[list[Path], list[Path]]:
-    """Return (ready, still being written): a file is ready when it is not empty, its size and
-    modification time did not change across ``settle`` seconds, and it can be opened."""
+    """Return (ready, still being written): a file is ready when its size and modification
+    time did not change across ``settle`` seconds and it can be opened.
+
+    An empty file that stayed empty across ``settle`` is ready too (``process_inbox`` sends
+    it to ``failed/``): left waiting, a 0-byte export would be "still being written" forever
+    and a ``--quiet`` cron job would never say a word about it.
+    """
     first = {p: _snapshot(p) for p in candidates(inbox)}
     if not first:
         return [], []
@@ -107,7 +112,7 @@ def ready_files(
         after = _snapshot(path)
         if after is None:
             continue  # moved away meanwhile
-        if before == after and after[0] > 0 and _can_open(path):
+        if before == after and _can_open(path):
             ready.append(path)
         else:
             waiting.append(path)
@@ -177,6 +182,13 @@ def process_inbox(
             for path in inbox_pass.waiting:
                 log.info("still being written, left for the next pass: %s", path.name)
             for path in ready:
+                if path.stat().st_size == 0:
+                    reason = (
+                        f"tệp rỗng (0 byte) sau {settle:g} giây chờ: bản xuất không có dữ liệu "
+                        "hoặc bị chép lỗi (empty file)"
+                    )
+                    inbox_pass.outcomes.append(_fail(path, inbox, reason, today))
+                    continue
                 try:
                     result = run_batch(options_for(path))
                 except InputError as exc:

@@ -38,7 +38,8 @@ def write_births(path: Path, numbers, *, names: dict[int, str] | None = None) ->
 
 
 def key(n: int) -> str:
-    return f"26575:birth:2026:01/2026:{n:02d}"
+    """Return the canonical key of birth ``n`` (written 0n in quyển 01/2026)."""
+    return f"26575:birth:2026:1/2026:{n}"
 
 
 def completed_batches(out: Path) -> list[Path]:

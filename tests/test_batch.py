@@ -112,7 +112,9 @@ def test_manifest_lists_every_letter_with_its_place(sample_batch):
         ("death", "khai-tu-001.docx", "1"),
         ("death", "khai-tu-001.docx", "2"),
     ]
-    assert rows[0]["registration_key"] == "26575:birth:2026:01/2026:01"
+    # the key is canonical (leading zeros dropped); the number as written is kept beside it
+    assert rows[0]["registration_key"] == "26575:birth:2026:1/2026:1"
+    assert (rows[0]["registration_number"], rows[0]["book_number"]) == ("01", "01/2026")
     assert rows[0]["addressee"] == "Anh Nguyễn Văn Trưởng và chị Phạm Thị Ngọc Diệp"
     assert rows[0]["schedule_version"] and rows[3]["schedule_version"] == ""
     assert rows[5]["source_row"] == "7"

@@ -147,3 +147,90 @@ def test_real_subprocess_module_and_shim(tmp_path):
     payload = json.loads(ran.stdout)
     assert sum(payload["letters"].values()) == 7
     assert all(Path(f).is_file() for f in payload["files"])
+
+
+# ---- a fatal error is still one JSON object; --out mistakes; usage mistakes exit 2 ----
+
+
+def _junk(tmp_path: Path) -> Path:
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a workbook")
+    return junk
+
+
+@pytest.mark.parametrize("broken", ["input", "profile"])
+def test_generate_json_prints_one_object_on_a_fatal_error(runner, tmp_path, broken):
+    args = ["generate", str(_junk(tmp_path)), "--out", str(tmp_path / "o"), "--json"]
+    if broken == "profile":
+        bad = tmp_path / "bad.toml"
+        bad.write_text("x = [", encoding="utf-8")
+        args = [
+            "generate",
+            str(SAMPLE),
+            "--out",
+            str(tmp_path / "o"),
+            "--profile",
+            str(bad),
+            "--json",
+        ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["exit_code"] == 1 and payload["error"]
+    assert payload["batch_dir"] is None and payload["files"] == []
+    assert payload["letters"] == {"birth": 0, "marriage": 0, "death": 0}
+    assert "Lỗi (error)" in result.stderr  # the message is still on stderr
+
+
+def test_check_and_ledger_json_print_one_object_on_a_fatal_error(runner, tmp_path):
+    result = runner.invoke(app, ["check", str(SAMPLE), "--encoding", "klingon", "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["exit_code"] == 2
+    result = runner.invoke(app, ["ledger", "list", "--out", str(tmp_path / "none"), "--json"])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["letters"] == [] and "ledger" in payload["error"]
+
+
+def test_out_that_is_a_file_is_a_clear_error_not_a_traceback(runner, tmp_path):
+    result = runner.invoke(app, ["generate", str(SAMPLE), "--out", str(SAMPLE)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # not NotADirectoryError
+    assert "--out" in result.stderr and "tệp" in result.stderr
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root writes anywhere")
+def test_out_that_cannot_be_written_is_a_clear_error(runner, tmp_path):
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = runner.invoke(app, ["generate", str(SAMPLE), "--out", str(locked / "o")])
+    finally:
+        locked.chmod(0o700)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+
+
+def test_out_under_proc_is_a_clear_error(runner, tmp_path):
+    if not Path("/proc").is_dir():
+        pytest.skip("no /proc")
+    result = runner.invoke(app, ["generate", str(SAMPLE), "--out", "/proc/cchc-no-such"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "--out" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--encoding", "klingon"), ("--delimiter", "xx"), ("--schedule", "nope")],
+)
+@pytest.mark.parametrize("command", ["generate", "check"])
+def test_bad_input_options_are_usage_errors(runner, tmp_path, command, option, value):
+    if command == "check" and option == "--schedule":
+        pytest.skip("check has no --schedule")
+    args = [command, str(SAMPLE), option, value]
+    if command == "generate":
+        args += ["--out", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert option in result.output
+    assert not list(tmp_path.glob("batch-*"))

@@ -221,3 +221,119 @@ def test_a_second_run_waits_for_the_first_and_prints_nothing_twice(tmp_path):
     assert json.loads(first_out)["letters"]["birth"] == 5
     assert json.loads(second_out)["skipped_already_printed"] == 5
     assert printed_counts(out) == {key(n): 1 for n in range(1, 6)}
+
+
+# ---- one registration, one key, however its numbers are written ------------------------
+
+
+def _births_xlsx(path: Path, number: int, book: int) -> Path:
+    """An export where số and quyển are Excel numbers (5, 1), not text ("05", "01")."""
+    import openpyxl
+    from ledger_helpers import HEADER
+
+    book_ = openpyxl.Workbook()
+    sheet = book_.active
+    sheet.append(HEADER.split(","))
+    sheet.append(
+        ["khai sinh", number, book, "05/11/2026", child_name(5), "Nam", "01/11/2026",
+         "Trạm Y tế xã Ngãi Giao", "Lê Thị Hồng", 1996, "Ấp Suối Nghệ, xã Ngãi Giao",
+         "Lê Thị Hồng", "mẹ"]
+    )  # fmt: skip
+    book_.save(path)
+    return path
+
+
+def _births_csv(path: Path, number: str, book: str) -> Path:
+    from ledger_helpers import HEADER
+
+    path.write_text(
+        f"{HEADER}\nkhai sinh,{number},{book},05/11/2026,{child_name(5)},Nam,01/11/2026,"
+        'Trạm Y tế xã Ngãi Giao,Lê Thị Hồng,1996,"Ấp Suối Nghệ, xã Ngãi Giao",Lê Thị Hồng,mẹ\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_numbers_differing_only_by_leading_zeros_are_one_registration_in_one_run(tmp_path):
+    xlsx = _births_xlsx(tmp_path / "so.xlsx", 5, 1)
+    csv_ = _births_csv(tmp_path / "so.csv", "05", "01")
+    result = generate([xlsx, csv_], tmp_path / "out")
+    assert result["letters"]["birth"] == 1 and result["duplicates"] == 1
+    assert printed_counts(tmp_path / "out") == {"26575:birth:2026:1:5": 1}
+
+
+def test_numbers_differing_only_by_leading_zeros_are_not_printed_again_next_day(tmp_path):
+    out = tmp_path / "out"
+    first = generate([_births_xlsx(tmp_path / "so.xlsx", 5, 1)], out)
+    again = generate([_births_csv(tmp_path / "so.csv", "005", " 01 ")], out)
+    assert first["letters"]["birth"] == 1
+    assert again["letters"]["birth"] == 0 and again["skipped_already_printed"] == 1
+    assert ledger_keys(out) == {"26575:birth:2026:1:5"}
+
+
+def test_the_printed_letter_keeps_the_number_as_written(tmp_path):
+    result = generate([_births_csv(tmp_path / "so.csv", "05", "01")], tmp_path / "out")
+    batch = Path(result["batch_dir"])
+    import csv as csv_module
+
+    with (batch / "manifest.csv").open(encoding="utf-8-sig", newline="") as fh:
+        row = next(csv_module.DictReader(fh))
+    assert (row["registration_number"], row["book_number"]) == ("05", "01")
+    assert row["registration_key"] == "26575:birth:2026:1:5"
+
+
+# ---- a run with no letter to print makes no batch folder ------------------------------
+
+
+def _run(inputs, out: Path, *extra: str) -> tuple[int, dict]:
+    args = ["generate", *map(str, inputs), "--out", str(out), "--date", LETTER_DATE, "--json"]
+    result = runner.invoke(app, [*args, *extra])
+    assert result.exit_code in (0, 3), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_rerunning_an_export_with_a_duplicate_makes_no_new_batch_folder(tmp_path):
+    out = tmp_path / "out"
+    export = write_births(tmp_path / "export.csv", [1, 2, 2])  # row 2 copied twice
+    assert _run([export], out)[1]["duplicates"] == 1
+    for _ in range(3):
+        code, again = _run([export], out)
+        assert code == 0 and again["batch_dir"] is None and again["rejects_file"] is None
+    assert len(completed_batches(out)) == 1
+    assert not (out / "reports").exists()  # duplicates alone are not worth a file
+
+
+def test_rejects_and_changes_of_a_run_without_letters_go_to_reports(tmp_path):
+    out = tmp_path / "out"
+    export = write_births(tmp_path / "export.csv", [1, 2])
+    with export.open("a", encoding="utf-8") as fh:  # a row that cannot become a letter
+        fh.write("khai sinh,09,01/2026,31/02/2026,Lê Văn Sai,Nam,01/11/2026,,,,,,\n")
+    code, first = _run([export], out)
+    assert code == 3 and first["letters"]["birth"] == 2
+    assert Path(first["rejects_file"]).parent == Path(first["batch_dir"])
+
+    corrected = write_births(tmp_path / "export.csv", [1, 2], names={2: "Nguyễn Văn Đã Sửa"})
+    with corrected.open("a", encoding="utf-8") as fh:
+        fh.write("khai sinh,09,01/2026,31/02/2026,Lê Văn Sai,Nam,01/11/2026,,,,,,\n")
+    for n in (1, 2):
+        code, again = _run([corrected], out)
+        assert code == 3 and again["batch_dir"] is None
+        rejects, changed = Path(again["rejects_file"]), Path(again["changed_file"])
+        assert rejects == out / "reports" / f"{LETTER_DATE}-{n:03d}-rejects.csv"
+        assert changed == out / "reports" / f"{LETTER_DATE}-{n:03d}-changed.csv"
+        assert "impossible_date" in rejects.read_text(encoding="utf-8-sig")
+        assert key(2) in changed.read_text(encoding="utf-8-sig")
+    assert len(completed_batches(out)) == 1
+    log = next((out / "logs").glob("*.log")).read_text(encoding="utf-8")
+    assert f"{LETTER_DATE}-002-rejects.csv" in log
+
+
+def test_a_run_without_letters_still_reports_on_screen(tmp_path):
+    out = tmp_path / "out"
+    export = write_births(tmp_path / "export.csv", [1])
+    _run([export], out)
+    write_births(export, [1], names={1: "Nguyễn Văn Khác"})
+    result = runner.invoke(app, ["generate", str(export), "--out", str(out), "--date", LETTER_DATE])
+    assert result.exit_code == 0, result.output
+    assert "reports" in result.stderr and "CHƯA in lại" in result.stderr
+    assert len(completed_batches(out)) == 1

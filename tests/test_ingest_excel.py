@@ -112,8 +112,8 @@ def test_sheets_of_different_registers_in_one_workbook(tmp_path):
     ks.append(["Số", "Ngày đăng ký", "Họ và tên", "Ngày sinh", "Họ tên mẹ"])
     ks.append(["01", "20/11/2026", "Lê An", "01/11/2026", "Lê Thị B"])
     kt = wb.create_sheet("KT")
-    kt.append(["Số", "Ngày đăng ký", "Họ và tên", "Năm sinh", "Ngày chết", "Nơi chết"])
-    kt.append(["01", "21/11/2026", "TRẦN VĂN CỤ", "1930", "20/11/2026", "Tại nhà"])
+    kt.append(["Số", "Ngày đăng ký", "Họ và tên", "Giới tính", "Năm sinh", "Ngày chết", "Nơi chết"])
+    kt.append(["01", "21/11/2026", "TRẦN VĂN CỤ", "Nam", "1930", "20/11/2026", "Tại nhà"])
     wb.save(tmp_path / "tong-hop.xlsx")
     result = read_inputs([tmp_path / "tong-hop.xlsx"])
     assert result.issues == []

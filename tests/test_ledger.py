@@ -11,7 +11,9 @@ from ledger_helpers import key
 from cchc_letters.errors import CchcError
 from cchc_letters.ledger import (
     ABANDONED,
+    ALREADY_FORGOTTEN,
     FORGOTTEN,
+    NOT_FOUND,
     PRINTED,
     RECOVERED,
     SCHEMA_VERSION,
@@ -55,7 +57,8 @@ def test_a_reprint_supersedes_and_forget_frees_a_key_but_history_stays(tmp_path)
         book.record_batch(book.begin_batch(tmp_path / "b1", now=NOW), [letter(1)], now=NOW)
         book.record_batch(book.begin_batch(tmp_path / "b2", now=later), [letter(1, "x")], now=later)
         assert book.printed([key(1)])[key(1)].content_hash == "x1"
-        assert book.forget([key(1), key(9)], now=later) == {key(1): 1, key(9): 0}
+        assert book.forget([key(1), key(9)], now=later) == {key(1): FORGOTTEN, key(9): NOT_FOUND}
+        assert book.forget([key(1)], now=later) == {key(1): ALREADY_FORGOTTEN}
         assert book.printed([key(1)]) == {}
         assert [e.state for e in book.history(key(1))] == [SUPERSEDED, FORGOTTEN]
         assert [e.batch for e in book.entries(since=date(2026, 11, 28))] == ["b2"]
@@ -95,15 +98,15 @@ def test_a_v1_ledger_is_migrated_not_discarded(tmp_path):
 
     with Ledger.open(path) as book:
         assert book.version == SCHEMA_VERSION
-        printed = book.printed([key(1), key(2), "26575:death:2026:-:05"])
+        printed = book.printed([key(1), key(2), "26575:death:2026:-:5"])
         assert {k: e.content_hash for k, e in printed.items()} == {
             key(1): "aaa",
             key(2): "bbb",
-            "26575:death:2026:-:05": "ccc",
+            "26575:death:2026:-:5": "ccc",
         }
         assert printed[key(2)].batch == "batch-2026-11-20-001"
         assert printed[key(2)].position == 2
-        assert [e.key for e in book.entries(kind=Kind.DEATH)] == ["26575:death:2026:-:05"]
+        assert [e.key for e in book.entries(kind=Kind.DEATH)] == ["26575:death:2026:-:5"]
         # and the migrated ledger keeps working
         book.record_batch(book.begin_batch(tmp_path / "b", now=NOW), [letter(3)], now=NOW)
     backup = tmp_path / "ledger.sqlite3.v1.bak"
@@ -168,3 +171,35 @@ def test_an_unreadable_manifest_stops_recovery_until_the_folder_is_set_aside(tmp
         batch.rename(tmp_path / "batch-2026-11-27-001-hong")
         recovery = recover_pending(book, now=NOW, manifest_name="manifest.csv")
         assert recovery.abandoned == [batch.resolve()] and book.printed([key(1)]) == {}
+
+
+def test_canonical_keys_ignore_leading_zeros_case_and_spaces():
+    assert parse_key("26575:birth:2026:01/2026:05") == "26575:birth:2026:1/2026:5"
+    assert parse_key("26575:birth:2026: Quyển 01 /2026:005") == "26575:birth:2026:quyển1/2026:5"
+    assert parse_key("26575:death:2026:-:0") == "26575:death:2026:-:0"
+
+
+def test_a_v2_ledger_with_keys_as_written_is_migrated_to_canonical_keys(tmp_path):
+    """v2 stored "…:01/2026:05"; after the upgrade the same registration exported as 5 is
+    found, and a registration printed under two spellings has one current letter."""
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger.open(path) as book:
+        batch = book.begin_batch(tmp_path / "b1", now=NOW)
+        book.record_batch(batch, [letter(1), letter(2)], now=NOW)
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        UPDATE letters SET registration_key = '26575:birth:2026:01/2026:05', book = '01/2026',
+            number = '05' WHERE position = 1;
+        UPDATE letters SET registration_key = '26575:birth:2026:1/2026:5', book = '1/2026',
+            number = '5' WHERE position = 2;
+        PRAGMA user_version = 2;
+        """
+    )
+    db.close()
+    with Ledger.open(path) as book:
+        assert book.version == SCHEMA_VERSION
+        rows = book.history("26575:birth:2026:1/2026:5")
+        assert [e.state for e in rows] == [SUPERSEDED, PRINTED]
+        assert set(book.printed(["26575:birth:2026:01/2026:005"])) == {"26575:birth:2026:1/2026:5"}
+    assert (tmp_path / "ledger.sqlite3.v2.bak").exists()

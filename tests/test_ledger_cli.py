@@ -42,11 +42,38 @@ def test_list_show_and_forget(tmp_path):
     assert shown.exit_code == 0 and "khai-sinh-001.docx #2" in shown.output
 
     forgot = runner.invoke(app, ["ledger", "forget", key(2), key(9), "--out", str(out)])
-    assert forgot.exit_code == 1
-    assert key(2) in forgot.stdout and key(9) in forgot.stderr
+    assert forgot.exit_code == 3  # one key not found; the other was still forgotten
+    assert f"Đã bỏ khỏi sổ: {key(2)}" in forgot.stdout
+    assert key(9) in forgot.stderr and "not found" in forgot.stderr
     with Ledger.open(out / "ledger.sqlite3", create=False) as book:
         assert set(book.printed([key(1), key(2), key(3)])) == {key(1), key(3)}
         assert [e.state for e in book.history(key(2))] == ["forgotten"]
+
+
+def test_forget_reports_each_key_and_exits_0_when_all_end_forgotten(tmp_path):
+    out = make_ledger(tmp_path)
+    first = runner.invoke(app, ["ledger", "forget", key(1), "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["ledger", "forget", key(1), key(2), "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert "already forgotten" in again.stdout and "chưa" not in again.output
+    assert f"Đã bỏ khỏi sổ: {key(2)}" in again.stdout
+    as_json = runner.invoke(
+        app, ["ledger", "forget", key(1), key(3), key(9), "--out", str(out), "--json"]
+    )
+    assert as_json.exit_code == 3
+    assert json.loads(as_json.stdout)["keys"] == {
+        key(1): "already_forgotten",
+        key(3): "forgotten",
+        key(9): "not_found",
+    }
+
+
+def test_ledger_list_kind_has_its_own_help():
+    shown = runner.invoke(app, ["ledger", "list", "--help"])
+    text = " ".join(shown.output.split())
+    assert "Treat every input" not in text
+    assert "Only letters of this kind" in text
 
 
 def test_mistakes_get_a_message_and_an_exit_code(tmp_path):

@@ -61,3 +61,27 @@ def test_installed_layout_finds_its_resources(tmp_path, monkeypatch):
     monkeypatch.setattr(resources, "PACKAGE_DIR", package)
     assert resources.templates_dir() == package / "templates"
     assert resources.data_dir() == package / "data"
+
+
+# the import name of each distribution in [project] dependencies
+IMPORT_NAMES = {"python-calamine": "python_calamine", "python-docx": "docx", "Jinja2": "jinja2"}
+# declared on purpose though used only through another dependency: python-docx is the
+# document model docxtpl renders into (its minimum version matters to us)
+INDIRECT = {"python-docx"}
+
+
+def test_every_declared_dependency_is_imported_by_the_package():
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "cchc_letters").rglob("*.py"))
+    unused = []
+    for requirement in project["dependencies"]:
+        name = re.match(r"[A-Za-z0-9_.\-]+", requirement)[0]
+        module = IMPORT_NAMES.get(name, name.lower().replace("-", "_"))
+        if name not in INDIRECT and not re.search(
+            rf"^\s*(?:import|from) {re.escape(module)}\b", source, re.MULTILINE
+        ):
+            unused.append(name)
+    assert unused == [], "declared but never imported (remove from pyproject.toml)"

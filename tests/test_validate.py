@@ -226,19 +226,35 @@ def test_exact_duplicate_is_reported_once_not_as_an_error():
     assert "dòng 5" in checked.issues[0].message
 
 
-def test_same_registration_with_different_content_rejects_the_later_row():
+def test_same_registration_with_different_content_rejects_every_version():
+    # Two cumulative exports given together, a row corrected in the later one: which is
+    # right cannot be told, so neither the old nor the corrected version is printed.
     rows = [
         birth(5),
         birth(6, child_name="Nguyễn Văn Bình"),
         birth(7, registration_number="1", child_name="Khác"),
+        birth(8, registration_number="02", child_name="Ổn"),
     ]
     checked = validate_rows(rows, letter_date=LETTER_DATE)
-    assert [r.source.row for r in checked.registrations] == [5]
+    assert [r.source.row for r in checked.registrations] == [8]
     assert [(i.code, i.source.row, i.column, i.value) for i in checked.issues] == [
+        ("conflicting_registration", 5, "Số", "01"),
         ("conflicting_registration", 6, "Số", "01"),
         ("conflicting_registration", 7, "Số", "1"),  # "1" and "01" are the same number
     ]
-    assert checked.rejected == 2
+    assert "dòng 6" in checked.issues[0].message and "dòng 7" in checked.issues[0].message
+    assert "dòng 5" in checked.issues[2].message
+    assert checked.rejected == 3
+
+
+def test_a_corrected_row_in_a_second_export_names_the_other_file_and_sheet():
+    old = birth(5)
+    corrected = replace(birth(9, child_name="Nguyễn Văn Ân"), source=SourceRef("moi.xlsx", "KS", 9))
+    checked = validate_rows([old, corrected], letter_date=LETTER_DATE)
+    assert checked.registrations == []
+    first, second = checked.issues
+    assert "dòng 9, trang KS của tệp moi.xlsx" in first.message
+    assert "dòng 5, trang Sheet1 của tệp so.xlsx" in second.message
 
 
 def test_same_number_in_another_year_or_book_or_register_is_not_a_conflict():
@@ -418,3 +434,31 @@ def test_same_registration_spelled_differently_is_a_duplicate_not_a_conflict():
         "tay.csv",
     )
     assert checked.duplicates == 1 and checked.rejected == 0
+
+
+def test_a_death_without_the_sex_of_the_deceased_is_rejected():
+    # The letter says "Gia đình ông …" or "Gia đình bà …": never "ông/bà".
+    issue = only_issue(death(deceased_sex=""))
+    assert (issue.code, issue.column) == ("missing_sex", "Giới tính")
+    assert "Thiếu giới tính người chết" in issue.message
+    assert "deceased_honorific" in issue.message
+    without_column = row(
+        Kind.DEATH,
+        5,
+        **{k: v.value for k, v in death().cells.items() if k != "deceased_sex"},
+    )
+    assert only_issue(without_column).code == "missing_sex"
+
+
+def test_an_honorific_override_stands_in_for_the_missing_sex():
+    checked = validate_rows(
+        [death(deceased_sex="", deceased_honorific="Cụ")], letter_date=LETTER_DATE
+    )
+    assert checked.issues == []
+    assert checked.registrations[0].deceased.honorific == "cụ"
+
+
+def test_parents_of_a_birth_need_no_sex_column():
+    checked = validate_rows([birth(father_name="Lê Văn Cha")], letter_date=LETTER_DATE)
+    assert checked.issues == []
+    assert checked.registrations[0].father.sex is Sex.MALE

@@ -144,3 +144,65 @@ def test_a_file_that_cannot_be_moved_stays_and_is_not_printed_twice(tmp_path, mo
     assert second.outcomes[0].status == PROCESSED
     assert second.outcomes[0].result.skipped_already_printed == 2
     assert printed_counts(out) == {key(1): 1, key(2): 1}
+
+
+def test_an_empty_file_goes_to_failed_once_it_stays_empty(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "rong.xlsx").write_bytes(b"")
+    inbox_pass = process_inbox(inbox, options_for(out), today=TODAY, settle=0, sleep=lambda s: None)
+    assert [(o.source.name, o.status) for o in inbox_pass.outcomes] == [("rong.xlsx", FAILED)]
+    assert inbox_pass.waiting == [] and int(inbox_pass.exit_code) == 3
+    reason = (inbox / FAILED / "rong.xlsx.reason.txt").read_text(encoding="utf-8")
+    assert "0 byte" in reason
+
+
+def test_an_empty_file_is_reported_by_a_quiet_cron_run(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "rong.csv").write_bytes(b"")
+    args = ["watch", str(inbox), "--out", str(out), "--once", "--settle", "0", "--quiet"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert "rong.csv" in result.stderr and "0 byte" in result.stderr
+    assert (inbox / FAILED / "rong.csv").exists()
+
+
+def test_watch_takes_the_input_options_of_generate(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "xa.txt.csv").write_bytes(
+        "Số\tNgày ĐK\tTên bé\tNgày sinh\tGiới tính\n01\t20/11/2026\tLê An\t01/11/2026\tNữ\n".encode(
+            "utf-16"
+        )
+    )
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(
+        '[headings]\n"Tên bé" = "child_name"\n"Ngày ĐK" = "registration_date"\n', encoding="utf-8"
+    )
+    args = [
+        "watch",
+        str(inbox),
+        "--out",
+        str(out),
+        "--once",
+        "--settle",
+        "0",
+        "--date",
+        LETTER_DATE,
+    ]
+    options = ["--mapping", str(mapping), "--kind", "khai sinh", "--encoding", "utf-16"]
+    options += ["--delimiter", "tab", "--schedule", "tt10-2024", "--per-file", "5"]
+    result = runner.invoke(app, [*args, *options])
+    assert result.exit_code == 0, result.output
+    assert printed_counts(out) == {"26575:birth:2026:-:1": 1}
+    assert runner.invoke(app, [*args, "--encoding", "klingon"]).exit_code == 2
+
+
+def test_watch_with_out_a_file_is_a_clear_error(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    not_a_folder = tmp_path / "out.xlsx"
+    not_a_folder.write_bytes(b"x")
+    result = runner.invoke(app, ["watch", str(inbox), "--out", str(not_a_folder), "--once"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)

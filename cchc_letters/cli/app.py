@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 every row became a letter; 1 fatal error, nothing written; "
+    "Exit codes: 0 every row became a letter; 1 fatal error, no letters written; "
     "2 usage error; 3 finished, but some rows or files were rejected (see rejects.csv); "
     "4 another run holds the lock longer than --wait."
 )

@@ -16,6 +16,8 @@ from cchc_letters.cli.common import (
     KindOption,
     MappingOption,
     parse_date_option,
+    parse_delimiter_option,
+    parse_encoding_option,
     parse_kind_option,
     print_json,
     user_errors,
@@ -72,6 +74,20 @@ def _file_dict(report) -> dict[str, Any]:
     }
 
 
+# `check --json` after a fatal error: the usual keys, nothing found
+_FAILED: dict[str, Any] = {
+    "ok": False,
+    "letter_date": None,
+    "rows_read": 0,
+    "valid": 0,
+    "rejected": 0,
+    "duplicates": 0,
+    "unreadable_files": 0,
+    "files": [],
+    "issues": [],
+}
+
+
 @app.command("check")
 def check(
     inputs: InputsArgument,
@@ -91,14 +107,14 @@ def check(
     from cchc_letters.ingest import read_inputs
     from cchc_letters.validate import validate_rows
 
-    with user_errors():
+    with user_errors(json_output=json_output, json_fields=_FAILED):
         when = parse_date_option(letter_date)
         read = read_inputs(
             inputs,
             kind=parse_kind_option(kind),
             mapping=mapping,
-            encoding=encoding,
-            delimiter=delimiter,
+            encoding=parse_encoding_option(encoding),
+            delimiter=parse_delimiter_option(delimiter),
         )
         checked = validate_rows(read.rows, letter_date=when)
     issues = [*read.issues, *checked.issues]

@@ -57,10 +57,18 @@ def error(message: str) -> None:
 
 
 @contextmanager
-def user_errors(log: logging.Logger | None = None) -> Iterator[None]:
+def user_errors(
+    log: logging.Logger | None = None,
+    *,
+    json_output: bool = False,
+    json_fields: dict[str, Any] | None = None,
+) -> Iterator[None]:
     """Turn a CchcError into a one-line message and its exit code; no traceback.
 
-    With ``log`` (the day's log file), the error is also logged there.
+    With ``log`` (the day's log file), the error is also logged there. With ``json_output``
+    the error is still one JSON object on stdout (``error``, ``hint``, ``exit_code`` and
+    ``json_fields``: the command's usual keys, empty), so a script reading stdout always
+    gets an answer; a usage mistake found here (exit 2) is reported the same way.
     """
     try:
         yield
@@ -70,7 +78,19 @@ def user_errors(log: logging.Logger | None = None) -> Iterator[None]:
         error(exc.message)
         if exc.hint:
             typer.echo(f"Gợi ý (hint): {exc.hint}", err=True)
+        if json_output:
+            print_json(_error_json(exc.message, exc.hint, int(exc.exit_code), json_fields))
         raise typer.Exit(int(exc.exit_code)) from None
+    except typer.BadParameter as exc:  # an option's own check found a usage mistake
+        if json_output:
+            print_json(_error_json(exc.format_message(), None, exc.exit_code, json_fields))
+        raise
+
+
+def _error_json(
+    message: str, hint: str | None, exit_code: int, fields: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {"error": message, "hint": hint, **(fields or {}), "exit_code": exit_code}
 
 
 InputsArgument = Annotated[
@@ -122,6 +142,79 @@ def parse_kind_option(value: str | None):  # -> Kind | None, imported lazily
             param_hint="--kind",
         )
     return kind
+
+
+ScheduleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--schedule",
+        help="Use this vaccination schedule version (see `schedule --list`).",
+        metavar="ID",
+    ),
+]
+PerFileOption = Annotated[
+    int,
+    typer.Option(
+        "--per-file",
+        min=1,
+        help="Letters per print file (DOCX); more go to the next file "
+        "(khai-sinh-001.docx, -002, …). Small files open quickly in Word.",
+    ),
+]
+PdfOption = Annotated[
+    bool,
+    typer.Option(
+        "--pdf",
+        help="Also write a PDF of each print file through LibreOffice (soffice on PATH, "
+        "in its usual install folder, or the program named by $CCHC_SOFFICE). Without "
+        "LibreOffice the DOCX batch is still written and a message says so.",
+    ),
+]
+
+
+def parse_encoding_option(value: str | None) -> str | None:
+    """Return the --encoding given when Python knows it; a usage error (exit 2) otherwise."""
+    if value is None:
+        return None
+    import codecs
+
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise typer.BadParameter(
+            f"{value!r} is not a text encoding: use utf-8, utf-8-sig, utf-16 or cp1258",
+            param_hint="--encoding",
+        ) from None
+    return value
+
+
+def parse_delimiter_option(value: str | None) -> str | None:
+    """Return the one-character delimiter named by --delimiter (',', ';', 'tab' …); a usage
+    error (exit 2) otherwise."""
+    from cchc_letters.ingest.text import normalise_delimiter
+
+    try:
+        return normalise_delimiter(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a delimiter: use ',', ';' or 'tab'", param_hint="--delimiter"
+        ) from None
+
+
+def parse_schedule_option(value: str | None) -> str | None:
+    """Return the --schedule id when a shipped schedule version has it; a usage error (exit 2)
+    listing the known ids otherwise."""
+    if value is None:
+        return None
+    from cchc_letters.schedule import load_versions
+
+    known = [v.id for v in load_versions()]
+    if value not in known:
+        raise typer.BadParameter(
+            f"{value!r} is not a schedule version; known: {', '.join(known)}",
+            param_hint="--schedule",
+        )
+    return value
 
 
 # ---- unattended runs and the ledger (issue 6) ----

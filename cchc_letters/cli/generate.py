@@ -19,13 +19,19 @@ from cchc_letters.cli.common import (
     LedgerOption,
     MappingOption,
     NoLedgerOption,
+    PdfOption,
+    PerFileOption,
     ProfileOption,
     QuietOption,
     ReprintChangedOption,
+    ScheduleOption,
     WaitOption,
     ledger_settings,
     parse_date_option,
+    parse_delimiter_option,
+    parse_encoding_option,
     parse_kind_option,
+    parse_schedule_option,
     print_json,
     user_errors,
 )
@@ -43,28 +49,13 @@ def generate(
     profile: ProfileOption = None,
     letter_date: DateOption = None,
     json_output: JsonOption = False,
-    pdf: Annotated[
-        bool, typer.Option("--pdf", help="Also write a PDF of each print file (needs LibreOffice).")
-    ] = False,
+    pdf: PdfOption = False,
     kind: KindOption = None,
     mapping: MappingOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
-    schedule: Annotated[
-        str | None,
-        typer.Option(
-            "--schedule", help="Use this vaccination schedule version (see `schedule --list`)."
-        ),
-    ] = None,
-    per_file: Annotated[
-        int,
-        typer.Option(
-            "--per-file",
-            min=1,
-            help="Letters per print file (DOCX); more go to the next file "
-            "(khai-sinh-001.docx, -002, …). Small files open quickly in Word.",
-        ),
-    ] = 200,
+    schedule: ScheduleOption = None,
+    per_file: PerFileOption = 200,
     per_letter: Annotated[
         bool,
         typer.Option(
@@ -85,40 +76,41 @@ def generate(
     corrected since its letter was printed is listed, not reprinted, unless --reprint-changed.
     """
     from cchc_letters.logs import day_log, log_batch
-    from cchc_letters.pipeline import BatchOptions, local_now, run_batch
+    from cchc_letters.pipeline import BatchOptions, BatchResult, local_now, run_batch
 
-    ledger_path, use_ledger = ledger_settings(ledger, no_ledger)
-
-    options = BatchOptions(
-        inputs=inputs,
-        out_dir=out,
-        letter_date=parse_date_option(letter_date),
-        profile_path=profile,
-        kind=parse_kind_option(kind),
-        mapping=mapping,
-        encoding=encoding,
-        delimiter="\t" if delimiter == "tab" else delimiter,
-        schedule_id=schedule,
-        per_file=per_file,
-        per_letter=per_letter,
-        pdf=pdf,
-        ledger=ledger_path,
-        use_ledger=use_ledger,
-        reprint_changed=reprint_changed,
-        wait=wait,
-    )
-    with day_log(out, local_now()) as log, user_errors(log):
-        try:
-            if json_output or quiet or not sys.stdout.isatty():
-                result = run_batch(options)
-            else:
-                result = _run_with_progress(options, run_batch)
-        except CchcError:
-            raise  # a user mistake: user_errors logs and reports it
-        except Exception:
-            log.exception("unexpected error")
-            raise
-        log_batch(log, ", ".join(str(p) for p in inputs), result)
+    with user_errors(json_output=json_output, json_fields=BatchResult.failed_json()):
+        ledger_path, use_ledger = ledger_settings(ledger, no_ledger)
+        options = BatchOptions(
+            inputs=inputs,
+            out_dir=out,
+            letter_date=parse_date_option(letter_date),
+            profile_path=profile,
+            kind=parse_kind_option(kind),
+            mapping=mapping,
+            encoding=parse_encoding_option(encoding),
+            delimiter=parse_delimiter_option(delimiter),
+            schedule_id=parse_schedule_option(schedule),
+            per_file=per_file,
+            per_letter=per_letter,
+            pdf=pdf,
+            ledger=ledger_path,
+            use_ledger=use_ledger,
+            reprint_changed=reprint_changed,
+            wait=wait,
+        )
+        with day_log(out, local_now()) as log:
+            try:
+                if json_output or quiet or not sys.stdout.isatty():
+                    result = run_batch(options)
+                else:
+                    result = _run_with_progress(options, run_batch)
+            except CchcError as exc:  # a user mistake: reported below, logged here
+                log.error("%s (exit %d)", exc.message, int(exc.exit_code))
+                raise
+            except Exception:
+                log.exception("unexpected error")
+                raise
+            log_batch(log, ", ".join(str(p) for p in inputs), result)
     if json_output:
         print_json(result.to_json())
     elif not (quiet and result.exit_code == 0 and not result.changed):

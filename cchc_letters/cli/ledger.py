@@ -10,13 +10,13 @@ import typer
 from cchc_letters.cli.app import app
 from cchc_letters.cli.common import (
     JsonOption,
-    KindOption,
     LedgerOption,
     parse_date_option,
     parse_kind_option,
     print_json,
     user_errors,
 )
+from cchc_letters.errors import ExitCode
 
 ledger_app = typer.Typer(
     help="Sổ theo dõi thư đã in — the ledger of letters printed, per output folder.",
@@ -63,14 +63,22 @@ def list_(
         str | None,
         typer.Option("--since", metavar="YYYY-MM-DD", help="Only letters printed on or after."),
     ] = None,
-    kind: KindOption = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Only letters of this kind: birth, marriage or death "
+            "(khai sinh / kết hôn / khai tử).",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """List the letters printed (oldest first), with batch, print file and position."""
-    since_date = parse_date_option(since, "--since") if since else None
-    kind_value = parse_kind_option(kind)
-    with user_errors(), _open(out, ledger) as book:
-        entries = book.entries(since=since_date, kind=kind_value)
+    with user_errors(json_output=json_output, json_fields={"letters": []}):
+        since_date = parse_date_option(since, "--since") if since else None
+        kind_value = parse_kind_option(kind)
+        with _open(out, ledger) as book:
+            entries = book.entries(since=since_date, kind=kind_value)
     if json_output:
         print_json({"letters": [e.to_json() for e in entries]})
         return
@@ -89,8 +97,9 @@ def show(
     """Show the whole history of one registration: printed, reprinted, forgotten."""
     from cchc_letters.ledger import parse_key
 
-    with user_errors(), _open(out, ledger) as book:
-        history = book.history(parse_key(key))
+    with user_errors(json_output=json_output, json_fields={"key": key, "history": []}):
+        with _open(out, ledger) as book:
+            history = book.history(parse_key(key))
     if json_output:
         print_json({"key": key, "history": [e.to_json() for e in history]})
         raise typer.Exit(0 if history else 1)
@@ -106,22 +115,43 @@ def forget(
     keys: KeysArgument,
     out: OutOption = None,
     ledger: LedgerOption = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Forget letters (lost or damaged) so the next `generate` prints them again.
 
-    The history is kept: `ledger show KEY` still lists the forgotten letter.
+    The history is kept: `ledger show KEY` still lists the forgotten letter. Each key is
+    reported: forgotten now, already forgotten, or not found. Exit 0 when every key is
+    forgotten (now or before), 3 when some key was never printed from this ledger.
     """
-    from cchc_letters.ledger import parse_key
+    from cchc_letters.ledger import ALREADY_FORGOTTEN, FORGOTTEN, parse_key
     from cchc_letters.pipeline import local_now
 
-    with user_errors():
+    with user_errors(json_output=json_output, json_fields={"keys": {}}):
         canonical = [parse_key(k) for k in keys]
         with _open(out, ledger) as book:
-            counts = book.forget(canonical, now=local_now())
-    missing = [k for k, n in counts.items() if n == 0]
-    for key, n in counts.items():
-        if n:
-            typer.echo(f"Đã bỏ khỏi sổ: {key} — lần chạy sau sẽ in lại (will be printed again)")
-    for key in missing:
-        typer.echo(f"Lỗi (error): {key} chưa được in (not in the ledger)", err=True)
-    raise typer.Exit(1 if missing else 0)
+            outcome = book.forget(canonical, now=local_now())
+    missing = [k for k, state in outcome.items() if state not in (FORGOTTEN, ALREADY_FORGOTTEN)]
+    code = ExitCode.REJECTED if missing else ExitCode.OK
+    if json_output:
+        print_json({"keys": outcome, "exit_code": int(code)})
+        raise typer.Exit(int(code))
+    for key, state in outcome.items():
+        if state == FORGOTTEN:
+            typer.echo(f"Đã bỏ khỏi sổ: {key} — lần chạy sau sẽ in lại (forgotten: printed again)")
+        elif state == ALREADY_FORGOTTEN:
+            typer.echo(
+                f"Đã bỏ khỏi sổ từ trước: {key} — lần chạy sau sẽ in lại "
+                "(already forgotten: printed again)"
+            )
+        else:
+            typer.echo(
+                f"Không tìm thấy: {key} chưa từng được in từ sổ này (not found in the ledger)",
+                err=True,
+            )
+    if missing:
+        typer.echo(
+            "Gợi ý (hint): kiểm tra khoá trong manifest.csv hoặc `ledger list`; "
+            "các khoá khác đã được xử lý.",
+            err=True,
+        )
+    raise typer.Exit(int(code))

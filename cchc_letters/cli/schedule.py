@@ -59,7 +59,7 @@ def schedule_command(
     from cchc_letters.profile import load_profile
     from cchc_letters.schedule import child_schedule, load_versions, version_for
 
-    with user_errors():
+    with user_errors(json_output=json_output):
         versions = load_versions()
         if list_versions:
             _show_versions(versions, json_output)

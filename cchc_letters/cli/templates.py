@@ -45,7 +45,7 @@ def check(
     from cchc_letters.profile import load_profile
     from cchc_letters.templatecheck import check_templates
 
-    with user_errors():
+    with user_errors(json_output=json_output, json_fields={"ok": False, "templates": []}):
         loaded = load_profile(profile)
         target = folder if folder is not None else loaded.templates_dir
         report = check_templates(target, profile=loaded, layout=not no_layout)

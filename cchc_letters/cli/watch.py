@@ -11,11 +11,23 @@ import typer
 from cchc_letters.cli.app import EXIT_CODES_HELP, app
 from cchc_letters.cli.common import (
     DateOption,
+    DelimiterOption,
+    EncodingOption,
+    KindOption,
     LedgerOption,
+    MappingOption,
+    PdfOption,
+    PerFileOption,
     ProfileOption,
     QuietOption,
+    ScheduleOption,
     WaitOption,
     parse_date_option,
+    parse_delimiter_option,
+    parse_encoding_option,
+    parse_kind_option,
+    parse_schedule_option,
+    user_errors,
 )
 
 
@@ -47,6 +59,13 @@ def watch(
             help="A file counts as complete when its size and time stay unchanged this long.",
         ),
     ] = 2.0,
+    kind: KindOption = None,
+    mapping: MappingOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    schedule: ScheduleOption = None,
+    per_file: PerFileOption = 200,
+    pdf: PdfOption = False,
     ledger: LedgerOption = None,
     wait: WaitOption = 600.0,
     quiet: QuietOption = False,
@@ -55,35 +74,51 @@ def watch(
     INBOX/processed/YYYY-MM-DD/ (or INBOX/failed/ with a .reason.txt if it cannot be read).
 
     Files still being copied, and temporary names (~$*.xlsx, *.part, *.tmp), are left for a
-    later look. Every letter is printed once across runs (the ledger in --out).
+    later look; a file still empty after --settle goes to failed/. Every letter is printed
+    once across runs (the ledger in --out). The input options (--mapping, --kind, …) apply
+    to every file, as in `generate`.
     """
+    from cchc_letters.pipeline import BatchOptions
+
+    with user_errors():
+        template = BatchOptions(
+            inputs=[],
+            out_dir=out,
+            letter_date=parse_date_option(letter_date),  # replaced per pass unless --date
+            profile_path=profile,
+            kind=parse_kind_option(kind),
+            mapping=mapping,
+            encoding=parse_encoding_option(encoding),
+            delimiter=parse_delimiter_option(delimiter),
+            schedule_id=parse_schedule_option(schedule),
+            per_file=per_file,
+            pdf=pdf,
+            ledger=ledger,
+            wait=wait,
+        )
     try:
-        _watch_loop(inbox, out, profile, letter_date, once, interval, settle, ledger, wait, quiet)
+        _watch_loop(inbox, template, letter_date is not None, once, interval, settle, quiet)
     except KeyboardInterrupt:
         typer.echo("Đã dừng (stopped).", err=True)
         raise typer.Exit(130) from None
 
 
-def _watch_loop(inbox, out, profile, letter_date, once, interval, settle, ledger, wait, quiet):
+def _watch_loop(inbox, template, fixed_date, once, interval, settle, quiet):
+    from dataclasses import replace
+
     from cchc_letters.logs import day_log
-    from cchc_letters.pipeline import BatchOptions, local_now
+    from cchc_letters.pipeline import local_now
     from cchc_letters.watch import process_inbox
 
+    wait = template.wait
     while True:
         now = local_now()
-        letter_day = parse_date_option(letter_date) if letter_date else now.date()
+        letter_day = template.letter_date if fixed_date else now.date()
 
-        def options_for(path: Path, letter_day=letter_day) -> BatchOptions:
-            return BatchOptions(
-                inputs=[path],
-                out_dir=out,
-                letter_date=letter_day,
-                profile_path=profile,
-                ledger=ledger,
-                wait=wait,
-            )
+        def options_for(path: Path, letter_day=letter_day):
+            return replace(template, inputs=[path], letter_date=letter_day)
 
-        with day_log(out, now):
+        with user_errors(), day_log(template.out_dir, now):  # --out a file: exit 1, no traceback
             inbox_pass = process_inbox(
                 inbox, options_for, today=now.date(), settle=settle, wait=wait if once else 0
             )
