@@ -199,18 +199,6 @@ def test_out_that_is_a_file_is_a_clear_error_not_a_traceback(runner, tmp_path):
     assert "--out" in result.stderr and "tệp" in result.stderr
 
 
-@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root writes anywhere")
-def test_out_that_cannot_be_written_is_a_clear_error(runner, tmp_path):
-    locked = tmp_path / "ro"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        result = runner.invoke(app, ["generate", str(SAMPLE), "--out", str(locked / "o")])
-    finally:
-        locked.chmod(0o700)
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
-
-
 def test_out_under_proc_is_a_clear_error(runner, tmp_path):
     if not Path("/proc").is_dir():
         pytest.skip("no /proc")
@@ -220,13 +208,16 @@ def test_out_under_proc_is_a_clear_error(runner, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("option", "value"),
-    [("--encoding", "klingon"), ("--delimiter", "xx"), ("--schedule", "nope")],
+    ("command", "option", "value"),
+    [
+        ("generate", "--encoding", "klingon"),
+        ("generate", "--delimiter", "xx"),
+        ("generate", "--schedule", "nope"),
+        ("check", "--encoding", "klingon"),
+        ("check", "--delimiter", "xx"),
+    ],
 )
-@pytest.mark.parametrize("command", ["generate", "check"])
 def test_bad_input_options_are_usage_errors(runner, tmp_path, command, option, value):
-    if command == "check" and option == "--schedule":
-        pytest.skip("check has no --schedule")
     args = [command, str(SAMPLE), option, value]
     if command == "generate":
         args += ["--out", str(tmp_path)]
