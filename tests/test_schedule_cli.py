@@ -135,3 +135,13 @@ def test_table_and_json_say_where_without_a_session(runner):
     assert result.exit_code == 0
     table = result.output.split("Ghi chú")[0]
     assert "liên hệ" in table and "tại nơi sinh" not in table
+
+
+def test_unknown_schedule_id_is_a_usage_error():
+    from typer.testing import CliRunner
+
+    from cchc_letters.cli import app
+
+    result = CliRunner().invoke(app, ["schedule", "--dob", "2026-11-01", "--schedule", "nope"])
+    assert result.exit_code == 2
+    assert "tt10-2024" in result.output  # the known ids are listed
