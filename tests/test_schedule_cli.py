@@ -92,7 +92,7 @@ def test_table(runner):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--schedule", "tt99"], 1, "tt99"),
+        (["--schedule", "tt99"], 2, "tt10-2024"),  # usage error listing the known ids
         (["--date", "2017-06-01"], 1, "01/06/2017"),
         (["--dob", "2026-13-01"], 2, "--dob"),
         (["--dob", "2027-01-01"], 2, "after the letter date"),
@@ -136,12 +136,3 @@ def test_table_and_json_say_where_without_a_session(runner):
     table = result.output.split("Ghi chú")[0]
     assert "liên hệ" in table and "tại nơi sinh" not in table
 
-
-def test_unknown_schedule_id_is_a_usage_error():
-    from typer.testing import CliRunner
-
-    from cchc_letters.cli import app
-
-    result = CliRunner().invoke(app, ["schedule", "--dob", "2026-11-01", "--schedule", "nope"])
-    assert result.exit_code == 2
-    assert "tt10-2024" in result.output  # the known ids are listed
