@@ -135,4 +135,3 @@ def test_table_and_json_say_where_without_a_session(runner):
     assert result.exit_code == 0
     table = result.output.split("Ghi chú")[0]
     assert "liên hệ" in table and "tại nơi sinh" not in table
-
