@@ -266,3 +266,22 @@ def ledger_settings(ledger: Path | None, no_ledger: bool) -> tuple[Path | None, 
     if ledger is not None and no_ledger:
         raise typer.BadParameter("use either --ledger or --no-ledger", param_hint="--no-ledger")
     return ledger, not no_ledger
+
+
+def input_settings(
+    *,
+    kind: str | None,
+    mapping: Path | None,
+    encoding: str | None,
+    delimiter: str | None,
+    schedule: str | None,
+) -> dict[str, Any]:
+    """Return the BatchOptions fields of the input options shared by generate and watch,
+    each checked (a bad value is a usage error naming its option)."""
+    return {
+        "kind": parse_kind_option(kind),
+        "mapping": mapping,
+        "encoding": parse_encoding_option(encoding),
+        "delimiter": parse_delimiter_option(delimiter),
+        "schedule_id": parse_schedule_option(schedule),
+    }

@@ -22,11 +22,8 @@ from cchc_letters.cli.common import (
     QuietOption,
     ScheduleOption,
     WaitOption,
+    input_settings,
     parse_date_option,
-    parse_delimiter_option,
-    parse_encoding_option,
-    parse_kind_option,
-    parse_schedule_option,
     user_errors,
 )
 
@@ -86,11 +83,13 @@ def watch(
             out_dir=out,
             letter_date=parse_date_option(letter_date),  # replaced per pass unless --date
             profile_path=profile,
-            kind=parse_kind_option(kind),
-            mapping=mapping,
-            encoding=parse_encoding_option(encoding),
-            delimiter=parse_delimiter_option(delimiter),
-            schedule_id=parse_schedule_option(schedule),
+            **input_settings(
+                kind=kind,
+                mapping=mapping,
+                encoding=encoding,
+                delimiter=delimiter,
+                schedule=schedule,
+            ),
             per_file=per_file,
             pdf=pdf,
             ledger=ledger,
