@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from ledger_helpers import LETTER_DATE, key, printed_counts, write_births
@@ -100,7 +100,11 @@ def test_a_failure_not_of_the_files_making_leaves_the_file_in_the_inbox(tmp_path
     assert int(locked.exit_code) == 4 and export.exists()
 
 
-def test_watch_once_from_the_command_line(tmp_path):
+def test_watch_once_from_the_command_line(tmp_path, monkeypatch):
+    # The processed/ folder is named by the day the file was processed (the clock), not by
+    # --date: pin the clock to a day other than the letter date to show which one counts.
+    processed_on = datetime(2027, 3, 4, 7, 30, tzinfo=timezone(timedelta(hours=7)))
+    monkeypatch.setattr("cchc_letters.pipeline.local_now", lambda: processed_on)
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     write_births(inbox / "good.csv", range(1, 4))
@@ -109,7 +113,8 @@ def test_watch_once_from_the_command_line(tmp_path):
     result = runner.invoke(app, [*args, "--settle", "0", "--quiet"])
     assert result.exit_code == 3, result.output
     assert "bad.csv" in result.output and "good.csv" not in result.output
-    assert (inbox / "processed" / "2026-11-27" / "good.csv").exists()
+    assert (inbox / "processed" / "2027-03-04" / "good.csv").exists()
+    assert not (inbox / "processed" / LETTER_DATE).exists()
     assert (inbox / "failed" / "bad.csv.reason.txt").exists()
     [log] = (out / "logs").glob("*.log")
     assert "failed bad.csv" in log.read_text(encoding="utf-8")

@@ -70,6 +70,9 @@ def watch(
     """Make a batch of each export file that arrives in INBOX, then move the file to
     INBOX/processed/YYYY-MM-DD/ (or INBOX/failed/ with a .reason.txt if it cannot be read).
 
+    The processed/ folder is named by the day the file was processed (the computer's clock),
+    not by --date.
+
     Files still being copied, and temporary names (~$*.xlsx, *.part, *.tmp), are left for a
     later look; a file still empty after --settle goes to failed/. Every letter is printed
     once across runs (the ledger in --out). The input options (--mapping, --kind, …) apply
