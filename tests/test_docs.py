@@ -37,3 +37,18 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     command = next(line for line in ci.splitlines() if "pytest" in line and "pip" in line)
     assert command.strip() in readme
+
+
+def test_ci_runs_the_suite_again_two_years_ahead_on_a_day_of_tet():
+    from datetime import date
+
+    spec = importlib.util.spec_from_file_location("ci_clock", ROOT / "tools" / "ci_clock.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # Tết 2028 is 26/01/2028 in Vietnam (UTC+7); 2030's is 02/02 (03/02 in China, UTC+8).
+    assert module.ci_clock(date(2026, 12, 1)) == "2028-01-27 10:00:00"
+    assert module.ci_clock(date(2028, 5, 1)) == "2030-02-03 10:00:00"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'faketime "$(python tools/ci_clock.py)"' in ci or (
+        "clock=$(python tools/ci_clock.py)" in ci and 'faketime "$clock" python -m pytest' in ci
+    )
