@@ -182,10 +182,13 @@ def test_child_age_is_a_profile_setting(tmp_path):
     assert "Gia đình anh Lê Văn Tú" in text_of(Kind.DEATH, death(teen, date(2026, 11, 20)))
 
 
-def _profile_with(tmp_path, extra: str):
+def _profile_with(tmp_path, line: str):
+    """Return the demo profile with its ``age_count`` line replaced by ``line``."""
     from cchc_letters.profile import default_profile_path
 
-    text = default_profile_path().read_text(encoding="utf-8").replace("[letters]", extra, 1)
+    demo = default_profile_path().read_text(encoding="utf-8")
+    assert 'age_count = "completed_years"' in demo
+    text = demo.replace('age_count = "completed_years"', line, 1)
     path = tmp_path / "p.toml"
     path.write_text(text, encoding="utf-8")
     return load_profile(path)
@@ -198,7 +201,7 @@ def test_age_count_default_is_completed_years_and_tuổi_âm_is_a_setting(tmp_pa
     assert load_profile(None).age_count == "completed_years"
     context = letter_context(reg, load_profile(None), LETTER_DATE)
     assert context["deceased"]["age_phrase"] == "hưởng thọ 80 tuổi"
-    lunar = _profile_with(tmp_path, '[letters]\nage_count = "lunar_years"')
+    lunar = _profile_with(tmp_path, 'age_count = "lunar_years"')
     context = letter_context(reg, lunar, LETTER_DATE)
     assert context["deceased"]["age_phrase"] == "hưởng thọ 82 tuổi"
     # the threshold compares the age as counted: 59 completed years, 61 tuổi âm
@@ -215,7 +218,7 @@ def test_age_count_setting_is_checked(tmp_path):
     from cchc_letters.errors import ProfileError
 
     with pytest.raises(ProfileError, match="age_count"):
-        _profile_with(tmp_path, '[letters]\nage_count = "tuổi mụ"')
+        _profile_with(tmp_path, 'age_count = "tuổi mụ"')
 
 
 @pytest.mark.parametrize(
