@@ -128,6 +128,8 @@ def _plain(text: str) -> str:
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:10]
+
+
 _SPACE = re.compile(r"\s+")
 
 

@@ -62,8 +62,13 @@ def test_a_0_1_ledger_still_sees_a_real_correction(tmp_path):
     assert [c["key"].split(":")[-1] for c in again["changed"]] == ["11"]
 
 
-def births(path: Path, *, extra_heading: str = "Nghề nghiệp của mẹ", name: str = "LÊ MINH KHOA",
-           born: str = "10/11/2026") -> Path:
+def births(
+    path: Path,
+    *,
+    extra_heading: str = "Nghề nghiệp của mẹ",
+    name: str = "LÊ MINH KHOA",
+    born: str = "10/11/2026",
+) -> Path:
     path.write_text(
         "Số,Quyển số,Ngày đăng ký,Họ và tên,Giới tính,Ngày sinh,Họ tên mẹ,"
         f"{extra_heading}\n"
@@ -81,8 +86,9 @@ def test_recognising_one_more_column_is_no_correction(tmp_path):
     # residence: the registration did not change.
     mapping = tmp_path / "mapping.toml"
     mapping.write_text('[fields.mother_residence]\nheadings = ["Nghề của mẹ"]\n', encoding="utf-8")
-    again = generate([births(tmp_path / "a.csv", extra_heading="Nghề của mẹ")], out,
-                     "--mapping", str(mapping))
+    again = generate(
+        [births(tmp_path / "a.csv", extra_heading="Nghề của mẹ")], out, "--mapping", str(mapping)
+    )
     assert again["changed"] == [] and again["skipped_already_printed"] == 1
 
 

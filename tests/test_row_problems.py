@@ -47,15 +47,19 @@ def test_numbers_in_words(n):
     assert number_in_words(say(n)) == n
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)), st.booleans(),
-       st.booleans())
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)), st.booleans(), st.booleans()
+)
 def test_dates_in_words_are_read(day, mung, strip):
-    text = f"ngày {'mùng ' if mung else ''}{say(day.day)} tháng {say(day.month)} năm {say(day.year)}"
+    text = (
+        f"ngày {'mùng ' if mung else ''}{say(day.day)} tháng {say(day.month)} năm {say(day.year)}"
+    )
     if strip:  # typed without accents
         import unicodedata
 
         text = "".join(
-            c for c in unicodedata.normalize("NFD", text.replace("đ", "d"))
+            c
+            for c in unicodedata.normalize("NFD", text.replace("đ", "d"))
             if not unicodedata.combining(c)
         ).upper()
     assert parse_date(text) == day

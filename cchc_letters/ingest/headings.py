@@ -230,9 +230,7 @@ def _fields_of_parse(
     if not concepts:
         return set(), ""
     if len(subjects) > 1:  # "Họ tên cha mẹ"
-        found = {
-            f for s in subjects for c in concepts if (f := _field_of(grammar, c, s, kind))
-        }
+        found = {f for s in subjects for c in concepts if (f := _field_of(grammar, c, s, kind))}
         return found, "names two people"
     results: set[str | None] = set()
     for c in concepts:
@@ -285,8 +283,11 @@ def _read(grammar: Grammar, heading: str, group: str, kind: Kind | None) -> Read
         return Reading((), False, "", mentioned, concepts)
     ambiguous = bool(why) or (len(fields) > 1 and kind is not None)
     return Reading(
-        tuple(sorted(fields)), ambiguous, why or ("could mean several fields" if ambiguous else ""),
-        mentioned, concepts,
+        tuple(sorted(fields)),
+        ambiguous,
+        why or ("could mean several fields" if ambiguous else ""),
+        mentioned,
+        concepts,
     )
 
 

@@ -264,9 +264,9 @@ def _ambiguous_issue(
     return Issue(
         code="ambiguous_column",
         message=(
-            f"Cột \"{col.written}\" {_WHY.get(reading.why, reading.why)} — có thể là: {meant}. "
+            f'Cột "{col.written}" {_WHY.get(reading.why, reading.why)} — có thể là: {meant}. '
             "Không đoán: cột này không được dùng. Đổi tiêu đề cột cho rõ (ví dụ thêm "
-            "\"của chồng\" / \"của vợ\") hoặc khai báo trong tệp ánh xạ (--mapping):\n"
+            '"của chồng" / "của vợ") hoặc khai báo trong tệp ánh xạ (--mapping):\n'
             f'[fields.{reading.fields[0]}]\nheadings = ["{col.written}"]'
         ),
         source=where,
@@ -287,7 +287,11 @@ def _conflict_issue(
             f"Các cột {written} cùng là {name} ({_label(name)}): không biết cột nào đúng nên "
             "không dùng cột nào. Xóa hoặc đổi tên cột thừa, hoặc khai báo trong tệp ánh xạ "
             "(--mapping) cột nào là cột đúng."
-            + (" Đây là thông tin bắt buộc: các dòng của sổ này không dùng được." if required else "")
+            + (
+                " Đây là thông tin bắt buộc: các dòng của sổ này không dùng được."
+                if required
+                else ""
+            )
         ),
         source=where,
         column=claiming[0].written,
@@ -461,9 +465,7 @@ def rows_from_grid(
         if book_cell and "book_number" not in cells:
             cells["book_number"] = book_cell
         mapping_for(row_kind)
-        rows.append(
-            RawRow(SourceRef(file, sheet, number), row_kind, cells, understood[row_kind])
-        )
+        rows.append(RawRow(SourceRef(file, sheet, number), row_kind, cells, understood[row_kind]))
 
     # A required column that is missing makes every row of that register useless: say it
     # once for the sheet, with the file's headings and the mapping line to add. The rows
