@@ -65,6 +65,16 @@ def _file_dict(report) -> dict[str, Any]:
                 "header_rows": list(t.header_rows),
                 "kind": t.kind.value if t.kind else None,
                 "columns": {heading: name for heading, name in t.columns},
+                # field <- heading, in the sheet's order; "how": found as written in
+                # columns.toml/--mapping ("synonym") or understood from its parts
+                "fields": [
+                    {
+                        "field": name,
+                        "heading": heading,
+                        "how": "understood" if heading in t.understood else "synonym",
+                    }
+                    for heading, name in t.columns
+                ],
                 "unmapped": list(t.unmapped),
                 "rows": t.rows,
                 "skipped_rows": list(t.skipped_rows),
@@ -159,8 +169,14 @@ def _print_table(issues, files, summary: dict[str, Any]) -> None:
                 Text(f"{where}: sổ {kind}, tiêu đề ở dòng {rows}, {table.rows} dòng"),
                 soft_wrap=True,
             )
+            width = max((len(name) for _, name in table.columns), default=0)
+            for heading, name in table.columns:
+                how = "  (hiểu từ các phần của tiêu đề)" if heading in table.understood else ""
+                console.print(Text(f"  {name:<{width}} ← {heading}{how}"), soft_wrap=True)
             if table.unmapped:
-                console.print(Text("  Cột bỏ qua (không nhận ra): " + "; ".join(table.unmapped)))
+                console.print(
+                    Text("  Cột bỏ qua (không dùng): " + "; ".join(table.unmapped)), soft_wrap=True
+                )
     if issues and console.is_terminal:
         grid = Table(show_lines=True, expand=True)
         for heading, ratio in (("Vị trí", 3), ("Cột", 2), ("Giá trị", 2), ("Lý do (mã)", 6)):

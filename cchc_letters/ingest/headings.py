@@ -88,6 +88,9 @@ class Grammar:
     def mentioned_subjects(self, heading: str) -> frozenset[str]:
         """Return the subjects whose words appear in ``heading``, read or not (a cautious
         scan: "Tên khai sinh (ghi theo mẹ)" mentions the mother)."""
+        return _mentioned(self, heading)
+
+    def _mentioned(self, heading: str) -> frozenset[str]:
         words = [fold(w) for w in _words(heading)]
         found: set[str] = set()
         for i in range(len(words)):
@@ -130,11 +133,17 @@ class Grammar:
                     self.add(str(word), part, name)
         _segment.cache_clear()
         _read.cache_clear()
+        _mentioned.cache_clear()
 
     def read(self, heading: str, kind: Kind | None, group: str = "") -> Reading:
         """Return what ``heading`` (under ``group``, a two-row header's upper cell) means in
         register ``kind`` (None: any register), among the fields in ``kinds``."""
         return _read(self, heading, group, kind)
+
+
+@functools.lru_cache(maxsize=8192)
+def _mentioned(grammar: Grammar, heading: str) -> frozenset[str]:
+    return grammar._mentioned(heading)
 
 
 def _words(heading: str) -> list[str]:
@@ -268,6 +277,10 @@ def _read(grammar: Grammar, heading: str, group: str, kind: Kind | None) -> Read
             # The upper cell is a concept ("Ngày, tháng, năm sinh" over "Bằng số" / "Bằng
             # chữ"; "Giấy báo tử" over "Số" / "Ngày cấp"): read the two cells as one.
             return _read(grammar, f"{group} {heading}", "", kind)
+        elif grammar.mentioned_subjects(group):
+            # A group naming a person in words we cannot read ("Mẹ ruột"): its sub-headings
+            # are that person's, not the register's main person's — nobody's to guess.
+            return Reading((), False, "", mentioned, frozenset())
     parses = _parses(grammar, heading)
     concepts = frozenset(c for p in parses for c in p.concepts)
     mentioned = mentioned.union(*(p.subjects for p in parses))

@@ -85,9 +85,17 @@ class TableResult:
     report: TableReport | None = None
 
 
-def _synonym(vocab: Vocabulary, col: _Column, kind: Kind | None, loose: bool) -> list[str]:
+def _synonym(
+    vocab: Vocabulary, col: _Column, kind: Kind | None, loose: bool, *, as_01: bool = False
+) -> list[str]:
     """Return the fields a column's headings mean as written in columns.toml (and --mapping):
-    the heading as a whole, or a group heading with a sub-heading from [groups]/[roles]."""
+    the heading as a whole, or a group heading with a sub-heading from [groups]/[roles].
+
+    ``as_01``: as cchc-letters 0.1 read it, which took a sub-heading it did not know under a
+    group ("Người cha" / "Sinh ngày") for the heading alone — the child's date of birth.
+    Now the grammar reads it with its group; 0.1's reading only decides which fields its
+    content hash covered.
+    """
 
     def candidates(heading: str) -> list[str]:
         if loose:
@@ -103,8 +111,16 @@ def _synonym(vocab: Vocabulary, col: _Column, kind: Kind | None, loose: bool) ->
             both = candidates(f"{col.top} {col.sub}")
             if both:
                 return both
-            if vocab.grammar.names_concept_only(col.top):
-                return []  # "Giấy báo tử" / "Ngày cấp": the two cells are read as one
+            grammar = vocab.grammar
+            if not as_01 and (
+                grammar.names_concept_only(col.top)
+                or vocab.is_group(col.top)
+                or grammar.mentioned_subjects(col.top)
+            ):
+                # "Giấy báo tử" / "Ngày cấp", "Người cha" / "Sinh ngày", "Mẹ ruột" / "Họ tên":
+                # read as one by the grammar, never as the sub-heading alone (which would
+                # be the child's name, the child's date of birth: another person's field)
+                return []
         alone = candidates(col.sub)
         # A sub-heading we do not know under a group ("Người mẹ" / "Nghề nghiệp") must not
         # fall back to the group heading, or "mẹ" would claim it as the mother's name.
@@ -150,6 +166,16 @@ def _spread(row_number: int, values: list[str], spans: Spans) -> list[str]:
     return values
 
 
+def _names_someone_unread(vocab: Vocabulary, heading: str) -> bool:
+    """True for a heading that names a person but is no field ("Mẹ ruột"): a group heading
+    whose sub-headings are that person's, even if its words are not all known."""
+    return bool(
+        vocab.grammar.mentioned_subjects(heading)
+        and not vocab.fields_for(heading, None)
+        and not vocab.understand(heading, None).fields
+    )
+
+
 def _columns(grid: Grid, start: int, height: int, vocab: Vocabulary, spans: Spans) -> list[_Column]:
     top = _spread(grid[start][0], grid[start][1], spans)
     sub = []
@@ -164,7 +190,7 @@ def _columns(grid: Grid, start: int, height: int, vocab: Vocabulary, spans: Span
         if height == 2:
             # A group heading written once over several sub-headings (a CSV saved from a
             # merged header keeps it only in the first cell): carry it to the right.
-            if t and vocab.is_group(t):
+            if t and (vocab.is_group(t) or _names_someone_unread(vocab, t)):
                 group = t
             elif t:
                 group = ""
@@ -178,6 +204,10 @@ def _score(cols: list[_Column], vocab: Vocabulary) -> int:
     return len({tuple(resolve(vocab, c, None, True)) for c in cols} - {()})
 
 
+def _is_heading(vocab: Vocabulary, text: str) -> bool:
+    return bool(vocab.fields_for(text, None) or vocab.understand(text, None).fields)
+
+
 def find_header(
     grid: Grid, vocab: Vocabulary, spans: Spans | None = None
 ) -> tuple[int, int, list[_Column]] | None:
@@ -186,7 +216,7 @@ def find_header(
     The header is the row (or pair of rows, for a group heading merged over sub-headings)
     in the first HEADER_SCAN rows whose headings match the most known fields.
     """
-    best: tuple[int, int, int] | None = None  # (score, -height, -index)
+    best: tuple[int, int, int] | None = None  # (score, preference, -index)
     found = None
     for i in range(min(len(grid), HEADER_SCAN)):
         if not any(v.strip() for v in grid[i][1]):
@@ -196,7 +226,26 @@ def find_header(
             score = _score(cols, vocab)
             if score < MIN_HEADER_SCORE:
                 continue
-            key = (score, -height, -i)
+            # On a tie one row wins, unless every cell of the second row is a heading too
+            # ("Chồng" | "Vợ" over "Họ, chữ đệm, tên" | "Họ, chữ đệm, tên"): then it is the
+            # sub-heading row, not a registration.
+            preference = 1
+            if height == 2:
+                tops = {c.top for c in cols if c.top}
+                subs = [c.sub for c in cols if c.sub]
+                headings_only = (
+                    len(tops) >= 2  # not a title row above the header
+                    and all(
+                        _is_heading(vocab, h)
+                        or vocab.is_group(h)
+                        or _names_someone_unread(vocab, h)
+                        for h in tops
+                    )
+                    and subs
+                    and all(_is_heading(vocab, h) for h in subs)
+                )
+                preference = 2 if headings_only else 0
+            key = (score, preference, -i)
             if best is None or key > best:
                 best, found = key, (i, height, cols)
     return found
@@ -394,7 +443,8 @@ def rows_from_grid(
                         found_problems.append((issue, reading.fields))
                         continue
                     names = [reading.field] if reading.field else []
-                    composed.add(col.index)
+                    if names != _synonym(vocab, col, k, False, as_01=True)[:1]:
+                        composed.add(col.index)  # 0.1 did not read this column as this field
                 if names:
                     claims.setdefault(names[0], []).append(col)
             found: dict[int, str] = {}
