@@ -64,10 +64,16 @@ def test_installed_layout_finds_its_resources(tmp_path, monkeypatch):
 
 
 # the import name of each distribution in [project] dependencies
-IMPORT_NAMES = {"python-calamine": "python_calamine", "python-docx": "docx", "Jinja2": "jinja2"}
+IMPORT_NAMES = {
+    "python-calamine": "python_calamine",
+    "python-docx": "docx",
+    "Jinja2": "jinja2",
+    "pillow": "PIL",
+}
 # declared on purpose though used only through another dependency: python-docx is the
-# document model docxtpl renders into (its minimum version matters to us)
-INDIRECT = {"python-docx"}
+# document model docxtpl renders into (its minimum version matters to us); python-multipart
+# parses the office app's forms and itsdangerous signs its session cookie, both for Starlette
+INDIRECT = {"python-docx", "python-multipart", "itsdangerous"}
 
 
 def test_every_declared_dependency_is_imported_by_the_package():
