@@ -59,6 +59,9 @@ def _templates() -> Jinja2Templates:
     )
     env.filters["vn_date"] = lambda d: f"{d:%d/%m/%Y}" if d else "—"
     env.filters["vn_iso"] = _vn_iso
+    from cchc_letters.filters import capfirst  # the letters' own filter: shown as printed
+
+    env.filters["capfirst"] = capfirst
     return Jinja2Templates(env=env)
 
 

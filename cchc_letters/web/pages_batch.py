@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from cchc_letters.models import Kind
 from cchc_letters.web import jobs, security
 from cchc_letters.web.app import config_of, problem, render
 
@@ -272,6 +273,7 @@ async def batch_page(request: Request) -> Response:
             "letters": read_csv_rows(folder / MANIFEST_NAME),
             "rejects": read_csv_rows(folder / REJECTS_NAME),
             "changed": read_csv_rows(folder / CHANGED_NAME),
+            "kinds": {kind.value: kind.vietnamese for kind in Kind},
         },
     )
 

@@ -19,6 +19,12 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // a rejected row is wider than the page: bring its highlighted cell into view
+  document.querySelectorAll(".scroll").forEach((box) => {
+    const bad = box.querySelector("td.bad");
+    if (bad) { box.scrollLeft = Math.max(0, bad.offsetLeft - box.clientWidth / 3); }
+  });
+
   const job = document.getElementById("job");
   if (job && job.dataset.state === "running") {
     const bar = document.getElementById("progress");
