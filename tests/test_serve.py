@@ -43,7 +43,9 @@ def test_loopback_addresses():
 
 
 def test_another_host_without_a_password_refuses_to_start(started, tmp_path):
-    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--out", str(tmp_path), "--no-browser"])
+    result = runner.invoke(
+        app, ["serve", "--host", "0.0.0.0", "--out", str(tmp_path), "--no-browser"]
+    )
     assert result.exit_code == 2, result.output
     assert "mật khẩu" in result.output and PASSWORD_ENV in result.output
     assert started == []
@@ -53,7 +55,8 @@ def test_another_host_starts_with_a_password_from_the_environment(started, tmp_p
     monkeypatch.setenv(PASSWORD_ENV, "bí mật")
     port = free_port()
     result = runner.invoke(
-        app, ["serve", "--host", "0.0.0.0", "--port", str(port), "--out", str(tmp_path), "--no-browser"]
+        app,
+        ["serve", "--host", "0.0.0.0", "--port", str(port), "--out", str(tmp_path), "--no-browser"],
     )
     assert result.exit_code == 0, result.output
     (args, kw) = started[0]
@@ -62,17 +65,31 @@ def test_another_host_starts_with_a_password_from_the_environment(started, tmp_p
 
 def test_password_from_the_profile(started, tmp_path):
     profile = write_profile(tmp_path)
-    profile.write_text(profile.read_text(encoding="utf-8") + '\n[web]\npassword = "xã-123"\n', encoding="utf-8")
+    profile.write_text(
+        profile.read_text(encoding="utf-8") + '\n[web]\npassword = "xã-123"\n', encoding="utf-8"
+    )
     result = runner.invoke(
         app,
-        ["serve", "--host", "0.0.0.0", "--port", str(free_port()), "--profile", str(profile), "--out", str(tmp_path)],
+        [
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(free_port()),
+            "--profile",
+            str(profile),
+            "--out",
+            str(tmp_path),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert started[0][0][4] == "xã-123" and started[0][1] == {"open_browser": True}
 
 
 def test_local_start_needs_no_password(started, tmp_path):
-    result = runner.invoke(app, ["serve", "--port", str(free_port()), "--out", str(tmp_path), "--no-browser"])
+    result = runner.invoke(
+        app, ["serve", "--port", str(free_port()), "--out", str(tmp_path), "--no-browser"]
+    )
     assert result.exit_code == 0, result.output
     assert started[0][0][2:5][0] == "127.0.0.1" and started[0][0][4] is None
 
@@ -93,7 +110,17 @@ def test_serve_answers_in_a_real_server(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop(PASSWORD_ENV, None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cchc_letters", "serve", "--no-browser", "--port", str(port), "--out", str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-m",
+            "cchc_letters",
+            "serve",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--out",
+            str(tmp_path / "out"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -102,7 +129,9 @@ def test_serve_answers_in_a_real_server(tmp_path):
         body = None
         for _ in range(200):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/batch", timeout=2) as response:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/batch", timeout=2
+                ) as response:
                     body = response.read().decode("utf-8")
                     break
             except OSError:
@@ -113,3 +142,11 @@ def test_serve_answers_in_a_real_server(tmp_path):
         output = process.communicate(timeout=30)[0].decode("utf-8")
     assert f"http://localhost:{port}/" in output
     assert "GET /batch 200" in output  # the server's own request log
+
+
+def test_windows_officers_start_it_with_a_double_click():
+    script = (ROOT / "tools" / "cchc-letters-app.cmd").read_bytes()
+    assert script.count(b"\r\n") == script.count(b"\n")  # CRLF, as cmd.exe wants
+    text = script.decode("ascii")
+    assert "cchc-letters serve --out" in text and "py -m cchc_letters serve --out" in text
+    assert "cchc-letters-app.cmd" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -69,7 +69,10 @@ def test_upload_shows_what_was_understood_and_the_rejected_row_with_its_cell(cli
     assert re.search(r"/batch/[0-9a-f]{16}$", str(response.url))
     # what was understood: field <- heading, per file and sheet
     assert "so-dang-ky-khai-sinh-2026.xlsx" in page
-    assert re.search(r"<code>child_birth_date</code></td><td>←</td><td>Người được khai sinh / Ngày, tháng, năm sinh", page)
+    assert re.search(
+        r"<code>child_birth_date</code></td><td>←</td><td>Người được khai sinh / Ngày, tháng, năm sinh",
+        page,
+    )
     assert "tiêu đề ở dòng 5, 6" in page
     # the counts, and the rejected row with its reason and the empty cell highlighted
     assert re.search(r'id="to-print">2<', page) and re.search(r'id="rejected-count">1<', page)
@@ -118,9 +121,13 @@ def test_second_upload_shows_already_printed_and_generates_nothing(client):
 def test_changed_record_is_shown_and_reprinted_only_when_asked(client, tmp_path):
     first = tmp_path / "khai-sinh.csv"
     header = "Số đăng ký,Quyển số,Ngày đăng ký,Họ tên trẻ,Ngày sinh,Giới tính,Họ tên mẹ\n"
-    first.write_text(header + "7,01/2026,20/11/2026,Trần Bảo Ngọc,01/11/2026,Nữ,Lê Thị Lan\n", encoding="utf-8")
+    first.write_text(
+        header + "7,01/2026,20/11/2026,Trần Bảo Ngọc,01/11/2026,Nữ,Lê Thị Lan\n", encoding="utf-8"
+    )
     generate(client, str(upload_export(client, first).url.path))
-    first.write_text(header + "7,01/2026,20/11/2026,Trần Bảo Ngọc,02/11/2026,Nữ,Lê Thị Lan\n", encoding="utf-8")
+    first.write_text(
+        header + "7,01/2026,20/11/2026,Trần Bảo Ngọc,02/11/2026,Nữ,Lê Thị Lan\n", encoding="utf-8"
+    )
     again = upload_export(client, first)
     assert re.search(r'id="changed-count">1<', again.text), again.text
     assert 'name="reprint_changed"' in again.text
@@ -141,7 +148,11 @@ def test_unknown_heading_is_mapped_by_choosing_its_field(client, out, tmp_path):
     number = heading.removeprefix("heading-")
     response = client.post(
         str(page.url.path) + "/mapping",
-        data={"csrf": csrf_of(client), heading: "Ông xã sinh năm", f"field-{number}": "husband_birth"},
+        data={
+            "csrf": csrf_of(client),
+            heading: "Ông xã sinh năm",
+            f"field-{number}": "husband_birth",
+        },
     )
     assert response.status_code == 200
     assert re.search(r"<code>husband_birth</code></td><td>←</td><td>Ông xã sinh năm", response.text)
@@ -156,7 +167,10 @@ def test_unknown_heading_is_mapped_by_choosing_its_field(client, out, tmp_path):
 
 def test_mapping_to_a_field_that_does_not_exist_is_refused(client, out, tmp_path):
     export = tmp_path / "x.csv"
-    export.write_text("Số đăng ký,Ngày đăng ký,Họ tên chồng,Họ tên vợ,Khác\n3,20/11/2026,A B,C D,1\n", encoding="utf-8")
+    export.write_text(
+        "Số đăng ký,Ngày đăng ký,Họ tên chồng,Họ tên vợ,Khác\n3,20/11/2026,A B,C D,1\n",
+        encoding="utf-8",
+    )
     page = upload_export(client, export)
     response = client.post(
         str(page.url.path) + "/mapping",
@@ -180,7 +194,9 @@ def _post_routes(app):
 def test_every_post_is_refused_without_the_csrf_token(client):
     intake = str(upload_export(client).url.path).rsplit("/", 1)[-1]
     paths = _post_routes(client.app)
-    assert len(paths) >= 9  # upload, mapping, generate, template upload/adopt, forget, profile, login, logout
+    assert (
+        len(paths) >= 9
+    )  # upload, mapping, generate, template upload/adopt, forget, profile, login, logout
     for path in paths:
         url = path.replace("{token}", intake)
         for data in ({}, {"csrf": "wrong"}):
@@ -204,7 +220,14 @@ def test_csrf_token_belongs_to_the_session(out):
 
 def test_with_a_password_every_page_needs_a_login(out):
     with make_client(out, password="mật khẩu 1") as c:
-        for page in ("/batch", "/ledger", "/templates", "/profile", "/schedule", "/files/reports/x.csv"):
+        for page in (
+            "/batch",
+            "/ledger",
+            "/templates",
+            "/profile",
+            "/schedule",
+            "/files/reports/x.csv",
+        ):
             response = c.get(page, follow_redirects=False)
             assert response.status_code == 303 and response.headers["location"] == "/login", page
         assert c.post("/batch/upload", data={}).status_code == 403
@@ -232,7 +255,9 @@ def test_login_needs_the_csrf_token_too(out):
 
 def _post_file(client, name, content, field="files", url="/batch/upload", **data):
     return client.post(
-        url, data={"csrf": csrf_of(client), **data}, files=[(field, (name, content, "application/octet-stream"))]
+        url,
+        data={"csrf": csrf_of(client), **data},
+        files=[(field, (name, content, "application/octet-stream"))],
     )
 
 
@@ -275,13 +300,17 @@ def test_request_body_over_the_limit_is_refused_before_it_is_read(out):
 
 def test_too_many_files_are_refused(client):
     token = csrf_of(client)
-    files = [("files", (f"{n}.csv", b"a,b\n1,2\n", "text/csv")) for n in range(security.MAX_FILES + 1)]
+    files = [
+        ("files", (f"{n}.csv", b"a,b\n1,2\n", "text/csv")) for n in range(security.MAX_FILES + 1)
+    ]
     response = client.post("/batch/upload", data={"csrf": token}, files=files)
     assert response.status_code == 400
 
 
 def test_browser_file_names_never_reach_the_disk(client, out):
-    response = _post_file(client, "../../../../tmp/evil name.csv", SAMPLE_EXPORT.read_bytes()[:0] + b"So dang ky\n1\n")
+    response = _post_file(
+        client, "../../../../tmp/evil name.csv", SAMPLE_EXPORT.read_bytes()[:0] + b"So dang ky\n1\n"
+    )
     assert response.status_code == 200
     folder = out / ".cchc-web" / "uploads" / str(response.url.path).rsplit("/", 1)[-1]
     stored = sorted(p.name for p in folder.iterdir())
@@ -398,7 +427,9 @@ def test_profile_edit_is_checked_like_the_cli(out, tmp_path):
         changed = before.replace("Nguyễn Văn Minh", "Trần Thị Hoa")
         assert changed != before
         saved = c.post("/profile", data={"csrf": csrf_of(c), "text": changed})
-        assert saved.status_code == 200 and 'id="saved"' in saved.text and "Trần Thị Hoa" in saved.text
+        assert (
+            saved.status_code == 200 and 'id="saved"' in saved.text and "Trần Thị Hoa" in saved.text
+        )
     from cchc_letters.profile import load_profile
 
     assert load_profile(profile).signer_name == "Trần Thị Hoa"
@@ -409,18 +440,31 @@ def test_profile_edit_is_checked_like_the_cli(out, tmp_path):
 
 
 def _upload_template(client, kind, path, **data):
-    return _post_file(client, f"{kind}.docx", path.read_bytes(), field="template", url="/templates/upload", kind=kind, **data)
+    return _post_file(
+        client,
+        f"{kind}.docx",
+        path.read_bytes(),
+        field="template",
+        url="/templates/upload",
+        kind=kind,
+        **data,
+    )
 
 
 def test_broken_template_shows_the_finding_beside_its_paragraph(client, tmp_path):
     broken = rewrite_document(
-        default_template("death"), (tmp_path / "x").mkdir() or tmp_path / "x" / "death.docx", replace_text("{{ deceased.name }}", "{{ deceased.nam }}")
+        default_template("death"),
+        (tmp_path / "x").mkdir() or tmp_path / "x" / "death.docx",
+        replace_text("{{ deceased.name }}", "{{ deceased.nam }}"),
     )
     response = _upload_template(client, "death", broken)
     assert response.status_code == 200
     page = response.text
     assert "1 lỗi" in page
-    paragraph = re.search(r'<div class="paragraph has-finding"><p>([^<]*)</p>\s*<p class="finding error">([^<]*)', page)
+    paragraph = re.search(
+        r'<div class="paragraph has-finding"><p>([^<]*)</p>\s*<p class="finding error">([^<]*)',
+        page,
+    )
     assert paragraph, page
     assert "deceased.nam" in paragraph[1] and "deceased.nam" in paragraph[2]
     assert "<code>deceased.name</code>" in page  # did you mean
@@ -428,14 +472,18 @@ def test_broken_template_shows_the_finding_beside_its_paragraph(client, tmp_path
 
 
 def test_template_that_is_no_docx_is_refused(client):
-    response = _post_file(client, "birth.docx", b"not a zip", field="template", url="/templates/upload", kind="birth")
+    response = _post_file(
+        client, "birth.docx", b"not a zip", field="template", url="/templates/upload", kind="birth"
+    )
     assert response.status_code == 400
 
 
 def test_good_template_becomes_the_communes_template(out, tmp_path):
     profile = write_profile(tmp_path)
     edited = rewrite_document(
-        default_template("birth"), (tmp_path / "x").mkdir() or tmp_path / "x" / "birth.docx", replace_text("THƯ CHÚC MỪNG", "THƯ CHÚC MỪNG CHÁU")
+        default_template("birth"),
+        (tmp_path / "x").mkdir() or tmp_path / "x" / "birth.docx",
+        replace_text("THƯ CHÚC MỪNG", "THƯ CHÚC MỪNG CHÁU"),
     )
     with make_client(out, profile_path=profile) as c:
         page = _upload_template(c, "birth", edited)

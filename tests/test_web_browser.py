@@ -29,7 +29,9 @@ def _need_browser() -> None:
     if CHROMIUM and CHROMEDRIVER:
         return
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("chromium and chromedriver are required under CI (apt-get install chromium chromium-driver)")
+        pytest.fail(
+            "chromium and chromedriver are required under CI (apt-get install chromium chromium-driver)"
+        )
     pytest.skip("chromium / chromedriver not installed")
 
 
@@ -43,7 +45,17 @@ def server(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("CCHC_WEB_PASSWORD", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cchc_letters", "serve", "--no-browser", "--port", str(port), "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "cchc_letters",
+            "serve",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--out",
+            str(out),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -72,13 +84,22 @@ def browser(tmp_path):
     downloads.mkdir()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,1000", "--lang=vi"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1200,1000",
+        "--lang=vi",
+    ):
         options.add_argument(argument)
     options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
     )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     driver.implicitly_wait(10)
     driver.downloads = downloads
     try:
@@ -143,7 +164,9 @@ def test_upload_see_the_rejected_row_generate_and_download(server, browser, tmp_
     assert len(texts) == 2
     assert "Phan Ngọc Bảo Anh" in texts[0] and "Đinh Quang Vinh" in texts[1]
     assert all("ngày 27 tháng 11 năm 2026" in t for t in texts)
-    assert printed.read_bytes() == (out / "batch-2026-11-27-001" / "khai-sinh-001.docx").read_bytes()
+    assert (
+        printed.read_bytes() == (out / "batch-2026-11-27-001" / "khai-sinh-001.docx").read_bytes()
+    )
 
 
 def test_upload_a_broken_template_and_see_the_finding(server, browser, tmp_path):
