@@ -66,6 +66,9 @@ class RawRow:
     source: SourceRef
     kind: Kind | None
     cells: Mapping[str, RawCell]
+    # (reason code, Vietnamese reason) when the row could not be read faithfully (a NUL
+    # byte, a line in another encoding): validation rejects it with that reason.
+    problem: tuple[str, str] | None = None
 
     def value(self, name: str) -> str:
         """Return the stripped raw text of a field, or '' when absent."""
