@@ -49,9 +49,7 @@ def checked(path: Path):
 
 
 def generate(tmp_path: Path, path: Path):
-    return run_batch(
-        BatchOptions(inputs=[path], out_dir=tmp_path / "out", letter_date=LETTER_DATE)
-    )
+    return run_batch(BatchOptions(inputs=[path], out_dir=tmp_path / "out", letter_date=LETTER_DATE))
 
 
 # ---- item 5: one row in cp1258 inside a UTF-8 export ----------------------------------
@@ -111,7 +109,9 @@ def test_a_nul_byte_in_one_cell_rejects_that_row_only(tmp_path):
 
 
 def test_a_nul_byte_inside_a_multiline_cell_rejects_the_record_holding_it(tmp_path):
-    multiline = '01,01/2026,23/11/2026,Nguyễn Văn Tám,Nam,1941,"Tổ 3\r\nẤp Su\x00ối Nghệ",20/11/2026'
+    multiline = (
+        '01,01/2026,23/11/2026,Nguyễn Văn Tám,Nam,1941,"Tổ 3\r\nẤp Su\x00ối Nghệ",20/11/2026'
+    )
     path = export(tmp_path, [multiline.encode(), ROWS[1].encode()])
     read, result = checked(path)
     [issue] = [i for i in result.issues if i.severity == "error"]

@@ -225,7 +225,9 @@ def _read_file(
             hint_text=f"{sheet or ''} {hint_text}",
             spans=spans,
         )
-        result.rows.extend(_mark_bad_lines(table.rows, grid, bad_lines) if bad_lines else table.rows)
+        result.rows.extend(
+            _mark_bad_lines(table.rows, grid, bad_lines) if bad_lines else table.rows
+        )
         result.issues.extend(table.issues)
         total += len(table.rows)
         if table.report is None:
