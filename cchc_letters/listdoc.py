@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -208,10 +208,33 @@ def write_list_docx(
             document.add_section(WD_SECTION.NEW_PAGE)
         _header(document, profile, letter_date, width)
         _page(document, page, title)
+    core = document.core_properties
+    core.title, core.author, core.last_modified_by = title, profile.committee_name, ""
+    core.created = core.modified = datetime(letter_date.year, letter_date.month, letter_date.day)
+    core.revision = 1
     partial = path.with_name(path.name + ".part")
-    document.save(str(partial))
+    partial.write_bytes(_fixed_zip(document, letter_date))
     os.replace(partial, path)
     return path
+
+
+def _fixed_zip(document: Any, letter_date: date) -> bytes:
+    """Return the package with every zip entry dated ``letter_date``: python-docx stamps
+    entries with the clock, and the same list should be the same bytes on a rerun (and in
+    the serial and parallel paths of a batch)."""
+    import io
+    import zipfile
+
+    raw = io.BytesIO()
+    document.save(raw)
+    fixed = io.BytesIO()
+    stamp = (letter_date.year, letter_date.month, letter_date.day, 0, 0, 0)
+    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w") as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(info.filename))
+    return fixed.getvalue()
 
 
 def _drop_styles_with_effects(document: Any) -> None:
