@@ -97,14 +97,11 @@ class Profile:
     # [[local_vaccines]]: rows a province adds to (or changes in) the national schedule,
     # same keys as a [[doses]] row of data/vaccination_schedules/*.toml
     local_vaccines: tuple[ScheduleRow, ...] = ()
-<<<<<<< HEAD
     # [[hamlets]]: the commune's ấp / khu phố / tổ dân phố, for the delivery sheet and the
     # session lists (grouped by hamlet); see hamlets.py
     hamlets: tuple[Hamlet, ...] = ()
-=======
     local_schedule: LocalSchedule = field(default_factory=lambda: LocalSchedule())
     age_count: str = "completed_years"  # hưởng thọ / hưởng dương: completed years or tuổi âm
->>>>>>> main
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
