@@ -215,17 +215,13 @@ def load_profile(path: Path | None = None) -> Profile:
         child_age=get("letters", "child_age", 16, int),
         templates_dir=templates_path,
         local_vaccines=tuple(local_vaccines),
-<<<<<<< HEAD
         hamlets=_hamlets(raw, path),
-=======
         local_schedule=_local_schedule(raw, path),
         age_count=_age_count(raw, path),
->>>>>>> main
         raw=raw,
     )
 
 
-<<<<<<< HEAD
 def _hamlets(raw: dict[str, Any], path: Path) -> tuple[Hamlet, ...]:
     """Return the profile's [[hamlets]]; ProfileError for a malformed table or a name (or
     variant) that two hamlets share, since an address could then not be placed."""
@@ -256,7 +252,8 @@ def _hamlets(raw: dict[str, Any], path: Path) -> tuple[Hamlet, ...]:
             owner[folded] = name
         hamlets.append(Hamlet(name.strip(), tuple(v.strip() for v in variants if v.strip())))
     return tuple(hamlets)
-=======
+
+
 # --------------------------------------------------------------------------- local practice
 # The schedule's local settings (issue 12), kept apart from the general checks above.
 
@@ -307,4 +304,3 @@ def _local_schedule(raw: dict[str, Any], path: Path) -> LocalSchedule:
     if not isinstance(note, str):
         raise ProfileError(f"{path}: [local_schedule] catch_up_note phải là một câu (chuỗi)")
     return LocalSchedule(switched_off=tuple(off), max_doses_per_visit=most, catch_up_note=note)
->>>>>>> main
