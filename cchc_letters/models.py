@@ -69,6 +69,9 @@ class RawRow:
     # fields whose heading was understood from its parts (ingest/headings.py), not found in
     # columns.toml: cchc-letters 0.1 did not read them, so its content hash leaves them out
     understood: frozenset[str] = frozenset()
+    # (reason code, Vietnamese reason) when the row could not be read faithfully (a NUL
+    # byte, a line in another encoding): validation rejects it with that reason.
+    problem: tuple[str, str] | None = None
 
     def value(self, name: str) -> str:
         """Return the stripped raw text of a field, or '' when absent."""

@@ -544,6 +544,9 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     # key -> the distinct versions of that registration: (meaning, registration, row)
     versions: dict[RegistrationKey, list[tuple[Registration, Registration, RawRow]]] = {}
     for row in rows:
+        if row.problem is not None:  # read unfaithfully (NUL byte, another encoding)
+            result.issues.append(_issue(row, *row.problem, None))
+            continue
         cleaned = _cleaned(row)
         content = _content(row, cleaned)
         first = seen_content.get(content)
