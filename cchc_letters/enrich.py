@@ -12,9 +12,11 @@ from cchc_letters.vietnamese import (
     age_on,
     age_text,
     couple_honorific,
+    death_age,
     honorific,
     longevity_word,
     place_text,
+    short_date,
     weekday_name,
 )
 
@@ -195,19 +197,53 @@ def marriage_context(reg: Marriage, profile: Profile, letter_date: date) -> dict
 def death_context(reg: Death, profile: Profile, letter_date: date) -> dict:
     """Return the condolence letter's own values: the deceased, the death, the family."""
     deceased = person_context(reg.deceased, role="deceased", on=reg.death_date, profile=profile)
-    deceased["longevity"] = longevity_word(deceased["age"], profile.longevity_age)
-    person = reg.deceased
-    deceased["age_text"] = age_text(person.birth_date, reg.death_date, person.birth_year)
+    deceased.update(deceased_wording(reg, profile, deceased["age"]))
     return {
         "deceased": deceased,
         "death": {
             "date": reg.death_date,
             "time": reg.death_time or "",
             "place": place_text(reg.death_place),
+            "verb": "qua đời" if deceased["is_child"] else "từ trần",
         },
         "informant": {"name": reg.informant_name or "", "relation": reg.informant_relation or ""},
         "addressee": f"Gia đình {called(deceased)}",
         "address": deceased["residence"],
+    }
+
+
+def deceased_wording(reg: Death, profile: Profile, age: int | None) -> dict[str, Any]:
+    """Return how the condolence letter speaks of the deceased's birth and age.
+
+    An adult: "sinh năm 1941" and "hưởng thọ 85 tuổi" / "hưởng dương 40 tuổi", the age
+    counted as the profile's ``age_count`` says (completed years by default, or tuổi âm).
+    A child (below ``child_age``): "sinh ngày 10/06/2026" when the full date of birth is
+    known, and "khi mới 5 tháng tuổi" / "khi mới 2 tuổi" — never "hưởng dương" for a baby;
+    a newborn under one month gets no age at all (its date of birth says it).
+    """
+    person = reg.deceased
+    is_child = age is not None and age < profile.child_age
+    if is_child:
+        counted = age_text(person.birth_date, reg.death_date, person.birth_year)
+        longevity = ""
+        phrase = f"khi mới {counted}" if counted else ""
+    else:
+        years = death_age(person.birth_date, reg.death_date, person.birth_year, profile.age_count)
+        counted = f"{years} tuổi" if years is not None and years >= 1 else ""
+        longevity = longevity_word(years, profile.longevity_age)
+        phrase = f"{longevity} {counted}" if counted else ""
+    if is_child and person.birth_date is not None:
+        born = f"sinh ngày {short_date(person.birth_date)}"
+    elif person.year_of_birth:
+        born = f"sinh năm {person.year_of_birth}"
+    else:
+        born = ""
+    return {
+        "is_child": is_child,
+        "longevity": longevity,
+        "age_text": counted,
+        "age_phrase": phrase,
+        "born_text": born,
     }
 
 

@@ -199,7 +199,41 @@ VARIABLES: tuple[Variable, ...] = (
         "('5 tháng tuổi'); under one month (or under one year from the birth year alone) empty, "
         "and the letter leaves the age out — never '0 tuổi'",
     ),
+    Variable(
+        "deceased.is_child",
+        DEATH,
+        YES_NO,
+        "Người mất là trẻ em (dưới tuổi [letters] child_age của hồ sơ xã)",
+        "The deceased is a child (below the profile's child_age)",
+    ),
+    Variable(
+        "deceased.age_phrase",
+        DEATH,
+        TEXT,
+        "Cụm tuổi khi mất, đã viết sẵn: người lớn “hưởng thọ 85 tuổi” / “hưởng dương 40 tuổi” "
+        "(tuổi tính theo [letters] age_count của hồ sơ xã); trẻ em “khi mới 5 tháng tuổi”, "
+        "không bao giờ “hưởng dương” cho em bé; trẻ dưới 1 tháng thì trống",
+        "The age at death, worded: adults 'hưởng thọ 85 tuổi' / 'hưởng dương 40 tuổi' (counted "
+        "as the profile's age_count says); children 'khi mới 5 tháng tuổi', never 'hưởng "
+        "dương' for a baby; empty under one month",
+    ),
+    Variable(
+        "deceased.born_text",
+        DEATH,
+        TEXT,
+        "“sinh ngày 10/06/2026” cho trẻ em khi biết đủ ngày sinh, còn lại “sinh năm 1941”; "
+        "trống khi không biết năm sinh",
+        "'sinh ngày 10/06/2026' for a child whose full date of birth is known, else "
+        "'sinh năm 1941'; empty without a year of birth",
+    ),
     Variable("death.date", DEATH, DATE, "Ngày mất", "Date of death"),
+    Variable(
+        "death.verb",
+        DEATH,
+        TEXT,
+        "“từ trần” (người lớn) hoặc “qua đời” (trẻ em)",
+        "'từ trần' (adults) or 'qua đời' (children)",
+    ),
     Variable("death.time", DEATH, TEXT, "Giờ mất (có thể trống)", "Time of death"),
     Variable("death.place", DEATH, TEXT, "Nơi mất (có thể trống)", "Place of death"),
     Variable("informant.name", DEATH, TEXT, "Người đi khai tử", "Informant"),
