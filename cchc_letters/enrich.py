@@ -127,6 +127,26 @@ def common_context(registration: Registration, profile: Profile, letter_date: da
     }
 
 
+def letter_address(registration: Registration) -> str:
+    """Return the residence a letter is taken to, as the record writes it ('' when none):
+    the mother's (else the father's) for a birth, the husband's (else the wife's) for a
+    marriage, the deceased's last residence for a death."""
+    if isinstance(registration, Birth):
+        people = (registration.mother, registration.father)
+    elif isinstance(registration, Marriage):
+        people = (registration.husband, registration.wife)
+    elif isinstance(registration, Death):
+        people = (registration.deceased,)
+    else:
+        people = ()
+    return next((p.residence for p in people if p is not None and p.residence), "")
+
+
+def _letter_address(registration: Registration) -> str:
+    address = letter_address(registration)
+    return address_case(address) if address else ""
+
+
 def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any) -> dict:
     """Return the birth letter's own values: child, parents, health station, schedule."""
     from cchc_letters.schedule import child_schedule
@@ -146,7 +166,7 @@ def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any
         "father": father,
         "birth_place": place_text(reg.birth_place),
         "addressee": addressee,
-        "address": mother["residence"] or father["residence"],
+        "address": _letter_address(reg),
         "station": {
             "name": station.name,
             "address": station.address,
@@ -190,7 +210,7 @@ def marriage_context(reg: Marriage, profile: Profile, letter_date: date) -> dict
         "wife": wife,
         "couple": {"honorific": together},
         "addressee": _names(husband, wife),
-        "address": husband["residence"] or wife["residence"],
+        "address": _letter_address(reg),
     }
 
 
@@ -208,7 +228,7 @@ def death_context(reg: Death, profile: Profile, letter_date: date) -> dict:
         },
         "informant": {"name": reg.informant_name or "", "relation": reg.informant_relation or ""},
         "addressee": f"Gia đình {called(deceased)}",
-        "address": deceased["residence"],
+        "address": _letter_address(reg),
     }
 
 
@@ -266,4 +286,4 @@ def addressee_names(context: dict[str, Any]) -> str:
     return str(context.get("addressee", ""))
 
 
-__all__ = ["letter_context", "sessions_text", "person_context", "Sex"]
+__all__ = ["letter_context", "letter_address", "sessions_text", "person_context", "Sex"]

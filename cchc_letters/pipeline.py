@@ -42,6 +42,7 @@ class BatchOptions:
     ledger: Path | None = None  # default: out_dir / ledger.sqlite3
     use_ledger: bool = True
     reprint_changed: bool = False
+    delivery_sheet: bool = True  # giao-thu.docx/.csv in each batch (delivery.py)
     wait: float = 600.0  # seconds to wait for another run holding the output folder's lock
     clock: Callable[[], datetime] = local_now
 
@@ -105,6 +106,7 @@ class BatchResult:
     changed_file: Path | None = None
     recovered: list[Path] = field(default_factory=list)  # batches reconciled from a crash
     removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
+    delivery: Any = None  # delivery.DeliverySheet of the batch, None without one
 
     @classmethod
     def failed_json(cls) -> dict[str, Any]:
@@ -131,6 +133,7 @@ class BatchResult:
             "recovered_batches": [str(p) for p in self.recovered],
             "removed_incomplete": [str(p) for p in self.removed_incomplete],
             "manifest": str(self.manifest_file) if self.manifest_file else None,
+            "delivery_sheet": self.delivery.to_json() if self.delivery else None,
             "rows_read": self.rows_read,
             "duplicates": self.duplicates,
             "unreadable_files": self.unreadable_files,
@@ -245,6 +248,7 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
         result.issues = issues
         result.profile_path = profile.path
         result.profile_is_default = options.profile_path is None
+        result.delivery = _write_delivery_sheet(options, result, profile, staging, final)
         if issues:
             output.write_csv(
                 staging / output.REJECTS_NAME, output.REJECT_COLUMNS, output.reject_rows(issues)
@@ -273,6 +277,18 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
         raise
     session.commit(result.printed)  # only now, with the folder in place; closes the session
     return session.finish(result, selection)
+
+
+def _write_delivery_sheet(
+    options: BatchOptions, result: BatchResult, profile: Any, staging: Path, final: Path
+) -> Any:
+    """Write the batch's delivery sheet (giao-thu.docx/.csv) unless asked not to."""
+    if not options.delivery_sheet:
+        return None
+    from cchc_letters.delivery import write_delivery_sheet
+
+    sheet = write_delivery_sheet(staging, result.printed, profile, options.letter_date, final.name)
+    return sheet.moved_to(final)
 
 
 # A batch this large is written by worker processes (one print file per job), when the
