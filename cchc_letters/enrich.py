@@ -149,7 +149,7 @@ def _letter_address(registration: Registration) -> str:
 
 def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any) -> dict:
     """Return the birth letter's own values: child, parents, health station, schedule."""
-    from cchc_letters.schedule import child_schedule
+    from cchc_letters.schedule import AT_SCHOOL, child_schedule
 
     assert reg.child.birth_date is not None  # validate guarantees it for births
     child = person_context(reg.child, role="child", on=letter_date, profile=profile)
@@ -185,6 +185,7 @@ def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any
                     "where": visit.where,
                     "status": visit.status,
                     "due_now": visit.status == "due_now",
+                    "at_school": visit.where == AT_SCHOOL,
                 }
                 for visit in plan.visits
             ],

@@ -20,9 +20,11 @@ ALL = (Kind.BIRTH, Kind.MARRIAGE, Kind.DEATH)
 BIRTH, MARRIAGE, DEATH = (Kind.BIRTH,), (Kind.MARRIAGE,), (Kind.DEATH,)
 SAMPLE_DATE = date(2026, 11, 27)  # the letter date of the README examples
 # The long birth samples' ages (days) on the letter date. The first is the one preview --long
-# shows: registered late, about six months old, the age with the most schedule notes (missed
-# BCG and rotavirus deadlines) beside doses due now. The second, a newborn, has the most
-# schedule rows (longest with a profile that adds local vaccines). The page check renders both.
+# shows: registered late, about six months old, the age with the longest schedule
+# notes (rotavirus past its deadline: the catch-up sentence; the HepB birth dose; Tết) beside
+# doses due now, which fill one visit up to the doses-per-visit limit. The second, a newborn,
+# has the most schedule rows (longest with a profile that adds local vaccines). The page
+# check renders both.
 LONG_CHILD_AGES_DAYS = (180, 15)
 
 # Types, as the README shows them.
@@ -155,17 +157,25 @@ VARIABLES: tuple[Variable, ...] = (
         "schedule.visits[].where",
         BIRTH,
         TEXT,
-        "Khi không có buổi tiêm: tiêm ở đâu (tại nơi sinh, liên hệ trạm y tế)",
+        "Khi không có buổi tiêm: tiêm ở đâu (tại nơi sinh, tại trường, liên hệ trạm y tế)",
         "Where, when there is no session date",
     ),
     Variable(
         "schedule.visits[].status",
         BIRTH,
         TEXT,
-        "Trạng thái (upcoming, due_now, …)",
+        "Trạng thái: due_now (cần tiêm ngay) hoặc planned (theo lịch)",
         "Status code",
     ),
     Variable("schedule.visits[].due_now", BIRTH, YES_NO, "Đã đến hạn", "Due now"),
+    Variable(
+        "schedule.visits[].at_school",
+        BIRTH,
+        YES_NO,
+        "Mũi tiêm trong đợt tiêm chủng tại trường (Td lúc 7 tuổi): in tuổi và “tại trường”, "
+        "không in ngày",
+        "A school-campaign dose (Td at 7): print the age and 'tại trường', no date",
+    ),
     Variable("schedule.notes", BIRTH, TEXT_LIST, "Ghi chú của lịch tiêm", "Schedule notes"),
     # -- marriage --
     *_person("husband", MARRIAGE, "người chồng", "the husband"),
@@ -291,9 +301,9 @@ def sample_registration(
     ``long`` gives the longest values a letter should still fit on one page with: long
     names (four to five syllables), long addresses from before the 2025 merger, a register
     note, all the optional fields filled. The long birth is the longest birth letter: a
-    child registered late, about six months old on ``letter_date`` (``LONG_CHILD_AGES_DAYS``),
-    so several doses are due at once and some deadlines have passed (BCG, rotavirus), each
-    adding a note under the schedule table; ``child_age_days`` gives the long child another
+    child registered late, about six months old on ``letter_date``
+    (``LONG_CHILD_AGES_DAYS``), so several doses are due at once and rotavirus is past its
+    deadline (the catch-up sentence under the schedule table); ``child_age_days`` gives the long child another
     age (the page check also renders a long newborn, whose schedule has the most rows).
     """
     registered = letter_date - timedelta(days=7)
