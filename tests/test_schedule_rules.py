@@ -276,7 +276,7 @@ def test_readme_explains_target_groups_intervals_catch_up_and_switching_off():
         "after = [",
         "antigens",
         "max_doses_per_visit",
-        "switched_off = [\"rota\"]",
+        'switched_off = ["rota"]',
         "tiêm bù",
         "weekend_rule",
         "tt13-2026.toml",
