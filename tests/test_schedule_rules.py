@@ -276,7 +276,7 @@ def test_readme_explains_target_groups_intervals_catch_up_and_switching_off():
         "after = [",
         "antigens",
         "max_doses_per_visit",
-        "switched_off = [\"rota\"]",
+        'switched_off = ["rota"]',
         "tiêm bù",
         "weekend_rule",
         "tt13-2026.toml",
@@ -314,3 +314,28 @@ def test_the_printed_birth_letter_for_a_late_registration():
     # the school dose: its age and "tại trường", no date seven years ahead
     assert "7 tuổiTd (nhắc lại)tại trường" in text
     assert "2032" not in text
+
+
+def test_school_dose_past_its_target_group_joins_the_catch_up_sentence():
+    """Born 01/03/2018, letter 27/11/2026: 8 years old, past "children of 7" for Td."""
+    result = plan("2018-03-01", "2026-11-27")
+    td = dose(result, "td", "nhắc lại")
+    assert (td.version, td.status, td.where) == ("tt10-2024", "catch_up", "")
+    assert any("Td" in n and "tiêm bù" in n for n in result.notes)
+    at_seven = plan("2019-05-01", "2026-11-27")  # 7 years old: still given at school
+    assert dose(at_seven, "td", "nhắc lại").where == AT_SCHOOL
+
+
+@pytest.mark.parametrize(
+    ("key", "line", "message"),
+    [
+        ("weekend_rule", 'weekend_rule = "saturday"', "weekend_rule"),
+        ("max_doses_per_visit", "max_doses_per_visit = 0", "max_doses_per_visit"),
+        ("max_doses_per_visit", 'max_doses_per_visit = "4"', "max_doses_per_visit"),
+        ("switched_off", 'switched_off = "rota"', "switched_off"),
+        ("catch_up_note", "catch_up_note = 3", "catch_up_note"),
+    ],
+)
+def test_local_practice_settings_are_checked(tmp_path, key, line, message):
+    with pytest.raises(ProfileError, match=message):
+        profile_with(tmp_path, **{key: line})
