@@ -12,12 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from cchc_letters.ingest.columns import field_label
 from cchc_letters.models import (
-    Birth,
-    Death,
     Issue,
-    Kind,
-    Marriage,
     Person,
     RawRow,
     Registration,
@@ -27,39 +24,6 @@ from cchc_letters.models import (
     canonical_register_id,
 )
 from cchc_letters.vietnamese import clean_text, fold, title_case_name
-
-REQUIRED = {
-    Kind.BIRTH: ("registration_number", "registration_date", "child_name", "child_birth_date"),
-    Kind.MARRIAGE: ("registration_number", "registration_date", "husband_name", "wife_name"),
-    Kind.DEATH: ("registration_number", "registration_date", "deceased_name", "death_date"),
-}
-
-# Vietnamese names of fields, for messages.
-LABELS = {
-    "kind": "loại sổ",
-    "registration_number": "số đăng ký",
-    "book_number": "quyển số",
-    "registration_date": "ngày đăng ký",
-    "child_name": "họ tên người được khai sinh",
-    "child_birth_date": "ngày sinh của trẻ",
-    "child_sex": "giới tính của trẻ",
-    "child_personal_id": "số định danh của trẻ",
-    "mother_name": "họ tên mẹ",
-    "mother_birth": "năm sinh của mẹ",
-    "father_name": "họ tên cha",
-    "father_birth": "năm sinh của cha",
-    "husband_name": "họ tên chồng",
-    "husband_birth": "ngày sinh của chồng",
-    "husband_personal_id": "số định danh của chồng",
-    "wife_name": "họ tên vợ",
-    "wife_birth": "ngày sinh của vợ",
-    "wife_personal_id": "số định danh của vợ",
-    "deceased_name": "họ tên người chết",
-    "deceased_birth": "ngày/năm sinh của người chết",
-    "deceased_sex": "giới tính của người chết",
-    "deceased_personal_id": "số định danh của người chết",
-    "death_date": "ngày chết",
-}
 
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it counts 1900 as a leap year)
 # Serial numbers accepted as dates: 1900-01-01 .. 2099-12-31 would be 1..73415, but a
@@ -221,8 +185,11 @@ def _cleaned(row: RawRow) -> dict[str, str]:
     return {name: clean_text(cell.value) for name, cell in row.cells.items()}
 
 
-class _RowReader:
-    """Reads one row's fields, turning each problem into a RowProblem naming its column."""
+class RowReader:
+    """Reads one row's fields, turning each problem into a RowProblem naming its column.
+
+    A kind's ``build`` (cchc_letters.kinds) reads its fields through this.
+    """
 
     def __init__(self, row: RawRow, cleaned: dict[str, str] | None = None) -> None:
         self.row = row
@@ -234,7 +201,7 @@ class _RowReader:
     def require(self, name: str) -> str:
         value = self.text(name)
         if not value:
-            label = LABELS.get(name, name)
+            label = field_label(name)
             if name not in self.row.cells:
                 raise RowProblem(
                     "missing_field", f"Tệp không có cột {label} (thông tin bắt buộc).", name
@@ -259,7 +226,7 @@ class _RowReader:
             raise self._date_problem(name, exc) from None
 
     def _date_problem(self, name: str, exc: DateProblem) -> RowProblem:
-        label = LABELS.get(name, name)
+        label = field_label(name)
         if exc.impossible:
             return RowProblem(
                 "impossible_date", f"{label.capitalize()} không có thật trên lịch.", name
@@ -278,7 +245,7 @@ class _RowReader:
         if sex is None:
             raise RowProblem(
                 "invalid_sex",
-                f"Không hiểu {LABELS.get(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
+                f"Không hiểu {field_label(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
                 name,
             )
         return sex
@@ -325,13 +292,21 @@ class _RowReader:
 def _registration(
     row: RawRow, letter_date: date, cleaned: dict[str, str] | None = None
 ) -> Registration:
-    if row.kind is None:
+    from cchc_letters.kinds import entry
+
+    try:
+        kind = entry(row.kind) if row.kind is not None else None
+    except LookupError:
+        kind = None
+    if kind is None:
         raise RowProblem(
-            "unknown_kind", "Không xác định được loại sổ (khai sinh / kết hôn / khai tử).", "kind"
+            "unknown_kind",
+            f"Không xác định được loại sổ ({_kind_names()}).",
+            "kind",
         )
-    read = _RowReader(row, cleaned)
+    read = RowReader(row, cleaned)
     # Check the required fields first, so that the reason given is the most basic one.
-    for name in REQUIRED[row.kind]:
+    for name in kind.required:
         read.require(name)
     reg_date = read.date("registration_date")
     if reg_date > letter_date:
@@ -341,7 +316,7 @@ def _registration(
             "registration_date",
         )
     common = dict(
-        kind=row.kind,
+        kind=kind.kind,
         number=read.text("registration_number"),
         book=read.text("book_number"),
         registration_date=reg_date,
@@ -349,61 +324,14 @@ def _registration(
         raw={name: cell.value for name, cell in row.cells.items()},
         note=read.text("note") or None,
     )
-    if row.kind is Kind.BIRTH:
-        dob = read.date("child_birth_date")
-        if dob > reg_date:
-            raise RowProblem(
-                "birth_after_registration",
-                "Ngày sinh của trẻ sau ngày đăng ký khai sinh.",
-                "child_birth_date",
-            )
-        child = read.person("child", birth_field="child_birth_date", required=True)
-        assert child is not None
-        parents_limit = (dob, "ngày sinh của con", "parent_born_after_child")
-        return Birth(
-            **common,
-            child=child,
-            birth_place=read.text("child_birth_place") or None,
-            mother=read.person("mother", sex=Sex.FEMALE, not_after=parents_limit),
-            father=read.person("father", sex=Sex.MALE, not_after=parents_limit),
-            informant_name=title_case_name(read.text("informant_name")) or None,
-            informant_relation=read.text("informant_relation") or None,
-        )
-    if row.kind is Kind.MARRIAGE:
-        limit = (reg_date, "ngày đăng ký kết hôn", "birth_after_registration")
-        husband = read.person("husband", sex=Sex.MALE, required=True, not_after=limit)
-        wife = read.person("wife", sex=Sex.FEMALE, required=True, not_after=limit)
-        assert husband is not None and wife is not None
-        return Marriage(**common, husband=husband, wife=wife)
-    death_date = read.date("death_date")
-    if death_date > reg_date:
-        raise RowProblem(
-            "death_after_registration", "Ngày chết sau ngày đăng ký khai tử.", "death_date"
-        )
-    deceased = read.person("deceased", required=True)
-    assert deceased is not None
-    if deceased.sex is None and not deceased.honorific:
-        # The letter addresses "Gia đình ông …" or "Gia đình bà …": without the sex it
-        # would print "ông/bà", which no commune would sign.
-        raise RowProblem(
-            "missing_sex",
-            "Thiếu giới tính người chết (cần để chọn cách xưng hô); "
-            "điền Giới tính hoặc cột deceased_honorific.",
-            "deceased_sex",
-        )
-    if (deceased.birth_date and death_date < deceased.birth_date) or (
-        deceased.birth_year and death_date.year < deceased.birth_year
-    ):
-        raise RowProblem("death_before_birth", "Ngày chết trước ngày sinh.", "death_date")
-    return Death(
-        **common,
-        deceased=deceased,
-        death_date=death_date,
-        death_time=read.text("death_time") or None,
-        death_place=read.text("death_place") or None,
-        informant_name=title_case_name(read.text("informant_name")) or None,
-        informant_relation=read.text("informant_relation") or None,
-    )
+    return kind.build(read, common)
+
+
+def _kind_names() -> str:
+    """Return the registers' Vietnamese names for a message: "khai sinh / kết hôn / khai tử"."""
+    from cchc_letters.kinds import entries
+
+    return " / ".join(e.vietnamese for e in entries())
 
 
 def _content(row: RawRow, cleaned: dict[str, str] | None = None) -> tuple:
@@ -451,7 +379,7 @@ def _issue(
         code=code,
         message=message,
         source=row.source,
-        column=cell.heading if cell else (LABELS.get(column, column) if column else None),
+        column=cell.heading if cell else (field_label(column) if column else None),
         value=cell.value if cell else None,
         severity=severity,
     )
