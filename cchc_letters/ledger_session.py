@@ -104,7 +104,7 @@ class LedgerSession:
             previous = printed.get(key)
             if previous is None:
                 selection.to_print.append(registration)
-            elif previous.content_hash in registration.content_hashes():
+            elif registration.same_content(previous.content_hash):
                 selection.skipped += 1
             else:
                 reprint = self.options.reprint_changed

@@ -6,7 +6,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -136,6 +136,12 @@ class RawRow:
     source: SourceRef
     kind: Kind | None
     cells: Mapping[str, RawCell]
+    # fields whose heading was understood from its parts (ingest/headings.py), not found in
+    # columns.toml: cchc-letters 0.1 did not read them, so its content hash leaves them out
+    understood: frozenset[str] = frozenset()
+    # (reason code, Vietnamese reason) when the row could not be read faithfully (a NUL
+    # byte, a line in another encoding): validation rejects it with that reason.
+    problem: tuple[str, str] | None = None
 
     def value(self, name: str) -> str:
         """Return the stripped raw text of a field, or '' when absent."""
@@ -182,6 +188,21 @@ class Person:
 
 
 _DIGITS = re.compile(r"\d+")
+# The content hash of a registration (Registration.content_hash): a version prefix, then
+# field=digest pairs. A ledger may also hold 0.1 hashes (16 hex digits, no prefix).
+MEANING_PREFIX = "m1:"
+_EVENT_FIELDS = frozenset({"death_date"})
+
+
+def _plain(text: str) -> str:
+    """Return free text in the one form compared: NFC, spaces collapsed, case folded."""
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:10]
+
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -237,29 +258,98 @@ class Registration:
     source: SourceRef
     raw: Mapping[str, str] = field(default_factory=dict)  # field -> raw text, for audit
     note: str | None = None
+    understood: frozenset[str] = frozenset()  # fields of `raw` that 0.1 did not recognise
 
     def content_hash(self) -> str:
-        """Return a hash of the record's raw content, to notice a corrected record later.
+        """Return the record's content in a form the ledger keeps, to notice a correction.
 
-        Số and quyển enter it in canonical form: "05" re-exported as 5 is no correction.
+        Each field enters as a short digest of its normalised meaning (see ``meaning``):
+        "MEANING_PREFIX" then ``field=digest`` pairs. A date typed or given as a serial
+        number, a name in capitals or title case, "05" or 5 mean the same; and a field that
+        one reading has and the other lacks (a column recognised only by a newer version,
+        or a --mapping added) is no correction: ``same_content`` compares the fields both
+        have.
         """
-        return self._hash(canonical=True)
+        return MEANING_PREFIX + ",".join(
+            f"{name}={_digest(value)}" for name, value in sorted(self.meaning().items())
+        )
+
+    def same_content(self, stored: str) -> bool:
+        """True when ``stored`` (a ledger's content hash) says what this record says.
+
+        A hash of cchc-letters 0.1 (over the raw text of the columns it mapped) is compared
+        as that version computed it, over the columns it would have read.
+        """
+        if not stored.startswith(MEANING_PREFIX):
+            return stored in self.content_hashes()
+        then = dict(
+            pair.split("=", 1) for pair in stored[len(MEANING_PREFIX) :].split(",") if "=" in pair
+        )
+        now = {name: _digest(value) for name, value in self.meaning().items()}
+        common = then.keys() & now.keys()
+        return bool(common) and all(then[name] == now[name] for name in common)
 
     def content_hashes(self) -> frozenset[str]:
-        """Return every hash a ledger may hold for this content: the canonical one and the
-        one of cchc-letters ≤ 0.1 (số and quyển as written)."""
-        return frozenset((self._hash(canonical=True), self._hash(canonical=False)))
+        """Return every hash a ledger may hold for this content: the current one and the two
+        of cchc-letters 0.1 (số and quyển canonical, and as written)."""
+        return frozenset(
+            (self.content_hash(), self._hash(canonical=True), self._hash(canonical=False))
+        )
 
     def _hash(self, *, canonical: bool) -> str:
+        """The 0.1 hash: the raw text of the mapped columns (those 0.1 recognised)."""
+
         def value(name: str, text: str) -> str:
             if canonical and name in ("registration_number", "book_number"):
                 return canonical_register_id(text)
             return text.strip()
 
         payload = "\x1f".join(
-            f"{k}={value(k, v)}" for k, v in sorted(self.raw.items()) if k != "kind"
+            f"{k}={value(k, v)}"
+            for k, v in sorted(self.raw.items())
+            if k != "kind" and k not in self.understood
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    def meaning(self) -> dict[str, str]:
+        """Return each field the export gave (also empty ones), normalised to its meaning:
+        dates ISO, names and free text NFC in one case with spaces collapsed, số and quyển
+        canonical, sex as male/female. The STT and the kind column are not content."""
+        people = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), Person)
+        }
+        out: dict[str, str] = {}
+        for name, text in self.raw.items():
+            if name in ("serial", "kind"):
+                continue
+            out[name] = self._meaning_of(name, text, people)
+        return out
+
+    def _meaning_of(self, name: str, text: str, people: dict[str, Person]) -> str:
+        if name in ("registration_number", "book_number"):
+            return canonical_register_id(text)
+        if name == "registration_date":
+            return self.registration_date.isoformat()
+        value = getattr(self, name, None) if name in _EVENT_FIELDS else None
+        if isinstance(value, date):
+            return value.isoformat()
+        prefix, _, attr = name.partition("_")
+        person = people.get(prefix)
+        if person is not None:
+            if attr in ("birth", "birth_date"):
+                if person.birth_date:
+                    return person.birth_date.isoformat()
+                if person.birth_year:
+                    return str(person.birth_year)
+            elif attr == "name":
+                return _plain(person.full_name)
+            elif attr == "sex":
+                return person.sex.value if person.sex else _plain(text)
+            elif attr == "personal_id" and person.personal_id:
+                return person.personal_id
+        return _plain(text)
 
     def key(self, commune: str) -> RegistrationKey:
         """Return the de-duplication key of this record within ``commune``."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from cchc_letters.datewords import date_in_words
 from cchc_letters.ingest.columns import field_label
 from cchc_letters.models import (
     Issue,
@@ -34,6 +35,12 @@ _DMY = re.compile(r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{4})" + _TIME_TAI
 _YMD = re.compile(r"(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})" + _TIME_TAIL)
 _WORDS = re.compile(r"(?:ngay)?(\d{1,2})thang(\d{1,2})nam(\d{4})")
 _YEAR = re.compile(r"(?:nam)?(\d{4})")
+# "10 giờ 30 phút, ngày 05/02/2026", "lúc 10h30 ngày …": the official death form writes the
+# time of death before its date, in one cell.
+_TIME_FIRST = re.compile(
+    r"(?i)^(?:lúc\s*)?(\d{1,2})\s*(?:giờ|g|h|:)\s*(?:(\d{1,2})\s*(?:phút|p|')?)?\s*[,;-]?\s*"
+    r"(?:ngày\s*)?(?=\d|ngày|mùng|mồng|[^\W\d])(.+)$"
+)
 
 
 class RowProblem(Exception):
@@ -77,7 +84,9 @@ def parse_date(text: str) -> date:
 
     Accepted: dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy (always day first: 03/04/2024
     is the 3rd of April), yyyy-mm-dd, an Excel serial number (a date column formatted as
-    General shows 45327), "ngày 05 tháng 02 năm 2024", each optionally followed by a time.
+    General shows 45327), "ngày 05 tháng 02 năm 2024", each optionally followed by a time;
+    a date in words ("ngày mùng chín tháng mười một năm hai nghìn không trăm hai mươi sáu");
+    a time before the date ("10 giờ 30 phút, ngày 05/02/2024", the death form's wording).
     """
     text = clean_text(text)
     if m := _DMY.fullmatch(text):
@@ -88,7 +97,19 @@ def parse_date(text: str) -> date:
         return EXCEL_EPOCH + timedelta(days=int(m[1]))
     if m := _WORDS.fullmatch(fold(text)):
         return _make(int(m[3]), int(m[2]), int(m[1]), text)
+    if words := date_in_words(text):
+        return _make(*words, text)
+    if (m := _TIME_FIRST.match(text)) and int(m[1]) < 24:
+        return parse_date(m[3])
     raise DateProblem(text)
+
+
+def time_in(text: str) -> str | None:
+    """Return the time written before a date ("10 giờ 30 phút, ngày …" -> "10 giờ 30 phút")."""
+    m = _TIME_FIRST.match(clean_text(text))
+    if not m or int(m[1]) >= 24:
+        return None
+    return f"{int(m[1]):02d} giờ {int(m[2] or 0):02d} phút"
 
 
 def parse_date_or_year(text: str) -> tuple[date | None, int | None]:
@@ -185,15 +206,30 @@ def _cleaned(row: RawRow) -> dict[str, str]:
     return {name: clean_text(cell.value) for name, cell in row.cells.items()}
 
 
-class RowReader:
-    """Reads one row's fields, turning each problem into a RowProblem naming its column.
+class RowProblems(Exception):
+    """Every reason a row cannot become a letter, in the order of its columns' checks."""
 
-    A kind's ``build`` (cchc_letters.kinds) reads its fields through this.
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+class RowReader:
+    """Reads one row's fields, noting each problem (a RowProblem naming its column) and
+    reading on, so that every problem of a row is reported at once.
+
+    A kind's ``build`` (cchc_letters.kinds) reads its fields through this and notes its
+    own checks with ``note``.
     """
 
     def __init__(self, row: RawRow, cleaned: dict[str, str] | None = None) -> None:
         self.row = row
         self.cleaned = _cleaned(row) if cleaned is None else cleaned
+        self.problems: list[RowProblem] = []
+
+    def note(self, problem: RowProblem) -> None:
+        if not any(p.column == problem.column for p in self.problems):  # one per column
+            self.problems.append(problem)
 
     def text(self, name: str) -> str:
         return self.cleaned.get(name, "")
@@ -203,18 +239,24 @@ class RowReader:
         if not value:
             label = field_label(name)
             if name not in self.row.cells:
-                raise RowProblem(
-                    "missing_field", f"Tệp không có cột {label} (thông tin bắt buộc).", name
+                self.note(
+                    RowProblem(
+                        "missing_field", f"Tệp không có cột {label} (thông tin bắt buộc).", name
+                    )
                 )
-            raise RowProblem("missing_field", f"Thiếu {label} (thông tin bắt buộc).", name)
+            else:
+                self.note(RowProblem("missing_field", f"Thiếu {label} (thông tin bắt buộc).", name))
         return value
 
-    def date(self, name: str) -> date:
+    def date(self, name: str) -> date | None:
         text = self.require(name)
+        if not text:
+            return None
         try:
             return parse_date(text)
         except DateProblem as exc:
-            raise self._date_problem(name, exc) from None
+            self.note(self._date_problem(name, exc))
+            return None
 
     def date_or_year(self, name: str) -> tuple[date | None, int | None]:
         text = self.text(name)
@@ -223,7 +265,8 @@ class RowReader:
         try:
             return parse_date_or_year(text)
         except DateProblem as exc:
-            raise self._date_problem(name, exc) from None
+            self.note(self._date_problem(name, exc))
+            return None, None
 
     def _date_problem(self, name: str, exc: DateProblem) -> RowProblem:
         label = field_label(name)
@@ -243,11 +286,14 @@ class RowReader:
             return default
         sex = parse_sex(text)
         if sex is None:
-            raise RowProblem(
-                "invalid_sex",
-                f"Không hiểu {field_label(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
-                name,
+            self.note(
+                RowProblem(
+                    "invalid_sex",
+                    f"Không hiểu {field_label(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
+                    name,
+                )
             )
+            return default
         return sex
 
     def person(
@@ -257,25 +303,30 @@ class RowReader:
         sex: Sex | None = None,
         birth_field: str | None = None,
         required: bool = False,
-        not_after: tuple[date, str, str] | None = None,
+        not_after: tuple[date | None, str, str] | None = None,
     ) -> Person | None:
         name = self.require(f"{prefix}_name") if required else self.text(f"{prefix}_name")
         if not name:
             return None
         birth_field = birth_field or f"{prefix}_birth"
-        birth_date, birth_year = self.date_or_year(birth_field)
+        if any(p.column == birth_field for p in self.problems):
+            birth_date, birth_year = None, None  # already reported (a required date)
+        else:
+            birth_date, birth_year = self.date_or_year(birth_field)
         sex = self.sex(f"{prefix}_sex", sex)
-        if not_after is not None:
+        if not_after is not None and not_after[0] is not None:
             limit, what, code = not_after
             if (birth_date and birth_date > limit) or (birth_year and birth_year > limit.year):
-                raise RowProblem(code, f"Ngày sinh sau {what} ({limit:%d/%m/%Y}).", birth_field)
+                self.note(
+                    RowProblem(code, f"Ngày sinh sau {what} ({limit:%d/%m/%Y}).", birth_field)
+                )
         personal_id = _personal_id(self.text(f"{prefix}_personal_id"))
         if personal_id:
             problem = check_personal_id(
                 personal_id, sex=sex, birth_date=birth_date, birth_year=birth_year
             )
             if problem:
-                raise RowProblem(*problem, f"{prefix}_personal_id")
+                self.note(RowProblem(*problem, f"{prefix}_personal_id"))
         return Person(
             full_name=title_case_name(name),
             sex=sex,
@@ -292,6 +343,11 @@ class RowReader:
 def _registration(
     row: RawRow, letter_date: date, cleaned: dict[str, str] | None = None
 ) -> Registration:
+    """Return the registration of a row; RowProblems listing every problem it has.
+
+    What is common to every kind is read here; the rest by the kind's registry entry
+    (``build``); a row of a kind nobody registered is an error, never another kind.
+    """
     from cchc_letters.kinds import entry
 
     try:
@@ -305,15 +361,18 @@ def _registration(
             "kind",
         )
     read = RowReader(row, cleaned)
-    # Check the required fields first, so that the reason given is the most basic one.
+    # Required fields first, so that each row's list starts with what is missing.
     for name in kind.required:
         read.require(name)
+    read.text("registration_number")
     reg_date = read.date("registration_date")
-    if reg_date > letter_date:
-        raise RowProblem(
-            "registered_after_letter_date",
-            f"Ngày đăng ký sau ngày ký thư ({letter_date:%d/%m/%Y}).",
-            "registration_date",
+    if reg_date is not None and reg_date > letter_date:
+        read.note(
+            RowProblem(
+                "registered_after_letter_date",
+                f"Ngày đăng ký sau ngày ký thư ({letter_date:%d/%m/%Y}).",
+                "registration_date",
+            )
         )
     common = dict(
         kind=kind.kind,
@@ -322,9 +381,13 @@ def _registration(
         registration_date=reg_date,
         source=row.source,
         raw={name: cell.value for name, cell in row.cells.items()},
+        understood=row.understood,
         note=read.text("note") or None,
     )
-    return kind.build(read, common)
+    registration = kind.build(read, common)
+    if read.problems or registration is None:
+        raise RowProblems(read.problems)
+    return registration
 
 
 def _kind_names() -> str:
@@ -396,6 +459,9 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     # key -> the distinct versions of that registration: (meaning, registration, row)
     versions: dict[RegistrationKey, list[tuple[Registration, Registration, RawRow]]] = {}
     for row in rows:
+        if row.problem is not None:  # read unfaithfully (NUL byte, another encoding)
+            result.issues.append(_issue(row, *row.problem, None))
+            continue
         cleaned = _cleaned(row)
         content = _content(row, cleaned)
         first = seen_content.get(content)
@@ -417,6 +483,11 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
             registration = _registration(row, letter_date, cleaned)
         except RowProblem as problem:
             result.issues.append(_issue(row, problem.code, problem.message, problem.column))
+            continue
+        except RowProblems as problems:
+            result.issues.extend(
+                _issue(row, p.code, p.message, p.column) for p in problems.problems
+            )
             continue
         # The registry's identity of a record is (số, quyển, năm đăng ký) per register;
         # "01" and "1" are the same number: the same key as the ledger's and the manifest's.

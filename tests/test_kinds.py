@@ -39,8 +39,12 @@ class Adoption(Registration):
 def build(read, common):
     child = read.person("adoptee", required=True)
     adopter = read.person("adopter", required=True)
-    if adopter.birth_year and child.birth_year and adopter.birth_year > child.birth_year:
-        raise RowProblem("adopter_younger", "Người nhận nuôi trẻ hơn con nuôi.", "adopter_birth")
+    if adopter and child and (adopter.birth_year or 0) > (child.birth_year or 9999):
+        read.note(
+            RowProblem("adopter_younger", "Người nhận nuôi trẻ hơn con nuôi.", "adopter_birth")
+        )
+    if read.problems:
+        return None
     return Adoption(**common, child=child, adopter=adopter)
 
 

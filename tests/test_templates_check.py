@@ -51,7 +51,7 @@ def test_syntax_error_names_the_file_and_the_text_around_it(folder):
     assert finding.code == "syntax_error"
     assert finding.file == str(path)
     assert "endiff" in finding.message
-    assert "{{ deceased.age_text }}{% endiff %}" in finding.near
+    assert "{{ deceased.age_phrase }}{% endiff %}" in finding.near
 
 
 def test_unclosed_placeholder_is_a_syntax_error(folder):

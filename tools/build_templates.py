@@ -419,11 +419,11 @@ def death() -> None:
             ),
             ("{{ deceased.name }}", True, False),
             (
-                "{% if deceased.birth_year %}, sinh năm {{ deceased.birth_year }}{% endif %}"
+                "{% if deceased.born_text %}, {{ deceased.born_text }}{% endif %}"
                 "{% if deceased.residence %}, cư trú tại {{ deceased.residence }}{% endif %}"
-                ", đã từ trần ngày {{ death.date|short_date }} (tức {{ death.date|lunar_date }})"
-                "{% if deceased.age_text %}, {{ deceased.longevity }} {{ deceased.age_text }}"
-                "{% endif %}.",
+                ", đã {{ death.verb }} ngày {{ death.date|short_date }} "
+                "(tức {{ death.date|lunar_date }})"
+                "{% if deceased.age_phrase %}, {{ deceased.age_phrase }}{% endif %}.",
                 False,
                 False,
             ),

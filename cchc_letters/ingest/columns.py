@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cchc_letters.errors import InputError
+from cchc_letters.ingest.headings import Grammar, Reading, load_grammar
 from cchc_letters.models import Kind
 from cchc_letters.resources import data_dir
 from cchc_letters.vietnamese import fold
@@ -34,7 +35,7 @@ def field_label(name: str, default: str | None = None) -> str:
     label = _shipped_labels().get(name)
     if label is None and name in (own := columns()):
         label = own[name][0].label
-    return label or default or name
+    return label or (default if default is not None else name)
 
 
 def heading_key(text: str) -> str:
@@ -70,6 +71,7 @@ class Vocabulary:
     groups: dict[str, str] = field(default_factory=dict)  # folded group heading -> prefix
     roles: dict[str, list[str]] = field(default_factory=dict)  # folded sub-heading -> suffixes
     required: dict[Kind, tuple[str, ...]] = field(default_factory=dict)
+    grammar: Grammar = field(default_factory=Grammar)  # headings understood from their parts
 
     def add_heading(self, heading: str, name: str, *, first: bool = False) -> None:
         key = heading_key(heading)
@@ -110,7 +112,12 @@ class Vocabulary:
         return None
 
     def is_group(self, heading: str) -> bool:
-        return heading_key(heading) in self.groups
+        """True for a group heading over sub-headings ("Người mẹ", "Bên vợ")."""
+        return heading_key(heading) in self.groups or self.grammar.names_subject_only(heading)
+
+    def understand(self, heading: str, kind: Kind | None, group: str = "") -> Reading:
+        """Return what a heading means from its parts (concept + subject), see headings.py."""
+        return self.grammar.read(heading, kind, group)
 
 
 def _kinds(values: list[str], where: str) -> frozenset[Kind]:
@@ -164,8 +171,10 @@ def load_vocabulary(extra: Path | None = None) -> Vocabulary:
         for heading in [name, *column.headings]:
             vocab.add_heading(heading, name)
     vocab.required = {e.kind: e.required for e in entries()}
+    vocab.grammar = load_grammar()
     if extra is not None:
         _add_mapping(vocab, extra)
+    vocab.grammar.kinds = vocab.kinds
     return vocab
 
 
@@ -180,7 +189,8 @@ def _add_mapping(vocab: Vocabulary, path: Path) -> None:
         if isinstance(spec, dict) and "kinds" in spec and name not in vocab.kinds:
             vocab.kinds[name] = _kinds(spec["kinds"], f"{path} [fields.{name}]")
     pairs.extend((h, n) for h, n in data.get("headings", {}).items() if isinstance(n, str))
-    if not pairs:
+    vocab.grammar.extend(data, f"Tệp ánh xạ cột {path}")
+    if not pairs and not any(data.get(t) for t in ("subjects", "concepts", "joining")):
         raise InputError(
             f"Tệp ánh xạ cột {path} không có tiêu đề cột nào.",
             hint='Ví dụ:\n[fields.child_name]\nheadings = ["Tên trẻ"]',

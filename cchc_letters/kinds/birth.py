@@ -20,24 +20,32 @@ from cchc_letters.vietnamese import place_text, title_case_name
 LONG_CHILD_AGES_DAYS = (180, 15)
 
 
-def build(read: RowReader, common: dict[str, Any]) -> Birth:
-    """Return the birth registration of a row (child, parents, informant)."""
+def build(read: RowReader, common: dict[str, Any]) -> Birth | None:
+    """Return the birth registration of a row (child, parents, informant); None when the
+    reader noted a problem."""
     dob = read.date("child_birth_date")
-    if dob > common["registration_date"]:
-        raise RowProblem(
-            "birth_after_registration",
-            "Ngày sinh của trẻ sau ngày đăng ký khai sinh.",
-            "child_birth_date",
+    reg_date = common["registration_date"]
+    if dob is not None and reg_date is not None and dob > reg_date:
+        read.note(
+            RowProblem(
+                "birth_after_registration",
+                "Ngày sinh của trẻ sau ngày đăng ký khai sinh.",
+                "child_birth_date",
+            )
         )
     child = read.person("child", birth_field="child_birth_date", required=True)
-    assert child is not None
     parents_limit = (dob, "ngày sinh của con", "parent_born_after_child")
+    mother = read.person("mother", sex=Sex.FEMALE, not_after=parents_limit)
+    father = read.person("father", sex=Sex.MALE, not_after=parents_limit)
+    if read.problems:
+        return None
+    assert child is not None
     return Birth(
         **common,
         child=child,
         birth_place=read.text("child_birth_place") or None,
-        mother=read.person("mother", sex=Sex.FEMALE, not_after=parents_limit),
-        father=read.person("father", sex=Sex.MALE, not_after=parents_limit),
+        mother=mother,
+        father=father,
         informant_name=title_case_name(read.text("informant_name")) or None,
         informant_relation=read.text("informant_relation") or None,
     )

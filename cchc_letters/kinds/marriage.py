@@ -14,11 +14,14 @@ from cchc_letters.variables import person_variables, sample_residence, sample_so
 from cchc_letters.vietnamese import couple_honorific
 
 
-def build(read: RowReader, common: dict[str, Any]) -> Marriage:
-    """Return the marriage registration of a row (husband and wife, born before it)."""
+def build(read: RowReader, common: dict[str, Any]) -> Marriage | None:
+    """Return the marriage registration of a row (husband and wife, born before it); None
+    when the reader noted a problem."""
     limit = (common["registration_date"], "ngày đăng ký kết hôn", "birth_after_registration")
     husband = read.person("husband", sex=Sex.MALE, required=True, not_after=limit)
     wife = read.person("wife", sex=Sex.FEMALE, required=True, not_after=limit)
+    if read.problems:
+        return None
     assert husband is not None and wife is not None
     return Marriage(**common, husband=husband, wife=wife)
 
