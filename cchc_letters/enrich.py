@@ -123,6 +123,23 @@ def common_context(registration: Registration, profile: Profile, letter_date: da
     }
 
 
+def letter_address(registration: Registration) -> str:
+    """Return the residence a letter is taken to, as the record writes it ('' when none):
+    the first resident its kind's entry names (``addressed``: the mother, else the father,
+    for a birth; the husband, else the wife, for a marriage; the deceased's last residence
+    for a death)."""
+    from cchc_letters.kinds import entry
+
+    people = entry(registration.kind).addressed(registration)
+    return next((p.residence for p in people if p is not None and p.residence), "")
+
+
+def letter_address_line(registration: Registration) -> str:
+    """Return ``letter_address`` in letter case, for the letter's ``address``."""
+    address = letter_address(registration)
+    return address_case(address) if address else ""
+
+
 def letter_context(
     registration: Registration, profile: Profile, letter_date: date, schedule: Any = None
 ) -> dict[str, Any]:
@@ -140,4 +157,4 @@ def addressee_names(context: dict[str, Any]) -> str:
     return str(context.get("addressee", ""))
 
 
-__all__ = ["letter_context", "sessions_text", "person_context", "Sex"]
+__all__ = ["letter_context", "letter_address", "sessions_text", "person_context", "Sex"]

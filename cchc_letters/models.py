@@ -446,6 +446,7 @@ class BatchResult:
     changed_file: Path | None = None
     recovered: list[Path] = field(default_factory=list)  # batches reconciled from a crash
     removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
+    delivery: Any = None  # delivery.DeliverySheet of the batch, None without one
 
     @classmethod
     def failed_json(cls) -> dict[str, Any]:
@@ -472,6 +473,7 @@ class BatchResult:
             "recovered_batches": [str(p) for p in self.recovered],
             "removed_incomplete": [str(p) for p in self.removed_incomplete],
             "manifest": str(self.manifest_file) if self.manifest_file else None,
+            "delivery_sheet": self.delivery.to_json() if self.delivery else None,
             "rows_read": self.rows_read,
             "duplicates": self.duplicates,
             "unreadable_files": self.unreadable_files,

@@ -52,6 +52,7 @@ class BatchOptions:
     ledger: Path | None = None  # default: out_dir / ledger.sqlite3
     use_ledger: bool = True
     reprint_changed: bool = False
+    delivery_sheet: bool = True  # giao-thu.docx/.csv in each batch (delivery.py)
     wait: float = 600.0  # seconds to wait for another run holding the output folder's lock
     clock: Callable[[], datetime] = local_now
 
@@ -150,7 +151,7 @@ def run_batch(
                 written.files,
                 written.printed,
             )
-            write_extras(result, selection.changed, batch, options)
+            write_extras(result, selection.changed, batch, options, prepared.profile)
             step("before-rename")
             batch.finish()
         session.commit(result.printed)
@@ -221,11 +222,22 @@ def _telling(step: StepCallback, progress: ProgressCallback | None) -> ProgressC
 
 
 def write_extras(
-    result: BatchResult, changed: list[ChangedRecord], batch: Any, options: BatchOptions
+    result: BatchResult,
+    changed: list[ChangedRecord],
+    batch: Any,
+    options: BatchOptions,
+    profile: Any,
 ) -> None:
-    """Write a batch's rejects, PDFs and changed records beside its letters."""
+    """Write a batch's delivery sheet, rejects, PDFs and changed records beside its letters."""
     from cchc_letters import output
 
+    if options.delivery_sheet:
+        from cchc_letters.delivery import write_delivery_sheet
+
+        sheet = write_delivery_sheet(
+            batch.staging, result.printed, profile, options.letter_date, batch.final.name
+        )
+        result.delivery = sheet.moved_to(batch.final)
     if result.issues:
         rows = output.reject_rows(result.issues)
         output.write_csv(batch.staging / output.REJECTS_NAME, output.REJECT_COLUMNS, rows)

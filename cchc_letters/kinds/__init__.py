@@ -27,6 +27,7 @@ from cchc_letters.models import Kind, Registration
 from cchc_letters.resources import data_dir
 
 if TYPE_CHECKING:
+    from cchc_letters.models import Person
     from cchc_letters.profile import Profile
     from cchc_letters.validate import RowReader
 
@@ -71,6 +72,8 @@ class Column:
 RowBuilder = Callable[["RowReader", dict[str, Any]], Registration]
 # (registration, profile, letter date, schedule version or None) -> the kind's own values
 ContextBuilder = Callable[[Any, "Profile", date, Any], dict[str, Any]]
+# registration -> the people whose residence a letter is taken to, in order of preference
+Addressed = Callable[[Any], Sequence["Person | None"]]
 # (letter date, long) -> sample registrations: the first is the one preview shows; with
 # long=True every worst case the one-page check renders.
 SampleBuilder = Callable[[date, bool], list[Registration]]
@@ -92,6 +95,7 @@ class LetterKind:
     samples: SampleBuilder
     variables: tuple[Variable, ...]
     uses_schedule: bool = False  # the letter carries the vaccination schedule
+    addressed: Addressed = lambda registration: ()  # whose residence the letter goes to
     file_aliases: tuple[str, ...] = ()
     columns: tuple[Column, ...] = ()  # its own input fields, when not in data/columns.toml
     template: Path | None = None  # the default template (else templates/<id>.docx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from cchc_letters.enrich import names_line, person_context, sessions_text
+from cchc_letters.enrich import letter_address_line, names_line, person_context, sessions_text
 from cchc_letters.kinds import DATE, ROWS, TEXT, TEXT_LIST, YES_NO, Variable, from_data
 from cchc_letters.models import Birth, Kind, Person, Sex
 from cchc_letters.profile import Profile
@@ -74,7 +74,7 @@ def context(reg: Birth, profile: Profile, letter_date: date, schedule: Any) -> d
         "father": father,
         "birth_place": place_text(reg.birth_place),
         "addressee": addressee,
-        "address": mother["residence"] or father["residence"],
+        "address": letter_address_line(reg),
         "station": {
             "name": station.name,
             "address": station.address,
@@ -205,4 +205,5 @@ ENTRY = from_data(
     samples=samples,
     variables=VARIABLES,
     uses_schedule=True,
+    addressed=lambda reg: (reg.mother, reg.father),
 )

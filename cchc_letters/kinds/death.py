@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from cchc_letters.enrich import called, person_context
+from cchc_letters.enrich import called, letter_address_line, person_context
 from cchc_letters.kinds import DATE, TEXT, YES_NO, Variable, from_data
 from cchc_letters.models import Death, Kind, Person, Sex
 from cchc_letters.profile import Profile
@@ -85,7 +85,7 @@ def context(reg: Death, profile: Profile, letter_date: date, schedule: Any) -> d
         },
         "informant": {"name": reg.informant_name or "", "relation": reg.informant_relation or ""},
         "addressee": f"Gia đình {called(deceased)}",
-        "address": deceased["residence"],
+        "address": letter_address_line(reg),
     }
 
 
@@ -216,4 +216,5 @@ ENTRY = from_data(
     context=context,
     samples=lambda letter_date, long: [sample(letter_date, long=long)],
     variables=VARIABLES,
+    addressed=lambda reg: (reg.deceased,),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from cchc_letters.enrich import names_line, person_context
+from cchc_letters.enrich import letter_address_line, names_line, person_context
 from cchc_letters.kinds import TEXT, Variable, from_data
 from cchc_letters.models import Kind, Marriage, Person, Sex
 from cchc_letters.profile import Profile
@@ -46,7 +46,7 @@ def context(reg: Marriage, profile: Profile, letter_date: date, schedule: Any) -
         "wife": wife,
         "couple": {"honorific": together},
         "addressee": names_line(husband, wife),
-        "address": husband["residence"] or wife["residence"],
+        "address": letter_address_line(reg),
     }
 
 
@@ -96,4 +96,5 @@ ENTRY = from_data(
     context=context,
     samples=lambda letter_date, long: [sample(letter_date, long=long)],
     variables=VARIABLES,
+    addressed=lambda reg: (reg.husband, reg.wife),
 )
