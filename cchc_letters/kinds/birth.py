@@ -14,9 +14,11 @@ from cchc_letters.variables import person_variables, sample_residence, sample_so
 from cchc_letters.vietnamese import place_text, title_case_name
 
 # The long birth samples' ages (days) on the letter date. The first is the one preview --long
-# shows: registered late, about six months old, the age with the most schedule notes (missed
-# BCG and rotavirus deadlines) beside doses due now. The second, a newborn, has the most
-# schedule rows (longest with a profile that adds local vaccines). The page check renders both.
+# shows: registered late, about six months old, the age with the longest schedule
+# notes (rotavirus past its deadline: the catch-up sentence; the HepB birth dose; Tết) beside
+# doses due now, which fill one visit up to the doses-per-visit limit. The second, a newborn,
+# has the most schedule rows (longest with a profile that adds local vaccines). The page
+# check renders both.
 LONG_CHILD_AGES_DAYS = (180, 15)
 
 
@@ -57,7 +59,7 @@ def context(reg: Birth, profile: Profile, letter_date: date, schedule: Any) -> d
     Honorifics: the child by the child rules, the parents as adults on the letter date
     (the mother's sex is female and the father's male when the record leaves it empty).
     """
-    from cchc_letters.schedule import child_schedule
+    from cchc_letters.schedule import AT_SCHOOL, child_schedule
 
     assert reg.child.birth_date is not None  # validate guarantees it for births
     child = person_context(reg.child, role="child", on=letter_date, profile=profile)
@@ -93,6 +95,7 @@ def context(reg: Birth, profile: Profile, letter_date: date, schedule: Any) -> d
                     "where": visit.where,
                     "status": visit.status,
                     "due_now": visit.status == "due_now",
+                    "at_school": visit.where == AT_SCHOOL,
                 }
                 for visit in plan.visits
             ],
@@ -184,17 +187,25 @@ VARIABLES = (
         "schedule.visits[].where",
         BIRTH,
         TEXT,
-        "Khi không có buổi tiêm: tiêm ở đâu (tại nơi sinh, liên hệ trạm y tế)",
+        "Khi không có buổi tiêm: tiêm ở đâu (tại nơi sinh, tại trường, liên hệ trạm y tế)",
         "Where, when there is no session date",
     ),
     Variable(
         "schedule.visits[].status",
         BIRTH,
         TEXT,
-        "Trạng thái (upcoming, due_now, …)",
+        "Trạng thái: due_now (cần tiêm ngay) hoặc planned (theo lịch)",
         "Status code",
     ),
     Variable("schedule.visits[].due_now", BIRTH, YES_NO, "Đã đến hạn", "Due now"),
+    Variable(
+        "schedule.visits[].at_school",
+        BIRTH,
+        YES_NO,
+        "Mũi tiêm trong đợt tiêm chủng tại trường (Td lúc 7 tuổi): in tuổi và “tại trường”, "
+        "không in ngày",
+        "A school-campaign dose (Td at 7): print the age and 'tại trường', no date",
+    ),
     Variable("schedule.notes", BIRTH, TEXT_LIST, "Ghi chú của lịch tiêm", "Schedule notes"),
 )
 
