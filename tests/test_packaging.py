@@ -47,7 +47,12 @@ def test_wheel_carries_templates_and_data(tmp_path):
     assert "cchc_letters/cli/generate.py" in names and "cchc_letters/ingest/excel.py" in names
     # the office app's pages and assets (it must work offline, from the wheel alone)
     assert "cchc_letters/cli/serve.py" in names and "cchc_letters/web/app.py" in names
-    for asset in ("templates/base.html", "templates/intake.html", "static/app.css", "static/app.js"):
+    for asset in (
+        "templates/base.html",
+        "templates/intake.html",
+        "static/app.css",
+        "static/app.js",
+    ):
         assert f"cchc_letters/web/{asset}" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert (
