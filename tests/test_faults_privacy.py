@@ -4,7 +4,7 @@ accepts is masked, wherever it appears (also in the file's name, the reason's fi
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -50,7 +50,7 @@ def test_a_failed_file_named_by_an_id_is_masked_in_its_reason_and_the_log(tmp_pa
     def options_for(path: Path) -> BatchOptions:
         return BatchOptions(inputs=[path], out_dir=out, letter_date=date(2026, 11, 27))
 
-    now = datetime(2026, 11, 27, 7, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
     with day_log(out, now):
         done = process_inbox(
             inbox, options_for, today=date(2026, 11, 27), settle=0, sleep=lambda s: 0
