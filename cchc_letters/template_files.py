@@ -69,3 +69,28 @@ def install_template(
         text = Path(profile_path).read_text(encoding="utf-8")
         save_profile_text(Path(profile_path), with_templates_dir(text, DEFAULT_FOLDER))
     return target, backup
+
+
+def write_letter_for(
+    template: Path, registration, *, profile_path: Path | None, letter_date, out: Path
+) -> Path:
+    """Write one letter of ``registration`` with the template at ``template`` to ``out`` (a
+    page to look at before making it the commune's template: real data, nothing recorded).
+    Raises TemplateProblem when the template has errors."""
+    from cchc_letters.enrich import letter_context
+    from cchc_letters.models import Kind
+    from cchc_letters.profile import load_profile
+    from cchc_letters.templatecheck import CheckReport, check_template, write_letter
+
+    profile = load_profile(profile_path)
+    findings, loaded = check_template(template, registration.kind, profile=profile)
+    CheckReport(files={registration.kind: template}, findings=findings).raise_for_errors()
+    assert loaded is not None  # no errors: it compiled
+    schedule = None
+    if registration.kind is Kind.BIRTH:
+        from cchc_letters.schedule import load_versions, version_for
+
+        schedule = version_for(letter_date, load_versions())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    context = letter_context(registration, profile, letter_date, schedule)
+    return write_letter(loaded, context, out)

@@ -591,3 +591,54 @@ def test_docx_written_by_the_app_is_a_zip_word_opens(client, tmp_path):
     path.write_bytes(data)
     assert zipfile.ZipFile(path).testzip() is None
     assert LETTER_DATE.year == 2026
+
+
+# ---- the same lock as the CLI --------------------------------------------------------
+
+
+def test_a_cli_run_holding_the_lock_stops_the_browser_batch_printing_twice(out):
+    from cchc_letters import locking
+
+    with make_client(out, lock_wait=0.2) as c:
+        intake = str(upload_export(c).url.path)
+        out.mkdir(parents=True, exist_ok=True)
+        with locking.hold([locking.lock_path_for(out)], wait=1, what=str(out)):
+            status = generate(c, intake)
+        assert status["state"] == "failed"
+        page = c.get(f"/jobs/{_last_job(c)}")
+        assert "một lần chạy khác đang ghi vào" in page.text
+        assert not list(out.glob("batch-*"))
+        status = generate(c, intake)  # once the CLI run is over, it prints
+        assert status["batch"] == "batch-2026-11-27-001"
+
+
+def _last_job(client) -> str:
+    return list(client.app.state.config.jobs)[-1]
+
+
+def test_pdf_of_the_print_file_is_offered_for_download(client):
+    from docx_edit import require_soffice
+
+    require_soffice()
+    status = generate(client, str(upload_export(client).url.path), pdf="on")
+    page = client.get(f"/batches/{status['batch']}")
+    assert f"/files/{status['batch']}/khai-sinh-001.pdf" in page.text
+    pdf = client.get(f"/files/{status['batch']}/khai-sinh-001.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_template_page_one_with_real_data_from_the_latest_upload(client, tmp_path):
+    from docx_edit import require_soffice
+
+    require_soffice()
+    good = shutil.copy(default_template("birth"), tmp_path / "birth.docx")
+    page = _upload_template(client, "birth", Path(good))
+    url = str(page.url.path) + "/page.png?data=real"
+    assert client.get(url).status_code == 404  # nothing uploaded yet: says so
+    upload_export(client)
+    with_data = client.get(str(page.url.path), params={"data": "real"})
+    assert 'page.png?data=real"' in with_data.text
+    picture = client.get(url)
+    assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
+    (letter,) = client.app.state.config.private.glob("templates/*/preview-real/real-birth.docx")
+    assert "Phan Ngọc Bảo Anh" in letters_text(letter)[0]  # the first good row of the export

@@ -178,6 +178,27 @@ def _plan(config: Any, registrations: list[Any]) -> Any:
     return ledger_plan(registrations, out_dir=config.out_dir, profile_path=config.profile_path)
 
 
+def latest_registration(request: Request, kind: Kind) -> Any:
+    """Return the first registration of ``kind`` in the most recent upload that has one."""
+    from cchc_letters.ingest import read_inputs
+    from cchc_letters.validate import validate_rows
+
+    config = config_of(request)
+    uploads = _uploads(request)
+    if not uploads.is_dir():
+        return None
+    folders = [p for p in uploads.iterdir() if (p / "meta.json").is_file()]
+    mapping = config.mapping_path if config.mapping_path.is_file() else None
+    for folder in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)[:KEEP_INTAKES]:
+        paths = [folder / item["stored"] for item in _meta(folder)["files"]]
+        read = read_inputs(paths, mapping=mapping)
+        checked = validate_rows(read.rows, letter_date=config.today())
+        found = next((r for r in checked.registrations if r.kind is kind), None)
+        if found is not None:
+            return found
+    return None
+
+
 async def intake(request: Request) -> Response:
     folder = _intake_dir(request, request.path_params["token"])
     letter_date = _letter_date(request, request.query_params.get("date"))

@@ -145,6 +145,8 @@ async def staged_picture(request: Request) -> Response:
 
     path, meta = _staged(request)
     long = request.query_params.get("long") == "1"
+    if request.query_params.get("data") == "real":
+        return _real_picture(request, path, Kind(meta["kind"]))
     folder = path.parent.parent / ("preview-long" if long else "preview")
     png = folder / "page-1.png"
     if not png.is_file():
@@ -162,6 +164,29 @@ async def staged_picture(request: Request) -> Response:
             raise HTTPException(503, result.pdf_message or "Không tạo được PDF.")
         pdf_page_png(result.pdf, 1, png)
     return FileResponse(png, media_type="image/png")
+
+
+def _real_picture(request: Request, template: Path, kind: Kind) -> Response:
+    """Page 1 with the first registration of ``kind`` in the latest upload of exports."""
+    from cchc_letters.pdf import convert_to_pdf
+    from cchc_letters.pictures import pdf_page_png
+    from cchc_letters.template_files import write_letter_for
+    from cchc_letters.web.pages_batch import latest_registration
+
+    config = config_of(request)
+    registration = latest_registration(request, kind)
+    if registration is None:
+        raise HTTPException(404, f"Chưa tải lên tệp xuất nào có hồ sơ {kind.vietnamese}.")
+    folder = template.parent.parent / "preview-real"
+    letter = write_letter_for(
+        template,
+        registration,
+        profile_path=config.profile_path,
+        letter_date=config.today(),
+        out=folder / f"real-{kind.value}.docx",
+    )
+    (pdf,) = convert_to_pdf([letter], folder)
+    return FileResponse(pdf_page_png(pdf, 1, folder / "page-1.png"), media_type="image/png")
 
 
 async def adopt(request: Request) -> Response:
