@@ -66,6 +66,14 @@ class HealthStation:
 
 
 @dataclass(frozen=True)
+class Hamlet:
+    """An ấp / khu phố / tổ dân phố of the commune and the other ways addresses write it."""
+
+    name: str
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Profile:
     """A commune's settings; see data/profiles/ngai-giao.toml for every key."""
 
@@ -91,6 +99,9 @@ class Profile:
     # [[local_vaccines]]: rows a province adds to (or changes in) the national schedule,
     # same keys as a [[doses]] row of data/vaccination_schedules/*.toml
     local_vaccines: tuple[ScheduleRow, ...] = ()
+    # [[hamlets]]: the commune's ấp / khu phố / tổ dân phố, for the delivery sheet and the
+    # session lists (grouped by hamlet); see hamlets.py
+    hamlets: tuple[Hamlet, ...] = ()
     local_schedule: LocalSchedule = field(default_factory=lambda: LocalSchedule())
     age_count: str = "completed_years"  # hưởng thọ / hưởng dương: completed years or tuổi âm
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -223,6 +234,7 @@ def load_profile(path: Path | None = None) -> Profile:
         child_age=get("letters", "child_age", 16, int),
         templates_dir=templates_path,
         local_vaccines=tuple(local_vaccines),
+        hamlets=_hamlets(raw, path),
         local_schedule=_local_schedule(raw, path),
         age_count=_age_count(raw, path),
         raw=raw,
@@ -294,6 +306,38 @@ def _check_key_part(path: Path, key: str, value: str) -> None:
             f"(đang là {value!r}); mã xã là mã đơn vị hành chính, ví dụ 26575",
             hint="Mã xã là một phần của khóa đăng ký trong sổ theo dõi (ledger).",
         )
+
+
+def _hamlets(raw: dict[str, Any], path: Path) -> tuple[Hamlet, ...]:
+    """Return the profile's [[hamlets]]; ProfileError for a malformed table or a name (or
+    variant) that two hamlets share, since an address could then not be placed."""
+    from cchc_letters.hamlets import fold
+
+    tables = raw.get("hamlets", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ProfileError(f"{path}: hamlets phải là [[hamlets]] (array of tables)")
+    hamlets, owner = [], {}
+    for number, table in enumerate(tables, start=1):
+        name, variants = table.get("name"), table.get("variants", [])
+        if not isinstance(name, str) or not name.strip():
+            raise ProfileError(f"{path}: [[hamlets]] thứ {number}: thiếu name (tên ấp/khu phố)")
+        if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+            raise ProfileError(
+                f"{path}: [[hamlets]] {name!r}: variants phải là danh sách chuỗi (list of text)"
+            )
+        unknown = sorted(set(table) - {"name", "variants"})
+        if unknown:
+            raise ProfileError(f"{path}: [[hamlets]] {name!r}: khóa không rõ {', '.join(unknown)}")
+        for term in (name, *variants):
+            folded = fold(term)
+            if folded in owner and owner[folded] != name:
+                raise ProfileError(
+                    f"{path}: [[hamlets]] {term!r} thuộc cả {owner[folded]!r} và {name!r} "
+                    "(one name for two hamlets)"
+                )
+            owner[folded] = name
+        hamlets.append(Hamlet(name.strip(), tuple(v.strip() for v in variants if v.strip())))
+    return tuple(hamlets)
 
 
 # --------------------------------------------------------------------------- local practice

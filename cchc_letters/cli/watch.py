@@ -16,6 +16,7 @@ from cchc_letters.cli.common import (
     KindOption,
     LedgerOption,
     MappingOption,
+    NoDeliverySheetOption,
     PdfOption,
     PerFileOption,
     ProfileOption,
@@ -63,6 +64,7 @@ def watch(
     schedule: ScheduleOption = None,
     per_file: PerFileOption = 200,
     pdf: PdfOption = False,
+    no_delivery_sheet: NoDeliverySheetOption = False,
     ledger: LedgerOption = None,
     wait: WaitOption = 600.0,
     quiet: QuietOption = False,
@@ -95,6 +97,7 @@ def watch(
             ),
             per_file=per_file,
             pdf=pdf,
+            delivery_sheet=not no_delivery_sheet,
             ledger=ledger,
             wait=wait,
         )
