@@ -275,7 +275,12 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
         shutil.rmtree(staging, ignore_errors=True)
         session.abandon()
         raise
-    session.commit(result.printed)  # only now, with the folder in place; closes the session
+    # only now, with the folder in place; closes the session. The children and children's
+    # deaths of the batch go to the ledger with its letters, for the session lists.
+    from cchc_letters.session_lists import people_of_batch
+
+    people = people_of_batch(result.printed, profile, options.letter_date, schedule_version)
+    session.commit(result.printed, people)
     return session.finish(result, selection)
 
 
@@ -644,7 +649,7 @@ class _LedgerSession:
         finally:
             self.close()
 
-    def commit(self, printed: list[PrintedLetter]) -> None:
+    def commit(self, printed: list[PrintedLetter], people: Any = None) -> None:
         """Record the batch's letters in one transaction, then unlock."""
         from cchc_letters.ledger import LetterRecord
 
@@ -660,7 +665,9 @@ class _LedgerSession:
                     )
                     for p in printed
                 ]
-                self.ledger.record_batch(self.batch_id, letters, now=self.options.clock())
+                self.ledger.record_batch(
+                    self.batch_id, letters, now=self.options.clock(), people=people
+                )
             self.pause_at("after-ledger")
         finally:
             self.close()

@@ -429,6 +429,7 @@ def _registration(
                 father=father,
                 informant_name=title_case_name(read.text("informant_name")) or None,
                 informant_relation=read.text("informant_relation") or None,
+                phone=read.text("phone") or None,
             )
     elif row.kind is Kind.MARRIAGE:
         limit = (reg_date, "ngày đăng ký kết hôn", "birth_after_registration")
