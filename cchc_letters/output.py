@@ -17,10 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cchc_letters.models import Issue, Kind
+from cchc_letters.models import Issue
 from cchc_letters.render import DOCUMENT_PART, LetterTemplate
 
-PRINT_FILE_STEMS = {Kind.BIRTH: "khai-sinh", Kind.MARRIAGE: "ket-hon", Kind.DEATH: "khai-tu"}
 INCOMPLETE_PREFIX = ".incomplete-"
 MANIFEST_NAME = "manifest.csv"
 REJECTS_NAME = "rejects.csv"
@@ -338,6 +337,61 @@ def finish_batch(staging: Path, final: Path) -> Path:
     """Rename the staging folder to its final name; return the final path."""
     os.replace(staging, final)
     return final
+
+
+class StagedBatch:
+    """A new batch folder being written: ``staging`` until ``finish()`` renames it ``final``.
+
+    Used as a context manager: a batch left unfinished (an error, an interrupt) has its
+    staging folder removed, so nothing half-made ever looks like a batch.
+    """
+
+    def __init__(self, out_dir: Path, letter_date: date) -> None:
+        self.staging, self.final = new_batch_dir(out_dir, letter_date)
+        self.finished = False
+
+    def finish(self) -> Path:
+        """Rename the staging folder into place (the batch's commit point); return it."""
+        finish_batch(self.staging, self.final)
+        self.finished = True
+        return self.final
+
+    def __enter__(self) -> StagedBatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.finished:
+            import shutil
+
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
+    """Write ``folder/manifest.csv``: one row per letter written (``PrintedLetter``)."""
+    path = folder / MANIFEST_NAME
+    write_csv(
+        path,
+        MANIFEST_COLUMNS,
+        (
+            (
+                p.registration.kind.value,
+                p.key,
+                p.registration.number,
+                p.registration.book,
+                p.registration.registration_date.isoformat(),
+                p.addressee,
+                p.print_file.name,
+                p.position,
+                p.schedule_version,
+                p.registration.content_hash(),
+                p.registration.source.file,
+                p.registration.source.sheet or "",
+                p.registration.source.row,
+            )
+            for p in printed
+        ),
+    )
+    return path
 
 
 CHANGED_NAME = "changed.csv"

@@ -22,7 +22,6 @@ from typing import Any
 
 from cchc_letters.errors import TemplateProblem
 from cchc_letters.models import Kind
-from cchc_letters.resources import templates_dir
 
 DOCUMENT_PART = "word/document.xml"
 _BODY_OPEN = re.compile(r"<w:body(?:\s[^>]*)?>")
@@ -34,11 +33,14 @@ _BOOKMARK_ID = re.compile(r'(<w:bookmark(?:Start|End)\b[^>]*?\bw:id=")(\d+)(")')
 
 def template_path(kind: Kind, folder: Path | None = None) -> Path:
     """Return the template file for ``kind``: from ``folder`` when it has one, else the default."""
+    from cchc_letters.kinds import entry
+
+    letter = entry(kind)
     if folder is not None:
-        candidate = Path(folder) / f"{kind.value}.docx"
+        candidate = Path(folder) / letter.template_name
         if candidate.is_file():
             return candidate
-    return templates_dir() / f"{kind.value}.docx"
+    return letter.default_template()
 
 
 # Characters XML 1.0 forbids (control characters, lone surrogates, U+FFFE/U+FFFF): one in a
@@ -249,6 +251,7 @@ class LetterTemplate:
     section_properties: str  # the template's final <w:sectPr>
     other_parts: tuple[tuple[zipfile.ZipInfo, bytes], ...]
     renumber_ids: bool
+    document_xml: str = ""  # word/document.xml as stored, for the lint (templatelint.py)
 
     @classmethod
     def load(cls, path: Path) -> LetterTemplate:
@@ -266,7 +269,7 @@ class LetterTemplate:
             compiled = env.from_string(ast)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(
-                f"{parts.path}: lỗi cú pháp trong mẫu thư: {exc.message} "
+                f"{parts.path}: {_syntax_message(exc.message)} "
                 f"(gần: {text_near(parts.source, exc.lineno, _quoted(exc.message))!r})"
             ) from None
         unescaped = autoescape_findings(ast)
@@ -285,6 +288,7 @@ class LetterTemplate:
             section_properties=parts.section_properties,
             other_parts=parts.other_parts,
             renumber_ids=bool(_DOC_PR_ID.search(parts.source) or _BOOKMARK_ID.search(parts.source)),
+            document_xml=parts.document_xml,
         )
 
     def render_body(self, context: Mapping[str, Any], index: int = 0) -> str:
@@ -452,6 +456,20 @@ def text_near(source: str, lineno: int | None, focus: str | None = None, width: 
     return ""
 
 
+def _syntax_message(message: str | None) -> str:
+    """Return a compile error in Vietnamese; an unknown filter with the closest known one."""
+    import difflib
+
+    from cchc_letters.filters import FILTERS
+
+    unknown = re.fullmatch(r"No filter named '([^']+)'\.?", message or "")
+    if unknown:
+        close = difflib.get_close_matches(unknown[1], sorted(FILTERS), n=1, cutoff=0.5)
+        hint = f" — có phải ý bạn là `{close[0]}`? (did you mean)" if close else ""
+        return f"bộ lọc không tồn tại (unknown filter): {unknown[1]}{hint}"
+    return f"lỗi cú pháp trong mẫu thư: {message}"
+
+
 def _quoted(message: str | None) -> str | None:
     """Return the first 'quoted' name in a Jinja error message (what to show the text around)."""
     found = re.search(r"'([^']+)'", message or "")
@@ -459,5 +477,21 @@ def _quoted(message: str | None) -> str | None:
 
 
 def load_templates(kinds: set[Kind], folder: Path | None = None) -> dict[Kind, LetterTemplate]:
-    """Return the compiled template of each kind, from ``folder`` or the defaults."""
-    return {kind: LetterTemplate.load(template_path(kind, folder)) for kind in sorted(kinds)}
+    """Return the compiled template of each kind, from ``folder`` or the defaults.
+
+    Raises TemplateProblem naming every template that cannot be loaded (not a DOCX, Jinja
+    syntax); what else is wrong with a loaded one is templatelint's to say.
+    """
+    loaded, problems = {}, []
+    for kind in sorted(kinds):
+        try:
+            loaded[kind] = LetterTemplate.load(template_path(kind, folder))
+        except TemplateProblem as exc:
+            problems.append(exc.message)
+    if problems:
+        lines = "\n  ".join(problems)
+        raise TemplateProblem(
+            f"mẫu thư có lỗi, chưa tạo thư nào (template errors, nothing written):\n  {lines}",
+            hint="Sửa mẫu thư rồi chạy: cchc-letters templates check",
+        )
+    return loaded

@@ -13,12 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from cchc_letters.datewords import date_in_words
+from cchc_letters.ingest.columns import field_label
 from cchc_letters.models import (
-    Birth,
-    Death,
     Issue,
-    Kind,
-    Marriage,
     Person,
     RawRow,
     Registration,
@@ -28,39 +25,6 @@ from cchc_letters.models import (
     canonical_register_id,
 )
 from cchc_letters.vietnamese import clean_text, fold, title_case_name
-
-REQUIRED = {
-    Kind.BIRTH: ("registration_number", "registration_date", "child_name", "child_birth_date"),
-    Kind.MARRIAGE: ("registration_number", "registration_date", "husband_name", "wife_name"),
-    Kind.DEATH: ("registration_number", "registration_date", "deceased_name", "death_date"),
-}
-
-# Vietnamese names of fields, for messages.
-LABELS = {
-    "kind": "loại sổ",
-    "registration_number": "số đăng ký",
-    "book_number": "quyển số",
-    "registration_date": "ngày đăng ký",
-    "child_name": "họ tên người được khai sinh",
-    "child_birth_date": "ngày sinh của trẻ",
-    "child_sex": "giới tính của trẻ",
-    "child_personal_id": "số định danh của trẻ",
-    "mother_name": "họ tên mẹ",
-    "mother_birth": "năm sinh của mẹ",
-    "father_name": "họ tên cha",
-    "father_birth": "năm sinh của cha",
-    "husband_name": "họ tên chồng",
-    "husband_birth": "ngày sinh của chồng",
-    "husband_personal_id": "số định danh của chồng",
-    "wife_name": "họ tên vợ",
-    "wife_birth": "ngày sinh của vợ",
-    "wife_personal_id": "số định danh của vợ",
-    "deceased_name": "họ tên người chết",
-    "deceased_birth": "ngày/năm sinh của người chết",
-    "deceased_sex": "giới tính của người chết",
-    "deceased_personal_id": "số định danh của người chết",
-    "death_date": "ngày chết",
-}
 
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it counts 1900 as a leap year)
 # Serial numbers accepted as dates: 1900-01-01 .. 2099-12-31 would be 1..73415, but a
@@ -140,7 +104,7 @@ def parse_date(text: str) -> date:
     raise DateProblem(text)
 
 
-def _time_in(text: str) -> str | None:
+def time_in(text: str) -> str | None:
     """Return the time written before a date ("10 giờ 30 phút, ngày …" -> "10 giờ 30 phút")."""
     m = _TIME_FIRST.match(clean_text(text))
     if not m or int(m[1]) >= 24:
@@ -250,9 +214,13 @@ class RowProblems(Exception):
         self.problems = problems
 
 
-class _RowReader:
+class RowReader:
     """Reads one row's fields, noting each problem (a RowProblem naming its column) and
-    reading on, so that every problem of a row is reported at once."""
+    reading on, so that every problem of a row is reported at once.
+
+    A kind's ``build`` (cchc_letters.kinds) reads its fields through this and notes its
+    own checks with ``note``.
+    """
 
     def __init__(self, row: RawRow, cleaned: dict[str, str] | None = None) -> None:
         self.row = row
@@ -269,7 +237,7 @@ class _RowReader:
     def require(self, name: str) -> str:
         value = self.text(name)
         if not value:
-            label = LABELS.get(name, name)
+            label = field_label(name)
             if name not in self.row.cells:
                 self.note(
                     RowProblem(
@@ -301,7 +269,7 @@ class _RowReader:
             return None, None
 
     def _date_problem(self, name: str, exc: DateProblem) -> RowProblem:
-        label = LABELS.get(name, name)
+        label = field_label(name)
         if exc.impossible:
             return RowProblem(
                 "impossible_date", f"{label.capitalize()} không có thật trên lịch.", name
@@ -321,7 +289,7 @@ class _RowReader:
             self.note(
                 RowProblem(
                     "invalid_sex",
-                    f"Không hiểu {LABELS.get(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
+                    f"Không hiểu {field_label(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
                     name,
                 )
             )
@@ -375,14 +343,26 @@ class _RowReader:
 def _registration(
     row: RawRow, letter_date: date, cleaned: dict[str, str] | None = None
 ) -> Registration:
-    """Return the registration of a row; RowProblems listing every problem it has."""
-    if row.kind is None:
+    """Return the registration of a row; RowProblems listing every problem it has.
+
+    What is common to every kind is read here; the rest by the kind's registry entry
+    (``build``); a row of a kind nobody registered is an error, never another kind.
+    """
+    from cchc_letters.kinds import entry
+
+    try:
+        kind = entry(row.kind) if row.kind is not None else None
+    except LookupError:
+        kind = None
+    if kind is None:
         raise RowProblem(
-            "unknown_kind", "Không xác định được loại sổ (khai sinh / kết hôn / khai tử).", "kind"
+            "unknown_kind",
+            f"Không xác định được loại sổ ({_kind_names()}).",
+            "kind",
         )
-    read = _RowReader(row, cleaned)
+    read = RowReader(row, cleaned)
     # Required fields first, so that each row's list starts with what is missing.
-    for name in REQUIRED[row.kind]:
+    for name in kind.required:
         read.require(name)
     read.text("registration_number")
     reg_date = read.date("registration_date")
@@ -395,7 +375,7 @@ def _registration(
             )
         )
     common = dict(
-        kind=row.kind,
+        kind=kind.kind,
         number=read.text("registration_number"),
         book=read.text("book_number"),
         registration_date=reg_date,
@@ -404,83 +384,17 @@ def _registration(
         understood=row.understood,
         note=read.text("note") or None,
     )
-    registration: Registration | None = None
-    if row.kind is Kind.BIRTH:
-        dob = read.date("child_birth_date")
-        if dob is not None and reg_date is not None and dob > reg_date:
-            read.note(
-                RowProblem(
-                    "birth_after_registration",
-                    "Ngày sinh của trẻ sau ngày đăng ký khai sinh.",
-                    "child_birth_date",
-                )
-            )
-        child = read.person("child", birth_field="child_birth_date", required=True)
-        parents_limit = (dob, "ngày sinh của con", "parent_born_after_child")
-        mother = read.person("mother", sex=Sex.FEMALE, not_after=parents_limit)
-        father = read.person("father", sex=Sex.MALE, not_after=parents_limit)
-        if not read.problems:
-            assert child is not None
-            registration = Birth(
-                **common,
-                child=child,
-                birth_place=read.text("child_birth_place") or None,
-                mother=mother,
-                father=father,
-                informant_name=title_case_name(read.text("informant_name")) or None,
-                informant_relation=read.text("informant_relation") or None,
-                phone=read.text("phone") or None,
-            )
-    elif row.kind is Kind.MARRIAGE:
-        limit = (reg_date, "ngày đăng ký kết hôn", "birth_after_registration")
-        husband = read.person("husband", sex=Sex.MALE, required=True, not_after=limit)
-        wife = read.person("wife", sex=Sex.FEMALE, required=True, not_after=limit)
-        if not read.problems:
-            assert husband is not None and wife is not None
-            registration = Marriage(**common, husband=husband, wife=wife)
-    else:
-        death_date = read.date("death_date")
-        if death_date is not None and reg_date is not None and death_date > reg_date:
-            read.note(
-                RowProblem(
-                    "death_after_registration", "Ngày chết sau ngày đăng ký khai tử.", "death_date"
-                )
-            )
-        deceased = read.person("deceased", required=True)
-        if deceased is not None and deceased.sex is None and not deceased.honorific:
-            # The letter addresses "Gia đình ông …" or "Gia đình bà …": without the sex it
-            # would print "ông/bà", which no commune would sign.
-            read.note(
-                RowProblem(
-                    "missing_sex",
-                    "Thiếu giới tính người chết (cần để chọn cách xưng hô); "
-                    "điền Giới tính hoặc cột deceased_honorific.",
-                    "deceased_sex",
-                )
-            )
-        if (
-            deceased is not None
-            and death_date is not None
-            and (
-                (deceased.birth_date and death_date < deceased.birth_date)
-                or (deceased.birth_year and death_date.year < deceased.birth_year)
-            )
-        ):
-            read.note(RowProblem("death_before_birth", "Ngày chết trước ngày sinh.", "death_date"))
-        if not read.problems:
-            assert deceased is not None and death_date is not None
-            registration = Death(
-                **common,
-                deceased=deceased,
-                death_date=death_date,
-                death_time=read.text("death_time") or _time_in(read.text("death_date")),
-                death_place=read.text("death_place") or None,
-                informant_name=title_case_name(read.text("informant_name")) or None,
-                informant_relation=read.text("informant_relation") or None,
-            )
+    registration = kind.build(read, common)
     if read.problems or registration is None:
         raise RowProblems(read.problems)
     return registration
+
+
+def _kind_names() -> str:
+    """Return the registers' Vietnamese names for a message: "khai sinh / kết hôn / khai tử"."""
+    from cchc_letters.kinds import entries
+
+    return " / ".join(e.vietnamese for e in entries())
 
 
 def _content(row: RawRow, cleaned: dict[str, str] | None = None) -> tuple:
@@ -528,7 +442,7 @@ def _issue(
         code=code,
         message=message,
         source=row.source,
-        column=cell.heading if cell else (LABELS.get(column, column) if column else None),
+        column=cell.heading if cell else (field_label(column) if column else None),
         value=cell.value if cell else None,
         severity=severity,
     )

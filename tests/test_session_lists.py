@@ -119,7 +119,9 @@ def test_the_list_holds_the_ledgers_living_children_with_their_family(january):
     with Ledger.open(out / "ledger.sqlite3") as ledger:
         kept = {c.key: c for c in ledger.people.children(on=date(2027, 1, 5), include_all=True)}
     # every child of the ledger but Khang, whose death is registered
-    assert {r["registration_key"] for r in rows} == {k for k, c in kept.items() if c.status == "active"}
+    assert {r["registration_key"] for r in rows} == {
+        k for k, c in kept.items() if c.status == "active"
+    }
     assert kept["26575:birth:2026:1/2026:3"].status == "dead"
     assert "Võ Minh Khang" not in {r["Họ tên trẻ"] for r in rows}
     for row in rows:
@@ -303,8 +305,15 @@ def test_purge_deletes_what_the_retention_ended_and_keeps_the_letters(tmp_path):
     early = runner.invoke(app, ["ledger", "purge", "--before", "2030-01-01", "--out", str(out)])
     assert early.exit_code == 0, early.output
     assert "0 trẻ" in early.stdout
-    day_after = (child.keep_until.toordinal() + 1)
-    args = ["ledger", "purge", "--before", date.fromordinal(day_after).isoformat(), "--out", str(out)]
+    day_after = child.keep_until.toordinal() + 1
+    args = [
+        "ledger",
+        "purge",
+        "--before",
+        date.fromordinal(day_after).isoformat(),
+        "--out",
+        str(out),
+    ]
     late = runner.invoke(app, [*args, "--json"])
     assert late.exit_code == 0, late.output
     assert json.loads(late.stdout)["purged"]["children"] == 1

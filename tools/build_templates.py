@@ -264,7 +264,11 @@ def schedule_table(doc) -> None:
         cells[1].paragraphs[0], [("{{ visit.vaccines|capfirst }}", False, False)], size=TABLE_PT
     )
     cells[2].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    add_runs(cells[2].paragraphs[0], [("{{ visit.due|short_date }}", False, False)], size=TABLE_PT)
+    add_runs(
+        cells[2].paragraphs[0],
+        [("{% if not visit.at_school %}{{ visit.due|short_date }}{% endif %}", False, False)],
+        size=TABLE_PT,
+    )
     cells[3].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     add_runs(
         cells[3].paragraphs[0],

@@ -12,8 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from cchc_letters.ingest.columns import (
-    ALL_KINDS,
     Vocabulary,
+    all_kinds,
+    field_label,
     heading_key,
     kind_from_text,
     kind_in_title,
@@ -29,18 +30,6 @@ Spans = dict[int, list[tuple[int, int]]]
 HEADER_SCAN = 40  # title rows above the header rarely exceed a handful; 40 is generous
 MIN_HEADER_SCORE = 2
 
-FIELD_LABELS = {
-    "registration_number": "Số đăng ký",
-    "book_number": "Quyển số",
-    "registration_date": "Ngày đăng ký",
-    "child_name": "Họ, chữ đệm và tên người được khai sinh",
-    "child_birth_date": "Ngày, tháng, năm sinh của trẻ",
-    "husband_name": "Họ, chữ đệm, tên người chồng",
-    "wife_name": "Họ, chữ đệm, tên người vợ",
-    "deceased_name": "Họ, chữ đệm, tên người đã chết",
-    "death_date": "Ngày chết",
-    "kind": "Loại sổ",
-}
 
 # Rows at the bottom of a register: totals and the signature block. Matched on folded text.
 _FOOTER = re.compile(
@@ -206,7 +195,7 @@ def _kind_from_columns(cols: list[_Column], vocab: Vocabulary) -> Kind | None:
     votes: Counter[Kind] = Counter()
     for col in cols:
         names = resolve(vocab, col, None, True)
-        kinds = {k for n in names for k in vocab.kinds.get(n, ALL_KINDS)}
+        kinds = {k for n in names for k in vocab.kinds.get(n) or all_kinds()}
         if len(kinds) == 1:
             votes[kinds.pop()] += 1
     ranked = votes.most_common(2)
@@ -250,9 +239,7 @@ _WHY = {
 
 
 def _label(name: str) -> str:
-    from cchc_letters.validate import LABELS
-
-    return LABELS.get(name) or FIELD_LABELS.get(name) or name
+    return field_label(name)
 
 
 def _ambiguous_issue(
@@ -484,7 +471,7 @@ def rows_from_grid(
             continue
         count = sum(1 for r in rows if r.kind == k)
         left = [c for c in cols if c.written and c.index not in mapping_for(k)]
-        names = ", ".join(f"{n} ({FIELD_LABELS.get(n, n)})" for n in missing)
+        names = ", ".join(f"{n} ({field_label(n)})" for n in missing)
         suggestion = "\n".join(_suggest(n, left, vocab, k) for n in missing)
         out.issues.append(
             Issue(

@@ -135,7 +135,7 @@ def _names(meta: dict[str, Any], folder: Path) -> dict[str, str]:
 def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any]:
     """Read and check the uploaded files exactly as `check` does; nothing is written."""
     from cchc_letters.ingest import load_vocabulary, read_inputs
-    from cchc_letters.ingest.table import FIELD_LABELS
+    from cchc_letters.ingest.columns import field_label
     from cchc_letters.validate import validate_rows
 
     config = config_of(request)
@@ -165,7 +165,7 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
         "notes": notes,
         "file_problems": file_problems,
         "rejected_rows": checked.rejected,
-        "field_choices": [(name, FIELD_LABELS.get(name, "")) for name in choices],
+        "field_choices": [(name, field_label(name, "")) for name in choices],
         "mapping": mapping,
         "plan": _plan(config, checked.registrations),
     }

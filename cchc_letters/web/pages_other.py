@@ -15,7 +15,9 @@ from cchc_letters.web.app import config_of, render
 STATUS_TEXT = {
     "due_now": "cần tiêm ngay",
     "planned": "theo lịch",
-    "missed_deadline": "quá hạn, không tiêm",
+    # (visits are always due_now or planned; doses without a date are in the notes)
+    "catch_up": "không ghi ngày: trạm y tế lập kế hoạch tiêm bù",
+    "switched_off": "tỉnh không triển khai",
 }
 
 
