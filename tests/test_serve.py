@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -137,6 +138,14 @@ def test_serve_answers_in_a_real_server(tmp_path):
             except OSError:
                 time.sleep(0.05)
         assert body is not None and "Lô thư hôm nay" in body
+        # another site's name for this computer (DNS rebinding) is not answered
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/batch", headers={"Host": "evil.example"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 400
+        refused.value.close()
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0].decode("utf-8")

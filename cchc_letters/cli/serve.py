@@ -86,9 +86,16 @@ def _run(out: Path, profile: Path | None, host: str, port: int, password, open_b
     import uvicorn
 
     from cchc_letters.web import WebConfig, create_app
+    from cchc_letters.web.security import is_loopback
 
     url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
-    config = WebConfig(out_dir=out, profile_path=profile, password=password)
+    local = ["127.0.0.1", "localhost", "::1", "[::1]"]
+    config = WebConfig(
+        out_dir=out,
+        profile_path=profile,
+        password=password,
+        allowed_hosts=local if is_loopback(host) else None,
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(config),

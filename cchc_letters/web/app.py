@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -34,6 +35,9 @@ class WebConfig:
     out_dir: Path
     profile_path: Path | None = None
     password: str | None = None
+    # Host headers answered (None: any). On 127.0.0.1 `serve` names only this computer's own,
+    # so a web page the officer opens elsewhere cannot read the app through DNS rebinding.
+    allowed_hosts: list[str] | None = None
     lock_wait: float = 30.0  # seconds to wait for a CLI run holding OUT's lock
     today: Any = date.today  # the default letter date of the forms (tests pass a fixed one)
     jobs: dict[str, Any] = field(default_factory=dict)
@@ -121,6 +125,9 @@ async def login_page(request: Request) -> Response:
         request.session["user"] = True
         request.session[security.CSRF_FIELD] = csrf
         return RedirectResponse("/", status_code=303)
+    import asyncio
+
+    await asyncio.sleep(1)  # a wrong password costs a second: guessing stays slow
     return render(request, "login.html", {"wrong": True}, status=403)
 
 
@@ -150,6 +157,11 @@ def create_app(config: WebConfig) -> Starlette:
     ]
     middleware = [
         Middleware(security.RequestLog),
+        *(
+            [Middleware(TrustedHostMiddleware, allowed_hosts=config.allowed_hosts)]
+            if config.allowed_hosts
+            else []
+        ),
         Middleware(security.BodyLimit),
         Middleware(
             SessionMiddleware,
