@@ -19,12 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from cchc_letters.errors import CchcError
 from cchc_letters.models import Kind, RegistrationKey
 
 DEFAULT_NAME = "ledger.sqlite3"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Batch states.
 WRITING = "writing"  # registered, files not yet (known to be) in place
@@ -195,7 +196,14 @@ def _migrate_v2_to_v3(db: sqlite3.Connection) -> None:
 
 
 # version found -> step that brings it to version + 1
-_MIGRATIONS = {1: _migrate_v1_to_v2, 2: _migrate_v2_to_v3}
+def _migrate_v3_to_v4(db: sqlite3.Connection) -> None:
+    """v4 adds what the health station's session lists need (see ledger_people.py)."""
+    from cchc_letters.ledger_people import create_v4
+
+    create_v4(db)
+
+
+_MIGRATIONS = {1: _migrate_v1_to_v2, 2: _migrate_v2_to_v3, 3: _migrate_v3_to_v4}
 
 
 def _parse_key(text: str) -> RegistrationKey:
@@ -222,6 +230,13 @@ class Ledger:
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+
+    @property
+    def people(self) -> Any:  # -> ledger_people.PeopleStore
+        """The session lists' tables: children, deaths, list entries, reported doses."""
+        from cchc_letters.ledger_people import PeopleStore
+
+        return PeopleStore(self._db, self._transaction)
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Ledger:
@@ -297,6 +312,7 @@ class Ledger:
                         "(an SQLite file without a ledger schema)"
                     )
                 _create_v2(db)
+                _migrate_v3_to_v4(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             return
         self._backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
@@ -376,10 +392,13 @@ class Ledger:
         *,
         now: datetime,
         state: str = COMPLETE,
+        people: Any = None,
     ) -> None:
         """Record every letter of a batch whose folder is in place, in one transaction.
 
         A key already printed is superseded by the new row (a deliberate reprint).
+        ``people`` (ledger_people.People) are the batch's children and deaths for the
+        session lists, recorded in the same transaction.
         """
         stamp = now.isoformat()
         with self._transaction() as db:
@@ -401,6 +420,8 @@ class Ledger:
                 "UPDATE batches SET state = ?, finished_at = ?, letters = ? WHERE id = ?",
                 (state, stamp, len(letters), batch_id),
             )
+            if people is not None:
+                self.people.record(db, people, now=now)
 
     def abandon_batch(self, batch_id: int, *, now: datetime) -> None:
         """Mark a registered batch as never completed (its folder was not renamed)."""

@@ -156,7 +156,14 @@ def run_batch(
             write_extras(result, selection.changed, batch, options, prepared.profile, pdf_progress)
             step("before-rename")
             batch.finish()
-        session.commit(result.printed)
+        # The batch's children and children's deaths go to the ledger with its letters, for
+        # the health station's session lists (session_lists.py).
+        from cchc_letters.session_lists import people_of_batch
+
+        people = people_of_batch(
+            result.printed, prepared.profile, options.letter_date, prepared.schedule_version
+        )
+        session.commit(result.printed, people)
         return session.finish(result, selection)
 
 

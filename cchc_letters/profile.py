@@ -102,6 +102,9 @@ class Profile:
     # [[hamlets]]: the commune's ấp / khu phố / tổ dân phố, for the delivery sheet and the
     # session lists (grouped by hamlet); see hamlets.py
     hamlets: tuple[Hamlet, ...] = ()
+    # [retention] children: how long the ledger keeps a child's data for the session lists;
+    # None = until the child's last scheduled dose, else this many months after birth
+    retention_months: int | None = None
     local_schedule: LocalSchedule = field(default_factory=lambda: LocalSchedule())
     age_count: str = "completed_years"  # hưởng thọ / hưởng dương: completed years or tuổi âm
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -235,6 +238,7 @@ def load_profile(path: Path | None = None) -> Profile:
         templates_dir=templates_path,
         local_vaccines=tuple(local_vaccines),
         hamlets=_hamlets(raw, path),
+        retention_months=_retention(raw, path),
         local_schedule=_local_schedule(raw, path),
         age_count=_age_count(raw, path),
         raw=raw,
@@ -390,3 +394,16 @@ def _local_schedule(raw: dict[str, Any], path: Path) -> LocalSchedule:
     if not isinstance(note, str):
         raise ProfileError(f"{path}: [local_schedule] catch_up_note phải là một câu (chuỗi)")
     return LocalSchedule(switched_off=tuple(off), max_doses_per_visit=most, catch_up_note=note)
+
+
+def _retention(raw: dict[str, Any], path: Path) -> int | None:
+    """Return [retention] children: None for "last_dose" (the default), else months."""
+    value = raw.get("retention", {}).get("children", "last_dose")
+    if value == "last_dose":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 240:
+        raise ProfileError(
+            f'{path}: [retention] children phải là "last_dose" hoặc số tháng từ 1 đến 240, '
+            f"đang là {value!r}"
+        )
+    return value
