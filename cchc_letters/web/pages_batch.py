@@ -134,16 +134,16 @@ def _names(meta: dict[str, Any], folder: Path) -> dict[str, str]:
 
 def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any]:
     """Read and check the uploaded files exactly as `check` does; nothing is written."""
-    from cchc_letters.ingest import load_vocabulary, read_inputs
+    from cchc_letters.ingest import load_vocabulary
     from cchc_letters.ingest.columns import field_label
-    from cchc_letters.validate import validate_rows
+    from cchc_letters.intake import check_inputs
 
     config = config_of(request)
     meta = _meta(folder)
     paths = [folder / item["stored"] for item in meta["files"]]
     mapping = config.mapping_path if config.mapping_path.is_file() else None
-    read = read_inputs(paths, mapping=mapping)
-    checked = validate_rows(read.rows, letter_date=letter_date)
+    both = check_inputs(paths, letter_date=letter_date, mapping=mapping)
+    read, checked = both.read, both.validated
     names = _names(meta, folder)
     rows = {(r.source.file, r.source.sheet, r.source.row): r for r in read.rows}
     rejected, notes, file_problems = [], [], []
@@ -180,8 +180,7 @@ def _plan(config: Any, registrations: list[Any]) -> Any:
 
 def latest_registration(request: Request, kind: Kind) -> Any:
     """Return the first registration of ``kind`` in the most recent upload that has one."""
-    from cchc_letters.ingest import read_inputs
-    from cchc_letters.validate import validate_rows
+    from cchc_letters.intake import check_inputs
 
     config = config_of(request)
     uploads = _uploads(request)
@@ -191,8 +190,7 @@ def latest_registration(request: Request, kind: Kind) -> Any:
     mapping = config.mapping_path if config.mapping_path.is_file() else None
     for folder in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)[:KEEP_INTAKES]:
         paths = [folder / item["stored"] for item in _meta(folder)["files"]]
-        read = read_inputs(paths, mapping=mapping)
-        checked = validate_rows(read.rows, letter_date=config.today())
+        checked = check_inputs(paths, letter_date=config.today(), mapping=mapping)
         found = next((r for r in checked.registrations if r.kind is kind), None)
         if found is not None:
             return found
