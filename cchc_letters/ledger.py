@@ -31,6 +31,8 @@ WRITING = "writing"  # registered, files not yet (known to be) in place
 COMPLETE = "complete"  # folder in place and letters recorded by the run itself
 RECOVERED = "recovered"  # folder was in place; letters recorded from its manifest later
 ABANDONED = "abandoned"  # the run died before its folder was renamed into place
+UNRECORDED = "unrecorded"  # a folder in place the ledger never recorded, accepted as such
+REBUILT = "rebuilt"  # letters recorded from the folder's manifest by `ledger rebuild`
 
 # Letter states.
 PRINTED = "printed"
@@ -96,6 +98,35 @@ class PendingBatch:
 def default_path(out_dir: Path) -> Path:
     """Return the ledger that belongs to an output folder: ``OUT/ledger.sqlite3``."""
     return out_dir / DEFAULT_NAME
+
+
+def backup_path(path: Path) -> Path:
+    """Return the copy of the ledger kept after each successful batch: ``ledger.sqlite3.bak``."""
+    return path.with_name(path.name + ".bak")
+
+
+def rebuild_command(path: Path) -> str:
+    """Return the command that rebuilds the ledger at ``path`` from the batch folders."""
+    if path.name == DEFAULT_NAME:
+        return f'cchc-letters ledger rebuild --out "{path.parent}"'
+    return f'cchc-letters ledger rebuild --out THƯ_MỤC_ĐẦU_RA --ledger "{path}"'
+
+
+def damaged(path: Path, detail: str) -> LedgerError:
+    """Return the error for a ledger that cannot be read: fatal, with the ways out."""
+    backup = backup_path(path)
+    restore = (
+        f"chép {backup} (bản sao của lần chạy tốt gần nhất) đè lên nó, hoặc "
+        if backup.exists()
+        else ""
+    )
+    return LedgerError(
+        f"sổ theo dõi {path} bị hỏng, không đọc được ({detail}) (the ledger is damaged); "
+        "không tạo sổ mới tự động vì mọi thư sẽ bị in lại (no new ledger is made: every "
+        "letter would be printed again)",
+        hint=f"Giữ lại tệp hỏng; {restore}dựng lại sổ từ manifest.csv của các lô thư: "
+        f"{rebuild_command(path)}",
+    )
 
 
 # ---- schema and migrations -------------------------------------------------------------
@@ -237,6 +268,11 @@ class Ledger:
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous = FULL")  # a power cut must not lose a commit
             db.execute("PRAGMA foreign_keys = ON")
+            # The header alone can look right over pages of junk: check every page before
+            # trusting what the ledger says was printed.
+            problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise damaged(path, "; ".join(problems))
             ledger = cls(db, path)
             ledger._upgrade()
         except (sqlite3.Error, LedgerError) as exc:
@@ -244,9 +280,14 @@ class Ledger:
                 db.close()
             if isinstance(exc, LedgerError):
                 raise
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.OperationalError
+            ):
+                raise damaged(path, str(exc)) from None
             raise LedgerError(
                 f"không mở được sổ theo dõi {path}: {exc} (cannot open the ledger)",
-                hint="Tệp có thể bị hỏng; giữ lại tệp và báo cho người quản trị.",
+                hint="Kiểm tra chỗ trống và quyền ghi của thư mục rồi chạy lại; nếu tệp bị hỏng: "
+                f"{rebuild_command(path)}",
             ) from None
         return ledger
 
@@ -401,6 +442,38 @@ class Ledger:
                 "UPDATE batches SET state = ?, finished_at = ?, letters = ? WHERE id = ?",
                 (state, stamp, len(letters), batch_id),
             )
+        self.keep_backup()
+
+    def keep_backup(self) -> None:
+        """Copy the ledger (as just committed) to ``ledger.sqlite3.bak``, replacing the last
+        copy only when the new one is complete. Best effort: a full disk skips it."""
+        target = backup_path(self.path)
+        partial = target.with_name(target.name + ".part")
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
+            partial.replace(target)
+        except (sqlite3.Error, OSError):
+            partial.unlink(missing_ok=True)
+
+    def batch_names(self) -> set[str]:
+        """Return the name of every batch the ledger knows, in any state."""
+        return {row[0] for row in self._db.execute("SELECT name FROM batches")}
+
+    def accept_unrecorded(self, folders: Sequence[Path], *, now: datetime) -> None:
+        """Record ``folders`` as batches the ledger never recorded (``--new-ledger``): known
+        from now on, their letters not counted as printed."""
+        with self._transaction() as db:
+            for folder in folders:
+                db.execute(
+                    "INSERT INTO batches (name, dir, state, started_at, finished_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (folder.name, str(folder.resolve()), UNRECORDED, now.isoformat(),
+                     now.isoformat()),
+                )  # fmt: skip
 
     def abandon_batch(self, batch_id: int, *, now: datetime) -> None:
         """Mark a registered batch as never completed (its folder was not renamed)."""
@@ -487,3 +560,99 @@ def read_manifest(path: Path) -> list[LetterRecord]:
             )
             for row in csv.DictReader(fh)
         ]
+
+
+# ---- a ledger that does not match its output folder ---------------------------------------
+
+ONE_OFF_MARK = ".no-ledger"  # in a batch folder written with --no-ledger
+
+
+def batch_folders(out_dir: Path) -> list[Path]:
+    """Return the finished batch folders of ``out_dir`` that a ledger should know (a
+    manifest, not written with ``--no-ledger``), oldest first."""
+    if not out_dir.is_dir():
+        return []
+    return sorted(
+        p
+        for p in out_dir.glob("batch-*")
+        if p.is_dir() and (p / "manifest.csv").is_file() and not (p / ONE_OFF_MARK).exists()
+    )
+
+
+def check_folder(ledger: Ledger, out_dir: Path, *, accept: bool, now: datetime) -> list[Path]:
+    """Refuse a ledger that does not know every batch folder of ``out_dir`` (call under the
+    lock): a new, empty, deleted-and-recreated or older ledger beside existing batches would
+    print their letters again. With ``accept`` (``--new-ledger``) the folders are recorded as
+    unrecorded and returned. Raises LedgerError otherwise.
+    """
+    known = ledger.batch_names()
+    unknown = [p for p in batch_folders(out_dir) if p.name not in known]
+    if not unknown:
+        return []
+    if accept:
+        ledger.accept_unrecorded(unknown, now=now)
+        return unknown
+    names = ", ".join(p.name for p in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+    state = "trống hoặc mới tạo (empty or new)" if not known else "cũ hơn (older)"
+    raise LedgerError(
+        f"sổ theo dõi {ledger.path} {state} không ghi nhận {len(unknown)} lô thư đã có trong "
+        f"{out_dir}: {names} (the ledger does not record batch folders that exist; the ledger "
+        "was lost, replaced or restored from an older copy)",
+        hint=f"Ghi các lô đó vào sổ từ manifest.csv: {rebuild_command(ledger.path)} ; hoặc, "
+        "nếu thật sự muốn bắt đầu sổ mới (thư trong các lô đó có thể bị in lại), chạy lại "
+        "với --new-ledger.",
+    )
+
+
+@dataclass
+class Rebuild:
+    """What ``rebuild`` did."""
+
+    ledger: Path
+    damaged_copy: Path | None  # where an unreadable ledger was set aside
+    batches: list[Path]  # folders whose letters were recorded from their manifest
+    letters: int
+
+
+def rebuild(path: Path, out_dir: Path, *, now: datetime) -> Rebuild:
+    """Record in the ledger at ``path`` every batch folder of ``out_dir`` it does not know,
+    from the folders' manifests, oldest first (a key printed in two batches ends as the later
+    one). A ledger that cannot be read is set aside as ``…damaged-YYYYMMDD-HHMMSS`` (kept,
+    never deleted) and a new one is built. Call under the batch lock.
+
+    What manifests do not hold cannot come back: a letter forgotten (``ledger forget``) is
+    printed again only after it is forgotten again.
+    """
+    damaged_copy = None
+    try:
+        ledger = Ledger.open(path)
+    except LedgerError:
+        if not path.exists():
+            raise
+        damaged_copy = path.with_name(f"{path.name}.damaged-{now:%Y%m%d-%H%M%S}")
+        path.replace(damaged_copy)
+        for suffix in ("-journal", "-wal", "-shm"):  # a damaged file's journal is not ours
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.replace(damaged_copy.with_name(damaged_copy.name + suffix))
+        ledger = Ledger.open(path)
+    added, letters = [], 0
+    with ledger:
+        known = ledger.batch_names()
+        for folder in batch_folders(out_dir):
+            if folder.name in known:
+                continue
+            manifest = folder / "manifest.csv"
+            try:
+                records = read_manifest(manifest)
+            except (OSError, KeyError, ValueError, csv.Error, UnicodeDecodeError):
+                raise LedgerError(
+                    f"không đọc được {manifest} (a batch's manifest cannot be read)",
+                    hint="Đổi tên thư mục lô đó (ví dụ thêm -hong) rồi chạy lại lệnh.",
+                ) from None
+            written = datetime.fromtimestamp(manifest.stat().st_mtime).astimezone()
+            batch_id = ledger.begin_batch(folder, now=written)
+            ledger.record_batch(batch_id, records, now=written, state=REBUILT)
+            added.append(folder)
+            letters += len(records)
+    return Rebuild(path, damaged_copy, added, letters)

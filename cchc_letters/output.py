@@ -58,16 +58,24 @@ def new_batch_dir(out_dir: Path, letter_date: date) -> tuple[Path, Path]:
     The staging folder (``.incomplete-batch-…``) is created; the caller renames it to the
     final name when the batch is complete.
     """
+    import secrets
+
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"batch-{letter_date.isoformat()}-"
     taken = [
         int(m[1])
         for p in out_dir.iterdir()
-        if (m := re.fullmatch(rf"(?:{re.escape(INCOMPLETE_PREFIX)})?{stem}(\d+)", p.name))
+        if (
+            m := re.fullmatch(
+                rf"(?:{re.escape(INCOMPLETE_PREFIX)})?{stem}(\d+)(?:-[0-9a-f]{{8}})?", p.name
+            )
+        )
     ]
     number = max(taken, default=0) + 1
     final = out_dir / f"{stem}{number:03d}"
-    staging = out_dir / f"{INCOMPLETE_PREFIX}{final.name}"
+    # A staging name of its own (never reused): a worker of a killed run that writes late
+    # finds its folder gone, and cannot land a file in the next run's batch of that number.
+    staging = out_dir / f"{INCOMPLETE_PREFIX}{final.name}-{secrets.token_hex(4)}"
     staging.mkdir()
     return staging, final
 
@@ -334,8 +342,22 @@ def reject_rows(issues: Iterable[Issue]) -> Iterable[tuple]:
         )
 
 
-def finish_batch(staging: Path, final: Path) -> Path:
-    """Rename the staging folder to its final name; return the final path."""
+_PRINT_FILE = re.compile(
+    rf"(?:{'|'.join(PRINT_FILE_STEMS.values())})-.*\.(?:docx|pdf)(?:\.part)?|.*\.part"
+)
+
+
+def finish_batch(staging: Path, final: Path, written: Iterable[str] | None = None) -> Path:
+    """Rename the staging folder to its final name; return the final path.
+
+    With ``written`` (the names of the files this run wrote), any other print file or partial
+    file found in the folder is deleted first: the batch never adopts a file it did not write.
+    """
+    if written is not None:
+        own = set(written)
+        for path in staging.iterdir():
+            if path.name not in own and _PRINT_FILE.fullmatch(path.name):
+                path.unlink(missing_ok=True)
     os.replace(staging, final)
     return final
 

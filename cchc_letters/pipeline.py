@@ -42,6 +42,7 @@ class BatchOptions:
     ledger: Path | None = None  # default: out_dir / ledger.sqlite3
     use_ledger: bool = True
     reprint_changed: bool = False
+    new_ledger: bool = False  # accept a ledger that does not know the batch folders in out_dir
     wait: float = 600.0  # seconds to wait for another run holding the output folder's lock
     clock: Callable[[], datetime] = local_now
 
@@ -142,6 +143,19 @@ class BatchResult:
 
 
 def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -> BatchResult:
+    """Run one batch (see ``_run_batch``); a fault of the machine while writing (disk full,
+    device error) is a WriteFailed naming what could not be written, never a traceback.
+    Raises BatchNotRecorded (exit 5) when the batch is in place but the ledger commit failed.
+    """
+    from cchc_letters.errors import write_failed
+
+    try:
+        return _run_batch(options, progress)
+    except OSError as exc:
+        raise write_failed(exc, str(exc.filename or options.out_dir)) from None
+
+
+def _run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -> BatchResult:
     """Run one batch: every good registration becomes a letter; every bad row an Issue.
 
     Phase 1 reads, validates and checks the templates and schedule without writing anything;
@@ -220,6 +234,10 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
             return session.finish(result, selection)
         # ---- phase 2: write ----
         staging, final = output.new_batch_dir(options.out_dir, options.letter_date)
+        if not options.use_ledger:  # so no ledger takes this folder for one it has lost
+            from cchc_letters.ledger import ONE_OFF_MARK
+
+            (staging / ONE_OFF_MARK).write_bytes(b"")
         session.begin(final)
     except BaseException:
         session.close()
@@ -266,13 +284,72 @@ def run_batch(options: BatchOptions, progress: ProgressCallback | None = None) -
             )
             result.changed_file = final / output.CHANGED_NAME
         session.pause_at("before-rename")
-        output.finish_batch(staging, final)
+        output.finish_batch(staging, final, _own_files(result))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         session.abandon()
         raise
-    session.commit(result.printed)  # only now, with the folder in place; closes the session
-    return session.finish(result, selection)
+    # only now, with the folder in place; closes the session
+    return session.finish(_commit(session, result, selection), selection)
+
+
+def _commit(session: _LedgerSession, result: BatchResult, selection: _Selection) -> BatchResult:
+    """Record the batch in the ledger. When that fails (disk full at the commit), the batch
+    is complete and in place all the same: say so (BatchNotRecorded), with its ``--json``
+    fields; it stays ``writing`` in the ledger and the next run records it from its manifest.
+    """
+    from cchc_letters.errors import BatchNotRecorded, CchcError
+
+    try:
+        session.commit(result.printed)
+    except (CchcError, OSError) as exc:
+        reason = exc.message if isinstance(exc, CchcError) else (exc.strerror or str(exc))
+        letters = sum(result.letters.values())
+        raise BatchNotRecorded(
+            f"lô thư {result.batch_dir} đã ghi đủ {letters} thư và nằm đúng chỗ, nhưng sổ theo "
+            f"dõi chưa ghi nhận được ({reason}) (the batch is complete and in place; the "
+            "ledger could not record it)",
+            hint="Đừng xoá lô thư này: in và giao như thường. Lần chạy sau (khi đĩa còn chỗ) "
+            "tự ghi nó vào sổ từ manifest.csv, không in lại thư nào.",
+            details=session.finish(result, selection).to_json(),
+        ) from None
+    return result
+
+
+def _own_files(result: BatchResult) -> list[str]:
+    """Return the names of the files a batch wrote (print files, PDFs, reports)."""
+    paths = [*result.files, *result.pdf_files, result.manifest_file]
+    paths += [result.rejects_file, result.changed_file]
+    return [p.name for p in paths if p is not None]
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker as soon as the run that forked it dies (SIGKILL,
+    a crash), so it cannot go on writing into the output folder for hours.
+
+    Linux: the kernel sends SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); elsewhere
+    a thread notices the worker has been orphaned. Either way a worker already orphaned
+    before this ran exits at once.
+    """
+    import signal
+    import threading
+    import time
+
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 # A batch this large is written by worker processes (one print file per job), when the
@@ -382,7 +459,9 @@ def _run_jobs(jobs: list[_Job], workers: int, group: int, letter_done: Callable[
     gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             try:
                 for chunk, results in zip(groups, pool.map(_write_jobs, groups), strict=True):
                     for job, addressees in zip(chunk, results, strict=True):
@@ -555,6 +634,7 @@ class _LedgerSession:
         self.final: Path | None = None
         self.recovered: list[Path] = []
         self.removed: list[Path] = []
+        self.unrecorded: list[Path] = []  # folders accepted unrecorded (--new-ledger)
 
     @classmethod
     def start(cls, options: BatchOptions) -> _LedgerSession:
@@ -563,9 +643,7 @@ class _LedgerSession:
         session = cls(options)
         out_dir = output.ensure_out_dir(options.out_dir)
         ledger_path = options.ledger or ledger.default_path(out_dir)
-        locks = [locking.lock_path_for(out_dir)]
-        if options.use_ledger and ledger_path.parent.resolve() != out_dir.resolve():
-            locks.append(ledger_path.with_name(ledger_path.name + ".lock"))
+        locks = locking.batch_locks(out_dir, ledger_path if options.use_ledger else None)
         try:
             session._stack.enter_context(locking.hold(locks, wait=options.wait, what=str(out_dir)))
             session.pause_at("locked")
@@ -576,6 +654,9 @@ class _LedgerSession:
                     session.ledger, now=options.clock(), manifest_name=output.MANIFEST_NAME
                 )
                 session.recovered = recovery.recovered
+                session.unrecorded = ledger.check_folder(
+                    session.ledger, out_dir, accept=options.new_ledger, now=options.clock()
+                )
         except BaseException:
             session.close()
             raise

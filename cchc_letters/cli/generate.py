@@ -17,6 +17,7 @@ from cchc_letters.cli.common import (
     JsonOption,
     KindOption,
     LedgerOption,
+    NewLedgerOption,
     MappingOption,
     NoLedgerOption,
     PdfOption,
@@ -64,6 +65,7 @@ def generate(
     ledger: LedgerOption = None,
     no_ledger: NoLedgerOption = False,
     reprint_changed: ReprintChangedOption = False,
+    new_ledger: NewLedgerOption = False,
     wait: WaitOption = 600.0,
     quiet: QuietOption = False,
 ) -> None:
@@ -95,6 +97,7 @@ def generate(
             ledger=ledger_path,
             use_ledger=use_ledger,
             reprint_changed=reprint_changed,
+            new_ledger=new_ledger,
             wait=wait,
         )
         with day_log(out, local_now()) as log:

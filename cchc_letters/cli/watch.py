@@ -15,6 +15,7 @@ from cchc_letters.cli.common import (
     EncodingOption,
     KindOption,
     LedgerOption,
+    NewLedgerOption,
     MappingOption,
     PdfOption,
     PerFileOption,
@@ -64,6 +65,7 @@ def watch(
     per_file: PerFileOption = 200,
     pdf: PdfOption = False,
     ledger: LedgerOption = None,
+    new_ledger: NewLedgerOption = False,
     wait: WaitOption = 600.0,
     quiet: QuietOption = False,
 ) -> None:
@@ -96,6 +98,7 @@ def watch(
             per_file=per_file,
             pdf=pdf,
             ledger=ledger,
+            new_ledger=new_ledger,
             wait=wait,
         )
     try:
