@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,6 @@ from ledger_helpers import (
     LETTER_DATE,
     completed_batches,
     key,
-    manifest_keys,
     printed_counts,
     write_births,
 )
@@ -159,7 +157,9 @@ def test_two_output_folders_sharing_one_ledger_never_both_print(tmp_path, shared
         first_args += ["--ledger", str(ledger)]
     held = Paused(tmp_path, FINISH, *first_args).wait()
 
-    code, _, stderr = run_cli(*generate_args([export], out_b, "--ledger", str(ledger), "--wait", "0"))
+    code, _, stderr = run_cli(
+        *generate_args([export], out_b, "--ledger", str(ledger), "--wait", "0")
+    )
     assert code == 4, stderr
     assert str(ledger) in stderr or "ledger" in stderr
 
@@ -409,4 +409,3 @@ def test_watch_leaves_a_good_export_in_the_inbox_when_the_disk_is_full(tmp_path)
         assert code == 1, stderr
         assert "Traceback" not in stderr and "disk" in stderr.lower()
         assert export.exists() and not (inbox / "failed").exists()
-
