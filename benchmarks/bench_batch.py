@@ -1,27 +1,30 @@
-"""Side-by-side speed run: `cchc-letters generate` against the naive docxtpl + docxcompose way.
+"""Side-by-side speed run: `cchc-letters generate` against docx-mailmerge2 and docxtpl+docxcompose.
 
 Usage (from a checkout):
 
-    python benchmarks/bench_batch.py                       # 1,000 and 10,000 letters
-    python benchmarks/bench_batch.py --sizes 200 2000      # other sizes
-    python benchmarks/bench_batch.py --baseline-size 500 --per-letter-size 2000
+    python benchmarks/bench_batch.py                       # the full run (see --help)
+    python benchmarks/bench_batch.py --sizes 200 2000 --large 0
+    python benchmarks/bench_batch.py --mailmerge-size 2000 --baseline-size 300
     python benchmarks/bench_batch.py --json results.json   # also write the figures as JSON
 
 The script writes its own input (an XLSX of N valid birth registrations with realistic
 Vietnamese names: birth letters are the heaviest, with the vaccination schedule table), then
 
+* runs the two peers, each in its own child process, on the same input, reading, validation
+  and letter context as the tool: docx-mailmerge2 (the fastest Python mail merge: our birth
+  template with MERGEFIELDs, every record merged into one file, a section break between
+  letters; default 2,000 letters) and docxtpl + docxcompose (docxtpl renders each letter as its
+  own document, docxcompose appends them into one file; default 300 letters, also at half that
+  to show it grows worse than linearly);
 * runs this tool exactly as a user does, as a child process
-  (``python -m cchc_letters generate INPUT --out DIR --date D --json``), timing it from start
-  to exit and reading the child's peak RSS from ``getrusage(RUSAGE_CHILDREN)``;
-* runs ``generate --per-letter`` (one DOCX per letter) the same way;
-* runs the naive baseline in its own child process: docxtpl renders each letter as its own
-  document (the same template and the same context), then docxcompose appends them into one
-  print file with a page break between letters. The baseline is measured at a smaller size
-  (default 500) because it grows worse than linearly; its render and append phases are timed
-  separately and also at half that size, to show how it scales;
-* prints letters per second, peak RSS and the ratio.
+  (``python -m cchc_letters generate INPUT --out DIR --date D --json``), timed from start to
+  exit, at each size and at each peer's size (a ratio at the same size, start-up included);
+* runs the same letters from a CSV, ``generate --per-letter``, a 10-letter daily batch, and
+  once a 100,000-letter batch (a province's year) to show that memory stays flat;
+* prints letters per second, the memory of the largest process and the ratio to each peer on
+  every line, and the ratios again at the end.
 
-Each measurement is a fresh process, so peak RSS figures do not contaminate each other.
+Each measurement is a fresh process, so peak memory figures do not contaminate each other.
 Nothing here is asserted: the figures are for reading (see docs/performance.md).
 """
 
@@ -283,20 +286,6 @@ def _run_tool_once(xlsx: Path, out: Path, *extra: str) -> dict:
     return measured
 
 
-def run_baseline(xlsx: Path, out: Path, count: int) -> dict:
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--baseline-child",
-        str(xlsx),
-        str(out),
-        str(count),
-    ]
-    measured = run_measured(command, ROOT)
-    measured.update(json.loads(measured.pop("stdout")))
-    return measured
-
-
 # ------------------------------------------------------------------ the naive way (child)
 
 
@@ -360,6 +349,146 @@ def baseline_child(xlsx: Path, out: Path, count: int) -> None:
     )
 
 
+# ------------------------------------------------------------------ docx-mailmerge2 (child)
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _q(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+def mailmerge_template(source: Path, dest: Path, context: dict) -> tuple[dict, dict]:
+    """Write ``dest``: our birth template with each placeholder text turned into a MERGEFIELD.
+
+    docx-mailmerge2 has no conditions or loops (rows only), so the peer does what its users
+    do: every ``<w:t>`` holding placeholders becomes one MERGEFIELD whose value is computed
+    per record (here by the same Jinja text, without autoescape: docx-mailmerge2 escapes
+    itself); the ``{%p for %}`` header lines become one field per line; the schedule table's
+    ``{%tr for %}`` row becomes a merged table row (docx-mailmerge2's row anchor). Styles,
+    page set-up and every other part are the template's own, so both tools write the same
+    package around the letter. Return the compiled field texts (letter, table row).
+    """
+    import zipfile
+
+    from jinja2 import Environment, StrictUndefined
+    from lxml import etree
+
+    from cchc_letters.render import jinja_environment
+
+    env = Environment(undefined=StrictUndefined, autoescape=False)
+    env.filters.update(jinja_environment().filters)
+    with zipfile.ZipFile(source) as package:
+        root = etree.fromstring(package.read("word/document.xml"))
+        parts = [(info, package.read(info.filename)) for info in package.infolist()]
+    fields: dict = {}
+    row_fields: dict = {}
+
+    def to_field(t, name: str) -> None:
+        # A complex field, as Word writes a merge field: docx-mailmerge2 formats the value
+        # like the field's instruction run (a w:fldSimple would lose the run's formatting).
+        run = t.getparent()
+        t.text = f"«{name}»"
+        for position, kind in (("before", "begin"), ("before", "instr"), ("before", "separate"),
+                               ("after", "end")):  # fmt: skip
+            part = etree.fromstring(etree.tostring(run))
+            text = part.find(_q("t"))
+            if kind == "instr":
+                text.tag = _q("instrText")
+                text.text = f" MERGEFIELD {name} "
+            else:
+                part.remove(text)
+                etree.SubElement(part, _q("fldChar")).set(_q("fldCharType"), kind)
+            (run.addprevious if position == "before" else run.addnext)(part)
+
+    body = root.find(_q("body"))
+    for paragraph in list(body.iter(_q("p"))):
+        text = "".join(paragraph.itertext()).strip()
+        if text.startswith("{%p for line in header."):
+            group = text.split("header.", 1)[1].split()[0]
+            line_paragraph = paragraph.getnext()
+            end = line_paragraph.getnext()
+            for n in range(len(context["header"][group])):
+                copy = etree.fromstring(etree.tostring(line_paragraph))
+                name = f"{group}_{n}"
+                to_field(copy.find(f".//{_q('t')}"), name)
+                fields[name] = env.from_string(f"{{{{ header.{group}[{n}] }}}}")
+                end.addprevious(copy)
+            for gone in (paragraph, line_paragraph, end):
+                gone.getparent().remove(gone)
+    for row in list(body.iter(_q("tr"))):
+        text = "".join(row.itertext()).strip()
+        if text.startswith("{%tr for visit in"):
+            template_row, end = row.getnext(), row.getnext().getnext()
+            for n, t in enumerate(template_row.iter(_q("t"))):
+                row_fields[f"visit_{n}"] = env.from_string(t.text)
+                to_field(t, f"visit_{n}")
+            row.getparent().remove(row)
+            end.getparent().remove(end)
+    for t in list(body.iter(_q("t"))):
+        if t.text and ("{{" in t.text or "{%" in t.text):
+            name = f"text_{len(fields)}"
+            fields[name] = env.from_string(t.text)
+            to_field(t, name)
+    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in parts:
+            out.writestr(info, xml if info.filename == "word/document.xml" else data)
+    return fields, row_fields
+
+
+def mailmerge_child(xlsx: Path, out: Path, count: int) -> None:
+    """docx-mailmerge2's way: one MERGEFIELD template, all records merged into one file.
+
+    Same reading, validation and letter context as the tool; a section break before each
+    letter (``nextPage_section``, as the tool writes them: each letter keeps its page set-up).
+    """
+    from mailmerge import MailMerge
+
+    from cchc_letters.enrich import letter_context
+    from cchc_letters.ingest import read_inputs
+    from cchc_letters.models import Kind
+    from cchc_letters.profile import load_profile
+    from cchc_letters.render import template_path
+    from cchc_letters.schedule import load_versions, version_for
+    from cchc_letters.validate import validate_rows
+
+    start = time.perf_counter()
+    profile = load_profile(None)
+    read = read_inputs([xlsx], kind=Kind.BIRTH)
+    registrations = validate_rows(read.rows, letter_date=LETTER_DATE).registrations[:count]
+    version = version_for(LETTER_DATE, load_versions())
+    out.mkdir(parents=True, exist_ok=True)
+    template = out / "birth-mergefields.docx"
+    first = letter_context(registrations[0], profile, LETTER_DATE, version)
+    fields, row_fields = mailmerge_template(template_path(Kind.BIRTH), template, first)
+    prepared = time.perf_counter()
+
+    records = []
+    for registration in registrations:
+        context = letter_context(registration, profile, LETTER_DATE, version)
+        record = {name: text.render(context) for name, text in fields.items()}
+        record["visit_0"] = [
+            {name: text.render(context, visit=visit) for name, text in row_fields.items()}
+            for visit in context["schedule"]["visits"]
+        ]
+        records.append(record)
+    contexts = time.perf_counter()
+    with MailMerge(str(template)) as document:
+        document.merge_templates(records, separator="nextPage_section")
+        document.write(str(out / "khai-sinh-mailmerge.docx"))
+    done = time.perf_counter()
+    json.dump(
+        {
+            "letters": len(records),
+            "prepare_seconds": prepared - start,
+            "context_seconds": contexts - prepared,
+            "merge_seconds": done - contexts,
+        },
+        sys.stdout,
+    )
+
+
 # ------------------------------------------------------------------ the report
 
 
@@ -395,15 +524,51 @@ def rate(letters: int, seconds: float) -> float:
 
 def _memory(run: dict) -> str:
     return (
-        f"peak RSS {run['peak_rss_mb']:.0f} MB (all processes: PSS {run['tree_pss_mb']:.0f} MB, "
-        f"RSS {run['tree_rss_mb']:.0f} MB)"
+        f"largest process {run['peak_rss_mb']:.0f} MB (all processes: PSS "
+        f"{run['tree_pss_mb']:.0f} MB, RSS {run['tree_rss_mb']:.0f} MB)"
     )
+
+
+PEERS = {"mailmerge": "docx-mailmerge2", "baseline": "docxtpl+docxcompose"}
+
+
+def run_peer(which: str, xlsx: Path, out: Path, count: int) -> dict:
+    """Run a peer (``baseline`` or ``mailmerge``) in its own process; return its figures."""
+    command = [sys.executable, str(Path(__file__).resolve()), f"--{which}-child"]
+    measured = run_measured([*command, str(xlsx), str(out), str(count)], ROOT)
+    measured.update(json.loads(measured.pop("stdout")))
+    measured["letters_per_s"] = rate(measured["letters"], measured["seconds"])
+    return measured
+
+
+def times(ratio: float) -> str:
+    """Return a ratio as "6.2x" below ten, "224x" above."""
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
+
+
+def ratios(run: dict, peers: dict) -> str:
+    """Return "N× docx-mailmerge2, M× docxtpl+docxcompose" for ``run`` against each peer."""
+    parts = []
+    for which, label in PEERS.items():
+        if which in peers:
+            ratio = run["letters_per_s"] / peers[which]["letters_per_s"]
+            run.setdefault("ratios", {})[which] = ratio
+            parts.append(f"{times(ratio)} {label}")
+    return ", ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="letters")
-    parser.add_argument("--baseline-size", type=int, default=500, help="letters for the naive path")
+    parser.add_argument(
+        "--baseline-size", type=int, default=300, help="letters for docxtpl+docxcompose (0: skip)"
+    )
+    parser.add_argument(
+        "--mailmerge-size", type=int, default=2000, help="letters for docx-mailmerge2 (0: skip)"
+    )
+    parser.add_argument(
+        "--large", type=int, default=100000, help="letters of the one-off large run (0: skip)"
+    )
     parser.add_argument(
         "--per-letter-size", type=int, default=2000, help="letters for --per-letter (0: skip)"
     )
@@ -415,48 +580,73 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this folder")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--baseline-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--mailmerge-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.baseline_child:
-        xlsx, out, count = args.baseline_child
-        baseline_child(Path(xlsx), Path(out), int(count))
-        return 0
+    for child, function in (
+        (args.baseline_child, baseline_child),
+        (args.mailmerge_child, mailmerge_child),
+    ):
+        if child:
+            xlsx, out, count = child
+            function(Path(xlsx), Path(out), int(count))
+            return 0
 
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        figures: dict = {"machine": machine(), "tool": {}, "baseline": {}}
+        figures: dict = {"machine": machine(), "tool": {}, "peers": {}}
         print(f"Machine: {figures['machine']}", flush=True)
+        inputs: dict[int, Path] = {}
 
-        # The naive path first, at its size and half of it, to show how it scales.
-        base_sizes = sorted({max(args.baseline_size // 2, 1), args.baseline_size})
-        xlsx_base = write_xlsx(work / f"births-{args.baseline_size}.xlsx", args.baseline_size)
-        for size in base_sizes:
-            b = run_baseline(xlsx_base, work / f"baseline-{size}", size)
-            b["letters_per_s"] = rate(b["letters"], b["seconds"])
-            figures["baseline"][size] = b
+        def births(size: int) -> Path:
+            if size not in inputs:
+                inputs[size] = write_xlsx(work / f"births-{size}.xlsx", size)
+            return inputs[size]
+
+        # The peers first, each in its own process, on the same input and template.
+        peers: dict = {}
+        if args.baseline_size:
+            # Also at half its size, to show that it gets worse than linearly.
+            half = max(args.baseline_size // 2, 1)
+            xlsx = births(args.baseline_size)
+            for size in sorted({half, args.baseline_size}):
+                b = run_peer("baseline", xlsx, work / f"baseline-{size}", size)
+                figures["peers"].setdefault("docxtpl+docxcompose", {})[size] = b
+                print(
+                    f"{'docxtpl+docxcompose':<25} {size:>6} letters: {b['seconds']:7.2f} s "
+                    f"({b['letters_per_s']:7.1f} letters/s; docxtpl {b['render_seconds']:.1f} s "
+                    f"= {rate(size, b['render_seconds']):.0f}/s, docxcompose "
+                    f"{b['append_seconds']:.1f} s = {rate(size, b['append_seconds']):.0f}/s), "
+                    f"{_memory(b)}",
+                    flush=True,
+                )
+            peers["baseline"] = b
+        if args.mailmerge_size:
+            size = args.mailmerge_size
+            m = run_peer("mailmerge", births(size), work / f"mailmerge-{size}", size)
+            figures["peers"]["docx-mailmerge2"] = {size: m}
             print(
-                f"naive docxtpl+docxcompose {size:>6} letters: {b['seconds']:7.2f} s "
-                f"({b['letters_per_s']:7.1f} letters/s; docxtpl {b['render_seconds']:.1f} s = "
-                f"{rate(size, b['render_seconds']):.0f}/s, docxcompose {b['append_seconds']:.1f} s "
-                f"= {rate(size, b['append_seconds']):.0f}/s), {_memory(b)}",
+                f"{'docx-mailmerge2':<25} {size:>6} letters: {m['seconds']:7.2f} s "
+                f"({m['letters_per_s']:7.1f} letters/s; merge and write {m['merge_seconds']:.1f} s "
+                f"= {rate(size, m['merge_seconds']):.0f}/s), {_memory(m)}",
                 flush=True,
             )
-        baseline = figures["baseline"][args.baseline_size]
+            peers["mailmerge"] = m
 
         def report(label: str, size: int, run: dict, what: str) -> None:
             run["letters_per_s"] = rate(run["letters"], run["seconds"])
-            run["ratio"] = run["letters_per_s"] / baseline["letters_per_s"]
             print(
                 f"{label:<25} {size:>6} letters: {run['seconds']:7.2f} s "
-                f"({run['letters_per_s']:7.0f} letters/s, {run['files']} {what}), {_memory(run)}, "
-                f"{run['ratio']:.0f}x the naive path",
+                f"({run['letters_per_s']:7.0f} letters/s, {run['files']} {what}), {_memory(run)}"
+                f"; {ratios(run, peers)}",
                 flush=True,
             )
 
-        for size in args.sizes:
-            xlsx = write_xlsx(work / f"births-{size}.xlsx", size)
+        # The tool at each peer's own size too: a ratio at the same size, start-up included.
+        peer_sizes = [p["letters"] for p in peers.values()]
+        for size in sorted({*args.sizes, *peer_sizes}):
             out = work / f"out-{size}"
-            t = run_tool(xlsx, out, "--per-file", str(args.per_file), repeat=args.repeat)
+            t = run_tool(births(size), out, "--per-file", str(args.per_file), repeat=args.repeat)
             figures["tool"][size] = t
             report("cchc-letters generate", size, t, "print files")
 
@@ -471,8 +661,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.per_letter_size:
             size = args.per_letter_size
-            xlsx = write_xlsx(work / f"births-{size}.xlsx", size)
-            p = run_tool(xlsx, work / f"per-letter-{size}", "--per-letter", repeat=args.repeat)
+            p = run_tool(births(size), work / f"per-letter-{size}", "--per-letter",
+                         repeat=args.repeat)  # fmt: skip
             figures["per_letter"] = {size: p}
             report("generate --per-letter", size, p, "files")
 
@@ -480,6 +670,29 @@ def main(argv: list[str] | None = None) -> int:
         s = run_tool(small, work / "small", repeat=args.repeat)
         figures["small"] = s
         print(f"{'small daily batch':<25} {10:>6} letters: {s['seconds']:7.2f} s incl. start-up")
+
+        if args.large:
+            # A province's year, once (it takes a while): memory must not grow with the batch.
+            size = args.large
+            big = run_tool(births(size), work / f"large-{size}", "--per-file", str(args.per_file))
+            figures["large"] = {size: big}
+            report("generate (large)", size, big, "print files")
+            largest = max(args.sizes)
+            at = figures["tool"][largest]["peak_rss_mb"]
+            print(
+                f"{'memory growth':<25} {largest:>6} -> {size} letters: largest process "
+                f"{at:.0f} -> {big['peak_rss_mb']:.0f} MB "
+                f"({big['peak_rss_mb'] / at:.2f}x for {size / largest:.0f}x the letters)",
+                flush=True,
+            )
+
+        print("Ratios (letters/s against each peer's, measured in this run):")
+        largest = max(args.sizes)
+        print(f"  at {largest} letters: {ratios(figures['tool'][largest], peers)}")
+        for which, peer in peers.items():
+            same = figures["tool"][peer["letters"]]
+            ratio = same["letters_per_s"] / peer["letters_per_s"]
+            print(f"  at {peer['letters']} letters (same size): {times(ratio)} {PEERS[which]}")
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
     return 0

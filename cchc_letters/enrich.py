@@ -1,20 +1,17 @@
-"""Registration -> the context a letter template sees: plain values, dates, honorifics, schedule."""
+"""Registration -> the context a letter template sees: the values every letter has, and the
+helpers each kind's context builder (cchc_letters/kinds/) uses: people, honorifics, station."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from cchc_letters.models import Birth, Death, Marriage, Person, Registration, Sex
+from cchc_letters.models import Person, Registration, Sex
 from cchc_letters.profile import Profile
 from cchc_letters.vietnamese import (
     address_case,
     age_on,
-    age_text,
-    couple_honorific,
     honorific,
-    longevity_word,
-    place_text,
     weekday_name,
 )
 
@@ -90,7 +87,8 @@ def called(person: dict) -> str:
     return f"{person['honorific']} {person['name']}" if person["honorific"] else person["name"]
 
 
-def _names(*people: dict) -> str:
+def names_line(*people: dict) -> str:
+    """Return the people present, called by honorific and name, joined by "và" (capitalised)."""
     text = " và ".join(called(p) for p in people if p["present"])
     return text[:1].upper() + text[1:]
 
@@ -125,103 +123,32 @@ def common_context(registration: Registration, profile: Profile, letter_date: da
     }
 
 
-def birth_context(reg: Birth, profile: Profile, letter_date: date, schedule: Any) -> dict:
-    """Return the birth letter's own values: child, parents, health station, schedule."""
-    from cchc_letters.schedule import child_schedule
+def letter_address(registration: Registration) -> str:
+    """Return the residence a letter is taken to, as the record writes it ('' when none):
+    the first resident its kind's entry names (``addressed``: the mother, else the father,
+    for a birth; the husband, else the wife, for a marriage; the deceased's last residence
+    for a death)."""
+    from cchc_letters.kinds import entry
 
-    assert reg.child.birth_date is not None  # validate guarantees it for births
-    child = person_context(reg.child, role="child", on=letter_date, profile=profile)
-    mother = person_context(
-        reg.mother, role="adult", on=letter_date, profile=profile, sex=Sex.FEMALE
-    )
-    father = person_context(reg.father, role="adult", on=letter_date, profile=profile, sex=Sex.MALE)
-    plan = child_schedule(reg.child.birth_date, letter_date, profile, schedule)
-    addressee = _names(father, mother) or f"Gia đình {child['honorific']} {child['name']}"
-    station = profile.health_station
-    return {
-        "child": child,
-        "mother": mother,
-        "father": father,
-        "birth_place": place_text(reg.birth_place),
-        "addressee": addressee,
-        "address": mother["residence"] or father["residence"],
-        "station": {
-            "name": station.name,
-            "address": station.address,
-            "phone": station.phone,
-            "sessions": sessions_text(profile),
-        },
-        "schedule": {
-            "id": plan.version_id,
-            "legal_basis": plan.legal_basis,
-            "visits": [
-                {
-                    "label": visit.label,
-                    "vaccines": visit.vaccines_text,
-                    "due": visit.due,
-                    "session": visit.session,
-                    "where": visit.where,
-                    "status": visit.status,
-                    "due_now": visit.status == "due_now",
-                }
-                for visit in plan.visits
-            ],
-            "notes": list(plan.notes),
-        },
-    }
+    people = entry(registration.kind).addressed(registration)
+    return next((p.residence for p in people if p is not None and p.residence), "")
 
 
-def marriage_context(reg: Marriage, profile: Profile, letter_date: date) -> dict:
-    """Return the marriage letter's own values: the couple."""
-    husband = person_context(
-        reg.husband, role="adult", on=letter_date, profile=profile, sex=Sex.MALE
-    )
-    wife = person_context(reg.wife, role="adult", on=letter_date, profile=profile, sex=Sex.FEMALE)
-    # One form for the two of them in running text, chosen once: never "ông chị".
-    together = couple_honorific(
-        (husband["age"], wife["age"]),
-        (reg.husband.honorific, reg.wife.honorific),
-        elder_age=profile.elder_age,
-    )
-    return {
-        "husband": husband,
-        "wife": wife,
-        "couple": {"honorific": together},
-        "addressee": _names(husband, wife),
-        "address": husband["residence"] or wife["residence"],
-    }
-
-
-def death_context(reg: Death, profile: Profile, letter_date: date) -> dict:
-    """Return the condolence letter's own values: the deceased, the death, the family."""
-    deceased = person_context(reg.deceased, role="deceased", on=reg.death_date, profile=profile)
-    deceased["longevity"] = longevity_word(deceased["age"], profile.longevity_age)
-    person = reg.deceased
-    deceased["age_text"] = age_text(person.birth_date, reg.death_date, person.birth_year)
-    return {
-        "deceased": deceased,
-        "death": {
-            "date": reg.death_date,
-            "time": reg.death_time or "",
-            "place": place_text(reg.death_place),
-        },
-        "informant": {"name": reg.informant_name or "", "relation": reg.informant_relation or ""},
-        "addressee": f"Gia đình {called(deceased)}",
-        "address": deceased["residence"],
-    }
+def letter_address_line(registration: Registration) -> str:
+    """Return ``letter_address`` in letter case, for the letter's ``address``."""
+    address = letter_address(registration)
+    return address_case(address) if address else ""
 
 
 def letter_context(
     registration: Registration, profile: Profile, letter_date: date, schedule: Any = None
 ) -> dict[str, Any]:
-    """Return everything a template of the registration's kind may use."""
+    """Return everything a template of the registration's kind may use: the common values
+    and the kind's own (its registry entry's ``context``; LookupError for an unknown kind)."""
+    from cchc_letters.kinds import entry
+
     context = common_context(registration, profile, letter_date)
-    if isinstance(registration, Birth):
-        context.update(birth_context(registration, profile, letter_date, schedule))
-    elif isinstance(registration, Marriage):
-        context.update(marriage_context(registration, profile, letter_date))
-    elif isinstance(registration, Death):
-        context.update(death_context(registration, profile, letter_date))
+    context.update(entry(registration.kind).context(registration, profile, letter_date, schedule))
     return context
 
 
@@ -230,4 +157,4 @@ def addressee_names(context: dict[str, Any]) -> str:
     return str(context.get("addressee", ""))
 
 
-__all__ = ["letter_context", "sessions_text", "person_context", "Sex"]
+__all__ = ["letter_context", "letter_address", "sessions_text", "person_context", "Sex"]

@@ -5,23 +5,93 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar
+
+from cchc_letters.errors import ExitCode
 
 
-class Kind(StrEnum):
-    """The three civil-registration books that get a letter."""
+class _KindType(type):
+    """Iterating ``Kind`` gives the kinds in use, in the order they were defined."""
 
-    BIRTH = "birth"
-    MARRIAGE = "marriage"
-    DEATH = "death"
+    def __iter__(cls) -> Iterator[Kind]:
+        return iter(tuple(cls._defined.values()))  # type: ignore[attr-defined]
+
+    def __len__(cls) -> int:
+        return len(cls._defined)  # type: ignore[attr-defined]
+
+    def __contains__(cls, value: object) -> bool:
+        return value in cls._defined  # type: ignore[attr-defined]
+
+
+class Kind(str, metaclass=_KindType):
+    """A letter kind's id ("birth", "marriage", "death", or one registered later).
+
+    A ``str`` (it prints, sorts, compares and stores as its id, as the enum it replaces
+    did), but not a closed enum: ``cchc_letters.kinds.register`` adds a kind, and what the
+    kind *is* (its names, fields, template, context) lives in its registry entry.
+    ``Kind("birth")`` returns the one ``Kind.BIRTH``; an id that is not defined is a
+    ValueError, never another kind.
+    """
+
+    _defined: ClassVar[dict[str, Kind]] = {}
+    BIRTH: ClassVar[Kind]
+    MARRIAGE: ClassVar[Kind]
+    DEATH: ClassVar[Kind]
+
+    def __new__(cls, value: str) -> Kind:
+        try:
+            return cls._defined[str(value)]
+        except KeyError:
+            known = ", ".join(cls._defined)
+            raise ValueError(f"{value!r} is not a letter kind (known: {known})") from None
+
+    @classmethod
+    def define(cls, value: str) -> Kind:
+        """Return the kind ``value``, defining it when new (``kinds.register`` calls this)."""
+        if value not in cls._defined:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+                raise ValueError(f"{value!r}: a kind id is lower-case ASCII letters and digits")
+            cls._defined[value] = str.__new__(cls, value)
+        return cls._defined[value]
+
+    @classmethod
+    def forget(cls, value: str) -> None:
+        """Undefine a kind added at run time (the three built-in kinds stay)."""
+        if value not in _BUILT_IN_KINDS:
+            cls._defined.pop(value, None)
+
+    @property
+    def value(self) -> str:
+        """Return the id as plain text (as ``Enum.value`` did)."""
+        return str.__str__(self)
 
     @property
     def vietnamese(self) -> str:
         """Return the book's Vietnamese name (khai sinh / kết hôn / khai tử)."""
-        return {"birth": "khai sinh", "marriage": "kết hôn", "death": "khai tử"}[self.value]
+        from cchc_letters.kinds import entry
+
+        return entry(self).vietnamese
+
+    def __repr__(self) -> str:
+        return f"Kind({self.value!r})"
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (Kind, (self.value,))
+
+    def __copy__(self) -> Kind:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Kind:
+        return self
+
+
+_BUILT_IN_KINDS = ("birth", "marriage", "death")
+Kind.BIRTH, Kind.MARRIAGE, Kind.DEATH = (Kind.define(k) for k in _BUILT_IN_KINDS)
 
 
 class Sex(StrEnum):
@@ -66,6 +136,12 @@ class RawRow:
     source: SourceRef
     kind: Kind | None
     cells: Mapping[str, RawCell]
+    # fields whose heading was understood from its parts (ingest/headings.py), not found in
+    # columns.toml: cchc-letters 0.1 did not read them, so its content hash leaves them out
+    understood: frozenset[str] = frozenset()
+    # (reason code, Vietnamese reason) when the row could not be read faithfully (a NUL
+    # byte, a line in another encoding): validation rejects it with that reason.
+    problem: tuple[str, str] | None = None
 
     def value(self, name: str) -> str:
         """Return the stripped raw text of a field, or '' when absent."""
@@ -112,6 +188,21 @@ class Person:
 
 
 _DIGITS = re.compile(r"\d+")
+# The content hash of a registration (Registration.content_hash): a version prefix, then
+# field=digest pairs. A ledger may also hold 0.1 hashes (16 hex digits, no prefix).
+MEANING_PREFIX = "m1:"
+_EVENT_FIELDS = frozenset({"death_date"})
+
+
+def _plain(text: str) -> str:
+    """Return free text in the one form compared: NFC, spaces collapsed, case folded."""
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:10]
+
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -167,29 +258,98 @@ class Registration:
     source: SourceRef
     raw: Mapping[str, str] = field(default_factory=dict)  # field -> raw text, for audit
     note: str | None = None
+    understood: frozenset[str] = frozenset()  # fields of `raw` that 0.1 did not recognise
 
     def content_hash(self) -> str:
-        """Return a hash of the record's raw content, to notice a corrected record later.
+        """Return the record's content in a form the ledger keeps, to notice a correction.
 
-        Số and quyển enter it in canonical form: "05" re-exported as 5 is no correction.
+        Each field enters as a short digest of its normalised meaning (see ``meaning``):
+        "MEANING_PREFIX" then ``field=digest`` pairs. A date typed or given as a serial
+        number, a name in capitals or title case, "05" or 5 mean the same; and a field that
+        one reading has and the other lacks (a column recognised only by a newer version,
+        or a --mapping added) is no correction: ``same_content`` compares the fields both
+        have.
         """
-        return self._hash(canonical=True)
+        return MEANING_PREFIX + ",".join(
+            f"{name}={_digest(value)}" for name, value in sorted(self.meaning().items())
+        )
+
+    def same_content(self, stored: str) -> bool:
+        """True when ``stored`` (a ledger's content hash) says what this record says.
+
+        A hash of cchc-letters 0.1 (over the raw text of the columns it mapped) is compared
+        as that version computed it, over the columns it would have read.
+        """
+        if not stored.startswith(MEANING_PREFIX):
+            return stored in self.content_hashes()
+        then = dict(
+            pair.split("=", 1) for pair in stored[len(MEANING_PREFIX) :].split(",") if "=" in pair
+        )
+        now = {name: _digest(value) for name, value in self.meaning().items()}
+        common = then.keys() & now.keys()
+        return bool(common) and all(then[name] == now[name] for name in common)
 
     def content_hashes(self) -> frozenset[str]:
-        """Return every hash a ledger may hold for this content: the canonical one and the
-        one of cchc-letters ≤ 0.1 (số and quyển as written)."""
-        return frozenset((self._hash(canonical=True), self._hash(canonical=False)))
+        """Return every hash a ledger may hold for this content: the current one and the two
+        of cchc-letters 0.1 (số and quyển canonical, and as written)."""
+        return frozenset(
+            (self.content_hash(), self._hash(canonical=True), self._hash(canonical=False))
+        )
 
     def _hash(self, *, canonical: bool) -> str:
+        """The 0.1 hash: the raw text of the mapped columns (those 0.1 recognised)."""
+
         def value(name: str, text: str) -> str:
             if canonical and name in ("registration_number", "book_number"):
                 return canonical_register_id(text)
             return text.strip()
 
         payload = "\x1f".join(
-            f"{k}={value(k, v)}" for k, v in sorted(self.raw.items()) if k != "kind"
+            f"{k}={value(k, v)}"
+            for k, v in sorted(self.raw.items())
+            if k != "kind" and k not in self.understood
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    def meaning(self) -> dict[str, str]:
+        """Return each field the export gave (also empty ones), normalised to its meaning:
+        dates ISO, names and free text NFC in one case with spaces collapsed, số and quyển
+        canonical, sex as male/female. The STT and the kind column are not content."""
+        people = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), Person)
+        }
+        out: dict[str, str] = {}
+        for name, text in self.raw.items():
+            if name in ("serial", "kind"):
+                continue
+            out[name] = self._meaning_of(name, text, people)
+        return out
+
+    def _meaning_of(self, name: str, text: str, people: dict[str, Person]) -> str:
+        if name in ("registration_number", "book_number"):
+            return canonical_register_id(text)
+        if name == "registration_date":
+            return self.registration_date.isoformat()
+        value = getattr(self, name, None) if name in _EVENT_FIELDS else None
+        if isinstance(value, date):
+            return value.isoformat()
+        prefix, _, attr = name.partition("_")
+        person = people.get(prefix)
+        if person is not None:
+            if attr in ("birth", "birth_date"):
+                if person.birth_date:
+                    return person.birth_date.isoformat()
+                if person.birth_year:
+                    return str(person.birth_year)
+            elif attr == "name":
+                return _plain(person.full_name)
+            elif attr == "sex":
+                return person.sex.value if person.sex else _plain(text)
+            elif attr == "personal_id" and person.personal_id:
+                return person.personal_id
+        return _plain(text)
 
     def key(self, commune: str) -> RegistrationKey:
         """Return the de-duplication key of this record within ``commune``."""
@@ -222,3 +382,103 @@ class Death(Registration):
     death_place: str | None = None
     informant_name: str | None = None
     informant_relation: str | None = None
+
+
+# ---- what a batch produced (pipeline.run_batch) -------------------------------------------
+
+
+@dataclass
+class PrintedLetter:
+    """One letter written to a print file (a manifest row)."""
+
+    registration: Registration
+    key: str
+    addressee: str
+    print_file: Path
+    position: int
+    schedule_version: str = ""
+
+
+@dataclass
+class ChangedRecord:
+    """A registration whose content differs from the letter already printed for it."""
+
+    registration: Registration
+    key: str
+    previous: Any  # ledger.LedgerEntry of the letter printed before
+    reprinted: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "content_hash": self.registration.content_hash(),
+            "printed_content_hash": self.previous.content_hash,
+            "printed_batch": self.previous.batch,
+            "printed_file": self.previous.print_file,
+            "printed_position": self.previous.position,
+            "printed_at": self.previous.printed_at,
+            "reprinted": self.reprinted,
+            "source": str(self.registration.source),
+        }
+
+
+@dataclass
+class BatchResult:
+    """What a batch produced; ``to_json()`` is the `generate --json` object."""
+
+    batch_dir: Path | None
+    letters: dict[Kind, int]
+    files: list[Path]
+    rejected: int
+    rejects_file: Path | None
+    manifest_file: Path | None
+    rows_read: int = 0
+    duplicates: int = 0
+    unreadable_files: int = 0
+    skipped_already_printed: int = 0
+    profile_path: Path | None = None
+    profile_is_default: bool = False
+    pdf_files: list[Path] = field(default_factory=list)
+    pdf_message: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    printed: list[PrintedLetter] = field(default_factory=list)
+    changed: list[ChangedRecord] = field(default_factory=list)
+    changed_file: Path | None = None
+    recovered: list[Path] = field(default_factory=list)  # batches reconciled from a crash
+    removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
+    delivery: Any = None  # delivery.DeliverySheet of the batch, None without one
+
+    @classmethod
+    def failed_json(cls) -> dict[str, Any]:
+        """Return the ``to_json()`` keys of a run that wrote nothing (for a fatal error)."""
+        payload = cls(None, {}, [], 0, None, None).to_json()
+        del payload["exit_code"]
+        return payload
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 when every row became a letter; 3 when any row or file was rejected."""
+        return ExitCode.REJECTED if self.rejected or self.unreadable_files else ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batch_dir": str(self.batch_dir) if self.batch_dir else None,
+            "letters": {kind.value: self.letters.get(kind, 0) for kind in Kind},
+            "files": [str(p) for p in self.files],
+            "rejected": self.rejected,
+            "rejects_file": str(self.rejects_file) if self.rejects_file else None,
+            "skipped_already_printed": self.skipped_already_printed,
+            "changed": [c.to_json() for c in self.changed],
+            "changed_file": str(self.changed_file) if self.changed_file else None,
+            "recovered_batches": [str(p) for p in self.recovered],
+            "removed_incomplete": [str(p) for p in self.removed_incomplete],
+            "manifest": str(self.manifest_file) if self.manifest_file else None,
+            "delivery_sheet": self.delivery.to_json() if self.delivery else None,
+            "rows_read": self.rows_read,
+            "duplicates": self.duplicates,
+            "unreadable_files": self.unreadable_files,
+            "pdf_files": [str(p) for p in self.pdf_files],
+            "pdf_message": self.pdf_message,
+            "profile": str(self.profile_path) if self.profile_path else None,
+            "exit_code": int(self.exit_code),
+        }

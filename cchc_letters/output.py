@@ -17,10 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cchc_letters.models import Issue, Kind
+from cchc_letters.models import Issue
 from cchc_letters.render import DOCUMENT_PART, LetterTemplate
 
-PRINT_FILE_STEMS = {Kind.BIRTH: "khai-sinh", Kind.MARRIAGE: "ket-hon", Kind.DEATH: "khai-tu"}
 INCOMPLETE_PREFIX = ".incomplete-"
 MANIFEST_NAME = "manifest.csv"
 REJECTS_NAME = "rejects.csv"
@@ -342,9 +341,12 @@ def reject_rows(issues: Iterable[Issue]) -> Iterable[tuple]:
         )
 
 
-_PRINT_FILE = re.compile(
-    rf"(?:{'|'.join(PRINT_FILE_STEMS.values())})-.*\.(?:docx|pdf)(?:\.part)?|.*\.part"
-)
+def _is_print_file(name: str) -> bool:
+    """Return True for a print file (any kind's STEM-….docx/.pdf) or a partial file."""
+    from cchc_letters import kinds
+
+    stems = "|".join(re.escape(k.print_stem) for k in kinds.entries())
+    return bool(re.fullmatch(rf"(?:{stems})-.*\.(?:docx|pdf)(?:\.part)?|.*\.part", name))
 
 
 def finish_batch(staging: Path, final: Path, written: Iterable[str] | None = None) -> Path:
@@ -356,10 +358,67 @@ def finish_batch(staging: Path, final: Path, written: Iterable[str] | None = Non
     if written is not None:
         own = set(written)
         for path in staging.iterdir():
-            if path.name not in own and _PRINT_FILE.fullmatch(path.name):
+            if path.name not in own and _is_print_file(path.name):
                 path.unlink(missing_ok=True)
     os.replace(staging, final)
     return final
+
+
+class StagedBatch:
+    """A new batch folder being written: ``staging`` until ``finish()`` renames it ``final``.
+
+    Used as a context manager: a batch left unfinished (an error, an interrupt) has its
+    staging folder removed, so nothing half-made ever looks like a batch.
+    """
+
+    def __init__(self, out_dir: Path, letter_date: date) -> None:
+        self.staging, self.final = new_batch_dir(out_dir, letter_date)
+        self.finished = False
+
+    def finish(self, written: Iterable[str] | None = None) -> Path:
+        """Rename the staging folder into place (the batch's commit point); return it.
+        With ``written`` (the names of the files this run wrote), no other print file is
+        adopted (see ``finish_batch``)."""
+        finish_batch(self.staging, self.final, written)
+        self.finished = True
+        return self.final
+
+    def __enter__(self) -> StagedBatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.finished:
+            import shutil
+
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
+    """Write ``folder/manifest.csv``: one row per letter written (``PrintedLetter``)."""
+    path = folder / MANIFEST_NAME
+    write_csv(
+        path,
+        MANIFEST_COLUMNS,
+        (
+            (
+                p.registration.kind.value,
+                p.key,
+                p.registration.number,
+                p.registration.book,
+                p.registration.registration_date.isoformat(),
+                p.addressee,
+                p.print_file.name,
+                p.position,
+                p.schedule_version,
+                p.registration.content_hash(),
+                p.registration.source.file,
+                p.registration.source.sheet or "",
+                p.registration.source.row,
+            )
+            for p in printed
+        ),
+    )
+    return path
 
 
 CHANGED_NAME = "changed.csv"

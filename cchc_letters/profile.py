@@ -14,6 +14,10 @@ from cchc_letters.schedule_data import ScheduleRow, nfc_tree, parse_row
 UNIT_KINDS = ("xã", "phường", "đặc khu")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOLIDAY_RULES = ("next_session", "next_working_day")
+# What a station does with a session day that falls on a Saturday or Sunday.
+WEEKEND_RULES = ("keep", "next_working_day", "previous_working_day", "next_session")
+AGE_COUNTS = ("completed_years", "lunar_years")  # as vietnamese.AGE_COUNTS
+DEFAULT_MAX_DOSES_PER_VISIT = 4
 
 
 def default_profile_path() -> Path:
@@ -29,6 +33,27 @@ class SessionDays:
     weekdays: tuple[int, ...] = ()  # 0 = Monday, as date.weekday()
     time_of_day: str = ""
     holiday_rule: str = "next_session"
+    weekend_rule: str = "keep"  # one of WEEKEND_RULES
+
+
+@dataclass(frozen=True)
+class LocalSchedule:
+    """How the commune's station applies the national schedule ([local_schedule]).
+
+    ``switched_off``: vaccine codes ("rota") or "code/dose" ("rota/lần 2") of national rows
+    the province does not give; ``max_doses_per_visit``: at most this many doses at one
+    session (later ones are postponed to the next session, and the letter says so);
+    ``catch_up_note``: the one sentence for doses the letter gives no date ("{vaccines}" and
+    "{station}" are filled in), empty for the default wording.
+    """
+
+    switched_off: tuple[str, ...] = ()
+    max_doses_per_visit: int = DEFAULT_MAX_DOSES_PER_VISIT
+    catch_up_note: str = ""
+
+    def is_off(self, vaccine: str, dose: str) -> bool:
+        """Return True when the profile switches this national row off."""
+        return vaccine in self.switched_off or f"{vaccine}/{dose}" in self.switched_off
 
 
 @dataclass(frozen=True)
@@ -36,6 +61,14 @@ class HealthStation:
     name: str
     address: str = ""
     phone: str = ""
+
+
+@dataclass(frozen=True)
+class Hamlet:
+    """An ấp / khu phố / tổ dân phố of the commune and the other ways addresses write it."""
+
+    name: str
+    variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +97,11 @@ class Profile:
     # [[local_vaccines]]: rows a province adds to (or changes in) the national schedule,
     # same keys as a [[doses]] row of data/vaccination_schedules/*.toml
     local_vaccines: tuple[ScheduleRow, ...] = ()
+    # [[hamlets]]: the commune's ấp / khu phố / tổ dân phố, for the delivery sheet and the
+    # session lists (grouped by hamlet); see hamlets.py
+    hamlets: tuple[Hamlet, ...] = ()
+    local_schedule: LocalSchedule = field(default_factory=lambda: LocalSchedule())
+    age_count: str = "completed_years"  # hưởng thọ / hưởng dương: completed years or tuổi âm
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -169,6 +207,7 @@ def load_profile(path: Path | None = None) -> Profile:
             weekdays=tuple(WEEKDAYS.index(w) for w in weekday_names),
             time_of_day=get("vaccination_sessions", "time_of_day", ""),
             holiday_rule=rule,
+            weekend_rule=_weekend_rule(raw, path),
         ),
         longevity_age=get("letters", "longevity_age", 60, int),
         elder_age=get("letters", "elder_age", 50, int),
@@ -176,5 +215,92 @@ def load_profile(path: Path | None = None) -> Profile:
         child_age=get("letters", "child_age", 16, int),
         templates_dir=templates_path,
         local_vaccines=tuple(local_vaccines),
+        hamlets=_hamlets(raw, path),
+        local_schedule=_local_schedule(raw, path),
+        age_count=_age_count(raw, path),
         raw=raw,
     )
+
+
+def _hamlets(raw: dict[str, Any], path: Path) -> tuple[Hamlet, ...]:
+    """Return the profile's [[hamlets]]; ProfileError for a malformed table or a name (or
+    variant) that two hamlets share, since an address could then not be placed."""
+    from cchc_letters.hamlets import fold
+
+    tables = raw.get("hamlets", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ProfileError(f"{path}: hamlets phải là [[hamlets]] (array of tables)")
+    hamlets, owner = [], {}
+    for number, table in enumerate(tables, start=1):
+        name, variants = table.get("name"), table.get("variants", [])
+        if not isinstance(name, str) or not name.strip():
+            raise ProfileError(f"{path}: [[hamlets]] thứ {number}: thiếu name (tên ấp/khu phố)")
+        if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+            raise ProfileError(
+                f"{path}: [[hamlets]] {name!r}: variants phải là danh sách chuỗi (list of text)"
+            )
+        unknown = sorted(set(table) - {"name", "variants"})
+        if unknown:
+            raise ProfileError(f"{path}: [[hamlets]] {name!r}: khóa không rõ {', '.join(unknown)}")
+        for term in (name, *variants):
+            folded = fold(term)
+            if folded in owner and owner[folded] != name:
+                raise ProfileError(
+                    f"{path}: [[hamlets]] {term!r} thuộc cả {owner[folded]!r} và {name!r} "
+                    "(one name for two hamlets)"
+                )
+            owner[folded] = name
+        hamlets.append(Hamlet(name.strip(), tuple(v.strip() for v in variants if v.strip())))
+    return tuple(hamlets)
+
+
+# --------------------------------------------------------------------------- local practice
+# The schedule's local settings (issue 12), kept apart from the general checks above.
+
+
+def _weekend_rule(raw: dict[str, Any], path: Path) -> str:
+    """Return [vaccination_sessions] weekend_rule (default "keep": held on the weekend)."""
+    rule = raw.get("vaccination_sessions", {}).get("weekend_rule", "keep")
+    if rule not in WEEKEND_RULES:
+        raise ProfileError(
+            f"{path}: [vaccination_sessions] weekend_rule phải là một trong "
+            f"{', '.join(WEEKEND_RULES)}, đang là {rule!r}"
+        )
+    return rule
+
+
+def _age_count(raw: dict[str, Any], path: Path) -> str:
+    """Return [letters] age_count: "completed_years" (default) or "lunar_years" (tuổi âm)."""
+    count = raw.get("letters", {}).get("age_count", "completed_years")
+    if count not in AGE_COUNTS:
+        raise ProfileError(
+            f"{path}: [letters] age_count phải là một trong {', '.join(AGE_COUNTS)}, "
+            f"đang là {count!r}"
+        )
+    return count
+
+
+def _local_schedule(raw: dict[str, Any], path: Path) -> LocalSchedule:
+    """Return the [local_schedule] section; ProfileError naming the key when it is wrong."""
+    section = raw.get("local_schedule", {})
+    if not isinstance(section, dict):
+        raise ProfileError(f"{path}: local_schedule phải là một bảng [local_schedule]")
+    unknown = sorted(set(section) - {"switched_off", "max_doses_per_visit", "catch_up_note"})
+    if unknown:
+        raise ProfileError(f"{path}: [local_schedule] khóa không rõ: {', '.join(unknown)}")
+    off = section.get("switched_off", [])
+    if not isinstance(off, list) or not all(isinstance(v, str) and v for v in off):
+        raise ProfileError(
+            f"{path}: [local_schedule] switched_off phải là danh sách mã vắc xin, "
+            'ví dụ ["rota"] hoặc ["rota/lần 2"]'
+        )
+    most = section.get("max_doses_per_visit", DEFAULT_MAX_DOSES_PER_VISIT)
+    if isinstance(most, bool) or not isinstance(most, int) or not 1 <= most <= 10:
+        raise ProfileError(
+            f"{path}: [local_schedule] max_doses_per_visit phải là một số từ 1 đến 10, "
+            f"đang là {most!r}"
+        )
+    note = section.get("catch_up_note", "")
+    if not isinstance(note, str):
+        raise ProfileError(f"{path}: [local_schedule] catch_up_note phải là một câu (chuỗi)")
+    return LocalSchedule(switched_off=tuple(off), max_doses_per_visit=most, catch_up_note=note)

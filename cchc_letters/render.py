@@ -9,7 +9,11 @@ The print-file writer (output.py) streams those bodies into one document.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
+import threading
+import time
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +22,6 @@ from typing import Any
 
 from cchc_letters.errors import TemplateProblem
 from cchc_letters.models import Kind
-from cchc_letters.resources import templates_dir
 
 DOCUMENT_PART = "word/document.xml"
 _BODY_OPEN = re.compile(r"<w:body(?:\s[^>]*)?>")
@@ -30,11 +33,14 @@ _BOOKMARK_ID = re.compile(r'(<w:bookmark(?:Start|End)\b[^>]*?\bw:id=")(\d+)(")')
 
 def template_path(kind: Kind, folder: Path | None = None) -> Path:
     """Return the template file for ``kind``: from ``folder`` when it has one, else the default."""
+    from cchc_letters.kinds import entry
+
+    letter = entry(kind)
     if folder is not None:
-        candidate = Path(folder) / f"{kind.value}.docx"
+        candidate = Path(folder) / letter.template_name
         if candidate.is_file():
             return candidate
-    return templates_dir() / f"{kind.value}.docx"
+    return letter.default_template()
 
 
 # Characters XML 1.0 forbids (control characters, lone surrogates, U+FFFE/U+FFFF): one in a
@@ -56,14 +62,156 @@ def printable(value: Any) -> Any:
     return value
 
 
-def jinja_environment():
-    """Return the sandboxed, autoescaping, strict Jinja environment with the letter filters."""
-    from jinja2 import StrictUndefined
+# ---- bounds on template work (issue 11, item 9) -----------------------------------------
+# A template is written by an editor, not by us: one `{{ 'A' * 10**10 }}`, nested range
+# loops or a huge format width would run for minutes or exhaust memory and hold the batch
+# lock. A letter is a page of text, so these limits are far above what any letter needs.
+MAX_TEMPLATE_TEXT = 100_000  # characters one operation may produce ('A' * n, n ** m …)
+MAX_TEMPLATE_NUMBER = 100_000  # largest number passed to a call (range, ljust, center …)
+MAX_TEMPLATE_LOOP = 10_000  # items of one range()
+MAX_TEMPLATE_ITERATIONS = 100_000  # range() items over the whole letter
+MAX_LETTER_XML = 4_000_000  # characters of one letter's body XML (a letter is ~30,000)
+LETTER_TIME_BUDGET = 5.0  # seconds of template work per letter
+MAX_TEMPLATE_PACKAGE = 64 << 20  # bytes of a template DOCX once decompressed
+_HUGE_WIDTH = re.compile(r"\d{6,}")  # a format width of a million characters or more
+
+
+class TemplateLimit(Exception):
+    """A template went beyond a bound on its work (reported as a template error)."""
+
+
+class _Budget(threading.local):
+    """The current letter's deadline and range() items left, per thread."""
+
+    deadline = float("inf")
+    iterations = MAX_TEMPLATE_ITERATIONS
+    countdown = 0
+
+    def start(self) -> None:
+        self.deadline = time.monotonic() + LETTER_TIME_BUDGET
+        self.iterations = MAX_TEMPLATE_ITERATIONS
+        self.countdown = 0
+
+    def tick(self) -> None:
+        """Look at the clock every 64th call (template steps are called very often)."""
+        self.countdown -= 1
+        if self.countdown < 0:
+            self.countdown = 64
+            if time.monotonic() > self.deadline:
+                raise TemplateLimit(
+                    f"điền một lá thư mất quá {LETTER_TIME_BUDGET:g} giây (time budget per letter)"
+                )
+
+
+_BUDGET = _Budget()
+
+
+def _too_big(what: str) -> TemplateLimit:
+    return TemplateLimit(f"{what} vượt giới hạn của mẫu thư (template work limit)")
+
+
+def _bounded_range(*args: int):
+    """Return range(*args) when small; its items count against the letter's budget."""
+    items = range(*args)
+    if len(items) > MAX_TEMPLATE_LOOP:
+        raise _too_big(f"range() có {len(items):,} phần tử (tối đa {MAX_TEMPLATE_LOOP:,})")
+    _BUDGET.iterations -= len(items)
+    if _BUDGET.iterations < 0:
+        raise _too_big(
+            f"các vòng lặp range() của một lá thư quá {MAX_TEMPLATE_ITERATIONS:,} lần lặp"
+        )
+    _BUDGET.tick()
+    return items
+
+
+def _check_size(value: Any) -> Any:
+    if isinstance(value, str | bytes | list | tuple) and len(value) > MAX_TEMPLATE_TEXT:
+        raise _too_big(f"một giá trị dài {len(value):,} (tối đa {MAX_TEMPLATE_TEXT:,})")
+    return value
+
+
+def _check_arguments(args: tuple, kwargs: dict) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int | float) and abs(value) > MAX_TEMPLATE_NUMBER:
+            raise _too_big(f"số {value:g} trong một lời gọi (tối đa {MAX_TEMPLATE_NUMBER:,})")
+        if isinstance(value, str) and _HUGE_WIDTH.search(value) and "{" in value:
+            raise _too_big("độ rộng định dạng quá lớn")
+
+
+@functools.cache
+def _environment_class():
+    from jinja2.compiler import CodeGenerator
     from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class LetterCodeGenerator(CodeGenerator):
+        """Jinja's code generator, with each ``~`` concatenation's length checked (Jinja
+        joins those itself, outside the sandbox's hooks)."""
+
+        def visit_Concat(self, node, frame):  # noqa: N802 — Jinja's visitor name
+            self.write("environment.checked_size(")
+            super().visit_Concat(node, frame)
+            self.write(")")
+
+    class LetterEnvironment(ImmutableSandboxedEnvironment):
+        """Jinja's immutable sandbox with bounds on what one letter may cost."""
+
+        code_generator_class = LetterCodeGenerator
+        intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+        @staticmethod
+        def checked_size(value):
+            _BUDGET.tick()
+            return _check_size(value)
+
+        def call_binop(self, context, operator, left, right):
+            _BUDGET.tick()
+            if operator == "**":
+                # 10 ** 10 ** 10 is computed before anything could look at its size.
+                if (
+                    isinstance(left, int)
+                    and isinstance(right, int)
+                    and right > 0
+                    and abs(left) > 1
+                    and right * abs(left).bit_length() > MAX_TEMPLATE_TEXT
+                ):
+                    raise _too_big(f"{left} ** {right}")
+            elif operator == "*":
+                for seq, times in ((left, right), (right, left)):
+                    if isinstance(seq, str | list | tuple) and isinstance(times, int):
+                        if len(seq) * times > MAX_TEMPLATE_TEXT:
+                            raise _too_big(f"phép nhân chuỗi ra {len(seq) * times:,} ký tự")
+            elif operator == "%" and isinstance(left, str):
+                if _HUGE_WIDTH.search(left):
+                    raise _too_big("độ rộng định dạng quá lớn")
+                _check_arguments(right if isinstance(right, tuple) else (right,), {})
+            return _check_size(super().call_binop(context, operator, left, right))
+
+        def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 — Jinja's signature
+            _BUDGET.tick()
+            _check_arguments(args, kwargs)
+            return _check_size(super().call(__context, __obj, *args, **kwargs))
+
+        def getattr(self, obj, attribute):
+            if attribute in ("format", "format_map") and isinstance(obj, str):
+                if _HUGE_WIDTH.search(obj):  # "{:>999999999}".format(x)
+                    raise _too_big("độ rộng định dạng quá lớn")
+            return super().getattr(obj, attribute)
+
+    return LetterEnvironment
+
+
+def jinja_environment():
+    """Return the sandboxed, autoescaping, strict Jinja environment with the letter filters.
+
+    Template work is bounded (see TemplateLimit): range() is small and counted, long texts
+    cannot be built by one operation, numbers passed to calls are bounded, each letter has
+    a time budget, and ``lipsum`` (filler text of any length) is not available.
+    """
+    from jinja2 import StrictUndefined
 
     from cchc_letters.filters import FILTERS
 
-    env = ImmutableSandboxedEnvironment(
+    env = _environment_class()(
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -71,7 +219,24 @@ def jinja_environment():
     )
     # Only the documented filters (filters.FILTER_SPECS): no ``safe``, no surprises.
     env.filters = dict(FILTERS)
+    env.globals["range"] = _bounded_range
+    env.globals.pop("lipsum", None)
     return env
+
+
+def autoescape_findings(ast: Any) -> list[str]:
+    """Return a description of each ``{% autoescape %}`` block of a parsed template that is
+    not plainly ``true``: without escaping, one "&" in a name breaks the whole print file."""
+    from jinja2 import nodes
+
+    found = []
+    for node in ast.find_all((nodes.ScopedEvalContextModifier, nodes.EvalContextModifier)):
+        for option in node.options:
+            if option.key == "autoescape" and not (
+                isinstance(option.value, nodes.Const) and option.value.value is True
+            ):
+                found.append(f"dòng {node.lineno}: {{% autoescape … %}} tắt thoát ký tự XML")
+    return found
 
 
 @dataclass
@@ -86,6 +251,7 @@ class LetterTemplate:
     section_properties: str  # the template's final <w:sectPr>
     other_parts: tuple[tuple[zipfile.ZipInfo, bytes], ...]
     renumber_ids: bool
+    document_xml: str = ""  # word/document.xml as stored, for the lint (templatelint.py)
 
     @classmethod
     def load(cls, path: Path) -> LetterTemplate:
@@ -97,13 +263,22 @@ class LetterTemplate:
         """Return the compiled template of a package read by ``read_template``."""
         from jinja2 import TemplateSyntaxError
 
+        env = jinja_environment()
         try:
-            compiled = jinja_environment().from_string(parts.source)
+            ast = env.parse(parts.source)
+            compiled = env.from_string(ast)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(
-                f"{parts.path}: lỗi cú pháp trong mẫu thư: {exc.message} "
+                f"{parts.path}: {_syntax_message(exc.message)} "
                 f"(gần: {text_near(parts.source, exc.lineno, _quoted(exc.message))!r})"
             ) from None
+        unescaped = autoescape_findings(ast)
+        if unescaped:
+            raise TemplateProblem(
+                f"{parts.path}: mẫu thư không được tắt autoescape ({'; '.join(unescaped)}): "
+                "một ký tự & hay < trong dữ liệu sẽ làm hỏng cả tệp in. Hãy xóa thẻ "
+                "{% autoescape false %} và {% endautoescape %}."
+            )
         return cls(
             path=parts.path,
             source=parts.source,
@@ -113,6 +288,7 @@ class LetterTemplate:
             section_properties=parts.section_properties,
             other_parts=parts.other_parts,
             renumber_ids=bool(_DOC_PR_ID.search(parts.source) or _BOOKMARK_ID.search(parts.source)),
+            document_xml=parts.document_xml,
         )
 
     def render_body(self, context: Mapping[str, Any], index: int = 0) -> str:
@@ -123,9 +299,11 @@ class LetterTemplate:
         """
         from jinja2 import TemplateError
 
+        _BUDGET.start()
         try:
-            xml = self.compiled.render(context)
+            xml = self._render_bounded(context)
         except (
+            TemplateLimit,
             TemplateError,
             TypeError,
             ValueError,
@@ -142,6 +320,22 @@ class LetterTemplate:
             xml = _DOC_PR_ID.sub(lambda m: f"{m[1]}{offset + int(m[2])}{m[3]}", xml)
             xml = _BOOKMARK_ID.sub(lambda m: f"{m[1]}{offset + int(m[2])}{m[3]}", xml)
         return xml
+
+    def _render_bounded(self, context: Mapping[str, Any]) -> str:
+        """Return the rendered body, stopping as soon as it is longer than MAX_LETTER_XML or
+        over the time budget (the output is produced piece by piece)."""
+        pieces: list[str] = []
+        size = 0
+        generated = self.compiled.generate(context)
+        # A few hundred pieces at a time: looking at each one would cost a third of the
+        # rendering time.
+        while batch := list(itertools.islice(generated, 256)):
+            size += sum(map(len, batch))
+            if size > MAX_LETTER_XML:
+                raise _too_big(f"lá thư dài hơn {MAX_LETTER_XML:,} ký tự XML")
+            _BUDGET.tick()
+            pieces += batch
+        return "".join(pieces)
 
     def render_document(self, context: Mapping[str, Any]) -> str:
         """Return a whole ``word/document.xml`` holding one letter (for the XML check).
@@ -179,6 +373,13 @@ def read_template(path: Path) -> TemplateSource:
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as package:
+            # Every part is held in memory: a zip bomb saved as .docx must not expand.
+            expanded = sum(info.file_size for info in package.infolist())
+            if expanded > MAX_TEMPLATE_PACKAGE:
+                raise TemplateProblem(
+                    f"{path}: mẫu thư DOCX giải nén ra {expanded:,} byte, quá giới hạn "
+                    f"{MAX_TEMPLATE_PACKAGE:,} byte (hỏng, hoặc chứa ảnh quá lớn)"
+                )
             other_parts = tuple(
                 (info, package.read(info.filename))
                 for info in package.infolist()
@@ -190,6 +391,12 @@ def read_template(path: Path) -> TemplateSource:
         body_xml = docx.patch_xml(docx.get_xml())
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
         raise TemplateProblem(f"{path}: không mở được mẫu thư DOCX ({exc})") from None
+    except SyntaxError as exc:  # lxml's XMLSyntaxError: malformed XML, an entity bomb
+        raise TemplateProblem(
+            f"{path}: mẫu thư DOCX có phần XML hỏng, Word cũng không mở được ({exc}). "
+            "Hãy mở lại bằng Word hoặc LibreOffice và lưu lại, hoặc lấy lại mẫu gốc "
+            "(templates export)."
+        ) from None
 
     opening = _BODY_OPEN.match(body_xml)
     sect_pr = _FINAL_SECT_PR.search(body_xml[: -len("</w:body>")])
@@ -215,6 +422,8 @@ def describe_template_error(exc: Exception) -> str:
     from jinja2 import TemplateError, UndefinedError
     from jinja2.exceptions import SecurityError
 
+    if isinstance(exc, TemplateLimit):
+        return f"mẫu thư làm quá nhiều việc: {exc}"
     if isinstance(exc, SecurityError):
         return f"mẫu thư dùng thao tác không được phép (sandbox, not allowed): {exc}"
     if isinstance(exc, UndefinedError):
@@ -247,6 +456,20 @@ def text_near(source: str, lineno: int | None, focus: str | None = None, width: 
     return ""
 
 
+def _syntax_message(message: str | None) -> str:
+    """Return a compile error in Vietnamese; an unknown filter with the closest known one."""
+    import difflib
+
+    from cchc_letters.filters import FILTERS
+
+    unknown = re.fullmatch(r"No filter named '([^']+)'\.?", message or "")
+    if unknown:
+        close = difflib.get_close_matches(unknown[1], sorted(FILTERS), n=1, cutoff=0.5)
+        hint = f" — có phải ý bạn là `{close[0]}`? (did you mean)" if close else ""
+        return f"bộ lọc không tồn tại (unknown filter): {unknown[1]}{hint}"
+    return f"lỗi cú pháp trong mẫu thư: {message}"
+
+
 def _quoted(message: str | None) -> str | None:
     """Return the first 'quoted' name in a Jinja error message (what to show the text around)."""
     found = re.search(r"'([^']+)'", message or "")
@@ -254,5 +477,21 @@ def _quoted(message: str | None) -> str | None:
 
 
 def load_templates(kinds: set[Kind], folder: Path | None = None) -> dict[Kind, LetterTemplate]:
-    """Return the compiled template of each kind, from ``folder`` or the defaults."""
-    return {kind: LetterTemplate.load(template_path(kind, folder)) for kind in sorted(kinds)}
+    """Return the compiled template of each kind, from ``folder`` or the defaults.
+
+    Raises TemplateProblem naming every template that cannot be loaded (not a DOCX, Jinja
+    syntax); what else is wrong with a loaded one is templatelint's to say.
+    """
+    loaded, problems = {}, []
+    for kind in sorted(kinds):
+        try:
+            loaded[kind] = LetterTemplate.load(template_path(kind, folder))
+        except TemplateProblem as exc:
+            problems.append(exc.message)
+    if problems:
+        lines = "\n  ".join(problems)
+        raise TemplateProblem(
+            f"mẫu thư có lỗi, chưa tạo thư nào (template errors, nothing written):\n  {lines}",
+            hint="Sửa mẫu thư rồi chạy: cchc-letters templates check",
+        )
+    return loaded

@@ -5,24 +5,34 @@ Pure: the letter date and the profile are passed in; nothing here reads the cloc
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from cchc_letters.errors import ScheduleError
+from cchc_letters.errors import ProfileError, ScheduleError
 from cchc_letters.profile import Profile
 from cchc_letters.resources import data_dir
-from cchc_letters.schedule_data import CONFIDENCES, ScheduleRow, nfc_tree, parse_row
-from cchc_letters.sessions import next_session
+from cchc_letters.schedule_data import CONFIDENCES, ScheduleRow, Span, nfc_tree, parse_row
+from cchc_letters.sessions import next_session, tet_cancelled
 
-Status = Literal["due_now", "planned", "missed_deadline"]
+# due_now / planned: the dose has a date (or a place, see Dose.where); catch_up: no date —
+# the child is past its target group, or an earlier dose it depends on has none, so the
+# letter sends the family to the station for a catch-up plan (tiêm bù); switched_off: the
+# commune profile says the province does not give it.
+Status = Literal["due_now", "planned", "catch_up", "switched_off"]
+UNDATED = ("catch_up", "switched_off")
 
 DUE_NOW_LABEL = "Cần tiêm ngay"
 # Dose.where / Visit.where when there is no planned session (session is None):
 AT_BIRTH_PLACE = "tại nơi sinh"  # a birth-facility dose (HepB within 24 hours), still in time
 CONTACT_STATION = "liên hệ trạm y tế"  # deadline still ahead but no session day before it
+AT_SCHOOL = "tại trường"  # a school-campaign dose (Td at 7 years): its age, not a session date
+# How many later sessions a dose may be moved to (doses-per-visit limit, antigen and live
+# vaccine rules) before the letter gives up on dating it and asks the station.
+_MAX_MOVES = 24
 
 
 def default_schedules_dir() -> Path:
@@ -43,6 +53,12 @@ class ScheduleVersion:
     dates_confidence: str = "V"
     notes: tuple[str, ...] = ()  # for the officer (what is unknown), not printed
     path: Path | None = None
+    # Two live injected vaccines not given at one visit are at least this far apart.
+    live_vaccine_interval: Span | None = None
+    # Every version of the folder it was loaded with, oldest first (set by load_versions):
+    # each dose takes its row from the version in force when it falls due. Just this one
+    # when an officer forces a version (version_for's override) or it was loaded alone.
+    history: tuple[ScheduleVersion, ...] = field(default=(), compare=False, repr=False)
 
     def in_force(self, day: date) -> bool:
         """Return True when this version is in force on ``day``."""
@@ -64,10 +80,19 @@ class Dose:
     confidence: str
     short_name: str = ""
     local: bool = False  # added or changed by the commune profile
-    # Where it is given when ``session`` is None: AT_BIRTH_PLACE (a birth-facility dose) or
-    # CONTACT_STATION (its deadline is still ahead but falls before the next session day, so
-    # the family asks the station now); "" when it has a session.
+    # Where it is given when ``session`` is None: AT_BIRTH_PLACE (a birth-facility dose),
+    # AT_SCHOOL (a school-campaign dose, at its age) or CONTACT_STATION (its deadline is
+    # still ahead but falls before the next session day, so the family asks the station
+    # now); "" when it has a session or no date at all.
     where: str = ""
+    version: str = ""  # id of the schedule version whose row this is
+    # When the schedule says it falls due (age and intervals, before any session is
+    # chosen): the version in force on that day is the one that applies to the dose.
+    falls_due: date | None = None
+    target_group: str = ""  # "trẻ dưới 1 tuổi"
+    latest: date | None = None  # last day within the target group (and deadline), if any
+    why: tuple[str, ...] = ()  # how the date (or no date) was reached, for the officer
+    postponed: str = ""  # why it is at a later session than the first it could have had
 
 
 @dataclass(frozen=True)
@@ -96,10 +121,11 @@ class ChildSchedule:
     """A child's schedule under one version; missed doses are in ``doses`` but not in visits."""
 
     version_id: str
-    legal_basis: str
+    legal_basis: str  # as printed: true for the letter date and the later doses' versions
     doses: tuple[Dose, ...]
     visits: tuple[Visit, ...]
     notes: tuple[str, ...]
+    versions: tuple[str, ...] = ()  # ids of the versions the doses come from
 
 
 # --------------------------------------------------------------------------- loading
@@ -113,6 +139,7 @@ _VERSION_KEYS = {
     "dates_confidence",
     "notes",
     "doses",
+    "live_vaccine_interval",
 }
 
 
@@ -163,7 +190,22 @@ def load_version(path: Path) -> ScheduleVersion:
     notes = raw.get("notes", [])
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         raise fail("notes phải là danh sách chuỗi")
+    live_interval = None
+    if "live_vaccine_interval" in raw:
+        try:
+            live_interval = Span.parse(raw["live_vaccine_interval"])
+        except ValueError as exc:
+            raise fail(f"live_vaccine_interval: {exc}") from None
+    known = set(keys)
+    for row in rows:
+        for rule in row.after:
+            if rule.key not in known:
+                raise fail(
+                    f"{row.vaccine} {row.dose}: after names {rule.vaccine} {rule.dose}, "
+                    "which is not a dose of this file"
+                )
     return ScheduleVersion(
+        live_vaccine_interval=live_interval,
         id=raw["id"],
         legal_basis=raw["legal_basis"],
         valid_from=raw["valid_from"],
@@ -201,6 +243,8 @@ def load_versions(folder: Path | None = None) -> list[ScheduleVersion]:
                 f"{earlier.id} ({earlier.path}); đặt valid_to của bản trước "
                 "(in-force ranges overlap)"
             )
+    for version in versions:  # frozen: set once, here, before anyone sees the versions
+        object.__setattr__(version, "history", tuple(versions))
     return versions
 
 
@@ -215,7 +259,8 @@ def version_for(
     if override_id:
         for version in versions:
             if version.id == override_id:
-                return version
+                # Forced: every dose follows this version, whenever it falls due.
+                return dataclasses.replace(version, history=(version,))
         raise ScheduleError(f"không có lịch tiêm chủng {override_id!r} (known: {known})")
     for version in versions:
         if version.in_force(letter_date):
@@ -233,7 +278,8 @@ def schedule_rows(version: ScheduleVersion, profile: Profile) -> tuple[ScheduleR
     """Return the national rows with the profile's local vaccines applied.
 
     A local row with the same vaccine code and dose label as a national row replaces it in
-    place; any other local row is appended.
+    place; any other local row is appended. Rows the profile switches off stay in (the
+    child's plan lists them as "switched_off").
     """
     local = {row.key: row for row in profile.local_vaccines}
     rows = [local.pop(row.key, row) for row in version.rows]
@@ -241,63 +287,154 @@ def schedule_rows(version: ScheduleVersion, profile: Profile) -> tuple[ScheduleR
     return tuple(rows)
 
 
-def _dose_text(row: ScheduleRow) -> str:
+def _dose_text(row: ScheduleRow | Dose) -> str:
     """Return "Lao BCG (1 mũi)": the short name as in the table, first letter capitalised."""
     name = row.short_name or row.name
     return f"{name[:1].upper()}{name[1:]} ({row.dose})"
 
 
-def _missed_note(row: ScheduleRow, deadline: date, letter_date: date) -> str:
-    """Return the note for a dose not offered: its deadline passed, or it cannot be reached."""
-    if row.missed_note:
-        return row.missed_note
-    when = row.deadline_label or f"trước {deadline:%d/%m/%Y}"
-    what = "đã quá hạn tiêm" if deadline < letter_date else "không còn kịp tiêm"
-    return (
-        f"{_dose_text(row)}: {what} ({when}, hạn cuối {deadline:%d/%m/%Y}) "
-        "nên không đưa vào lịch; gia đình hỏi ý kiến trạm y tế."
-    )
+def _plain_dose_text(dose: Dose) -> str:
+    """Return "lao BCG (1 mũi)": the short name as written in the data, for running text."""
+    return f"{dose.short_name or dose.name} ({dose.dose})"
+
+
+def _d(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+_UNITS_VI = {"hours": "giờ", "days": "ngày", "weeks": "tuần", "months": "tháng", "years": "năm"}
+
+
+def span_text(span: Span) -> str:
+    """Return a span in Vietnamese: "28 ngày", "6 tháng"; whole weeks of days as "4 tuần"."""
+    if span.unit == "days" and span.count and span.count % 7 == 0:
+        return f"{span.count // 7} tuần"
+    return f"{span.count} {_UNITS_VI[span.unit]}"
 
 
 def _contact_note(row: ScheduleRow, due: date, deadline: date, letter_date: date) -> str:
     """Return the note for a dose whose deadline is ahead but before the next session day."""
-    start = "" if due <= letter_date else f"từ ngày {due:%d/%m/%Y} và "
+    start = "" if due <= letter_date else f"từ ngày {_d(due)} và "
     return (
-        f"{_dose_text(row)}: cần tiêm {start}chậm nhất ngày {deadline:%d/%m/%Y}, trước buổi "
+        f"{_dose_text(row)}: cần tiêm {start}chậm nhất ngày {_d(deadline)}, trước buổi "
         "tiêm định kỳ tiếp theo — gia đình liên hệ ngay trạm y tế để được tiêm."
     )
+
+
+def _late_note(row: ScheduleRow, due: date, latest: date, session: date) -> str:
+    """Return the note for a dose whose next session is after its recommended window."""
+    return (
+        f"{_dose_text(row)}: nên tiêm trong khoảng {_d(due)} – {_d(latest)} "
+        f"({row.age_label[:1].lower()}{row.age_label[1:]}), nhưng buổi tiêm định kỳ tiếp theo "
+        f"là ngày {_d(session)}; gia đình hỏi trạm y tế để được hẹn tiêm sớm hơn."
+    )
+
+
+DEFAULT_CATCH_UP_NOTE = (
+    "Nếu cháu chưa được tiêm {vaccines}, gia đình vui lòng đưa cháu cùng sổ tiêm chủng đến "
+    "{station} để được tư vấn tiêm bù."
+)
+
+
+def _catch_up_note(undated: list[Dose], all_doses: list[Dose], profile: Profile) -> str:
+    """Return the one kind sentence for the doses the letter gives no date (tiêm bù).
+
+    A vaccine all of whose doses are undated is named alone ("5 trong 1"); otherwise with
+    the undated doses ("5 trong 1 (mũi 3)"). The wording is the profile's
+    [local_schedule] catch_up_note when it gives one.
+    """
+    by_vaccine: dict[str, list[Dose]] = {}
+    for dose in undated:
+        by_vaccine.setdefault(dose.vaccine, []).append(dose)
+    names = []
+    for vaccine, doses in by_vaccine.items():
+        name = doses[0].short_name or doses[0].name
+        every = [d for d in all_doses if d.vaccine == vaccine and d.status != "switched_off"]
+        names.append(
+            name if len(doses) == len(every) else f"{name} ({', '.join(d.dose for d in doses)})"
+        )
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " và " + names[-1]
+    vaccines = f"{'mũi' if len(undated) == 1 else 'các mũi'} {listed}"
+    template = profile.local_schedule.catch_up_note or DEFAULT_CATCH_UP_NOTE
+    text = template.replace("{vaccines}", vaccines).replace(
+        "{station}", profile.health_station.name
+    )
+    return text[:1].upper() + text[1:]
+
+
+_POSTPONE_REASONS = {
+    "cap": "Để mỗi buổi không quá {n} mũi",
+    "antigen": "Vì không tiêm hai mũi cùng thành phần trong một buổi",
+    "live": "Vì hai vắc xin sống không tiêm cùng buổi phải cách nhau ít nhất {live}",
+}
+
+
+def _postponed_note(reason: str, doses: list[Dose], profile: Profile, live: Span | None) -> str:
+    """Return the sentence saying which doses moved to a later session, and why."""
+    moved = [f"{_plain_dose_text(d)} ngày {_d(d.session)}" for d in doses if d.session]
+    listed = ", ".join(moved[:-1]) + " và " + moved[-1] if len(moved) > 1 else ""
+    lead = _POSTPONE_REASONS[reason].format(
+        n=profile.local_schedule.max_doses_per_visit, live=span_text(live) if live else ""
+    )
+    if len(doses) == 1:
+        return f"{lead}, {_plain_dose_text(doses[0])} được hẹn sang ngày {_d(doses[0].session)}."
+    return f"{lead}, các mũi sau được hẹn sang buổi sau: {listed}."
+
+
+def _tet_note(cancelled: date, moved_to: date) -> str:
+    """Return the sentence for a session Tết moved into a later month."""
+    return (
+        f"Buổi tiêm ngày {_d(cancelled)} trùng dịp nghỉ Tết Nguyên đán nên cháu được hẹn "
+        f"sang ngày {_d(moved_to)}."
+    )
+
+
+def _legal_basis(letter_version: ScheduleVersion, used: list[ScheduleVersion]) -> str:
+    """Return the legal basis as printed: the letter date's version, then later ones used.
+
+    "Thông tư 52/2025/TT-BYT; từ 01/07/2026: Thông tư 13/2026/TT-BYT và hướng dẫn của Bộ Y tế"
+    for a letter dated in June 2026 whose child has doses falling due after 01/07/2026.
+    """
+    parts = [letter_version.legal_basis]
+    for version in sorted(set(used), key=lambda v: v.valid_from):
+        if version.valid_from > letter_version.valid_from:
+            parts.append(f"từ {_d(version.valid_from)}: {version.legal_basis}")
+    return "; ".join(parts)
 
 
 def child_schedule(
     dob: date, letter_date: date, profile: Profile, version: ScheduleVersion
 ) -> ChildSchedule:
-    """Return the child's doses and visits under ``version`` as seen on ``letter_date``.
+    """Return the child's doses and visits as seen on ``letter_date``.
+
+    ``version`` is the version in force on the letter date (or one an officer forced);
+    each dose takes its row from the version in force when it falls due (its age and
+    intervals, before any session is chosen), among ``version.history``.
 
     Memoised: a batch has many children born on the same day and the result depends only on
     the arguments (all frozen), so each birth date is computed once per profile and version.
 
-    Each dose is due when the child reaches its age and, if it has a minimum interval, that
-    long after the previous dose of the same vaccine at its planned session. Its session is
-    the first session on or after the later of its due date and the letter date, so a dose
-    whose date has passed (late registration) is "due_now" at the next session.
+    A dose is due at its age, its minimum interval after the previous dose of its vaccine
+    and each ``after`` rule's interval after that dose (all at their planned dates). It is
+    planned at the first session on or after the later of its due date and the letter date
+    where the visit has fewer than ``max_doses_per_visit`` doses, no dose sharing one of its
+    antigens, and no live vaccine less than ``live_vaccine_interval`` away (unless at the
+    same visit); a move to a later session is said in a note.
 
-    A dose with a deadline (the last day it may be given):
-
-    - deadline before the letter date, or before its due date: "missed_deadline", kept in
-      ``doses``, left out of ``visits`` and explained in ``notes`` ("đã quá hạn …");
-    - deadline still ahead but the next session day after it: still offered, "due_now" (or
-      "planned" while its due date is ahead), with ``session`` None and ``where``
-      CONTACT_STATION, and a note asking the family to contact the station now. A later
-      dose of the same vaccine is counted from the deadline (the latest it can be given).
-
-    A dose with a ``max_interval`` (JE mũi 2, "1–2 tuần sau mũi 1") keeps its session, the
-    first one at least ``min_interval`` after the previous dose; when that session is later
-    than ``max_interval`` after the previous dose, a note gives the recommended window.
+    A dose gets no date ("catch_up") when no such session falls within its target group
+    (before ``target_until``) or deadline, or an earlier dose it depends on has none: the
+    letter then says, in one sentence, to bring the child and the vaccination book to the
+    station for a catch-up plan. A dose whose deadline (not target group) is still ahead but
+    before the next session is offered with ``where`` CONTACT_STATION and a note. A
+    school-campaign dose has ``where`` AT_SCHOOL and no session; a birth-facility dose
+    AT_BIRTH_PLACE while still in time. When Tết takes a session and moves the child into
+    the next month, a note says so.
     """
     global _memo
     if _memo is None or _memo[0] is not profile or _memo[1] is not version:
         # Keyed by identity: hashing a frozen Profile and version (all their rows) for every
         # letter would cost more than the cache saves.
+        _check_switched_off(profile, version)
         _memo = (profile, version, {})
     plans = _memo[2]
     plan = plans.get((dob, letter_date))
@@ -312,75 +449,305 @@ _MEMO_SIZE = 2048  # ~8 kB each: 17 MB at most; five years of distinct birth dat
 _memo: tuple[Profile, ScheduleVersion, dict[tuple[date, date], ChildSchedule]] | None = None
 
 
-def _late_note(row: ScheduleRow, due: date, latest: date, session: date) -> str:
-    """Return the note for a dose whose next session is after its recommended window."""
-    return (
-        f"{_dose_text(row)}: nên tiêm trong khoảng {due:%d/%m/%Y} – {latest:%d/%m/%Y} "
-        f"({row.age_label[:1].lower()}{row.age_label[1:]}), nhưng buổi tiêm định kỳ tiếp theo "
-        f"là ngày {session:%d/%m/%Y}; gia đình hỏi trạm y tế để được hẹn tiêm sớm hơn."
-    )
+def _check_switched_off(profile: Profile, version: ScheduleVersion) -> None:
+    """Raise ProfileError when [local_schedule] switched_off names no row of any version."""
+    known = set()
+    for each in version.history or (version,):
+        for row in schedule_rows(each, profile):
+            known.update({row.vaccine, f"{row.vaccine}/{row.dose}"})
+    unknown = [code for code in profile.local_schedule.switched_off if code not in known]
+    if unknown:
+        codes = sorted(k for k in known if "/" not in k)
+        raise ProfileError(
+            f"{profile.path}: [local_schedule] switched_off: không có vắc xin "
+            f"{', '.join(unknown)} trong lịch tiêm (mã có: {', '.join(codes)})",
+            hint=f"Xem {default_schedules_dir() / 'README.md'}",
+        )
+
+
+def _nominal_dates(dob: date, rows: tuple[ScheduleRow, ...]) -> dict[tuple[str, str], date]:
+    """Return when each row falls due by the schedule alone: its age, intervals and rules.
+
+    No sessions, no letter date: this is the day that decides which version applies.
+    """
+    nominal: dict[tuple[str, str], date] = {}
+    previous: dict[str, date] = {}
+    for row in rows:
+        day = row.age.after(dob)
+        if row.min_interval is not None and row.vaccine in previous:
+            day = max(day, row.min_interval.after(previous[row.vaccine]))
+        for rule in row.after:
+            if rule.key in nominal:
+                day = max(day, rule.min_interval.after(nominal[rule.key]))
+        nominal[row.key] = previous[row.vaccine] = day
+    return nominal
+
+
+def applicable_rows(
+    dob: date, version: ScheduleVersion, profile: Profile
+) -> list[tuple[ScheduleRow, ScheduleVersion, date]]:
+    """Return (row, its version, the day it falls due) for one child, in order of that day.
+
+    Each row comes from the version in force on the day it falls due under that version
+    (the later one if two are); a dose no version in force then lists is not in the
+    child's schedule (the Td booster for a child whose 7th birthday is under TT 38/2017).
+    A dose falling due before the oldest version (children born before 2018) follows the
+    oldest version that has it.
+    """
+    history = version.history or (version,)
+    chosen: dict[tuple[str, str], tuple[ScheduleRow, ScheduleVersion, date, int]] = {}
+    fallback: dict[tuple[str, str], tuple[ScheduleRow, ScheduleVersion, date, int]] = {}
+    for each in history:
+        rows = schedule_rows(each, profile)
+        nominal = _nominal_dates(dob, rows)
+        for index, row in enumerate(rows):
+            day = nominal[row.key]
+            if len(history) == 1 or each.in_force(day):
+                chosen[row.key] = (row, each, day, index)  # oldest first: a later one wins
+            elif day < history[0].valid_from and row.key not in fallback:
+                fallback[row.key] = (row, each, day, index)
+    for key, value in fallback.items():
+        chosen.setdefault(key, value)
+    ordered = sorted(chosen.values(), key=lambda item: (item[2], item[3]))
+    return [(row, each, day) for row, each, day, _ in ordered]
 
 
 def _child_schedule(
     dob: date, letter_date: date, profile: Profile, version: ScheduleVersion
 ) -> ChildSchedule:
-    local_keys = {row.key for row in profile.local_vaccines}
-    previous: dict[str, date] = {}  # vaccine -> planned date of its latest dose
-    doses: list[Dose] = []
+    planner = _Planner(dob, letter_date, profile)
+    for row, each, falls_due in applicable_rows(dob, version, profile):
+        planner.plan(row, each, falls_due)
+    doses = planner.doses
     notes: list[str] = []
-    for row in schedule_rows(version, profile):
-        due = row.age.after(dob)
-        if row.min_interval is not None and row.vaccine in previous:
-            due = max(due, row.min_interval.after(previous[row.vaccine]))
-        start = max(due, letter_date)
-        at_station = row.place == "health_station"
-        session = next_session(start, profile.sessions) if at_station else None
-        where = "" if at_station else AT_BIRTH_PLACE
-        given = session or start
-        deadline = row.deadline.last_day_before(dob) if row.deadline else None
-        status: Status = "due_now" if due <= letter_date else "planned"
-        if deadline is not None and start > deadline:
-            status = "missed_deadline"
-            notes.append(_missed_note(row, deadline, letter_date))
-        elif deadline is not None and given > deadline:
-            # Still in time, but no session day before the deadline: the station is asked.
-            session, where, given = None, CONTACT_STATION, deadline
-            notes.append(_contact_note(row, due, deadline, letter_date))
-        if (
-            row.max_interval is not None
-            and row.vaccine in previous
-            and session is not None
-            and status != "missed_deadline"
-        ):
-            latest = row.max_interval.after(previous[row.vaccine])
-            if session > latest >= due:  # (a window that closed before the due date: no note)
-                notes.append(_late_note(row, due, latest, session))
-        previous[row.vaccine] = given
-        doses.append(
-            Dose(
-                vaccine=row.vaccine,
-                name=row.name,
-                dose=row.dose,
-                age_label=row.age_label,
-                due=due,
-                session=session,
-                deadline=deadline,
-                status=status,
-                confidence=row.confidence,
-                short_name=row.short_name,
-                local=row.key in local_keys,
-                where=where if status != "missed_deadline" else "",
+    notes.extend(planner.missed_notes.values())
+    undated = [
+        d
+        for d in doses
+        if d.status == "catch_up" and (d.vaccine, d.dose) not in planner.missed_notes
+    ]
+    if undated:
+        notes.append(_catch_up_note(undated, doses, profile))
+    notes.extend(planner.notes)
+    for reason in _POSTPONE_REASONS:
+        moved = [d for d in doses if d.postponed == reason]
+        if moved:
+            live = next(
+                (v.live_vaccine_interval for v in planner.used if v.live_vaccine_interval), None
             )
-        )
-    visits = group_visits(doses)  # in the data file's order within a visit
-    doses.sort(key=lambda d: d.due)  # stable: the data file's order within a day
+            notes.append(_postponed_note(reason, moved, profile, live))
+    notes.extend(_tet_note(*pair) for pair in dict.fromkeys(planner.tet))
+    visits = group_visits(doses)  # in the order of falling due within a visit
+    doses.sort(key=lambda d: d.due)  # stable: the order of falling due within a day
     return ChildSchedule(
         version_id=version.id,
-        legal_basis=version.legal_basis,
+        legal_basis=_legal_basis(version, planner.used),
         doses=tuple(doses),
         visits=visits,
         notes=tuple(notes),
+        versions=tuple(
+            dict.fromkeys(v.id for v in sorted(planner.used, key=lambda v: v.valid_from))
+        ),
     )
+
+
+class _Planner:
+    """Places one child's doses one by one, in the order they fall due (see child_schedule)."""
+
+    def __init__(self, dob: date, letter_date: date, profile: Profile) -> None:
+        self.dob, self.letter_date, self.profile = dob, letter_date, profile
+        self.doses: list[Dose] = []
+        self.notes: list[str] = []  # contact-station and late-window notes, in order
+        self.missed_notes: dict[tuple[str, str], str] = {}  # undated doses' own notes
+        self.tet: list[tuple[date, date]] = []
+        self.used: list[ScheduleVersion] = []
+        self.placed: dict[tuple[str, str], Dose] = {}
+        self.given: dict[tuple[str, str], date] = {}  # the day each dated dose is given
+        self.previous: dict[str, tuple[str, str]] = {}  # vaccine -> key of its latest dose
+        self.at_session: dict[date, list[tuple[ScheduleRow, Dose]]] = {}
+        self.live_days: list[date] = []
+
+    # -- one dose
+
+    def plan(self, row: ScheduleRow, version: ScheduleVersion, falls_due: date) -> None:
+        dob, letter_date = self.dob, self.letter_date
+        local = row.key in {r.key for r in self.profile.local_vaccines}
+        base = {
+            "vaccine": row.vaccine,
+            "name": row.name,
+            "dose": row.dose,
+            "age_label": row.age_label,
+            "confidence": row.confidence,
+            "short_name": row.short_name,
+            "local": local,
+            "version": version.id,
+            "falls_due": falls_due,
+            "target_group": row.target_group,
+        }
+        if self.profile.local_schedule.is_off(row.vaccine, row.dose):
+            dose = Dose(
+                **base,
+                due=falls_due,
+                session=None,
+                deadline=None,
+                status="switched_off",
+                why=("hồ sơ xã: tỉnh không triển khai ([local_schedule] switched_off)",),
+            )
+            self._keep(row, dose, None)
+            return
+        self.used.append(version)
+        why = [f"theo {version.legal_basis}, có hiệu lực ngày đến hạn {_d(falls_due)}"]
+        due = row.age.after(dob)
+        why.append(f"tuổi theo lịch ({row.age_label}): từ {_d(due)}")
+        blocked = ""
+        earlier = self.previous.get(row.vaccine)
+        if earlier is not None:
+            if earlier not in self.given:
+                blocked = f"mũi trước ({_plain_dose_text(self.placed[earlier])}) chưa có ngày"
+            elif row.min_interval is None and due <= self.given[earlier]:
+                # Catch-up the data does not describe: the previous dose came late and this
+                # row gives no interval to keep after it.
+                blocked = (
+                    f"không có khoảng cách tối thiểu sau "
+                    f"{_plain_dose_text(self.placed[earlier])} trong dữ liệu"
+                )
+            elif row.min_interval is not None:
+                after = row.min_interval.after(self.given[earlier])
+                why.append(
+                    f"cách {_plain_dose_text(self.placed[earlier])} ít nhất "
+                    f"{span_text(row.min_interval)}: từ {_d(after)}"
+                )
+                due = max(due, after)
+        for rule in row.after:
+            first = self.placed.get(rule.key)
+            if first is None or first.status == "switched_off":
+                why.append(f"không có {rule.vaccine} ({rule.dose}) trong lịch: bỏ qua điều kiện")
+            elif rule.key not in self.given:
+                blocked = blocked or f"{_plain_dose_text(first)} chưa có ngày"
+            else:
+                after = rule.min_interval.after(self.given[rule.key])
+                why.append(
+                    f"sau {_plain_dose_text(first)} ít nhất {span_text(rule.min_interval)}: từ {_d(after)}"
+                )
+                due = max(due, after)
+        deadline = row.deadline.last_day_before(dob) if row.deadline else None
+        target_end = row.target_until.after(dob) - timedelta(days=1) if row.target_until else None
+        latest = min((d for d in (deadline, target_end) if d is not None), default=None)
+        status: Status = "due_now" if due <= letter_date else "planned"
+        start = max(due, letter_date)
+        common = {**base, "due": due, "deadline": deadline, "latest": latest}
+
+        def undated(reason: str) -> None:
+            dose = Dose(**common, session=None, status="catch_up", why=(*why, reason))
+            if row.missed_note:
+                self.missed_notes[row.key] = row.missed_note
+            self._keep(row, dose, None)
+
+        if blocked:
+            undated(f"{blocked}: không ghi ngày, trạm y tế lập kế hoạch tiêm bù")
+            return
+        if latest is not None and start > latest:
+            group = f" ({row.target_group})" if row.target_group else ""
+            undated(
+                f"quá độ tuổi/thời hạn tiêm{group}, đến hết {_d(latest)}: không ghi ngày, "
+                "trạm y tế lập kế hoạch tiêm bù"
+            )
+            return
+        if row.place == "birth_facility":
+            why.append("tiêm tại nơi sinh")
+            dose = Dose(**common, session=None, status=status, where=AT_BIRTH_PLACE, why=tuple(why))
+            self._keep(row, dose, start)
+            return
+        if row.place == "school":
+            why.append(f"tiêm trong đợt tiêm chủng tại trường khi trẻ {row.age_label.lower()}")
+            dose = Dose(**common, session=None, status=status, where=AT_SCHOOL, why=tuple(why))
+            self._keep(row, dose, due)
+            return
+        first = next_session(start, self.profile.sessions)
+        session: date | None = first
+        postponed = ""
+        for _ in range(_MAX_MOVES):
+            if latest is not None and session > latest:
+                session = None
+                break
+            clash = self._clash(row, version, session)
+            if not clash:
+                break
+            postponed = clash  # the last reason is the one that set the date
+            why.append(f"buổi {_d(session)}: {self._clash_text(clash)}, hẹn buổi sau")
+            session = next_session(session + timedelta(days=1), self.profile.sessions)
+        else:
+            session = None
+        if session is None:
+            if deadline is not None and latest == deadline and target_end != latest:
+                # still in time, but no session day (with room) before the deadline
+                why.append(f"không có buổi tiêm trước hạn {_d(deadline)}: liên hệ trạm y tế")
+                dose = Dose(
+                    **common, session=None, status=status, where=CONTACT_STATION, why=tuple(why)
+                )
+                self.notes.append(_contact_note(row, due, deadline, letter_date))
+                self._keep(row, dose, deadline)
+                return
+            undated(
+                f"không còn buổi tiêm nào trước {_d(latest or start)} "
+                f"({row.target_group or 'hết độ tuổi'}): trạm y tế lập kế hoạch tiêm bù"
+            )
+            return
+        why.append(f"buổi tiêm đầu tiên phù hợp từ {_d(start)}: {_d(session)}")
+        cancelled = tet_cancelled(start, first, self.profile.sessions)
+        if cancelled is not None:
+            self.tet.append((cancelled, first))
+            why.append(f"buổi {_d(cancelled)} nghỉ Tết: chuyển sang {_d(first)}")
+        if row.max_interval is not None and earlier is not None:
+            window_end = row.max_interval.after(self.given[earlier])
+            if session > window_end >= due:  # (a window that closed before the due date: no note)
+                self.notes.append(_late_note(row, due, window_end, session))
+        dose = Dose(
+            **common,
+            session=session,
+            status=status,
+            why=tuple(why),
+            postponed=postponed,
+        )
+        self.at_session.setdefault(session, []).append((row, dose))
+        if row.live:
+            self.live_days.append(session)
+        self._keep(row, dose, session)
+
+    def _keep(self, row: ScheduleRow, dose: Dose, given: date | None) -> None:
+        self.doses.append(dose)
+        self.placed[row.key] = dose
+        if dose.status != "switched_off":
+            self.previous[row.vaccine] = row.key
+        if given is not None:
+            self.given[row.key] = given
+
+    # -- the rules of one visit
+
+    def _clash(self, row: ScheduleRow, version: ScheduleVersion, session: date) -> str:
+        """Return why ``row`` cannot be given at ``session`` ("cap", "antigen", "live"), or ""."""
+        members = self.at_session.get(session, [])
+        if len(members) >= self.profile.local_schedule.max_doses_per_visit:
+            return "cap"
+        if any(row.antigen_set & other.antigen_set for other, _ in members):
+            return "antigen"
+        interval = version.live_vaccine_interval
+        if row.live and interval is not None:
+            for day in self.live_days:
+                if (
+                    day != session
+                    and day < interval.after(session)
+                    and session < interval.after(day)
+                ):
+                    return "live"
+        return ""
+
+    def _clash_text(self, clash: str) -> str:
+        return {
+            "cap": f"đã đủ {self.profile.local_schedule.max_doses_per_visit} mũi",
+            "antigen": "đã có mũi cùng thành phần vắc xin",
+            "live": "gần một vắc xin sống khác",
+        }[clash]
 
 
 def _upper_first(text: str) -> str:
@@ -412,7 +779,7 @@ def group_visits(doses: list[Dose] | tuple[Dose, ...]) -> tuple[Visit, ...]:
     """
     groups: dict[tuple[str, date], list[Dose]] = {}
     for dose in doses:
-        if dose.status == "missed_deadline":
+        if dose.status in UNDATED:
             continue
         key = (dose.where, dose.session or dose.due)
         groups.setdefault(key, []).append(dose)

@@ -16,7 +16,7 @@ from typing import Any
 
 UNITS = ("hours", "days", "weeks", "months", "years")
 CONFIDENCES = ("V", "S", "U")
-PLACES = ("health_station", "birth_facility")
+PLACES = ("health_station", "birth_facility", "school")
 
 _SPAN = re.compile(r"^\s*(\d+)\s*(hour|day|week|month|year)s?\s*$", re.IGNORECASE)
 
@@ -84,6 +84,25 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """A rule between series: this dose only ``min_interval`` after another vaccine's dose.
+
+    e.g. the DPT booster at least 6 months after 5 trong 1 mũi 3; MR at least 28 days after
+    measles mũi 1. Written in a row as
+    ``after = [{ vaccine = "measles", dose = "mũi 1", min_interval = "28 days" }]``.
+    """
+
+    vaccine: str
+    dose: str
+    min_interval: Span
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Return (vaccine, dose) of the dose that must come first."""
+        return (self.vaccine, self.dose)
+
+
+@dataclass(frozen=True)
 class ScheduleRow:
     """One dose of the schedule as written in a data file (before any child's dates)."""
 
@@ -100,9 +119,21 @@ class ScheduleRow:
     deadline: Span | None = None  # must be given before this age
     deadline_label: str = ""  # printed in the note when missed
     missed_note: str = ""  # the whole note when missed (overrides the generic one)
-    place: str = "health_station"  # or "birth_facility": no session is planned
+    place: str = "health_station"  # "birth_facility" or "school": no session is planned
     confidence: str = "S"
     source: str = ""  # where the row comes from (free text, for the officer)
+    # The target group (đối tượng): children under ``target_until`` ("1 year": under one).
+    # No dose is dated on or after it; the family is sent to the station for a catch-up plan.
+    target_until: Span | None = None
+    target_group: str = ""  # printed / shown, e.g. "trẻ dưới 1 tuổi"
+    after: tuple[Requirement, ...] = ()  # rules between series
+    antigens: tuple[str, ...] = ()  # never two doses sharing one in a visit (default: vaccine)
+    live: bool = False  # a live injected vaccine: the version's live_vaccine_interval applies
+
+    @property
+    def antigen_set(self) -> frozenset[str]:
+        """Return the antigens of this dose (its vaccine code when the row names none)."""
+        return frozenset(self.antigens or (self.vaccine,))
 
     @property
     def key(self) -> tuple[str, str]:
@@ -125,7 +156,13 @@ _ROW_KEYS = {
     "place",
     "confidence",
     "source",
+    "target_until",
+    "target_group",
+    "after",
+    "antigens",
+    "live",
 }
+_NOT_TEXT = {"after", "antigens", "live"}
 _REQUIRED = ("vaccine", "name", "dose", "age", "age_label")
 
 
@@ -142,8 +179,13 @@ def parse_row(table: dict[str, Any], *, default_confidence: str = "S") -> Schedu
     if missing:
         raise ValueError(f"missing key(s) {', '.join(missing)}")
     for key, value in table.items():
-        if not isinstance(value, str):
+        if key not in _NOT_TEXT and not isinstance(value, str):
             raise ValueError(f"{key} must be a string, not {value!r}")
+    if not isinstance(table.get("live", False), bool):
+        raise ValueError(f"live must be true or false, not {table['live']!r}")
+    antigens = table.get("antigens", [])
+    if not isinstance(antigens, list) or not all(isinstance(a, str) and a for a in antigens):
+        raise ValueError(f'antigens must be a list of names like ["measles"], not {antigens!r}')
     confidence = table.get("confidence", default_confidence)
     if confidence not in CONFIDENCES:
         raise ValueError(f"confidence must be one of {', '.join(CONFIDENCES)}, not {confidence!r}")
@@ -163,6 +205,11 @@ def parse_row(table: dict[str, Any], *, default_confidence: str = "S") -> Schedu
     age = span("age")
     assert age is not None
     return ScheduleRow(
+        target_until=span("target_until"),
+        target_group=table.get("target_group", ""),
+        after=_requirements(table.get("after", [])),
+        antigens=tuple(antigens),
+        live=table.get("live", False),
         vaccine=table["vaccine"],
         name=table["name"],
         short_name=table.get("short_name") or table["name"],
@@ -178,6 +225,27 @@ def parse_row(table: dict[str, Any], *, default_confidence: str = "S") -> Schedu
         confidence=confidence,
         source=table.get("source", ""),
     )
+
+
+def _requirements(value: Any) -> tuple[Requirement, ...]:
+    """Return the ``after`` rules of a row; raise ValueError saying what is wrong."""
+    example = '[{ vaccine = "measles", dose = "mũi 1", min_interval = "28 days" }]'
+    if not isinstance(value, list):
+        raise ValueError(f"after must be a list like {example}")
+    rules = []
+    for item in value:
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"vaccine", "dose", "min_interval"}
+            or not all(isinstance(v, str) and v for v in item.values())
+        ):
+            raise ValueError(f"after: each rule needs vaccine, dose and min_interval: {example}")
+        try:
+            interval = Span.parse(item["min_interval"])
+        except ValueError as exc:
+            raise ValueError(f"after: {exc}") from None
+        rules.append(Requirement(item["vaccine"], item["dose"], interval))
+    return tuple(rules)
 
 
 def nfc_tree(value: Any) -> Any:

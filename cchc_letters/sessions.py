@@ -1,4 +1,4 @@
-"""Vaccination session days at the commune health station, moved around public holidays."""
+"""Vaccination session days at the commune health station, moved around weekends and holidays."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from functools import lru_cache
 from cchc_letters.errors import ScheduleError
 from cchc_letters.profile import SessionDays
 
-# How far to look back for a holiday session moved forward past ``start`` (Tết and a weekend
-# can close an office for about ten days), and how far ahead a session must be found.
+# How far to look back for a session moved forward past ``start`` (Tết and a weekend can
+# close an office for about ten days), and how far ahead a session must be found.
 _LOOK_BACK = timedelta(days=21)
 _LOOK_AHEAD = timedelta(days=400)
 
@@ -25,6 +25,12 @@ def _vietnam_holidays():  # -> holidays.HolidayBase, imported lazily (it is not 
 def is_holiday(day: date) -> bool:
     """Return True when ``day`` is a Vietnamese public holiday (Tết days included)."""
     return day in _vietnam_holidays()
+
+
+def is_tet(day: date) -> bool:
+    """Return True when ``day`` is one of the Lunar New Year (Tết Nguyên đán) holidays."""
+    name = _vietnam_holidays().get(day) or ""
+    return "Lunar New Year" in name or "Tết" in name
 
 
 def is_working_day(day: date) -> bool:
@@ -51,40 +57,75 @@ def _next_working_day(day: date) -> date:
     return day
 
 
+def _previous_working_day(day: date) -> date:
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=8192)
+def held_on(day: date, sessions: SessionDays) -> date | None:
+    """Return the day the session scheduled on ``day`` is held, or None when it is not held.
+
+    A public holiday follows ``holiday_rule`` ("next_session": not held, the children come
+    to the next session; "next_working_day": held on the next working day). A Saturday or
+    Sunday follows ``weekend_rule`` ("keep": held that day; "next_working_day" /
+    "previous_working_day": held on the working day after / before; "next_session": not
+    held). ``day`` must be a session day (``is_session_day``).
+    """
+    if is_holiday(day):
+        return _next_working_day(day) if sessions.holiday_rule == "next_working_day" else None
+    if day.weekday() >= 5 and sessions.weekend_rule != "keep":
+        if sessions.weekend_rule == "next_working_day":
+            return _next_working_day(day)
+        if sessions.weekend_rule == "previous_working_day":
+            return _previous_working_day(day)
+        return None
+    return day
+
+
 @lru_cache(maxsize=8192)  # a batch asks the same few hundred days again and again
 def next_session(start: date, sessions: SessionDays) -> date:
-    """Return the first session held on or after ``start``.
+    """Return the first session held on or after ``start`` (see ``held_on``).
 
-    A session day that is a public holiday is not held: with holiday_rule "next_session" the
-    children come to the next session day; with "next_working_day" the session is held on
-    the next day that is neither a weekend nor a holiday (which may fall after ``start`` even
-    when the cancelled session day was before it).
+    A moved session may fall on or after ``start`` although the day it was scheduled for is
+    before it (the 5 Feb session in Tết held on 11 Feb is still ahead of a child due on 8 Feb).
     Raises ScheduleError when the profile gives no session within a year.
     """
     day = start - _LOOK_BACK
     end = start + _LOOK_AHEAD
-    while day <= end:
+    best: date | None = None
+    while day <= end and (best is None or day <= best + _LOOK_BACK):
         if is_session_day(day, sessions):
-            if not is_holiday(day):
-                if day >= start:
-                    return day
-            elif sessions.holiday_rule == "next_working_day":
-                moved = _next_working_day(day)
-                if moved >= start and not any(
-                    is_session_day(d, sessions) and not is_holiday(d) and d >= start
-                    for d in _days(start, moved)
-                ):
-                    return moved
+            held = held_on(day, sessions)
+            if held is not None and held >= start and (best is None or held < best):
+                best = held
         day += timedelta(days=1)
-    raise ScheduleError(
-        f"không có buổi tiêm chủng nào trong vòng một năm sau {start:%d/%m/%Y} "
-        "(no vaccination session within a year)",
-        hint="Kiểm tra [vaccination_sessions] trong hồ sơ xã.",
-    )
+    if best is None:
+        raise ScheduleError(
+            f"không có buổi tiêm chủng nào trong vòng một năm sau {start:%d/%m/%Y} "
+            "(no vaccination session within a year)",
+            hint="Kiểm tra [vaccination_sessions] trong hồ sơ xã.",
+        )
+    return best
 
 
-def _days(first: date, before: date):
-    day = first
-    while day < before:
-        yield day
+def tet_cancelled(start: date, session: date, sessions: SessionDays) -> date | None:
+    """Return the session day Tết took from a child, when Tết moves it to a later month.
+
+    That is the first scheduled session day in [start, session) that falls in the Tết
+    holidays and is not held before ``session``, when ``session`` is in a later month;
+    None otherwise (the letter then needs no sentence about it).
+    """
+    day = start
+    while day < session:
+        if is_session_day(day, sessions) and is_tet(day):
+            held = held_on(day, sessions)
+            if (held is None or held >= session) and (session.year, session.month) > (
+                day.year,
+                day.month,
+            ):
+                return day
         day += timedelta(days=1)
+    return None

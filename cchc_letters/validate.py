@@ -12,12 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from cchc_letters.datewords import date_in_words
+from cchc_letters.ingest.columns import field_label
 from cchc_letters.models import (
-    Birth,
-    Death,
     Issue,
-    Kind,
-    Marriage,
     Person,
     RawRow,
     Registration,
@@ -28,39 +26,6 @@ from cchc_letters.models import (
 )
 from cchc_letters.vietnamese import clean_text, fold, title_case_name
 
-REQUIRED = {
-    Kind.BIRTH: ("registration_number", "registration_date", "child_name", "child_birth_date"),
-    Kind.MARRIAGE: ("registration_number", "registration_date", "husband_name", "wife_name"),
-    Kind.DEATH: ("registration_number", "registration_date", "deceased_name", "death_date"),
-}
-
-# Vietnamese names of fields, for messages.
-LABELS = {
-    "kind": "loại sổ",
-    "registration_number": "số đăng ký",
-    "book_number": "quyển số",
-    "registration_date": "ngày đăng ký",
-    "child_name": "họ tên người được khai sinh",
-    "child_birth_date": "ngày sinh của trẻ",
-    "child_sex": "giới tính của trẻ",
-    "child_personal_id": "số định danh của trẻ",
-    "mother_name": "họ tên mẹ",
-    "mother_birth": "năm sinh của mẹ",
-    "father_name": "họ tên cha",
-    "father_birth": "năm sinh của cha",
-    "husband_name": "họ tên chồng",
-    "husband_birth": "ngày sinh của chồng",
-    "husband_personal_id": "số định danh của chồng",
-    "wife_name": "họ tên vợ",
-    "wife_birth": "ngày sinh của vợ",
-    "wife_personal_id": "số định danh của vợ",
-    "deceased_name": "họ tên người chết",
-    "deceased_birth": "ngày/năm sinh của người chết",
-    "deceased_sex": "giới tính của người chết",
-    "deceased_personal_id": "số định danh của người chết",
-    "death_date": "ngày chết",
-}
-
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it counts 1900 as a leap year)
 # Serial numbers accepted as dates: 1900-01-01 .. 2099-12-31 would be 1..73415, but a
 # five-digit number is the only plausible one in a register (1927 onwards).
@@ -70,6 +35,12 @@ _DMY = re.compile(r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{4})" + _TIME_TAI
 _YMD = re.compile(r"(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})" + _TIME_TAIL)
 _WORDS = re.compile(r"(?:ngay)?(\d{1,2})thang(\d{1,2})nam(\d{4})")
 _YEAR = re.compile(r"(?:nam)?(\d{4})")
+# "10 giờ 30 phút, ngày 05/02/2026", "lúc 10h30 ngày …": the official death form writes the
+# time of death before its date, in one cell.
+_TIME_FIRST = re.compile(
+    r"(?i)^(?:lúc\s*)?(\d{1,2})\s*(?:giờ|g|h|:)\s*(?:(\d{1,2})\s*(?:phút|p|')?)?\s*[,;-]?\s*"
+    r"(?:ngày\s*)?(?=\d|ngày|mùng|mồng|[^\W\d])(.+)$"
+)
 
 
 class RowProblem(Exception):
@@ -113,7 +84,9 @@ def parse_date(text: str) -> date:
 
     Accepted: dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy (always day first: 03/04/2024
     is the 3rd of April), yyyy-mm-dd, an Excel serial number (a date column formatted as
-    General shows 45327), "ngày 05 tháng 02 năm 2024", each optionally followed by a time.
+    General shows 45327), "ngày 05 tháng 02 năm 2024", each optionally followed by a time;
+    a date in words ("ngày mùng chín tháng mười một năm hai nghìn không trăm hai mươi sáu");
+    a time before the date ("10 giờ 30 phút, ngày 05/02/2024", the death form's wording).
     """
     text = clean_text(text)
     if m := _DMY.fullmatch(text):
@@ -124,7 +97,19 @@ def parse_date(text: str) -> date:
         return EXCEL_EPOCH + timedelta(days=int(m[1]))
     if m := _WORDS.fullmatch(fold(text)):
         return _make(int(m[3]), int(m[2]), int(m[1]), text)
+    if words := date_in_words(text):
+        return _make(*words, text)
+    if (m := _TIME_FIRST.match(text)) and int(m[1]) < 24:
+        return parse_date(m[3])
     raise DateProblem(text)
+
+
+def time_in(text: str) -> str | None:
+    """Return the time written before a date ("10 giờ 30 phút, ngày …" -> "10 giờ 30 phút")."""
+    m = _TIME_FIRST.match(clean_text(text))
+    if not m or int(m[1]) >= 24:
+        return None
+    return f"{int(m[1]):02d} giờ {int(m[2] or 0):02d} phút"
 
 
 def parse_date_or_year(text: str) -> tuple[date | None, int | None]:
@@ -221,12 +206,30 @@ def _cleaned(row: RawRow) -> dict[str, str]:
     return {name: clean_text(cell.value) for name, cell in row.cells.items()}
 
 
-class _RowReader:
-    """Reads one row's fields, turning each problem into a RowProblem naming its column."""
+class RowProblems(Exception):
+    """Every reason a row cannot become a letter, in the order of its columns' checks."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+class RowReader:
+    """Reads one row's fields, noting each problem (a RowProblem naming its column) and
+    reading on, so that every problem of a row is reported at once.
+
+    A kind's ``build`` (cchc_letters.kinds) reads its fields through this and notes its
+    own checks with ``note``.
+    """
 
     def __init__(self, row: RawRow, cleaned: dict[str, str] | None = None) -> None:
         self.row = row
         self.cleaned = _cleaned(row) if cleaned is None else cleaned
+        self.problems: list[RowProblem] = []
+
+    def note(self, problem: RowProblem) -> None:
+        if not any(p.column == problem.column for p in self.problems):  # one per column
+            self.problems.append(problem)
 
     def text(self, name: str) -> str:
         return self.cleaned.get(name, "")
@@ -234,20 +237,26 @@ class _RowReader:
     def require(self, name: str) -> str:
         value = self.text(name)
         if not value:
-            label = LABELS.get(name, name)
+            label = field_label(name)
             if name not in self.row.cells:
-                raise RowProblem(
-                    "missing_field", f"Tệp không có cột {label} (thông tin bắt buộc).", name
+                self.note(
+                    RowProblem(
+                        "missing_field", f"Tệp không có cột {label} (thông tin bắt buộc).", name
+                    )
                 )
-            raise RowProblem("missing_field", f"Thiếu {label} (thông tin bắt buộc).", name)
+            else:
+                self.note(RowProblem("missing_field", f"Thiếu {label} (thông tin bắt buộc).", name))
         return value
 
-    def date(self, name: str) -> date:
+    def date(self, name: str) -> date | None:
         text = self.require(name)
+        if not text:
+            return None
         try:
             return parse_date(text)
         except DateProblem as exc:
-            raise self._date_problem(name, exc) from None
+            self.note(self._date_problem(name, exc))
+            return None
 
     def date_or_year(self, name: str) -> tuple[date | None, int | None]:
         text = self.text(name)
@@ -256,10 +265,11 @@ class _RowReader:
         try:
             return parse_date_or_year(text)
         except DateProblem as exc:
-            raise self._date_problem(name, exc) from None
+            self.note(self._date_problem(name, exc))
+            return None, None
 
     def _date_problem(self, name: str, exc: DateProblem) -> RowProblem:
-        label = LABELS.get(name, name)
+        label = field_label(name)
         if exc.impossible:
             return RowProblem(
                 "impossible_date", f"{label.capitalize()} không có thật trên lịch.", name
@@ -276,11 +286,14 @@ class _RowReader:
             return default
         sex = parse_sex(text)
         if sex is None:
-            raise RowProblem(
-                "invalid_sex",
-                f"Không hiểu {LABELS.get(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
-                name,
+            self.note(
+                RowProblem(
+                    "invalid_sex",
+                    f"Không hiểu {field_label(name, 'giới tính')}: cần ghi Nam hoặc Nữ.",
+                    name,
+                )
             )
+            return default
         return sex
 
     def person(
@@ -290,25 +303,30 @@ class _RowReader:
         sex: Sex | None = None,
         birth_field: str | None = None,
         required: bool = False,
-        not_after: tuple[date, str, str] | None = None,
+        not_after: tuple[date | None, str, str] | None = None,
     ) -> Person | None:
         name = self.require(f"{prefix}_name") if required else self.text(f"{prefix}_name")
         if not name:
             return None
         birth_field = birth_field or f"{prefix}_birth"
-        birth_date, birth_year = self.date_or_year(birth_field)
+        if any(p.column == birth_field for p in self.problems):
+            birth_date, birth_year = None, None  # already reported (a required date)
+        else:
+            birth_date, birth_year = self.date_or_year(birth_field)
         sex = self.sex(f"{prefix}_sex", sex)
-        if not_after is not None:
+        if not_after is not None and not_after[0] is not None:
             limit, what, code = not_after
             if (birth_date and birth_date > limit) or (birth_year and birth_year > limit.year):
-                raise RowProblem(code, f"Ngày sinh sau {what} ({limit:%d/%m/%Y}).", birth_field)
+                self.note(
+                    RowProblem(code, f"Ngày sinh sau {what} ({limit:%d/%m/%Y}).", birth_field)
+                )
         personal_id = _personal_id(self.text(f"{prefix}_personal_id"))
         if personal_id:
             problem = check_personal_id(
                 personal_id, sex=sex, birth_date=birth_date, birth_year=birth_year
             )
             if problem:
-                raise RowProblem(*problem, f"{prefix}_personal_id")
+                self.note(RowProblem(*problem, f"{prefix}_personal_id"))
         return Person(
             full_name=title_case_name(name),
             sex=sex,
@@ -325,85 +343,58 @@ class _RowReader:
 def _registration(
     row: RawRow, letter_date: date, cleaned: dict[str, str] | None = None
 ) -> Registration:
-    if row.kind is None:
+    """Return the registration of a row; RowProblems listing every problem it has.
+
+    What is common to every kind is read here; the rest by the kind's registry entry
+    (``build``); a row of a kind nobody registered is an error, never another kind.
+    """
+    from cchc_letters.kinds import entry
+
+    try:
+        kind = entry(row.kind) if row.kind is not None else None
+    except LookupError:
+        kind = None
+    if kind is None:
         raise RowProblem(
-            "unknown_kind", "Không xác định được loại sổ (khai sinh / kết hôn / khai tử).", "kind"
+            "unknown_kind",
+            f"Không xác định được loại sổ ({_kind_names()}).",
+            "kind",
         )
-    read = _RowReader(row, cleaned)
-    # Check the required fields first, so that the reason given is the most basic one.
-    for name in REQUIRED[row.kind]:
+    read = RowReader(row, cleaned)
+    # Required fields first, so that each row's list starts with what is missing.
+    for name in kind.required:
         read.require(name)
+    read.text("registration_number")
     reg_date = read.date("registration_date")
-    if reg_date > letter_date:
-        raise RowProblem(
-            "registered_after_letter_date",
-            f"Ngày đăng ký sau ngày ký thư ({letter_date:%d/%m/%Y}).",
-            "registration_date",
+    if reg_date is not None and reg_date > letter_date:
+        read.note(
+            RowProblem(
+                "registered_after_letter_date",
+                f"Ngày đăng ký sau ngày ký thư ({letter_date:%d/%m/%Y}).",
+                "registration_date",
+            )
         )
     common = dict(
-        kind=row.kind,
+        kind=kind.kind,
         number=read.text("registration_number"),
         book=read.text("book_number"),
         registration_date=reg_date,
         source=row.source,
         raw={name: cell.value for name, cell in row.cells.items()},
+        understood=row.understood,
         note=read.text("note") or None,
     )
-    if row.kind is Kind.BIRTH:
-        dob = read.date("child_birth_date")
-        if dob > reg_date:
-            raise RowProblem(
-                "birth_after_registration",
-                "Ngày sinh của trẻ sau ngày đăng ký khai sinh.",
-                "child_birth_date",
-            )
-        child = read.person("child", birth_field="child_birth_date", required=True)
-        assert child is not None
-        parents_limit = (dob, "ngày sinh của con", "parent_born_after_child")
-        return Birth(
-            **common,
-            child=child,
-            birth_place=read.text("child_birth_place") or None,
-            mother=read.person("mother", sex=Sex.FEMALE, not_after=parents_limit),
-            father=read.person("father", sex=Sex.MALE, not_after=parents_limit),
-            informant_name=title_case_name(read.text("informant_name")) or None,
-            informant_relation=read.text("informant_relation") or None,
-        )
-    if row.kind is Kind.MARRIAGE:
-        limit = (reg_date, "ngày đăng ký kết hôn", "birth_after_registration")
-        husband = read.person("husband", sex=Sex.MALE, required=True, not_after=limit)
-        wife = read.person("wife", sex=Sex.FEMALE, required=True, not_after=limit)
-        assert husband is not None and wife is not None
-        return Marriage(**common, husband=husband, wife=wife)
-    death_date = read.date("death_date")
-    if death_date > reg_date:
-        raise RowProblem(
-            "death_after_registration", "Ngày chết sau ngày đăng ký khai tử.", "death_date"
-        )
-    deceased = read.person("deceased", required=True)
-    assert deceased is not None
-    if deceased.sex is None and not deceased.honorific:
-        # The letter addresses "Gia đình ông …" or "Gia đình bà …": without the sex it
-        # would print "ông/bà", which no commune would sign.
-        raise RowProblem(
-            "missing_sex",
-            "Thiếu giới tính người chết (cần để chọn cách xưng hô); "
-            "điền Giới tính hoặc cột deceased_honorific.",
-            "deceased_sex",
-        )
-    if (deceased.birth_date and death_date < deceased.birth_date) or (
-        deceased.birth_year and death_date.year < deceased.birth_year
-    ):
-        raise RowProblem("death_before_birth", "Ngày chết trước ngày sinh.", "death_date")
-    return Death(
-        **common,
-        deceased=deceased,
-        death_date=death_date,
-        death_time=read.text("death_time") or None,
-        death_place=read.text("death_place") or None,
-        informant_name=title_case_name(read.text("informant_name")) or None,
-        informant_relation=read.text("informant_relation") or None,
-    )
+    registration = kind.build(read, common)
+    if read.problems or registration is None:
+        raise RowProblems(read.problems)
+    return registration
+
+
+def _kind_names() -> str:
+    """Return the registers' Vietnamese names for a message: "khai sinh / kết hôn / khai tử"."""
+    from cchc_letters.kinds import entries
+
+    return " / ".join(e.vietnamese for e in entries())
 
 
 def _content(row: RawRow, cleaned: dict[str, str] | None = None) -> tuple:
@@ -451,7 +442,7 @@ def _issue(
         code=code,
         message=message,
         source=row.source,
-        column=cell.heading if cell else (LABELS.get(column, column) if column else None),
+        column=cell.heading if cell else (field_label(column) if column else None),
         value=cell.value if cell else None,
         severity=severity,
     )
@@ -468,6 +459,9 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     # key -> the distinct versions of that registration: (meaning, registration, row)
     versions: dict[RegistrationKey, list[tuple[Registration, Registration, RawRow]]] = {}
     for row in rows:
+        if row.problem is not None:  # read unfaithfully (NUL byte, another encoding)
+            result.issues.append(_issue(row, *row.problem, None))
+            continue
         cleaned = _cleaned(row)
         content = _content(row, cleaned)
         first = seen_content.get(content)
@@ -489,6 +483,11 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
             registration = _registration(row, letter_date, cleaned)
         except RowProblem as problem:
             result.issues.append(_issue(row, problem.code, problem.message, problem.column))
+            continue
+        except RowProblems as problems:
+            result.issues.extend(
+                _issue(row, p.code, p.message, p.column) for p in problems.problems
+            )
             continue
         # The registry's identity of a record is (số, quyển, năm đăng ký) per register;
         # "01" and "1" are the same number: the same key as the ledger's and the manifest's.

@@ -9,49 +9,31 @@ and ``preview`` all see the same data. A test keeps enrich, this list and the RE
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from cchc_letters.filters import FILTER_SPECS, FILTERS
-from cchc_letters.models import Birth, Death, Kind, Marriage, Person, Registration, Sex, SourceRef
-
-ALL = (Kind.BIRTH, Kind.MARRIAGE, Kind.DEATH)
-BIRTH, MARRIAGE, DEATH = (Kind.BIRTH,), (Kind.MARRIAGE,), (Kind.DEATH,)
-SAMPLE_DATE = date(2026, 11, 27)  # the letter date of the README examples
-# The long birth samples' ages (days) on the letter date. The first is the one preview --long
-# shows: registered late, about six months old, the age with the most schedule notes (missed
-# BCG and rotavirus deadlines) beside doses due now. The second, a newborn, has the most
-# schedule rows (longest with a profile that adds local vaccines). The page check renders both.
-LONG_CHILD_AGES_DAYS = (180, 15)
-
-# Types, as the README shows them.
-TEXT, DATE, NUMBER, YES_NO, TEXT_LIST, ROWS = (
-    "chữ (text)",
-    "ngày (date)",
-    "số (number)",
-    "đúng/sai (true/false)",
-    "danh sách dòng chữ (list of text)",
-    "danh sách (list)",
+from cchc_letters.kinds import (
+    DATE,
+    NUMBER,
+    ROWS,
+    TEXT,
+    TEXT_LIST,
+    YES_NO,
+    Variable,
+    entries,
+    entry,
 )
+from cchc_letters.models import Kind, Registration, SourceRef
+
+ALL: tuple[Kind, ...] = ()  # Variable.kinds of the variables every letter has
+SAMPLE_DATE = date(2026, 11, 27)  # the letter date of the README examples
 
 
-@dataclass(frozen=True)
-class Variable:
-    """One name a template may use.
-
-    ``path`` is dotted; ``[]`` marks a list whose items have the fields declared below it
-    (``schedule.visits[].label`` is ``visit.label`` inside ``{%tr for visit in schedule.visits %}``).
-    """
-
-    path: str
-    kinds: tuple[Kind, ...]
-    type: str
-    vi: str
-    en: str
-
-
-def _person(prefix: str, kinds: tuple[Kind, ...], who_vi: str, who_en: str) -> list[Variable]:
+def person_variables(
+    prefix: str, kinds: tuple[Kind, ...], who_vi: str, who_en: str
+) -> list[Variable]:
+    """Return the variables of a person named in a letter (``person_context``'s keys)."""
     return [
         Variable(f"{prefix}.name", kinds, TEXT, f"Họ tên {who_vi}", f"Full name of {who_en}"),
         Variable(
@@ -89,7 +71,7 @@ def _person(prefix: str, kinds: tuple[Kind, ...], who_vi: str, who_en: str) -> l
     ]
 
 
-VARIABLES: tuple[Variable, ...] = (
+COMMON: tuple[Variable, ...] = (
     # -- every letter --
     Variable("letter_date", ALL, DATE, "Ngày viết thư", "The letter date"),
     Variable("commune.name", ALL, TEXT, "Tên xã", "Commune name"),
@@ -123,93 +105,23 @@ VARIABLES: tuple[Variable, ...] = (
         "Addressee line",
     ),
     Variable("address", ALL, TEXT, "Địa chỉ người nhận", "Addressee's address"),
-    # -- birth --
-    *_person("child", BIRTH, "cháu bé", "the child"),
-    *_person("mother", BIRTH, "người mẹ", "the mother"),
-    *_person("father", BIRTH, "người cha", "the father"),
-    Variable("birth_place", BIRTH, TEXT, "Nơi sinh", "Place of birth"),
-    Variable("station.name", BIRTH, TEXT, "Tên trạm y tế", "Health station"),
-    Variable("station.address", BIRTH, TEXT, "Địa chỉ trạm y tế", "Its address"),
-    Variable("station.phone", BIRTH, TEXT, "Điện thoại trạm y tế", "Its phone"),
-    Variable("station.sessions", BIRTH, TEXT, "Ngày tiêm chủng của trạm", "When it vaccinates"),
-    Variable("schedule.id", BIRTH, TEXT, "Mã phiên bản lịch tiêm", "Schedule version id"),
-    Variable("schedule.legal_basis", BIRTH, TEXT, "Căn cứ pháp lý của lịch tiêm", "Legal basis"),
-    Variable(
-        "schedule.visits",
-        BIRTH,
-        ROWS,
-        "Các lần tiêm của cháu (dùng {%tr for visit in schedule.visits %})",
-        "The child's visits (use {%tr for visit in schedule.visits %})",
-    ),
-    Variable("schedule.visits[].label", BIRTH, TEXT, "Thời điểm tiêm", "When (age)"),
-    Variable("schedule.visits[].vaccines", BIRTH, TEXT, "Vắc xin, mũi tiêm", "Vaccines"),
-    Variable("schedule.visits[].due", BIRTH, DATE, "Tiêm từ ngày", "Due from"),
-    Variable(
-        "schedule.visits[].session",
-        BIRTH,
-        DATE,
-        "Buổi tiêm dự kiến (có thể trống)",
-        "Planned session (may be empty)",
-    ),
-    Variable(
-        "schedule.visits[].where",
-        BIRTH,
-        TEXT,
-        "Khi không có buổi tiêm: tiêm ở đâu (tại nơi sinh, liên hệ trạm y tế)",
-        "Where, when there is no session date",
-    ),
-    Variable(
-        "schedule.visits[].status",
-        BIRTH,
-        TEXT,
-        "Trạng thái (upcoming, due_now, …)",
-        "Status code",
-    ),
-    Variable("schedule.visits[].due_now", BIRTH, YES_NO, "Đã đến hạn", "Due now"),
-    Variable("schedule.notes", BIRTH, TEXT_LIST, "Ghi chú của lịch tiêm", "Schedule notes"),
-    # -- marriage --
-    *_person("husband", MARRIAGE, "người chồng", "the husband"),
-    *_person("wife", MARRIAGE, "người vợ", "the wife"),
-    Variable(
-        "couple.honorific",
-        MARRIAGE,
-        TEXT,
-        "Danh xưng chung của đôi vợ chồng trong lời văn: “ông bà” khi một người từ tuổi "
-        "[letters] elder_age của hồ sơ xã (hoặc cán bộ ghi ông/bà), còn lại “anh chị”",
-        "One form for the couple in running text: 'ông bà' when either reaches the profile's "
-        "elder_age (or is overridden as ông/bà), else 'anh chị'",
-    ),
-    # -- death --
-    *_person("deceased", DEATH, "người mất", "the deceased"),
-    Variable(
-        "deceased.longevity",
-        DEATH,
-        TEXT,
-        "“hưởng thọ” từ tuổi [letters] longevity_age của hồ sơ xã, dưới tuổi đó “hưởng dương”",
-        "'hưởng thọ' from the profile's longevity_age, else 'hưởng dương'",
-    ),
-    Variable(
-        "deceased.age_text",
-        DEATH,
-        TEXT,
-        "Tuổi khi mất để in sau hưởng thọ/hưởng dương: “85 tuổi”; dưới 1 tuổi tính bằng tháng "
-        "(“5 tháng tuổi”); dưới 1 tháng (hoặc chỉ biết năm sinh mà chưa tròn 1 tuổi) thì trống "
-        "và thư bỏ phần tuổi — không bao giờ in “0 tuổi”",
-        "Age at death for after hưởng thọ/dương: '85 tuổi'; under one year in months "
-        "('5 tháng tuổi'); under one month (or under one year from the birth year alone) empty, "
-        "and the letter leaves the age out — never '0 tuổi'",
-    ),
-    Variable("death.date", DEATH, DATE, "Ngày mất", "Date of death"),
-    Variable("death.time", DEATH, TEXT, "Giờ mất (có thể trống)", "Time of death"),
-    Variable("death.place", DEATH, TEXT, "Nơi mất (có thể trống)", "Place of death"),
-    Variable("informant.name", DEATH, TEXT, "Người đi khai tử", "Informant"),
-    Variable("informant.relation", DEATH, TEXT, "Quan hệ với người mất", "Their relationship"),
 )
+
+
+def all_variables() -> tuple[Variable, ...]:
+    """Return every declared variable: the common ones, then each registered kind's."""
+    return COMMON + tuple(v for e in entries() for v in e.variables)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VARIABLES":  # computed: a kind registered at run time adds its own
+        return all_variables()
+    raise AttributeError(name)
 
 
 def variables_for(kind: Kind) -> tuple[Variable, ...]:
     """Return the variables a template of ``kind`` may use."""
-    return tuple(v for v in VARIABLES if kind in v.kinds)
+    return COMMON + entry(kind).variables
 
 
 # A tree of what a template of one kind can name: dict = fields, LIST = a list whose items
@@ -239,113 +151,34 @@ def shape(kind: Kind) -> dict[str, Any]:
 
 def all_names() -> dict[str, tuple[Kind, ...]]:
     """Return every declared path with the kinds that have it."""
-    return {v.path: v.kinds for v in VARIABLES}
+    every = tuple(e.kind for e in entries())
+    return {v.path: v.kinds or every for v in all_variables()}
 
 
 # ---- sample data -------------------------------------------------------------------------
 
 
-def _source(kind: Kind) -> SourceRef:
+def sample_source(kind: Kind) -> SourceRef:
+    """Return where a sample registration says it comes from."""
     return SourceRef(file=f"(mẫu {kind.vietnamese})", sheet=None, row=1)
 
 
-def sample_registration(
-    kind: Kind, letter_date: date, *, long: bool = False, child_age_days: int | None = None
-) -> Registration:
+def sample_residence(long: bool) -> str:
+    """Return the samples' address: with ``long``, one from before the 2025 merger, as older
+    registry rows still carry."""
+    if long:
+        return "Tổ 12, ấp Suối Nghệ Bắc, xã Suối Nghệ, huyện Châu Đức, tỉnh Bà Rịa – Vũng Tàu"
+    return "Ấp Suối Nghệ, xã Ngãi Giao, Thành phố Hồ Chí Minh"
+
+
+def sample_registration(kind: Kind, letter_date: date, *, long: bool = False) -> Registration:
     """Return a realistic registration of ``kind`` dated a few days before ``letter_date``.
 
     ``long`` gives the longest values a letter should still fit on one page with: long
     names (four to five syllables), long addresses from before the 2025 merger, a register
-    note, all the optional fields filled. The long birth is the longest birth letter: a
-    child registered late, about six months old on ``letter_date`` (``LONG_CHILD_AGES_DAYS``),
-    so several doses are due at once and some deadlines have passed (BCG, rotavirus), each
-    adding a note under the schedule table; ``child_age_days`` gives the long child another
-    age (the page check also renders a long newborn, whose schedule has the most rows).
+    note, all the optional fields filled. Each kind's entry makes its own (``samples``).
     """
-    registered = letter_date - timedelta(days=7)
-    if long:
-        # an address from before the 2025 merger, as older registry rows still carry
-        residence = "Tổ 12, ấp Suối Nghệ Bắc, xã Suối Nghệ, huyện Châu Đức, tỉnh Bà Rịa – Vũng Tàu"
-    else:
-        residence = "Ấp Suối Nghệ, xã Ngãi Giao, Thành phố Hồ Chí Minh"
-    if kind is Kind.BIRTH:
-        return Birth(
-            kind=kind,
-            number="07" if not long else "1207",
-            book="01/2026",
-            registration_date=registered,
-            source=_source(kind),
-            note="Đăng ký khai sinh quá hạn" if long else None,
-            child=Person(
-                "Tôn Nữ Hoàng Phương Thảo Nguyên" if long else "Nguyễn Phạm Gia Bảo",
-                Sex.FEMALE if long else Sex.MALE,
-                birth_date=(
-                    letter_date - timedelta(days=child_age_days or LONG_CHILD_AGES_DAYS[0])
-                    if long
-                    else registered - timedelta(days=8)
-                ),
-            ),
-            birth_place=(
-                "Bệnh viện Bà Rịa, phường Long Tâm, Thành phố Hồ Chí Minh"
-                if long
-                else "Trung tâm Y tế khu vực Châu Đức"
-            ),
-            mother=Person(
-                "Huỳnh Nguyễn Thị Phương Thảo" if long else "Phạm Thị Ngọc Diệp",
-                Sex.FEMALE,
-                birth_year=1996,
-                residence=residence,
-            ),
-            father=Person(
-                "Tôn Thất Hoàng Minh Khôi" if long else "Nguyễn Văn Trưởng",
-                Sex.MALE,
-                birth_year=1994,
-                residence=residence,
-            ),
-            informant_name="Nguyễn Văn Trưởng",
-            informant_relation="cha",
-        )
-    if kind is Kind.MARRIAGE:
-        return Marriage(
-            kind=kind,
-            number="03" if not long else "1203",
-            book="01/2026",
-            registration_date=registered,
-            source=_source(kind),
-            note="Kết hôn lần đầu" if long else None,
-            husband=Person(
-                "Tôn Thất Hoàng Minh Khôi" if long else "Lê Văn Hùng",
-                Sex.MALE,
-                birth_date=date(1998, 3, 14),
-                residence=residence,
-            ),
-            wife=Person(
-                "Huỳnh Nguyễn Thị Phương Thảo" if long else "Huỳnh Thị Kim Ngân",
-                Sex.FEMALE,
-                birth_date=date(2000, 9, 2),
-                residence=residence,
-            ),
-        )
-    died = registered - timedelta(days=3)
-    return Death(
-        kind=kind,
-        number="05" if not long else "1205",
-        book="01/2026",
-        registration_date=registered,
-        source=_source(kind),
-        note="Có giấy báo tử" if long else None,
-        deceased=Person(
-            "Công Tằng Tôn Nữ Thị Hoàng Lan" if long else "Nguyễn Văn Tám",
-            Sex.FEMALE if long else Sex.MALE,
-            birth_date=date(1941, 2, 3),
-            residence=residence,
-        ),
-        death_date=died,
-        death_time="14 giờ 30 phút",
-        death_place="Tại nhà riêng" if not long else "Bệnh viện Bà Rịa, Thành phố Hồ Chí Minh",
-        informant_name="Nguyễn Văn Tâm",
-        informant_relation="con",
-    )
+    return entry(kind).samples(letter_date, long)[0]
 
 
 def sample_context(
@@ -354,19 +187,29 @@ def sample_context(
     letter_date: date = SAMPLE_DATE,
     *,
     long: bool = False,
-    child_age_days: int | None = None,
 ) -> dict[str, Any]:
     """Return the context a ``kind`` letter sees for the sample registration.
 
     ``profile`` defaults to the demo profile; the schedule version is the one in force on
     ``letter_date``.
     """
+    return _contexts(kind, profile, letter_date, long)[0]
+
+
+def long_contexts(kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE) -> list[dict]:
+    """Return the long sample contexts the one-page check renders for ``kind``: one per
+    worst case of its entry's samples (births have two: most notes, most schedule rows)."""
+    return _contexts(kind, profile, letter_date, True)
+
+
+def _contexts(kind: Kind, profile: Any, letter_date: date, long: bool) -> list[dict[str, Any]]:
     from cchc_letters.enrich import letter_context
     from cchc_letters.profile import load_profile
 
     profile = profile if profile is not None else load_profile(None)
+    letter = entry(kind)
     schedule = None
-    if kind is Kind.BIRTH:
+    if letter.uses_schedule:
         from cchc_letters.errors import ScheduleError
         from cchc_letters.schedule import load_versions, version_for
 
@@ -377,21 +220,9 @@ def sample_context(
             # Sample data only: a date outside every version (the batch may name one with
             # --schedule) still gets a schedule table to render.
             schedule = max(versions, key=lambda version: version.valid_from)
-    registration = sample_registration(kind, letter_date, long=long, child_age_days=child_age_days)
-    return letter_context(registration, profile, letter_date, schedule)
-
-
-def long_contexts(kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE) -> list[dict]:
-    """Return the long sample contexts the one-page check renders for ``kind``.
-
-    Births have two worst cases (most notes, most schedule rows: ``LONG_CHILD_AGES_DAYS``);
-    the other kinds one.
-    """
-    if kind is not Kind.BIRTH:
-        return [sample_context(kind, profile, letter_date, long=True)]
     return [
-        sample_context(kind, profile, letter_date, long=True, child_age_days=days)
-        for days in LONG_CHILD_AGES_DAYS
+        letter_context(registration, profile, letter_date, schedule)
+        for registration in letter.samples(letter_date, long)
     ]
 
 
@@ -438,12 +269,13 @@ def filter_example(usage: str) -> str:
 
 README_START = "<!-- variables:start (generated: python -m cchc_letters.variables) -->"
 README_END = "<!-- variables:end -->"
-_KIND_HEADINGS = {
-    None: "Mọi loại thư (all letters)",
-    Kind.BIRTH: "Thư chúc mừng khai sinh — `birth.docx`",
-    Kind.MARRIAGE: "Thư chúc mừng kết hôn — `marriage.docx`",
-    Kind.DEATH: "Thư chia buồn — `death.docx`",
-}
+
+
+def _heading(group: Kind | None) -> str:
+    if group is None:
+        return "Mọi loại thư (all letters)"
+    letter = entry(group)
+    return f"{letter.heading} — `{letter.template_name}`"
 
 
 def _cell(text: str) -> str:
@@ -452,20 +284,21 @@ def _cell(text: str) -> str:
 
 def markdown_reference() -> str:
     """Return the README's variable and filter tables, generated from this module."""
-    contexts = {kind: sample_context(kind) for kind in Kind}
+    contexts = {e.kind: sample_context(e.kind) for e in entries()}
     lines: list[str] = [README_START, ""]
-    for group in (None, *Kind):
+    groups: list[Kind | None] = [None, *(e.kind for e in entries())]
+    for group in groups:
         members = [
-            v for v in VARIABLES if (v.kinds == ALL if group is None else v.kinds == (group,))
+            v for v in all_variables() if (v.kinds == ALL if group is None else v.kinds == (group,))
         ]
         lines += [
-            f"#### {_KIND_HEADINGS[group]}",
+            f"#### {_heading(group)}",
             "",
             "| Biến (variable) | Ví dụ (example) | Kiểu (type) | Ý nghĩa | Meaning |",
             "|---|---|---|---|---|",
         ]
         for v in members:
-            example = example_text(lookup(contexts[v.kinds[0]], v.path))
+            example = example_text(lookup(contexts[group or Kind.BIRTH], v.path))
             lines.append(
                 f"| `{v.path}` | {_cell(example)} | {v.type} | {_cell(v.vi)} | {_cell(v.en)} |"
             )
@@ -508,7 +341,8 @@ __all__ = [
     "FILTERS",
     "FILTER_SPECS",
     "SAMPLE_DATE",
-    "VARIABLES",
+    "COMMON",
+    "all_variables",
     "Variable",
     "markdown_reference",
     "sample_context",

@@ -12,6 +12,10 @@ from babel.dates import format_date
 from cchc_letters.models import Sex
 
 VIETNAM_TIME_ZONE = 7.0  # the Vietnamese lunar calendar is computed at UTC+7, not UTC+8
+# ... since 1968. Before that Vietnam used the calendar computed at UTC+8 (as China's); vnlunar's
+# tables of Hồ Ngọc Đức's published calendar (1800–2199) hold it, so dates before this day are
+# looked up there instead of computed at UTC+7 (837 days in 1903–1967 differ).
+UTC7_CALENDAR_FROM = date(1968, 1, 1)
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 _SYLLABLE_START = re.compile(r"(^|[\s\-'’(])(\w)")  # \w is str.isalnum() or "_"
 _NAME_MARKS = re.compile(r"[\-'’(]")
@@ -73,10 +77,20 @@ def weekday_name(value: date) -> str:
 
 
 def lunar_parts(value: date) -> tuple[int, int, int, bool]:
-    """Return (day, month, year, leap) of ``value`` in the Vietnamese lunar calendar (UTC+7)."""
-    from vnlunar import convert_solar_to_lunar
+    """Return (day, month, year, leap) of ``value`` in the Vietnamese lunar calendar in use then.
 
-    lunar = convert_solar_to_lunar(value.day, value.month, value.year, VIETNAM_TIME_ZONE)
+    From 1968 the calendar computed at UTC+7; before 1968 the one Vietnam used then (UTC+8),
+    from vnlunar's historical tables (``get_lunar_date`` without a time zone), falling back to
+    UTC+7 only outside the tables (before 1800).
+    """
+    from vnlunar import convert_solar_to_lunar, get_lunar_date
+
+    if value < UTC7_CALENDAR_FROM:
+        lunar = get_lunar_date(value.day, value.month, value.year)
+    else:
+        # Computed, not looked up: the tables differ from the UTC+7 computation on a few
+        # future months (2054, 2072, 2077) and the computation is what the calendar follows.
+        lunar = convert_solar_to_lunar(value.day, value.month, value.year, VIETNAM_TIME_ZONE)
     return lunar["day"], lunar["month"], lunar["year"], bool(lunar["leap"])
 
 
@@ -135,8 +149,8 @@ def honorific(
     """Return the honorific for a person in a letter (lower case; capitalise at sentence start).
 
     role: "child" -> "cháu"; "deceased" -> "cháu" below ``child_age``, "cụ" from
-    ``very_old_age``, else "ông"/"bà"; "adult" (parents, couples) -> "ông"/"bà" from
-    ``elder_age``, else "anh"/"chị".
+    ``very_old_age``, "ông"/"bà" from ``elder_age`` (or when the age is unknown), else
+    "anh"/"chị"; "adult" (parents, couples) -> "ông"/"bà" from ``elder_age``, else "anh"/"chị".
     Unknown sex (when the honorific depends on it) returns ``NEUTRAL`` (""), never a slashed
     "ông/bà": templates then print the name alone (``{% if x.honorific %}``).
     """
@@ -146,7 +160,9 @@ def honorific(
         return "cháu"
     if role == "deceased" and age is not None and age >= very_old_age:
         return "cụ"
-    elder = role == "deceased" or (age is not None and age >= elder_age)
+    # A deceased person of unknown age is "ông"/"bà" (the respectful form); a known age below
+    # elder_age is "anh"/"chị", as for the living: a man of 28 is never "ông".
+    elder = (age is None and role == "deceased") or (age is not None and age >= elder_age)
     male, female = ("ông", "bà") if elder else ("anh", "chị")
     if sex is Sex.MALE:
         return male
@@ -305,6 +321,33 @@ def place_text(value: str | None) -> str:
         # "nhà" / "nhà riêng" is a common noun, written lower case after "tại".
         cased = _HOME.sub(lambda m: m[0].lower(), cased)
     return cased
+
+
+AGE_COUNTS = ("completed_years", "lunar_years")
+
+
+def lunar_age(birth: date | None, on: date, birth_year: int | None = None) -> int | None:
+    """Return the age in tuổi âm (tuổi mụ): lunar year of ``on`` - lunar year of birth + 1.
+
+    With only a year of birth, that year is taken as the lunar year of birth (the family
+    gives the year they count from).
+    """
+    if birth is not None:
+        born = lunar_parts(birth)[2]
+    elif birth_year is not None:
+        born = birth_year
+    else:
+        return None
+    return lunar_parts(on)[2] - born + 1
+
+
+def death_age(
+    birth: date | None, on: date, birth_year: int | None = None, count: str = "completed_years"
+) -> int | None:
+    """Return the age at death counted as the profile says: completed years or tuổi âm."""
+    if count == "lunar_years":
+        return lunar_age(birth, on, birth_year)
+    return age_on(birth, on, birth_year)
 
 
 def longevity_word(age: int | None, threshold: int) -> str:

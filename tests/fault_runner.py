@@ -41,9 +41,9 @@ def main() -> None:
     if target := os.environ.get("FAULT_PAUSE_AT"):
         _pause_before(target)
     if workers := os.environ.get("FAULT_WORKERS"):
-        from cchc_letters import pipeline
+        from cchc_letters import writing
 
-        pipeline._worker_count = lambda letters: int(workers)
+        writing.worker_count = lambda letters: int(workers)
     if delay := os.environ.get("FAULT_SLOW_LETTER"):
         from cchc_letters import output
 

@@ -74,3 +74,22 @@ def cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.Pop
         text=True,
         encoding="utf-8",
     )
+
+
+def paused_process(tmp_path: Path, step: str, *args: str) -> tuple[subprocess.Popen, Path, Path]:
+    """Start `cchc-letters ARGS` as a real process that pauses at batch step ``step``
+    (tests/paused_cli.py passes run_batch a step callback); return it with the file it writes
+    on pausing and the file whose creation releases it."""
+    signal_file, release = tmp_path / f"paused-{step}", tmp_path / f"release-{step}"
+    wrapper = Path(__file__).with_name("paused_cli.py")
+    command = [sys.executable, str(wrapper), step, str(signal_file), str(release), "--", *args]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    return process, signal_file, release

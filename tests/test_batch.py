@@ -70,12 +70,13 @@ def test_birth_letters_name_the_child_and_carry_its_schedule(sample_batch):
     assert "Kính gửi: Anh Nguyễn Văn Trưởng và chị Phạm Thị Ngọc Diệp" in first
     assert "cháu Nguyễn Phạm Gia Bảo, sinh ngày 12/11/2026" in first
     assert "đăng ký ngày 20/11/2026, số 01, quyển số 01/2026" in first
-    # born 12/11/2026: 2 months old on 12/01/2027; 7 years old on 12/11/2033
+    # born 12/11/2026: 2 months old on 12/01/2027; the Td booster at 7 is given at school
     assert "2 tháng tuổi" in first and "12/01/2027" in first
-    assert "12/11/2033" in first
+    assert "7 tuổi" in first and "tại trường" in first and "12/11/2033" not in first
     assert "Trạm Y tế xã Ngãi Giao" in first
-    # the letter is dated 27/11/2026: TT 52/2025 is in force
-    assert "Thông tư 52/2025/TT-BYT" in first
+    # the letter is dated 27/11/2026: TT 13/2026 is in force (TT 52/2025 ended 30/06/2026)
+    assert "Thông tư 13/2026/TT-BYT và hướng dẫn của Bộ Y tế" in first
+    assert "52/2025" not in first
     # input was all lower case; printed in title case
     assert "Trần Thị An Nhiên" in second and "trần thị an nhiên" not in second
     # a value with & prints as written

@@ -16,6 +16,7 @@ from ledger_helpers import (
     docx_text,
     key,
     manifest_keys,
+    paused_process,
     printed_counts,
     write_births,
 )
@@ -134,16 +135,6 @@ def test_personal_id_numbers_are_masked():
 # ---- real processes: SIGKILL at each step, and two runs at once ----------------------
 
 
-def pause_env(tmp_path: Path, step: str) -> tuple[dict[str, str], Path, Path]:
-    signal_file, release = tmp_path / f"paused-{step}", tmp_path / f"release-{step}"
-    env = {
-        "CCHC_TEST_PAUSE_AT": step,
-        "CCHC_TEST_PAUSE_SIGNAL": str(signal_file),
-        "CCHC_TEST_PAUSE_RELEASE": str(release),
-    }
-    return env, signal_file, release
-
-
 def wait_for(path: Path, process, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
@@ -171,8 +162,7 @@ def test_a_run_killed_at_any_step_then_rerun_prints_each_letter_once(tmp_path, s
     export = write_births(tmp_path / "day2.csv", range(1, 8))
     args = ("generate", str(export), "--out", str(out), "--date", LETTER_DATE, "--json")
 
-    env, paused, _ = pause_env(tmp_path, step)
-    process = cli_process(*args, env=env)
+    process, paused, _ = paused_process(tmp_path, step, *args)
     wait_for(paused, process)
     if step == "writing":  # killed with a print file half-written
         assert list(out.glob(".incomplete-*/*.docx.part"))
@@ -201,8 +191,7 @@ def test_a_second_run_waits_for_the_first_and_prints_nothing_twice(tmp_path):
     out = tmp_path / "out"
     export = write_births(tmp_path / "export.csv", range(1, 6))
     args = ("generate", str(export), "--out", str(out), "--date", LETTER_DATE, "--json")
-    env, paused, release = pause_env(tmp_path, "before-rename")
-    first = cli_process(*args, env=env)
+    first, paused, release = paused_process(tmp_path, "before-rename", *args)
     wait_for(paused, first)
 
     impatient = cli_process(*args, "--wait", "0")

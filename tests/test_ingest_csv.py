@@ -160,8 +160,14 @@ def test_a_bad_row_at_the_bottom_is_still_a_row(tmp_path):
     data = [*DEATHS, ["", "", "", "Lê Văn Út", "", "", "", ""]]
     rows = read_inputs([write(tmp_path / "kt.csv", data)]).rows
     assert [r.source.row for r in rows] == [5, 6, 7]
-    [issue] = validate_rows(rows, letter_date=LETTER_DATE).issues
-    assert (issue.code, issue.source.row, issue.column) == ("missing_field", 7, "Số")
+    issues = validate_rows(rows, letter_date=LETTER_DATE).issues
+    # every problem of the row, in one pass
+    assert [(i.code, i.source.row, i.column) for i in issues] == [
+        ("missing_field", 7, "Số"),
+        ("missing_field", 7, "Ngày đăng ký"),
+        ("missing_field", 7, "Ngày chết"),
+        ("missing_sex", 7, "Giới tính"),
+    ]
 
 
 def test_kind_from_columns_when_there_is_no_title(tmp_path):

@@ -117,28 +117,60 @@ def test_an_override_keeps_its_own_name_and_makes_the_couple_ong_ba():
 # ---- 2. deceased children and babies -----------------------------------------------------
 
 
-def test_deceased_girl_of_two_is_chau():
+def test_deceased_girl_of_two_is_chau_and_never_hưởng_dương():
     text = text_of(
         Kind.DEATH, death(Person("Lê Thị Na", Sex.FEMALE, birth_year=2024), date(2026, 11, 20))
     )
     assert "Kính gửi: Gia đình cháu Lê Thị Na" in text
-    assert "tin: Cháu Lê Thị Na" in text
-    assert "hưởng dương 2 tuổi" in text
+    assert "tin: Cháu Lê Thị Na, sinh năm 2024" in text
+    assert "đã qua đời ngày 20/11/2026" in text
+    assert "khi mới 2 tuổi." in text
+    assert "hưởng dương" not in text and "từ trần" not in text
     assert "bà Lê Thị Na" not in text
 
 
-def test_baby_under_a_year_in_months_and_newborn_without_age():
+def test_baby_is_worded_by_its_date_of_birth_not_hưởng_dương_in_months():
     months = death(Person("Lê Văn Tí", Sex.MALE, birth_date=date(2026, 6, 10)), date(2026, 11, 20))
     text = text_of(Kind.DEATH, months)
     assert "Gia đình cháu Lê Văn Tí" in text
-    assert "hưởng dương 5 tháng tuổi." in text
+    assert "Cháu Lê Văn Tí, sinh ngày 10/06/2026" in text  # the full date, not "sinh năm"
+    assert "sinh năm" not in text
+    assert "khi mới 5 tháng tuổi." in text
+    assert "hưởng dương" not in text
     newborn = death(
         Person("Lê Văn Tèo", Sex.MALE, birth_date=date(2026, 11, 18)), date(2026, 11, 20)
     )
     text = text_of(Kind.DEATH, newborn)
     assert "Gia đình cháu Lê Văn Tèo" in text
-    assert "0 tuổi" not in text and "hưởng dương" not in text
+    assert "sinh ngày 18/11/2026" in text
+    assert "0 tuổi" not in text and "hưởng dương" not in text and "khi mới" not in text
     assert "(tức ngày" in text and ").\n" in text + "\n"
+
+
+def test_adult_keeps_the_year_of_birth_and_hưởng_thọ():
+    text = text_of(
+        Kind.DEATH,
+        death(Person("Nguyễn Văn Tám", Sex.MALE, birth_date=date(1941, 2, 3)), date(2026, 11, 17)),
+    )
+    assert "tin: Cụ Nguyễn Văn Tám, sinh năm 1941" in text
+    assert "đã từ trần ngày 17/11/2026" in text
+    assert "hưởng thọ 85 tuổi." in text
+
+
+def test_young_deceased_man_is_anh_not_ông():
+    """The issue's case: a 28-year-old man's family read "Gia đình ông …"."""
+    reg = death(Person("Trần Văn Sơn", Sex.MALE, birth_date=date(1998, 5, 1)), date(2026, 11, 20))
+    text = text_of(Kind.DEATH, reg)
+    assert "Kính gửi: Gia đình anh Trần Văn Sơn" in text
+    assert "tin: Anh Trần Văn Sơn" in text
+    assert "ông Trần Văn Sơn" not in text
+    assert "hưởng dương 28 tuổi." in text
+    woman = death(Person("Lê Thị Hoa", Sex.FEMALE, birth_year=1980), date(2026, 11, 20))
+    assert "Gia đình chị Lê Thị Hoa" in text_of(Kind.DEATH, woman)
+    elder = death(Person("Lê Thị Hoa", Sex.FEMALE, birth_year=1970), date(2026, 11, 20))
+    assert "Gia đình bà Lê Thị Hoa" in text_of(Kind.DEATH, elder)  # elder_age 50 reached
+    unknown_age = death(Person("Lê Văn Ba", Sex.MALE), date(2026, 11, 20))
+    assert "Gia đình ông Lê Văn Ba" in text_of(Kind.DEATH, unknown_age)
 
 
 def test_child_age_is_a_profile_setting(tmp_path):
@@ -146,8 +178,47 @@ def test_child_age_is_a_profile_setting(tmp_path):
     assert profile.child_age == 16
     teen = Person("Lê Văn Tú", Sex.MALE, birth_date=date(2010, 1, 1))  # 16 at death
     assert honorific(Sex.MALE, 15, role="deceased") == "cháu"
-    assert honorific(Sex.MALE, 16, role="deceased") == "ông"
-    assert "Gia đình ông Lê Văn Tú" in text_of(Kind.DEATH, death(teen, date(2026, 11, 20)))
+    assert honorific(Sex.MALE, 16, role="deceased") == "anh"
+    assert "Gia đình anh Lê Văn Tú" in text_of(Kind.DEATH, death(teen, date(2026, 11, 20)))
+
+
+def _profile_with(tmp_path, line: str):
+    """Return the demo profile with its ``age_count`` line replaced by ``line``."""
+    from cchc_letters.profile import default_profile_path
+
+    demo = default_profile_path().read_text(encoding="utf-8")
+    assert 'age_count = "completed_years"' in demo
+    text = demo.replace('age_count = "completed_years"', line, 1)
+    path = tmp_path / "p.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_profile(path)
+
+
+def test_age_count_default_is_completed_years_and_tuổi_âm_is_a_setting(tmp_path):
+    # Born 20/12/1945 (lunar year Ất Dậu 1945), died 20/11/2026 (lunar year 2026):
+    # 80 completed years, 82 tuổi âm (2026 - 1945 + 1).
+    reg = death(Person("Lê Văn Lão", Sex.MALE, birth_date=date(1945, 12, 20)), date(2026, 11, 20))
+    assert load_profile(None).age_count == "completed_years"
+    context = letter_context(reg, load_profile(None), LETTER_DATE)
+    assert context["deceased"]["age_phrase"] == "hưởng thọ 80 tuổi"
+    lunar = _profile_with(tmp_path, 'age_count = "lunar_years"')
+    context = letter_context(reg, lunar, LETTER_DATE)
+    assert context["deceased"]["age_phrase"] == "hưởng thọ 82 tuổi"
+    # the threshold compares the age as counted: 59 completed years, 61 tuổi âm
+    near = death(Person("Lê Văn Vừa", Sex.MALE, birth_date=date(1966, 12, 30)), date(2026, 11, 20))
+    assert letter_context(near, load_profile(None), LETTER_DATE)["deceased"]["age_phrase"] == (
+        "hưởng dương 59 tuổi"
+    )
+    assert letter_context(near, lunar, LETTER_DATE)["deceased"]["age_phrase"] == (
+        "hưởng thọ 61 tuổi"
+    )
+
+
+def test_age_count_setting_is_checked(tmp_path):
+    from cchc_letters.errors import ProfileError
+
+    with pytest.raises(ProfileError, match="age_count"):
+        _profile_with(tmp_path, 'age_count = "tuổi mụ"')
 
 
 @pytest.mark.parametrize(

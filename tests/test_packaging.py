@@ -45,6 +45,15 @@ def test_wheel_carries_templates_and_data(tmp_path):
         "README.md",
     }
     assert "cchc_letters/cli/generate.py" in names and "cchc_letters/ingest/excel.py" in names
+    # the office app's pages and assets (it must work offline, from the wheel alone)
+    assert "cchc_letters/cli/serve.py" in names and "cchc_letters/web/app.py" in names
+    for asset in (
+        "templates/base.html",
+        "templates/intake.html",
+        "static/app.css",
+        "static/app.js",
+    ):
+        assert f"cchc_letters/web/{asset}" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert (
         "cchc-letters = cchc_letters.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -64,10 +73,16 @@ def test_installed_layout_finds_its_resources(tmp_path, monkeypatch):
 
 
 # the import name of each distribution in [project] dependencies
-IMPORT_NAMES = {"python-calamine": "python_calamine", "python-docx": "docx", "Jinja2": "jinja2"}
+IMPORT_NAMES = {
+    "python-calamine": "python_calamine",
+    "python-docx": "docx",
+    "Jinja2": "jinja2",
+}
 # declared on purpose though used only through another dependency: python-docx is the
-# document model docxtpl renders into (its minimum version matters to us)
-INDIRECT = {"python-docx"}
+# document model docxtpl renders into (its minimum version matters to us); python-multipart
+# parses the office app's forms and itsdangerous signs its session cookie, both for Starlette;
+# pillow encodes the PNG of pypdfium2's page pictures (``.to_pil()``)
+INDIRECT = {"python-docx", "python-multipart", "itsdangerous", "pillow"}
 
 
 def test_every_declared_dependency_is_imported_by_the_package():

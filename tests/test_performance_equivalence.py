@@ -24,6 +24,7 @@ import pytest
 from lxml import etree
 
 import cchc_letters.pipeline as pipeline
+import cchc_letters.writing as writing
 from cchc_letters.enrich import letter_context
 from cchc_letters.ingest import read_inputs
 from cchc_letters.models import Kind
@@ -257,7 +258,7 @@ def test_print_files_at_scale_hold_exactly_the_manifest_letters_in_input_order(b
 
     result, batch = big_batch
     assert result["letters"] == {"birth": 420, "marriage": 130, "death": 90}
-    assert sum(result["letters"].values()) >= pipeline.PARALLEL_MIN_LETTERS  # parallel path
+    assert sum(result["letters"].values()) >= writing.PARALLEL_MIN_LETTERS  # parallel path
     manifest = _manifest(batch)
     assert len(manifest) == 640
     expected_files = [
@@ -266,7 +267,10 @@ def test_print_files_at_scale_hold_exactly_the_manifest_letters_in_input_order(b
         for n in range(1, -(-count // 100) + 1)
     ]
     assert [Path(f).name for f in result["files"]] == expected_files
-    assert sorted(p.name for p in batch.glob("*.docx")) == sorted(expected_files)
+    # every print file, and besides them only the delivery sheet (giao-thu.docx)
+    assert sorted(p.name for p in batch.glob("*.docx")) == sorted(
+        [*expected_files, "giao-thu.docx"]
+    )
 
     for kind in ("birth", "marriage", "death"):
         rows = [m for m in manifest if m["kind"] == kind]
@@ -292,7 +296,7 @@ def test_parallel_and_serial_paths_write_identical_files(tmp_path, monkeypatch):
     source = _scaled_input(tmp_path / "mixed.csv", births=90, marriages=40, deaths=30)
     outputs = {}
     for mode, threshold in (("serial", 10**9), ("parallel", 0)):
-        monkeypatch.setattr(pipeline, "PARALLEL_MIN_LETTERS", threshold)
+        monkeypatch.setattr(writing, "PARALLEL_MIN_LETTERS", threshold)
         options = pipeline.BatchOptions(
             inputs=[source], out_dir=tmp_path / mode, letter_date=LETTER_DATE, per_file=25
         )
@@ -301,7 +305,7 @@ def test_parallel_and_serial_paths_write_identical_files(tmp_path, monkeypatch):
     serial, parallel = outputs["serial"], outputs["parallel"]
     names = sorted(p.name for p in serial.iterdir())
     assert names == sorted(p.name for p in parallel.iterdir())
-    assert len([n for n in names if n.endswith(".docx")]) == 4 + 2 + 2
+    assert len([n for n in names if n.endswith(".docx")]) == 4 + 2 + 2 + 1  # + giao-thu.docx
     for name in names:
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
 
@@ -367,7 +371,7 @@ def test_libreoffice_counts_one_page_per_letter(big_batch, tmp_path):
 
 @pytest.mark.parametrize("threshold", [10**9, 0], ids=["serial", "parallel"])
 def test_progress_is_reported_after_every_letter(tmp_path, monkeypatch, threshold):
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN_LETTERS", threshold)
+    monkeypatch.setattr(writing, "PARALLEL_MIN_LETTERS", threshold)
     source = _scaled_input(tmp_path / "mixed.csv", births=30, marriages=7, deaths=5)
     seen, partial_at_first = [], []
 
@@ -390,7 +394,7 @@ def test_a_letter_failing_half_way_leaves_no_batch_behind(tmp_path, monkeypatch,
     from cchc_letters import enrich
     from cchc_letters.errors import TemplateProblem
 
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN_LETTERS", threshold)
+    monkeypatch.setattr(writing, "PARALLEL_MIN_LETTERS", threshold)
     real = enrich.letter_context
 
     def failing(registration, *args, **kwargs):

@@ -151,8 +151,8 @@ def test_missing_variable_is_an_error_naming_it():
 def test_missing_attribute_is_an_error_naming_it():
     template = LetterTemplate.load(default_template("death"))
     context = sample_context(Kind.DEATH)
-    context["deceased"] = {k: v for k, v in context["deceased"].items() if k != "longevity"}
-    with pytest.raises(TemplateProblem, match="longevity"):
+    context["deceased"] = {k: v for k, v in context["deceased"].items() if k != "age_phrase"}
+    with pytest.raises(TemplateProblem, match="age_phrase"):
         template.render_body(context)
 
 

@@ -10,7 +10,6 @@ import pytest
 from cchc_letters.errors import ProfileError, ScheduleError
 from cchc_letters.profile import Profile, default_profile_path, load_profile
 from cchc_letters.schedule import (
-    CONTACT_STATION,
     ChildSchedule,
     child_schedule,
     default_schedules_dir,
@@ -109,7 +108,9 @@ def test_tt38_lacks_rotavirus_ipv2_and_td(versions):
         ("2024-08-01", "tt10-2024"),
         ("2026-02-14", "tt10-2024"),
         ("2026-02-15", "tt52-2025"),
-        ("2026-11-27", "tt52-2025"),
+        ("2026-06-30", "tt52-2025"),
+        ("2026-07-01", "tt13-2026"),
+        ("2026-11-27", "tt13-2026"),
     ],
 )
 def test_version_in_force_on_both_sides_of_each_boundary(versions, letter_date, expected):
@@ -181,10 +182,10 @@ def test_month_end_leap_year_birth(tmp_path, versions):
     result = child_schedule(D("2027-12-31"), D("2028-01-10"), profile, by_id(versions, "tt52-2025"))
     expected = {
         # (vaccine, dose): (due, session, status)
-        ("hepb0", "mũi sơ sinh"): ("2027-12-31", None, "missed_deadline"),  # last day 01/01
-        # within the first month (last day 30/01, still ahead) but the next session is 05/02:
-        # still offered, the family contacts the station
-        ("bcg", "1 mũi"): ("2027-12-31", None, "due_now"),
+        ("hepb0", "mũi sơ sinh"): ("2027-12-31", None, "catch_up"),  # last day 01/01
+        # "within the first month" is the timing; the target group is under one year, so
+        # BCG is at the next session even though it is after 30/01
+        ("bcg", "1 mũi"): ("2027-12-31", "2028-02-05", "due_now"),
         ("dtp-hepb-hib", "mũi 1"): ("2028-02-29", "2028-03-05", "planned"),  # 2 months: 29 Feb
         ("rota", "lần 1"): ("2028-02-29", "2028-03-05", "planned"),
         # 3 months is 31/03, but 28 days after the 05/03 session is 02/04
@@ -192,7 +193,7 @@ def test_month_end_leap_year_birth(tmp_path, versions):
         ("rota", "lần 2"): ("2028-04-02", "2028-04-05", "planned"),  # before 29/06: fine
         ("dtp-hepb-hib", "mũi 3"): ("2028-05-03", "2028-05-05", "planned"),
         ("ipv", "mũi 1"): ("2028-05-31", "2028-06-05", "planned"),
-        ("td", "nhắc lại"): ("2034-12-31", "2035-01-05", "planned"),
+        ("td", "nhắc lại"): ("2034-12-31", None, "planned"),  # at school, no session
     }
     for (vaccine, label), (due, session, status) in expected.items():
         got = dose(result, vaccine, label)
@@ -204,11 +205,15 @@ def test_month_end_leap_year_birth(tmp_path, versions):
     assert dose(result, "rota", "lần 1").deadline == D("2028-06-29")
     assert [d.due for d in result.doses] == sorted(d.due for d in result.doses)
     assert len(result.notes) == 3 and "24 giờ" in result.notes[0]
-    assert "chậm nhất ngày 30/01/2028" in result.notes[1]
     # JE mũi 1 on 05/01/2029, mũi 2 recommended by 19/01 but the next session is 05/02
-    assert "19/01/2029" in result.notes[2] and "05/02/2029" in result.notes[2]
-    contact, first = result.visits[:2]
-    assert (contact.session, contact.where, contact.status) == (None, CONTACT_STATION, "due_now")
+    assert "19/01/2029" in result.notes[1] and "05/02/2029" in result.notes[1]
+    # JE mũi 3 is due 05/02/2030, in Tết: the session moves to March, and the letter says so
+    assert result.notes[2] == (
+        "Buổi tiêm ngày 05/02/2030 trùng dịp nghỉ Tết Nguyên đán nên cháu được hẹn sang "
+        "ngày 05/03/2030."
+    )
+    bcg, first = result.visits[:2]
+    assert (bcg.session, bcg.where, bcg.status) == (D("2028-02-05"), "", "due_now")
     assert first.label == "2 tháng tuổi"
     assert first.vaccines_text == "5 trong 1 (mũi 1), bại liệt uống (lần 1), Rota (lần 1)"
     assert (first.due, first.session, first.status) == (D("2028-02-29"), D("2028-03-05"), "planned")
@@ -227,10 +232,9 @@ def test_leap_day_birth_non_leap_anniversary(tmp_path, versions):
     ("rule", "bcg_session", "bcg_status", "two_month_session"),
     [
         # Sessions 5 and 6 Feb 2027 fall in Tết (4–10 Feb): the next session day is 05/03,
-        # after BCG's first month (last day 02/03, still ahead): no session, contact the
-        # station ...
-        ("next_session", None, "due_now", "2027-04-05"),
-        # ... while the next working day after Tết, Thursday 11/02, is still in time.
+        # after BCG's first month, but within its target group (under one year) ...
+        ("next_session", "2027-03-05", "due_now", "2027-04-05"),
+        # ... or the next working day after Tết, Thursday 11/02.
         ("next_working_day", "2027-02-11", "due_now", "2027-04-05"),
     ],
 )
@@ -241,7 +245,8 @@ def test_birth_just_before_tet(
     result = child_schedule(D("2027-02-03"), D("2027-02-04"), profile, by_id(versions, "tt52-2025"))
     bcg = dose(result, "bcg", "1 mũi")
     session = D(bcg_session) if bcg_session else None
-    assert (bcg.session, bcg.status, bcg.deadline) == (session, bcg_status, D("2027-03-02"))
+    assert (bcg.session, bcg.status, bcg.deadline) == (session, bcg_status, None)
+    assert bcg.latest == D("2028-02-02")  # the day before the first birthday
     assert dose(result, "dtp-hepb-hib", "mũi 1").session == D(two_month_session)
     hepb = dose(result, "hepb0", "mũi sơ sinh")  # letter the day after birth: still in 24 h
     assert (hepb.status, hepb.session) == ("due_now", None)
@@ -277,11 +282,11 @@ def test_late_registration(tmp_path, versions):
     profile = make_profile(tmp_path)
     result = child_schedule(D("2026-05-10"), D("2026-11-27"), profile, by_id(versions, "tt52-2025"))
     expected = {
-        ("hepb0", "mũi sơ sinh"): ("2026-05-10", None, "missed_deadline"),
-        ("bcg", "1 mũi"): ("2026-05-10", "2026-12-05", "missed_deadline"),
+        ("hepb0", "mũi sơ sinh"): ("2026-05-10", None, "catch_up"),
+        ("bcg", "1 mũi"): ("2026-05-10", "2026-12-05", "due_now"),  # under 1: still given
         ("dtp-hepb-hib", "mũi 1"): ("2026-07-10", "2026-12-05", "due_now"),
         ("bopv", "lần 1"): ("2026-07-10", "2026-12-05", "due_now"),
-        ("rota", "lần 1"): ("2026-07-10", "2026-12-05", "missed_deadline"),  # after 09/11
+        ("rota", "lần 1"): ("2026-07-10", None, "catch_up"),  # must be done before 09/11
         ("ipv", "mũi 1"): ("2026-10-10", "2026-12-05", "due_now"),
         # 28 days after the 05/12 catch-up session
         ("dtp-hepb-hib", "mũi 2"): ("2027-01-02", "2027-01-05", "planned"),
@@ -297,19 +302,23 @@ def test_late_registration(tmp_path, versions):
             D(session) if session else None,
             status,
         ), (vaccine, label)
-    assert dose(result, "rota", "lần 2").status == "missed_deadline"
-    assert len(result.notes) == 5  # HepB, BCG, Rota ×2 missed; JE mũi 2 after 1–2 weeks
-    assert any("Rota" in n and "6 tháng" in n for n in result.notes)
+    assert dose(result, "rota", "lần 2").status == "catch_up"
+    # HepB's own note; one sentence for Rota (no "đã quá hạn" list); JE mũi 2 after its
+    # 1–2 weeks; Tết moving the February session to March
+    assert len(result.notes) == 4
+    assert result.notes[1].startswith("Nếu cháu chưa được tiêm các mũi Rota, gia đình")
+    assert "Trạm Y tế xã Ngãi Giao" in result.notes[1] and "tiêm bù" in result.notes[1]
+    assert not [n for n in result.notes if "quá hạn" in n]
     first, second, third = result.visits[:3]
     assert first.status == "due_now" and first.label == "Cần tiêm ngay"
     # due from its latest dose, IPV mũi 1 at 5 months
     assert first.session == D("2026-12-05") and first.due == D("2026-10-10")
     assert first.vaccines_text == (
-        "5 trong 1 (mũi 1), bại liệt uống (lần 1), bại liệt tiêm IPV (mũi 1)"
+        "lao BCG (1 mũi), 5 trong 1 (mũi 1), bại liệt uống (lần 1), bại liệt tiêm IPV (mũi 1)"
     )
     assert (second.label, second.session) == ("3 tháng tuổi", D("2027-01-05"))
     assert third.label == "4 tháng tuổi / 9 tháng tuổi"
-    missed = [d for d in result.doses if d.status == "missed_deadline"]
+    missed = [d for d in result.doses if d.status == "catch_up"]
     assert not [d for v in result.visits for d in v.doses if d in missed]
 
 
@@ -322,16 +331,39 @@ def test_on_time_letter_fits_one_page(tmp_path, versions, version_id, visits):
     result = child_schedule(D("2026-11-10"), D("2026-11-27"), profile, by_id(versions, version_id))
     assert len(result.visits) == visits
     assert result.visits[0].status == "due_now"
-    later = [v.session for v in result.visits[1:]]
+    later = [v.session or v.due for v in result.visits[1:]]
     assert later == sorted(later)
 
 
-def test_tt38_child_gets_no_rotavirus(tmp_path, versions):
+def test_tt38_child_gets_no_rotavirus_when_forced(tmp_path, versions):
+    profile = make_profile(tmp_path)
+    result = child_schedule(D("2024-07-01"), D("2024-07-31"), profile, by_id(versions, "tt38-2017"))
+    assert result.version_id == "tt38-2017"
+    assert not [d for d in result.doses if d.vaccine in ("rota", "td")]
+    assert {d.version for d in result.doses} == {"tt38-2017"}
+
+
+def test_each_dose_follows_the_version_in_force_when_it_falls_due(tmp_path, versions):
+    """Born 01/07/2024, letter 31/07/2024 (TT 38/2017): TT 10/2024 starts on 01/08/2024.
+
+    The doses falling due from 01/08/2024 are TT 10/2024's, so the child gets rotavirus,
+    IPV mũi 2 and the Td booster at 7 years, which TT 38/2017 does not have.
+    """
     profile = make_profile(tmp_path)
     version = version_for(D("2024-07-31"), versions)
     result = child_schedule(D("2024-07-01"), D("2024-07-31"), profile, version)
     assert result.version_id == "tt38-2017"
-    assert not [d for d in result.doses if d.vaccine in ("rota", "td")]
+    assert dose(result, "bcg", "1 mũi").version == "tt38-2017"  # falls due at birth
+    assert dose(result, "rota", "lần 1").version == "tt10-2024"
+    assert dose(result, "ipv", "mũi 2").version == "tt10-2024"
+    td = dose(result, "td", "nhắc lại")
+    assert (td.version, td.falls_due, td.where) == ("tt13-2026", D("2031-07-01"), "tại trường")
+    # the printed legal basis is true on the letter date, and names the later versions
+    assert result.legal_basis == (
+        "Thông tư 38/2017/TT-BYT; từ 01/08/2024: Thông tư 10/2024/TT-BYT; "
+        "từ 01/07/2026: Thông tư 13/2026/TT-BYT và hướng dẫn của Bộ Y tế"
+    )
+    assert result.versions == ("tt38-2017", "tt10-2024", "tt13-2026")
 
 
 LOCAL = """

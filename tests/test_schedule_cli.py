@@ -30,18 +30,26 @@ def run_json(runner, *args):
 
 def test_json_shape(runner):
     payload = run_json(runner, "--dob", "2026-11-10", "--date", "2026-11-27")
-    assert payload["schedule"] == "tt52-2025"
-    assert payload["legal_basis"] == "Thông tư 52/2025/TT-BYT"
+    assert payload["schedule"] == "tt13-2026"
+    assert payload["legal_basis"] == "Thông tư 13/2026/TT-BYT và hướng dẫn của Bộ Y tế"
     assert payload["doses"]
     for item in payload["doses"]:
         assert {"vaccine", "name", "dose", "due", "session", "status"} <= set(item)
-        assert item["status"] in ("due_now", "planned", "missed_deadline")
+        # per dose: its version, target group and why it has its date (or none)
+        assert {"version", "target_group", "falls_due", "latest", "why", "postponed"} <= set(item)
+        assert item["version"] == "tt13-2026" and item["why"]
+        assert item["status"] in ("due_now", "planned", "catch_up", "switched_off")
         date.fromisoformat(item["due"])
         if item["session"] is not None:
             date.fromisoformat(item["session"])
     first = payload["doses"][2]
     assert first["vaccine"] == "dtp-hepb-hib" and first["dose"] == "mũi 1"
     assert (first["due"], first["session"]) == ("2027-01-10", "2027-03-05")  # Tết 2027
+    assert first["target_group"] == "trẻ dưới 1 tuổi" and first["latest"] == "2027-11-09"
+    assert "buổi 05/02/2027 nghỉ Tết: chuyển sang 05/03/2027" in first["why"]
+    hepb = payload["doses"][0]
+    assert (hepb["vaccine"], hepb["status"], hepb["session"]) == ("hepb0", "catch_up", None)
+    assert "không ghi ngày" in hepb["why"][-1]
     # the same as the library computes
     profile = load_profile()
     version = version_for(date(2026, 11, 27), load_versions())
@@ -68,18 +76,25 @@ def test_profile_option(runner, tmp_path):
         runner, "--dob", "2026-11-10", "--date", "2026-11-27", "--profile", str(path)
     )
     bcg = [d for d in payload["doses"] if d["vaccine"] == "bcg"][0]
-    # the next session 20/12 is after BCG's last day 09/12, still ahead on 27/11: no session
-    assert (bcg["session"], bcg["status"]) == (None, "due_now")
+    # the profile's session day, 20/12, after BCG's first month but within its target group
+    assert (bcg["session"], bcg["status"]) == ("2026-12-20", "due_now")
 
 
 def test_list(runner):
     result = runner.invoke(app, ["schedule", "--list"])
     assert result.exit_code == 0, result.output
-    for text in ("tt38-2017", "tt10-2024", "tt52-2025", "01/08/2024", "14/02/2026"):
+    for text in ("tt38-2017", "tt10-2024", "tt52-2025", "tt13-2026", "01/08/2024", "30/06/2026"):
         assert text in result.output
     payload = json.loads(runner.invoke(app, ["schedule", "--list", "--json"]).stdout)
-    assert [v["id"] for v in payload["versions"]] == ["tt38-2017", "tt10-2024", "tt52-2025"]
-    assert payload["versions"][2]["valid_to"] is None
+    assert [v["id"] for v in payload["versions"]] == [
+        "tt38-2017",
+        "tt10-2024",
+        "tt52-2025",
+        "tt13-2026",
+    ]
+    assert payload["versions"][2]["valid_to"] == "2026-06-30"
+    assert payload["versions"][3]["valid_from"] == "2026-07-01"
+    assert payload["versions"][3]["valid_to"] is None
 
 
 def test_table(runner):
@@ -125,13 +140,36 @@ def test_module_runs_as_a_subprocess():
 
 
 def test_table_and_json_say_where_without_a_session(runner):
-    """Born 31/10/2026, letter 27/11/2026: BCG's last day 29/11 is before the 05/12 session."""
-    args = ["schedule", "--dob", "2026-10-31", "--date", "2026-11-27"]
+    """Born 20/05/2026, letter 10/11/2026: Rota's last day 19/11 is before the 05/12 session;
+    the Td booster at 7 years is given at school, not at a session seven years ahead."""
+    args = ["schedule", "--dob", "2026-05-20", "--date", "2026-11-10"]
     payload = run_json(runner, *args[1:])
-    bcg = [d for d in payload["doses"] if d["vaccine"] == "bcg"][0]
-    assert (bcg["session"], bcg["status"], bcg["where"]) == (None, "due_now", "liên hệ trạm y tế")
-    assert payload["visits"][0]["where"] == "liên hệ trạm y tế"
+    rota = [d for d in payload["doses"] if d["vaccine"] == "rota"][0]
+    assert (rota["session"], rota["status"], rota["where"]) == (
+        None,
+        "due_now",
+        "liên hệ trạm y tế",
+    )
+    td = [d for d in payload["doses"] if d["vaccine"] == "td"][0]
+    assert (td["session"], td["where"]) == (None, "tại trường")
+    assert "tại trường" in td["why"][-1]
     result = runner.invoke(app, args)
     assert result.exit_code == 0
     table = result.output.split("Ghi chú")[0]
-    assert "liên hệ" in table and "tại nơi sinh" not in table
+    assert "liên hệ" in table and "tại trường" in table and "tại nơi sinh" not in table
+    # the doses without a date are listed with the reason
+    assert "Không ghi ngày: Viêm gan B sơ sinh (mũi sơ sinh)" in table
+
+
+def test_json_says_why_a_dose_has_no_date(runner):
+    """The issue's 20-month-old (born 20/03/2025, letter 27/11/2026)."""
+    payload = run_json(runner, "--dob", "2025-03-20", "--date", "2026-11-27")
+    doses = {(d["vaccine"], d["dose"]): d for d in payload["doses"]}
+    measles = doses[("measles", "mũi 1")]
+    assert (measles["status"], measles["session"]) == ("catch_up", None)
+    assert "trẻ dưới 1 tuổi" in measles["why"][-1] and "19/03/2026" in measles["why"][-1]
+    mr = doses[("mr", "mũi 1")]
+    assert mr["status"] == "catch_up"
+    assert "sởi (mũi 1) chưa có ngày" in mr["why"][-1]
+    booster = doses[("dtp", "nhắc lại")]
+    assert "5 trong 1 (mũi 3) chưa có ngày" in booster["why"][-1]

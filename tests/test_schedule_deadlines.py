@@ -31,22 +31,28 @@ def dose(result, vaccine, label):
     return found
 
 
-def test_bcg_deadline_still_ahead_is_offered_not_missed(tt52):
-    """Born 31/10/2026, letter 27/11/2026: BCG's last day is 29/11/2026, the next session
-    05/12/2026 is after it, but the deadline has not passed: contact the station now."""
+def test_bcg_first_month_is_its_timing_not_a_deadline(tt52):
+    """Born 31/10/2026, letter 27/11/2026: the next session 05/12/2026 is after the first
+    month, but BCG's target group is children under one: it is simply at that session."""
     result = child_schedule(D("2026-10-31"), D("2026-11-27"), load_profile(), tt52)
     bcg = dose(result, "bcg", "1 mũi")
-    assert (bcg.status, bcg.session, bcg.deadline) == ("due_now", None, D("2026-11-29"))
-    assert bcg.where == CONTACT_STATION
-    assert not [n for n in result.notes if "BCG" in n and "quá hạn" in n]
-    (note,) = [n for n in result.notes if "BCG" in n]
-    assert "29/11/2026" in note and "liên hệ ngay trạm y tế" in note
+    assert (bcg.status, bcg.session, bcg.deadline) == ("due_now", D("2026-12-05"), None)
+    assert (bcg.where, bcg.latest, bcg.target_group) == ("", D("2027-10-30"), "trẻ dưới 1 tuổi")
+    assert not [n for n in result.notes if "BCG" in n]
     first = result.visits[0]
-    assert (first.status, first.session, first.where) == ("due_now", None, CONTACT_STATION)
-    assert [d.vaccine for d in first.doses] == ["bcg"]
+    assert (first.status, first.session, first.where) == ("due_now", D("2026-12-05"), "")
     assert first.label == "Cần tiêm ngay (trong tháng đầu sau sinh)"
-    # the HepB birth dose (last day 01/11) has passed: missed, with its own note
-    assert dose(result, "hepb0", "mũi sơ sinh").status == "missed_deadline"
+    # the HepB birth dose (last day 01/11) has passed: no date, with its own note
+    assert dose(result, "hepb0", "mũi sơ sinh").status == "catch_up"
+
+
+def test_eight_week_old_is_offered_bcg_at_the_next_session_not_told_it_is_overdue(tt52):
+    """The issue's case: registered at eight weeks (born 02/10/2026, letter 27/11/2026)."""
+    result = child_schedule(D("2026-10-02"), D("2026-11-27"), load_profile(), tt52)
+    bcg = dose(result, "bcg", "1 mũi")
+    assert (bcg.status, bcg.session) == ("due_now", D("2026-12-05"))
+    assert not [n for n in result.notes if "quá hạn" in n or "BCG" in n]
+    assert bcg in result.visits[0].doses
 
 
 def test_birth_dose_within_24_hours_is_at_the_birth_place(tt52):
@@ -59,13 +65,19 @@ def test_birth_dose_within_24_hours_is_at_the_birth_place(tt52):
     assert (bcg.status, bcg.session, bcg.where) == ("due_now", D("2026-11-05"), "")
 
 
-def test_deadline_already_passed_is_missed(tt52):
-    """Born 20/10/2026, letter 27/11/2026: BCG's last day 19/11/2026 has passed."""
-    result = child_schedule(D("2026-10-20"), D("2026-11-27"), load_profile(), tt52)
-    bcg = dose(result, "bcg", "1 mũi")
-    assert (bcg.status, bcg.deadline) == ("missed_deadline", D("2026-11-19"))
-    (note,) = [n for n in result.notes if "BCG" in n]
-    assert "đã quá hạn" in note and "19/11/2026" in note
+def test_a_passed_deadline_gets_one_kind_sentence_not_a_list_of_qua_han(tt52):
+    """Born 01/05/2026, letter 27/11/2026: rotavirus had to be finished before 01/11/2026."""
+    result = child_schedule(D("2026-05-01"), D("2026-11-27"), load_profile(), tt52)
+    for label in ("lần 1", "lần 2"):
+        rota = dose(result, "rota", label)
+        assert (rota.status, rota.session, rota.where) == ("catch_up", None, "")
+        assert "tiêm bù" in rota.why[-1]
+    (note,) = [n for n in result.notes if "Rota" in n]
+    assert note == (
+        "Nếu cháu chưa được tiêm các mũi Rota, gia đình vui lòng đưa cháu cùng sổ tiêm chủng "
+        "đến Trạm Y tế xã Ngãi Giao để được tư vấn tiêm bù."
+    )
+    assert not [n for n in result.notes if "quá hạn" in n]
 
 
 def test_session_visit_has_no_where(tt52):
@@ -167,14 +179,14 @@ def test_late_rotavirus_contact_then_too_late(tt52):
     result = child_schedule(D("2026-05-20"), D("2026-11-10"), load_profile(), tt52)
     rota1, rota2 = dose(result, "rota", "lần 1"), dose(result, "rota", "lần 2")
     assert (rota1.status, rota1.session, rota1.where) == ("due_now", None, CONTACT_STATION)
-    assert (rota2.status, rota2.due) == ("missed_deadline", D("2026-12-17"))
-    notes = [n for n in result.notes if n.startswith("Rota")]
-    assert notes == [
+    assert (rota2.status, rota2.due) == ("catch_up", D("2026-12-17"))
+    assert [n for n in result.notes if n.startswith("Rota")] == [
         "Rota (lần 1): cần tiêm chậm nhất ngày 19/11/2026, trước buổi tiêm định kỳ tiếp theo"
-        " — gia đình liên hệ ngay trạm y tế để được tiêm.",
-        "Rota (lần 2): không còn kịp tiêm (phải uống xong trước 6 tháng tuổi, hạn cuối "
-        "19/11/2026) nên không đưa vào lịch; gia đình hỏi ý kiến trạm y tế.",
+        " — gia đình liên hệ ngay trạm y tế để được tiêm."
     ]
+    # lần 2 (only) is in the one catch-up sentence, by its dose since lần 1 has a date
+    (catch_up,) = [n for n in result.notes if "tiêm bù" in n]
+    assert catch_up.startswith("Nếu cháu chưa được tiêm mũi Rota (lần 2), gia đình")
 
 
 def test_contact_station_dose_not_yet_due_is_planned(tmp_path, tt52):
@@ -195,9 +207,9 @@ def test_contact_station_dose_not_yet_due_is_planned(tmp_path, tt52):
         CONTACT_STATION,
         D("2026-11-20"),
     )
-    assert result.notes[-1] == (
+    assert (
         "Thử (mũi 1): cần tiêm từ ngày 20/11/2026 và chậm nhất ngày 29/11/2026, trước buổi "
         "tiêm định kỳ tiếp theo — gia đình liên hệ ngay trạm y tế để được tiêm."
-    )
+    ) in result.notes
     (visit,) = [v for v in result.visits if x in v.doses]
     assert (visit.label, visit.where, visit.status) == ("10 ngày tuổi", CONTACT_STATION, "planned")

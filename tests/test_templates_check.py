@@ -51,7 +51,7 @@ def test_syntax_error_names_the_file_and_the_text_around_it(folder):
     assert finding.code == "syntax_error"
     assert finding.file == str(path)
     assert "endiff" in finding.message
-    assert "{{ deceased.age_text }}{% endiff %}" in finding.near
+    assert "{{ deceased.age_phrase }}{% endiff %}" in finding.near
 
 
 def test_unclosed_placeholder_is_a_syntax_error(folder):
@@ -329,19 +329,15 @@ def worst_case_profile(folder, *, station_address: str | None = None):
 
 
 def test_long_birth_sample_is_the_longest_birth_letter():
-    # A late-registered child about six months old: doses due now, missed deadlines as notes.
+    # A late-registered child about six months old: doses due now, the catch-up sentence.
     from cchc_letters.variables import sample_context
 
     context = sample_context(Kind.BIRTH, long=True)
     born = context["child"]["birth_date"]
     assert 150 <= (date(2026, 11, 27) - born).days <= 215
     assert any(visit["due_now"] for visit in context["schedule"]["visits"])
-    overdue = [
-        note
-        for note in context["schedule"]["notes"]
-        if "quá hạn" in note or "không còn kịp" in note
-    ]
-    assert len(overdue) >= 2
+    assert [note for note in context["schedule"]["notes"] if "tiêm bù" in note]
+    assert len(context["schedule"]["notes"]) >= 4
     assert len(context["schedule"]["notes"]) > len(sample_context(Kind.BIRTH)["schedule"]["notes"])
 
 
@@ -440,3 +436,24 @@ def test_a_file_that_is_not_a_docx_is_reported(folder):
     [finding] = report.errors
     assert finding.code == "not_a_template"
     assert finding.file == str(folder / "death.docx")
+
+
+@pytest.mark.parametrize(
+    ("kind", "tag", "where"),
+    [
+        ("death", "{%p for line in header.agency_lines %}", "đoạn văn"),
+        ("birth", "{%tr for visit in schedule.visits %}", "dòng bảng"),
+    ],
+)
+def test_words_typed_beside_a_whole_paragraph_tag_are_a_warning(folder, kind, tag, where):
+    edit(folder, kind, tag, f"Kính gửi {tag}")
+    report = check_templates(folder, kinds={Kind(kind)}, layout=False)
+    [finding] = [f for f in report.findings if f.code == "text_beside_paragraph_tag"]
+    assert finding.severity == "warning" and report.ok  # the letters still print
+    assert "Kính gửi" in finding.message and where in finding.message
+    assert finding.name == tag
+
+
+def test_default_templates_have_no_words_beside_their_paragraph_tags():
+    report = check_templates(layout=False)
+    assert not [f for f in report.findings if f.code == "text_beside_paragraph_tag"]

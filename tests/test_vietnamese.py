@@ -51,6 +51,16 @@ def test_lunar_parts_leap_flag():
     assert lunar_parts(date(2025, 7, 1))[3] is False
 
 
+def test_lunar_dates_before_1968_follow_the_utc8_calendar_vietnam_used_then():
+    # Tết Ất Tỵ 1965 was on 02/02/1965 on the calendar then in use (UTC+8); computed at
+    # UTC+7 it would be 01/02/1965, a day early.
+    assert lunar_parts(date(1965, 2, 1)) == (30, 12, 1964, False)
+    assert lunar_date(date(1965, 2, 2)) == "ngày mùng 1 tháng Giêng năm Ất Tỵ"
+    assert lunar_parts(date(1925, 1, 24)) == (30, 12, 1924, False)
+    # From 1968 the UTC+7 calendar: Tết Mậu Thân 29/01/1968 (not 30/01 as at UTC+8).
+    assert lunar_parts(date(1968, 1, 29)) == (1, 1, 1968, False)
+
+
 def test_lunar_month_names():
     assert lunar_month_name(1) == "Giêng"
     assert lunar_month_name(12) == "Chạp"
@@ -108,7 +118,10 @@ def test_title_case_name_is_idempotent(text):
         (Sex.MALE, 85, "deceased", "cụ"),
         (Sex.FEMALE, 80, "deceased", "cụ"),
         (Sex.MALE, 79, "deceased", "ông"),
-        (Sex.FEMALE, 40, "deceased", "bà"),
+        (Sex.FEMALE, 40, "deceased", "chị"),  # below elder_age (50): as for the living
+        (Sex.MALE, 28, "deceased", "anh"),
+        (Sex.MALE, 50, "deceased", "ông"),
+        (Sex.FEMALE, None, "deceased", "bà"),  # age unknown: the respectful form
         (Sex.MALE, 30, "adult", "anh"),
         (Sex.FEMALE, 26, "adult", "chị"),
         (Sex.MALE, 55, "adult", "ông"),
@@ -119,7 +132,7 @@ def test_title_case_name_is_idempotent(text):
         # the deceased below the profile's child_age (default 16) are "cháu"
         (Sex.FEMALE, 2, "deceased", "cháu"),
         (None, 0, "deceased", "cháu"),
-        (Sex.MALE, 16, "deceased", "ông"),
+        (Sex.MALE, 16, "deceased", "anh"),
     ],
 )
 def test_honorific_by_age_and_sex(sex, age, role, expected):

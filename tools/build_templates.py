@@ -264,7 +264,11 @@ def schedule_table(doc) -> None:
         cells[1].paragraphs[0], [("{{ visit.vaccines|capfirst }}", False, False)], size=TABLE_PT
     )
     cells[2].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    add_runs(cells[2].paragraphs[0], [("{{ visit.due|short_date }}", False, False)], size=TABLE_PT)
+    add_runs(
+        cells[2].paragraphs[0],
+        [("{% if not visit.at_school %}{{ visit.due|short_date }}{% endif %}", False, False)],
+        size=TABLE_PT,
+    )
     cells[3].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     add_runs(
         cells[3].paragraphs[0],
@@ -419,11 +423,11 @@ def death() -> None:
             ),
             ("{{ deceased.name }}", True, False),
             (
-                "{% if deceased.birth_year %}, sinh năm {{ deceased.birth_year }}{% endif %}"
+                "{% if deceased.born_text %}, {{ deceased.born_text }}{% endif %}"
                 "{% if deceased.residence %}, cư trú tại {{ deceased.residence }}{% endif %}"
-                ", đã từ trần ngày {{ death.date|short_date }} (tức {{ death.date|lunar_date }})"
-                "{% if deceased.age_text %}, {{ deceased.longevity }} {{ deceased.age_text }}"
-                "{% endif %}.",
+                ", đã {{ death.verb }} ngày {{ death.date|short_date }} "
+                "(tức {{ death.date|lunar_date }})"
+                "{% if deceased.age_phrase %}, {{ deceased.age_phrase }}{% endif %}.",
                 False,
                 False,
             ),

@@ -179,6 +179,15 @@ PdfOption = Annotated[
     ),
 ]
 
+NoDeliverySheetOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-delivery-sheet",
+        help="Do not write the batch's delivery sheet (giao-thu.docx and giao-thu.csv: the "
+        "letters by hamlet, with a column for the recipient's signature).",
+    ),
+]
+
 
 def parse_encoding_option(value: str | None) -> str | None:
     """Return the --encoding given when Python knows it; a usage error (exit 2) otherwise."""

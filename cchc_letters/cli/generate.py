@@ -19,6 +19,7 @@ from cchc_letters.cli.common import (
     LedgerOption,
     MappingOption,
     NewLedgerOption,
+    NoDeliverySheetOption,
     NoLedgerOption,
     PdfOption,
     PerFileOption,
@@ -48,6 +49,7 @@ def generate(
     letter_date: DateOption = None,
     json_output: JsonOption = False,
     pdf: PdfOption = False,
+    no_delivery_sheet: NoDeliverySheetOption = False,
     kind: KindOption = None,
     mapping: MappingOption = None,
     encoding: EncodingOption = None,
@@ -94,6 +96,7 @@ def generate(
             per_file=per_file,
             per_letter=per_letter,
             pdf=pdf,
+            delivery_sheet=not no_delivery_sheet,
             ledger=ledger_path,
             use_ledger=use_ledger,
             reprint_changed=reprint_changed,
@@ -170,6 +173,7 @@ def _present(result) -> None:
     )
     for path in result.files:
         echo(f"In: {path}")
+    _present_delivery(result.delivery)
     _present_ledger(result)
     for path in result.pdf_files:
         echo(f"PDF: {path}")
@@ -183,6 +187,25 @@ def _present(result) -> None:
             echo(f"  {where}{column}: {issue.message}", err=True)
         if len(result.issues) > 10:
             echo(f"  … và {len(result.issues) - 10} dòng khác (xem rejects.csv)", err=True)
+
+
+def _present_delivery(sheet) -> None:
+    """Say where the delivery sheet is; letters whose address names no hamlet (stderr)."""
+    if sheet is None:
+        return
+    groups = ", ".join(f"{name}: {count}" for name, count in sheet.groups.items())
+    typer.echo(f"Danh sách giao thư: {sheet.docx} ({groups})")
+    if sheet.unplaced:
+        typer.echo(
+            f"{len(sheet.unplaced)} thư có địa chỉ không khớp ấp / khu phố nào trong hồ sơ xã, "
+            "xếp vào nhóm Khác (address names no hamlet of the profile):",
+            err=True,
+        )
+        for row in sheet.unplaced[:10]:
+            typer.echo(f"  {row.key}: {row.address or '(không có địa chỉ)'}", err=True)
+        typer.echo(
+            "Gợi ý (hint): thêm tên hoặc cách viết khác vào [[hamlets]] của hồ sơ xã.", err=True
+        )
 
 
 def _present_ledger(result) -> None:

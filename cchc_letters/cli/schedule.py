@@ -21,7 +21,8 @@ from cchc_letters.cli.common import (
 STATUS_TEXT = {
     "due_now": "cần tiêm ngay",
     "planned": "theo lịch",
-    "missed_deadline": "quá hạn, không tiêm",
+    "catch_up": "không ghi ngày: trạm y tế lập kế hoạch tiêm bù",
+    "switched_off": "tỉnh không triển khai",
 }
 
 
@@ -85,6 +86,7 @@ def _schedule_json(result: Any, version: Any, on: date) -> dict[str, Any]:
     return {
         "schedule": result.version_id,
         "legal_basis": result.legal_basis,
+        "versions": list(result.versions),
         "valid_from": _iso(version.valid_from),
         "valid_to": _iso(version.valid_to),
         "letter_date": on.isoformat(),
@@ -93,9 +95,15 @@ def _schedule_json(result: Any, version: Any, on: date) -> dict[str, Any]:
                 "vaccine": d.vaccine,
                 "name": d.name,
                 "dose": d.dose,
+                "version": d.version,
+                "target_group": d.target_group,
+                "falls_due": _iso(d.falls_due),
                 "due": _iso(d.due),
+                "latest": _iso(d.latest),
                 "session": _iso(d.session),
                 "status": d.status,
+                "why": list(d.why),
+                "postponed": d.postponed or None,
                 "age_label": d.age_label,
                 "deadline": _iso(d.deadline),
                 "confidence": d.confidence,
@@ -167,5 +175,9 @@ def _show_schedule(result: Any, version: Any, birth: date, on: date) -> None:
             visit.label, visit.vaccines_text, _vn(visit.due), session, STATUS_TEXT[visit.status]
         )
     console.print(table)
+    for dose in result.doses:
+        if dose.status in ("catch_up", "switched_off"):
+            reason = dose.why[-1] if dose.why else STATUS_TEXT[dose.status]
+            console.print(f"Không ghi ngày: {dose.name} ({dose.dose}) — {reason}", highlight=False)
     for note in result.notes:
         console.print(f"Ghi chú: {note}", highlight=False)

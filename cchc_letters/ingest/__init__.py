@@ -22,7 +22,7 @@ from cchc_letters.ingest.columns import (
     load_vocabulary,
 )
 from cchc_letters.ingest.table import TableReport, rows_from_grid
-from cchc_letters.ingest.text import FileProblem, decode, normalise_delimiter, parse
+from cchc_letters.ingest.text import FileProblem, decode_lines, normalise_delimiter, parse
 from cchc_letters.models import Issue, Kind, RawRow
 
 __all__ = [
@@ -138,6 +138,28 @@ def read_inputs(
     return result
 
 
+def _mark_bad_lines(
+    rows: list[RawRow], grid: list[tuple[int, list[str]]], bad_lines: dict[int, tuple[str, str]]
+) -> list[RawRow]:
+    """Return ``rows`` with the problem of each bad physical line set on the row holding it.
+
+    A record starts on its own line and may run over several (a cell with a line break).
+    """
+    import bisect
+    from dataclasses import replace
+
+    starts = [line for line, _ in grid]
+    problem_at: dict[int, tuple[str, str]] = {}
+    for line in sorted(bad_lines):
+        at = bisect.bisect_right(starts, line) - 1
+        if at >= 0:
+            problem_at.setdefault(starts[at], bad_lines[line])
+    return [
+        replace(row, problem=problem_at[row.source.row]) if row.source.row in problem_at else row
+        for row in rows
+    ]
+
+
 def _read_file(
     path: Path,
     vocab: Vocabulary,
@@ -161,6 +183,7 @@ def _read_file(
         raise FileProblem("unreadable_file", f"Không mở được tệp: {exc.strerror or exc}.") from None
     fmt = sniff_format(path, head)
     used_encoding = used_delimiter = None
+    bad_lines: dict[int, tuple[str, str]] = {}
     if fmt == "encrypted":
         raise FileProblem("encrypted_file", ENCRYPTED_MESSAGE)
     if fmt == "xlsx":
@@ -175,7 +198,8 @@ def _read_file(
                 "Tệp là trang web (HTML/XML) chứ không phải bảng tính thật. "
                 "Hãy mở bằng Excel và lưu lại dạng .xlsx.",
             )
-        text, used_encoding = decode(data, encoding)
+        decoded = decode_lines(data, encoding)
+        text, used_encoding, bad_lines = decoded.text, decoded.encoding, decoded.bad_lines
         # Excel writes and honours a first line "sep=;" naming the delimiter.
         first_line = text.split("\n", 1)[0].strip()
         declared = first_line[4:] if first_line.lower().startswith("sep=") else ""
@@ -201,7 +225,9 @@ def _read_file(
             hint_text=f"{sheet or ''} {hint_text}",
             spans=spans,
         )
-        result.rows.extend(table.rows)
+        result.rows.extend(
+            _mark_bad_lines(table.rows, grid, bad_lines) if bad_lines else table.rows
+        )
         result.issues.extend(table.issues)
         total += len(table.rows)
         if table.report is None:

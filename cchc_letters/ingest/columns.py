@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cchc_letters.errors import InputError
+from cchc_letters.ingest.headings import Grammar, Reading, load_grammar
 from cchc_letters.models import Kind
 from cchc_letters.resources import data_dir
 from cchc_letters.vietnamese import fold
 
-ALL_KINDS = frozenset(Kind)
+
+def all_kinds() -> frozenset[Kind]:
+    """Return every registered letter kind (what a field of ``kinds = ["all"]`` belongs to)."""
+    from cchc_letters.kinds import entries
+
+    return frozenset(e.kind for e in entries())
+
+
+@functools.cache
+def _shipped_labels() -> dict[str, str]:
+    shipped = _load_toml(data_dir() / "columns.toml")
+    return {name: spec["label"] for name, spec in shipped["fields"].items() if "label" in spec}
+
+
+def field_label(name: str, default: str | None = None) -> str:
+    """Return a field's name in messages ("ngày đăng ký"): its ``label`` in data/columns.toml
+    or in the registered kind that brings it; else ``default``, else the field's own name."""
+    from cchc_letters.kinds import columns
+
+    label = _shipped_labels().get(name)
+    if label is None and name in (own := columns()):
+        label = own[name][0].label
+    return label or (default if default is not None else name)
 
 
 def heading_key(text: str) -> str:
@@ -23,36 +47,19 @@ def kind_from_text(text: str) -> Kind | None:
     """Return the register named by ``text`` ("birth", "Khai sinh", "KS" …), or None.
 
     Short codes must match exactly; longer text ("Sổ đăng ký khai sinh", "KS_2026") is
-    recognised when it names exactly one register.
+    recognised when it names exactly one register. The words are each kind's
+    (data/kinds.toml).
     """
-    key = heading_key(text)
-    exact = {
-        Kind.BIRTH: ("birth", "khaisinh", "ks"),
-        Kind.MARRIAGE: ("marriage", "kethon", "kh"),
-        Kind.DEATH: ("death", "khaitu", "kt"),
-    }
-    for kind, words in exact.items():
-        if key in words:
-            return kind
-    return kind_in_title(text)
+    from cchc_letters.kinds import from_words
+
+    return from_words(heading_key(text)) or kind_in_title(text)
 
 
 def kind_in_title(text: str) -> Kind | None:
     """Return the register a title names ("SỔ ĐĂNG KÝ KHAI SINH"), None when none or several."""
-    key = heading_key(text)
-    found = {
-        kind
-        for kind, word in (
-            (Kind.BIRTH, "khaisinh"),
-            (Kind.MARRIAGE, "kethon"),
-            (Kind.DEATH, "khaitu"),
-            (Kind.BIRTH, "birth"),
-            (Kind.MARRIAGE, "marriage"),
-            (Kind.DEATH, "death"),
-        )
-        if word in key
-    }
-    return found.pop() if len(found) == 1 else None
+    from cchc_letters.kinds import named_in
+
+    return named_in(heading_key(text))
 
 
 @dataclass
@@ -64,6 +71,7 @@ class Vocabulary:
     groups: dict[str, str] = field(default_factory=dict)  # folded group heading -> prefix
     roles: dict[str, list[str]] = field(default_factory=dict)  # folded sub-heading -> suffixes
     required: dict[Kind, tuple[str, ...]] = field(default_factory=dict)
+    grammar: Grammar = field(default_factory=Grammar)  # headings understood from their parts
 
     def add_heading(self, heading: str, name: str, *, first: bool = False) -> None:
         key = heading_key(heading)
@@ -82,7 +90,7 @@ class Vocabulary:
         names = self.synonyms.get(heading_key(heading), [])
         if kind is None:
             return names
-        return [n for n in names if kind in self.kinds.get(n, ALL_KINDS)]
+        return [n for n in names if kind in (self.kinds.get(n) or all_kinds())]
 
     def field_for(self, heading: str, kind: Kind | None) -> str | None:
         """Return the one field a heading means in a register, None when unknown or ambiguous."""
@@ -104,16 +112,24 @@ class Vocabulary:
         return None
 
     def is_group(self, heading: str) -> bool:
-        return heading_key(heading) in self.groups
+        """True for a group heading over sub-headings ("Người mẹ", "Bên vợ")."""
+        return heading_key(heading) in self.groups or self.grammar.names_subject_only(heading)
+
+    def understand(self, heading: str, kind: Kind | None, group: str = "") -> Reading:
+        """Return what a heading means from its parts (concept + subject), see headings.py."""
+        return self.grammar.read(heading, kind, group)
 
 
 def _kinds(values: list[str], where: str) -> frozenset[Kind]:
+    from cchc_letters.kinds import names_text
+
     if not values or "all" in values:
-        return ALL_KINDS
+        return all_kinds()
     try:
         return frozenset(Kind(v) for v in values)
     except ValueError:
-        raise InputError(f"{where}: kinds must be birth, marriage, death or all") from None
+        ids = [k.value for k in sorted(all_kinds(), key=list(Kind).index)] + ["all"]
+        raise InputError(f"{where}: kinds must be {names_text(ids)}") from None
 
 
 def _load_toml(path: Path) -> dict:
@@ -148,11 +164,17 @@ def load_vocabulary(extra: Path | None = None) -> Vocabulary:
     for spec in shipped.get("roles", {}).values():
         for heading in spec.get("headings", []):
             vocab.roles[heading_key(heading)] = list(spec.get("fields", []))
-    vocab.required = {
-        Kind(kind): tuple(names) for kind, names in shipped.get("required", {}).items()
-    }
+    from cchc_letters.kinds import columns, entries
+
+    for name, (column, kind) in columns().items():  # fields a registered kind brings
+        vocab.kinds.setdefault(name, frozenset({kind}))
+        for heading in [name, *column.headings]:
+            vocab.add_heading(heading, name)
+    vocab.required = {e.kind: e.required for e in entries()}
+    vocab.grammar = load_grammar()
     if extra is not None:
         _add_mapping(vocab, extra)
+    vocab.grammar.kinds = vocab.kinds
     return vocab
 
 
@@ -167,7 +189,8 @@ def _add_mapping(vocab: Vocabulary, path: Path) -> None:
         if isinstance(spec, dict) and "kinds" in spec and name not in vocab.kinds:
             vocab.kinds[name] = _kinds(spec["kinds"], f"{path} [fields.{name}]")
     pairs.extend((h, n) for h, n in data.get("headings", {}).items() if isinstance(n, str))
-    if not pairs:
+    vocab.grammar.extend(data, f"Tệp ánh xạ cột {path}")
+    if not pairs and not any(data.get(t) for t in ("subjects", "concepts", "joining")):
         raise InputError(
             f"Tệp ánh xạ cột {path} không có tiêu đề cột nào.",
             hint='Ví dụ:\n[fields.child_name]\nheadings = ["Tên trẻ"]',

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,15 +97,26 @@ def read_xlsx(path: Path) -> list[tuple[str, Grid, Spans]]:
     register); the one thing calamine does not give, a zero-padded number format ("00"),
     is read from the workbook's own styles. A workbook calamine cannot open goes to
     openpyxl, which reads what it can and words the problem as the reader always has.
+    Before either reads it, the workbook's XML is measured (``measure_workbook``): one that
+    would expand beyond the limits is refused with FileProblem, fast and in little memory.
     """
+    import io
+    import zipfile
+
     data = path.read_bytes()
     try:
-        return _read_xlsx_fast(data)
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        return _read_xlsx_openpyxl(path)  # names the problem (a truncated download …)
+    with archive:
+        measured = measure_workbook(archive)
+    try:
+        return _read_xlsx_fast(data, measured)
     except Exception:  # noqa: BLE001 — openpyxl decides, and names the problem
         return _read_xlsx_openpyxl(path)
 
 
-def _read_xlsx_fast(data: bytes) -> list[tuple[str, Grid, Spans]]:
+def _read_xlsx_fast(data: bytes, measured: WorkbookSize) -> list[tuple[str, Grid, Spans]]:
     import io
     import zipfile
 
@@ -112,7 +125,7 @@ def _read_xlsx_fast(data: bytes) -> list[tuple[str, Grid, Spans]]:
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        extras = sheet_extras(archive, names)
+        extras = sheet_extras(archive, names, measured.parts_with_errors)
     sheets = []
     for name in names:
         sheet = book.get_sheet_by_name(name)
@@ -128,6 +141,215 @@ def _read_xlsx_fast(data: bytes) -> list[tuple[str, Grid, Spans]]:
         sheets.append((name, *_grid(rows, merged)))
     book.close()
     return sheets
+
+
+# ---- limits: what a workbook may expand to (docs/input.md, "Limits") -------------------
+# Readers expand a sheet to the rectangle from A1 to its farthest cell holding data (one
+# value in XFD1048576 is 17 billion cells), and hold the shared strings whole. A register
+# of 100,000 registrations × 30 columns is 3 million cells in 150 MB of XML; the limits
+# leave room for that and refuse what no register needs, before anything is expanded.
+MAX_SHEET_CELLS = 3_000_000  # rectangle A1 .. farthest cell with data, per sheet
+MAX_SHEET_ROWS = 200_000  # last row with data, per sheet
+MAX_SHEET_XML = 256 << 20  # uncompressed bytes of one sheet's XML
+MAX_SHARED_STRINGS_XML = 64 << 20  # uncompressed bytes of the shared strings
+MAX_OTHER_XML = 32 << 20  # styles, workbook, relationships … each
+MAX_TEXT_BYTES = 200_000  # one text between tags: Excel's own limit is 32,767 characters
+_CHUNK = 1 << 20
+
+# Any cell's reference (row tags have digits only). Quick, and an upper bound: formatted
+# empty cells (<c r="X9" s="1"/>) are counted too, although readers skip them.
+_ANY_CELL_REF = re.compile(rb"""\br=["']([A-Z]{1,3})([0-9]{1,7})["']""")
+_PLAIN_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')  # how Excel writes them
+# A cell that holds something (<c …>…</c>, not self-closing), with its reference: the exact
+# extent, looked for only when the quick bound is over a limit.
+_VALUE_CELL_REF = re.compile(
+    rb"""<(?:[\w.-]+:)?c\s[^>]*?\br=["']([A-Z]{1,3})([0-9]{1,7})["'][^>]*(?<!/)>"""
+)
+_VALUE_CELL = re.compile(rb"<(?:[\w.-]+:)?c(?:\s[^>]*)?(?<!/)>")
+_ROW_NUMBER = re.compile(rb"""<(?:[\w.-]+:)?row\s[^>]*?\br=["']([0-9]{1,7})["']""")
+
+
+@dataclass
+class WorkbookSize:
+    """What ``measure_workbook`` found: per sheet part, its extent; which have error cells."""
+
+    extents: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # rows, cols, cells
+    parts_with_errors: set[str] = field(default_factory=set)
+
+
+def _too_large(what: str) -> FileProblem:
+    return FileProblem(
+        "oversized_file",
+        f"Tệp Excel quá lớn để đọc an toàn: {what}. Không sổ hộ tịch nào cần nhiều như vậy — "
+        "có thể tệp bị hỏng, hoặc có ô gõ nhầm ở rất xa bảng (trong Excel bấm Ctrl+End để "
+        "tới ô dữ liệu cuối, xóa các hàng/cột thừa rồi lưu lại). Giới hạn: xem docs/input.md.",
+    )
+
+
+def measure_workbook(archive: ZipFile) -> WorkbookSize:
+    """Return the extent of each sheet of a workbook, reading its XML a megabyte at a time.
+
+    Raises FileProblem ("oversized_file") when a part is larger than its limit, a single
+    text is longer than any cell Excel can hold, or a sheet's data reaches beyond
+    MAX_SHEET_ROWS rows or a rectangle of MAX_SHEET_CELLS cells; ("unreadable_file") for a
+    damaged zip. Sizes are counted as decompressed, never taken from the zip's directory.
+    """
+    import zipfile
+    import zlib
+
+    names = _sheet_names(archive)
+    size = WorkbookSize()
+    for info in archive.infolist():
+        lower = info.filename.lower()
+        if not lower.endswith((".xml", ".rels")):
+            continue  # pictures, printer settings, VBA: never read
+        is_sheet = lower.startswith("xl/worksheets/")
+        if is_sheet:
+            limit = MAX_SHEET_XML
+        elif lower.endswith("sharedstrings.xml"):
+            limit = MAX_SHARED_STRINGS_XML
+        else:
+            limit = MAX_OTHER_XML
+        label = names.get(info.filename, info.filename)
+        if info.file_size > limit:
+            raise _too_large(f"phần {label} giải nén ra {info.file_size:,} byte")
+        try:
+            extent = _measure_part(archive, info, limit, is_sheet, label, exact=False)
+            if is_sheet and _over_limits(extent):
+                extent = _measure_part(archive, info, limit, is_sheet, label, exact=True)
+                _check_extent(extent, label)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise FileProblem(
+                "unreadable_file",
+                f"Tệp Excel bị hỏng hoặc chưa tải xong, không mở được ({type(exc).__name__}). "
+                "Hãy mở bằng Excel và lưu lại.",
+            ) from None
+        if is_sheet:
+            size.extents[info.filename] = extent[:3]
+            if extent[3]:
+                size.parts_with_errors.add(info.filename)
+    return size
+
+
+Extent = tuple[int, int, int, bool]  # last row, last column, cells, has error cells
+
+
+def _over_limits(extent: Extent) -> bool:
+    rows, cols, cells, _ = extent
+    return rows > MAX_SHEET_ROWS or max(rows * cols, cells) > MAX_SHEET_CELLS
+
+
+def _check_extent(extent: Extent, label: str) -> None:
+    if _over_limits(extent):
+        rows, cols, cells, _ = extent
+        corner = f"{_column_letters(cols)}{rows}"
+        raise _too_large(
+            f"trang tính {label} có dữ liệu tới ô {corner} (vùng A1:{corner} gồm {rows:,} hàng, "
+            f"{max(rows * cols, cells):,} ô; giới hạn {MAX_SHEET_ROWS:,} hàng và "
+            f"{MAX_SHEET_CELLS:,} ô mỗi trang tính)"
+        )
+
+
+def _measure_part(archive: ZipFile, info, limit: int, is_sheet: bool, label: str, *, exact: bool):
+    """Return the Extent of one XML part read a megabyte at a time (sheets; others (0, 0, 0,
+    False)), raising FileProblem when the part or one of its texts is too large.
+
+    Quick (``exact`` False): every cell reference counts. Exact: only cells holding a value.
+    """
+    checks_text = is_sheet or info.filename.lower().endswith("sharedstrings.xml")
+    total = max_row = cells = 0
+    refless = has_errors = False
+    columns: set[bytes] = set()
+    tail = b""
+    half = MAX_TEXT_BYTES // 2
+    with archive.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise _too_large(f"phần {label} giải nén ra hơn {limit:,} byte")
+            if not (checks_text or is_sheet):
+                continue
+            window = tail + chunk
+            cut = window.rfind(b"<")
+            if cut < 0:
+                cut = 0
+            if checks_text:
+                _check_texts(window, half, label)
+            tail = window[cut:]
+            if not is_sheet:
+                continue
+            # Searched up to ``cut`` (complete tags only) without copying the window.
+            has_errors = (
+                has_errors
+                or window.find(b't="e"', 0, cut) >= 0
+                or window.find(b"t='e'", 0, cut) >= 0
+            )
+            if exact:
+                refs = _VALUE_CELL_REF.findall(window, 0, cut)
+                found = len(_VALUE_CELL.findall(window, 0, cut))
+            else:
+                found = window.count(b"<c ", 0, cut) + window.count(b"<c>", 0, cut)
+                refs = _PLAIN_CELL_REF.findall(window, 0, cut)
+                if len(refs) != found:  # other attribute order, a namespace prefix, quotes
+                    refs = _ANY_CELL_REF.findall(window, 0, cut)
+                    found = max(found, len(_VALUE_CELL.findall(window, 0, cut)))
+            cells += max(found, len(refs))
+            if refs:
+                max_row = max(max_row, max(map(int, map(itemgetter(1), refs))))
+                columns.update(map(itemgetter(0), refs))
+            if found > len(refs):
+                refless = True  # cells without a reference: they follow their row's number
+                numbers = _ROW_NUMBER.findall(window, 0, cut)
+                if numbers:
+                    max_row = max(max_row, max(map(int, numbers)))
+            if exact and (cells > MAX_SHEET_CELLS or max_row > MAX_SHEET_ROWS):
+                break  # already over: no need to read the rest
+    max_col = max((_column_index(c) + 1 for c in columns), default=1 if refless else 0)
+    return max_row, max_col, cells, has_errors
+
+
+def _check_texts(window: bytes, half: int, label: str) -> None:
+    """Raise FileProblem when ``window`` holds a text (between tags) over MAX_TEXT_BYTES.
+
+    Such a stretch covers a whole aligned block of MAX_TEXT_BYTES / 2 bytes, so only blocks
+    without any "<" are looked at closely. A text still running at the end of the window
+    comes back at the start of the next one (the caller keeps what follows the last "<").
+    """
+    for start in range(0, len(window), half):
+        end = min(start + half, len(window))
+        if window.find(b"<", start, end) >= 0:
+            continue
+        left = window.rfind(b"<", 0, start) + 1
+        right = window.find(b"<", end)
+        if (len(window) if right < 0 else right) - left > MAX_TEXT_BYTES:
+            raise _too_large(f"một ô trong {label} dài hơn {MAX_TEXT_BYTES:,} byte")
+
+
+def _column_letters(index: int) -> str:
+    """Return the column letters of a 1-based column number (1 -> A, 16384 -> XFD)."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters or "A"
+
+
+def _sheet_names(archive: ZipFile) -> dict[str, str]:
+    """Return {sheet part: "Sheet name"} from the workbook (parts it cannot name are left out)."""
+    from xml.etree import ElementTree as ET
+
+    try:
+        info = archive.getinfo("xl/workbook.xml")
+        if info.file_size > MAX_OTHER_XML:
+            return {}
+        workbook = ET.fromstring(archive.read(info))
+        rels = _relationships(archive, "xl/_rels/workbook.xml.rels")
+    except Exception:  # noqa: BLE001 — only for messages; the readers judge the file
+        return {}
+    return {
+        rels.get(sheet.get(f"{_DOC_RELS_NS}id") or "", ("", ""))[1]: f"'{sheet.get('name')}'"
+        for sheet in workbook.iter(f"{_SPREADSHEET_NS}sheet")
+    }
 
 
 def _row_texts(row: int, values: list, pads: dict[tuple[int, int], int]) -> list[str]:
@@ -159,7 +381,9 @@ _RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _DOC_RELS_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-def sheet_extras(archive: ZipFile, sheet_names: list[str]) -> dict[str, tuple[Cells, Errors]]:
+def sheet_extras(
+    archive: ZipFile, sheet_names: list[str], parts_with_errors: set[str] | None = None
+) -> dict[str, tuple[Cells, Errors]]:
     """Return, per sheet, what calamine's values do not tell: zero-padded cells and errors.
 
     Officers type a số "01" or a 12-digit số định danh "079…" into a number column and give
@@ -185,7 +409,12 @@ def sheet_extras(archive: ZipFile, sheet_names: list[str]) -> dict[str, tuple[Ce
         part = parts.get(name)
         if not part or part not in archive.namelist():
             continue
-        if styled is None and not _has_error_cells(archive, part):
+        has_errors = (
+            part in parts_with_errors
+            if parts_with_errors is not None
+            else _has_error_cells(archive, part)
+        )
+        if styled is None and not has_errors:
             continue  # the usual export: nothing to add, and the sheet XML is never held
         xml = archive.read(part)
         try:

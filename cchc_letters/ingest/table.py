@@ -12,12 +12,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from cchc_letters.ingest.columns import (
-    ALL_KINDS,
     Vocabulary,
+    all_kinds,
+    field_label,
     heading_key,
     kind_from_text,
     kind_in_title,
 )
+from cchc_letters.ingest.headings import Reading
 from cchc_letters.models import Issue, Kind, RawCell, RawRow, SourceRef
 from cchc_letters.vietnamese import clean_text
 
@@ -28,18 +30,6 @@ Spans = dict[int, list[tuple[int, int]]]
 HEADER_SCAN = 40  # title rows above the header rarely exceed a handful; 40 is generous
 MIN_HEADER_SCORE = 2
 
-FIELD_LABELS = {
-    "registration_number": "Số đăng ký",
-    "book_number": "Quyển số",
-    "registration_date": "Ngày đăng ký",
-    "child_name": "Họ, chữ đệm và tên người được khai sinh",
-    "child_birth_date": "Ngày, tháng, năm sinh của trẻ",
-    "husband_name": "Họ, chữ đệm, tên người chồng",
-    "wife_name": "Họ, chữ đệm, tên người vợ",
-    "deceased_name": "Họ, chữ đệm, tên người đã chết",
-    "death_date": "Ngày chết",
-    "kind": "Loại sổ",
-}
 
 # Rows at the bottom of a register: totals and the signature block. Matched on folded text.
 _FOOTER = re.compile(
@@ -61,6 +51,7 @@ class TableReport:
     unmapped: tuple[str, ...]  # headings the tool did not recognise (ignored)
     rows: int  # data rows handed on
     skipped_rows: tuple[int, ...] = ()  # title, column-number, totals and signature rows
+    understood: tuple[str, ...] = ()  # headings of `columns` understood from their parts
 
 
 @dataclass
@@ -83,8 +74,9 @@ class TableResult:
     report: TableReport | None = None
 
 
-def resolve(vocab: Vocabulary, col: _Column, kind: Kind | None, loose: bool) -> list[str]:
-    """Return the fields a column may mean; with ``loose``, every candidate of any register."""
+def _synonym(vocab: Vocabulary, col: _Column, kind: Kind | None, loose: bool) -> list[str]:
+    """Return the fields a column's headings mean as written in columns.toml (and --mapping):
+    the heading as a whole, or a group heading with a sub-heading from [groups]/[roles]."""
 
     def candidates(heading: str) -> list[str]:
         if loose:
@@ -100,12 +92,35 @@ def resolve(vocab: Vocabulary, col: _Column, kind: Kind | None, loose: bool) -> 
             both = candidates(f"{col.top} {col.sub}")
             if both:
                 return both
+            if vocab.grammar.names_concept_only(col.top):
+                return []  # "Giấy báo tử" / "Ngày cấp": the two cells are read as one
         alone = candidates(col.sub)
         # A sub-heading we do not know under a group ("Người mẹ" / "Nghề nghiệp") must not
         # fall back to the group heading, or "mẹ" would claim it as the mother's name.
         if alone or (col.top and vocab.is_group(col.top)):
             return alone
     return candidates(col.top) if col.top else []
+
+
+def _understood(vocab: Vocabulary, col: _Column, kind: Kind | None) -> Reading:
+    if col.sub and col.top and heading_key(col.sub) != heading_key(col.top):
+        return vocab.understand(col.sub, kind, group=col.top)
+    return vocab.understand(col.sub or col.top, kind)
+
+
+def resolve(vocab: Vocabulary, col: _Column, kind: Kind | None, loose: bool) -> list[str]:
+    """Return the fields a column may mean; with ``loose``, every candidate of any register.
+
+    The headings of columns.toml are tried first, then the heading is understood from its
+    parts (ingest/headings.py); strictly, an ambiguous reading means no field.
+    """
+    found = _synonym(vocab, col, kind, loose)
+    if found or not (col.top or col.sub):
+        return found
+    reading = _understood(vocab, col, kind)
+    if loose:
+        return list(reading.fields)
+    return [reading.field] if reading.field else []
 
 
 def _spread(row_number: int, values: list[str], spans: Spans) -> list[str]:
@@ -180,7 +195,7 @@ def _kind_from_columns(cols: list[_Column], vocab: Vocabulary) -> Kind | None:
     votes: Counter[Kind] = Counter()
     for col in cols:
         names = resolve(vocab, col, None, True)
-        kinds = {k for n in names for k in vocab.kinds.get(n, ALL_KINDS)}
+        kinds = {k for n in names for k in vocab.kinds.get(n) or all_kinds()}
         if len(kinds) == 1:
             votes[kinds.pop()] += 1
     ranked = votes.most_common(2)
@@ -215,16 +230,92 @@ def _repeats_header(values: list[str], header_keys: list[list[str]]) -> bool:
     )
 
 
-def _suggest(field_name: str, unmapped: list[str], vocab: Vocabulary) -> str:
-    """Return the mapping lines to add for a missing field, guessing the closest heading."""
+_WHY = {
+    "names two people": "ghi hai người",
+    "could be either person's": "có thể là của người này hoặc người kia",
+    "holds two things": "gộp hai thông tin",
+    "could mean several fields": "có thể hiểu nhiều cách",
+}
+
+
+def _label(name: str) -> str:
+    return field_label(name)
+
+
+def _ambiguous_issue(
+    col: _Column, reading: Reading, kind: Kind, vocab: Vocabulary, where: SourceRef
+) -> Issue:
+    required = set(vocab.required.get(kind, ()))
+    meant = "; ".join(f"{n} ({_label(n)})" for n in reading.fields)
+    affects = [n for n in reading.fields if n in required]
+    return Issue(
+        code="ambiguous_column",
+        message=(
+            f'Cột "{col.written}" {_WHY.get(reading.why, reading.why)} — có thể là: {meant}. '
+            "Không đoán: cột này không được dùng. Đổi tiêu đề cột cho rõ (ví dụ thêm "
+            '"của chồng" / "của vợ") hoặc khai báo trong tệp ánh xạ (--mapping):\n'
+            f'[fields.{reading.fields[0]}]\nheadings = ["{col.written}"]'
+        ),
+        source=where,
+        column=col.written,
+        severity="error" if affects else "warning",
+        file=where.file,
+    )
+
+
+def _conflict_issue(
+    name: str, claiming: list[_Column], kind: Kind, vocab: Vocabulary, where: SourceRef
+) -> Issue:
+    required = name in vocab.required.get(kind, ())
+    written = "; ".join(f'"{c.written}"' for c in claiming)
+    return Issue(
+        code="duplicate_column",
+        message=(
+            f"Các cột {written} cùng là {name} ({_label(name)}): không biết cột nào đúng nên "
+            "không dùng cột nào. Xóa hoặc đổi tên cột thừa, hoặc khai báo trong tệp ánh xạ "
+            "(--mapping) cột nào là cột đúng."
+            + (
+                " Đây là thông tin bắt buộc: các dòng của sổ này không dùng được."
+                if required
+                else ""
+            )
+        ),
+        source=where,
+        column=claiming[0].written,
+        severity="error" if required else "warning",
+        file=where.file,
+    )
+
+
+def _owner(field_name: str, vocab: Vocabulary) -> str | None:
+    """Return the subject (person) a field belongs to, None for the registration's own."""
+    for subject, prefix in vocab.grammar.prefixes.items():
+        if field_name.startswith(prefix + "_"):
+            return subject
+    return None
+
+
+def _suggest(field_name: str, columns: list[_Column], vocab: Vocabulary, kind: Kind) -> str:
+    """Return the mapping lines to add for a missing field, guessing the closest heading.
+
+    A column that names another person (the mother's, for the child's name) or that is
+    understood as another field is never proposed: an officer copying the line would print
+    letters to the wrong person.
+    """
     keys = [k for k, names in vocab.synonyms.items() if field_name in names]
+    owner = _owner(field_name, vocab)
     guess, best = "Tiêu đề cột trong tệp", 0.0
-    for heading in unmapped:
-        key = heading_key(heading)
+    for col in columns:
+        reading = _understood(vocab, col, kind)
+        if reading.subjects - {owner} or (reading.fields and field_name not in reading.fields):
+            continue
+        if not reading.subjects and owner is not None and col.top and vocab.is_group(col.top):
+            continue  # under a group heading the grammar did not place: nobody's to guess
+        key = heading_key(col.written)
         for known in keys:
             ratio = difflib.SequenceMatcher(None, key, known).ratio()
             if ratio > best:
-                guess, best = heading, ratio
+                guess, best = col.written, ratio
     if best < 0.5:
         guess = "Tiêu đề cột trong tệp"
     return f'[fields.{field_name}]\nheadings = ["{guess}"]'
@@ -272,15 +363,38 @@ def rows_from_grid(
             or kind_in_title(hint_text)
         )
     mappings: dict[Kind | None, dict[int, str]] = {}
+    understood: dict[Kind | None, frozenset[str]] = {}
+    problems: dict[Kind | None, list[tuple[Issue, tuple[str, ...]]]] = {}
+    header_ref = SourceRef(file, sheet, header_rows[0])
 
     def mapping_for(k: Kind | None) -> dict[int, str]:
         if k not in mappings:
-            found: dict[int, str] = {}
+            claims: dict[str, list[_Column]] = {}
+            composed: set[int] = set()
+            found_problems: list[tuple[Issue, tuple[str, ...]]] = []
             for col in cols:
-                names = resolve(vocab, col, k, False)
-                if names and names[0] not in found.values():
-                    found[col.index] = names[0]
-            mappings[k] = found
+                names = _synonym(vocab, col, k, False)
+                if not names and (col.top or col.sub):
+                    reading = _understood(vocab, col, k)
+                    if reading.ambiguous and k is not None:
+                        issue = _ambiguous_issue(col, reading, k, vocab, header_ref)
+                        found_problems.append((issue, reading.fields))
+                        continue
+                    names = [reading.field] if reading.field else []
+                    composed.add(col.index)
+                if names:
+                    claims.setdefault(names[0], []).append(col)
+            found: dict[int, str] = {}
+            for name, claiming in claims.items():
+                if len(claiming) > 1 and name != "serial" and k is not None:
+                    # Two columns for one field: which one is right cannot be told.
+                    issue = _conflict_issue(name, claiming, k, vocab, header_ref)
+                    found_problems.append((issue, (name,)))
+                    continue
+                found[claiming[0].index] = name
+            mappings[k] = dict(sorted(found.items()))
+            understood[k] = frozenset(n for i, n in found.items() if i in composed)
+            problems[k] = found_problems
         return mappings[k]
 
     # Registers often print the book only in the title ("Quyển số: 01/2026"), not as a
@@ -337,7 +451,8 @@ def rows_from_grid(
         }
         if book_cell and "book_number" not in cells:
             cells["book_number"] = book_cell
-        rows.append(RawRow(SourceRef(file, sheet, number), row_kind, cells))
+        mapping_for(row_kind)
+        rows.append(RawRow(SourceRef(file, sheet, number), row_kind, cells, understood[row_kind]))
 
     # A required column that is missing makes every row of that register useless: say it
     # once for the sheet, with the file's headings and the mapping line to add. The rows
@@ -347,14 +462,17 @@ def rows_from_grid(
         kinds_seen = {table_kind}
     all_headings = [c.written for c in cols if c.written]
     for k in sorted(kinds_seen):
+        mapping_for(k)
+        out.issues.extend(issue for issue, _ in problems[k])
         present = set(mapping_for(k).values())
-        missing = [n for n in vocab.required.get(k, ()) if n not in present]
+        reported = {n for _, names in problems[k] for n in names}
+        missing = [n for n in vocab.required.get(k, ()) if n not in present | reported]
         if not missing:
             continue
         count = sum(1 for r in rows if r.kind == k)
-        unmapped = [headings[c.index] for c in cols if c.written and c.index not in mapping_for(k)]
-        names = ", ".join(f"{n} ({FIELD_LABELS.get(n, n)})" for n in missing)
-        suggestion = "\n".join(_suggest(n, unmapped, vocab) for n in missing)
+        left = [c for c in cols if c.written and c.index not in mapping_for(k)]
+        names = ", ".join(f"{n} ({field_label(n)})" for n in missing)
+        suggestion = "\n".join(_suggest(n, left, vocab, k) for n in missing)
         out.issues.append(
             Issue(
                 code="missing_column",
@@ -364,7 +482,7 @@ def rows_from_grid(
                     f"{count} dòng không dùng được. Nếu cột có tên khác, thêm vào tệp ánh xạ "
                     f"(--mapping) các dòng:\n{suggestion}"
                 ),
-                source=SourceRef(file, sheet, header_rows[0]),
+                source=header_ref,
                 file=file,
             )
         )
@@ -393,6 +511,11 @@ def rows_from_grid(
         header_rows=header_rows,
         kind=table_kind,
         columns=tuple((headings[i], used[i]) for i in sorted(used)),
+        understood=tuple(
+            headings[i]
+            for i in sorted(used)
+            if any(used[i] in understood.get(k, ()) for k in mappings)
+        ),
         unmapped=tuple(c.written for c in cols if c.written and c.index not in used),
         rows=len(out.rows),
         skipped_rows=tuple(skipped),

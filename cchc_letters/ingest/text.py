@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
 from cchc_letters.ingest.columns import Vocabulary
 from cchc_letters.ingest.table import Grid, find_header, resolve
@@ -43,12 +44,26 @@ def normalise_delimiter(value: str | None) -> str | None:
     return found
 
 
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Return (text in NFC, encoding used) of a text file's bytes.
+@dataclass(frozen=True)
+class Decoded:
+    """A text file's content in NFC, the encoding read, and the lines that are not to be
+    trusted: {physical line number: (reason code, Vietnamese reason)}."""
+
+    text: str
+    encoding: str
+    bad_lines: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def decode_lines(data: bytes, encoding: str | None = None) -> Decoded:
+    """Return the text of a file's bytes, in NFC, and the lines that cannot be trusted.
 
     Without ``encoding``: a BOM decides (UTF-8 or UTF-16, as Excel writes "CSV UTF-8" and
     "Unicode text"); NUL bytes in every other position mean BOM-less UTF-16; otherwise
-    UTF-8, and when that fails the Windows Vietnamese code page cp1258.
+    UTF-8, and when that fails the Windows Vietnamese code page cp1258 — for the whole
+    file, or line by line when some lines are UTF-8 and others not (one row edited in
+    Excel and saved as plain "CSV" into a UTF-8 export). A line with a NUL byte (one bad
+    cell), or a line whose cp1258 reading is not Vietnamese text, is listed in
+    ``bad_lines``: its row is rejected, the others are read.
     """
     if encoding:
         try:
@@ -59,31 +74,26 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
                 f"Không giải mã được tệp theo bảng mã {encoding} (byte thứ {exc.start + 1}). "
                 "Hãy bỏ --encoding để tự nhận dạng, hoặc chọn bảng mã khác.",
             ) from None
-        return nfc(text), encoding
+        return _with_nul_lines(text, encoding)
     if not data.strip():
         raise FileProblem("empty_file", "Tệp rỗng, không có dữ liệu.")
     if data.startswith(codecs.BOM_UTF8):
         used = "utf-8-sig"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         used = "utf-16"
-    elif b"\x00" in data[:4096]:
+    elif b"\x00" in data[:4096] and _looks_utf16(data[:4096]):
         head = data[:4096]
-        if head[1::2].count(0) > len(head) // 4 and head[0::2].count(0) == 0:
-            used = "utf-16-le"
-        elif head[0::2].count(0) > len(head) // 4 and head[1::2].count(0) == 0:
-            used = "utf-16-be"
-        else:
-            raise FileProblem(
-                "binary_file",
-                "Tệp không phải bảng tính hay văn bản CSV (dữ liệu nhị phân).",
-            )
+        used = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    elif _mostly_nul(data):
+        raise FileProblem(
+            "binary_file",
+            "Tệp không phải bảng tính hay văn bản CSV (dữ liệu nhị phân).",
+        )
     else:
         try:
-            return nfc(data.decode("utf-8")), "utf-8"
+            return _with_nul_lines(data.decode("utf-8"), "utf-8")
         except UnicodeDecodeError:
-            # Excel's "CSV (comma delimited)" on Vietnamese Windows saves cp1258, whose
-            # letters decode to base letters plus combining tone marks (NFC fixes them).
-            used = "cp1258"
+            return _decode_8bit(data)
     try:
         text = data.decode(used)
     except UnicodeDecodeError:
@@ -92,17 +102,110 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
             f"Không nhận ra bảng mã của tệp (đã thử {used}). "
             "Hãy lưu lại dạng CSV UTF-8, hoặc chỉ rõ --encoding.",
         ) from None
+    return _with_nul_lines(text, used)
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """True when NUL bytes fill every other position (BOM-less UTF-16 of mostly ASCII)."""
+    quarter = len(head) // 4
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    return (odd > quarter and even == 0) or (even > quarter and odd == 0)
+
+
+def _mostly_nul(data: bytes) -> bool:
+    """True for binary data: NUL bytes are more than 1 % of the file.
+
+    A text export with a NUL in one cell (a bad copy from another program) is text with
+    one bad row, not a binary file.
+    """
+    return data.count(0) * 100 > len(data)
+
+
+_NUL_REASON = (
+    "nul_byte",
+    "Dòng có ký tự NUL (byte 0) — dữ liệu hỏng khi sao chép; dòng này không được dùng. "
+    "Hãy sửa ô đó trong phần mềm hộ tịch hoặc Excel rồi xuất lại.",
+)
+_MIXED_REASON = (
+    "decode_error",
+    "Dòng này không cùng bảng mã với phần còn lại của tệp và không đọc được chắc chắn "
+    "(chữ có thể bị sai dấu); dòng này không được dùng. Hãy lưu lại tệp dạng CSV UTF-8.",
+)
+
+
+def _with_nul_lines(text: str, used: str) -> Decoded:
+    bad: dict[int, tuple[str, str]] = {}
     if "\x00" in text:
-        raise FileProblem(
-            "binary_file", "Tệp không phải bảng tính hay văn bản CSV (dữ liệu nhị phân)."
-        )
-    return nfc(text), used
+        lines = text.split("\n")
+        for number, line in enumerate(lines, start=1):
+            if "\x00" in line and line.replace("\x00", "").strip():
+                bad[number] = _NUL_REASON  # (a line of NULs alone is a blank line)
+        text = text.replace("\x00", "")
+    return Decoded(nfc(text), used, bad)
+
+
+# Letters of Vietnamese (NFC), and the dashes and ellipsis of typed text: what a line read
+# as cp1258 may hold when the rest of the file is UTF-8. UTF-8 bytes read as cp1258 always
+# give a symbol (º » ¡ € …), so a line that is really UTF-8 never passes.
+_VIETNAMESE = frozenset(
+    unicodedata.normalize("NFC", c)
+    for c in (
+        "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ"
+        "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬĐÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ–—"
+    )
+)
+
+
+def _decode_8bit(data: bytes) -> Decoded:
+    """Return a file that is not UTF-8 read as cp1258: whole, or line by line when mixed.
+
+    Excel's "CSV (comma delimited)" on Vietnamese Windows saves cp1258, whose letters decode
+    to base letters plus combining tone marks (NFC fixes them).
+    """
+    raw_lines = data.split(b"\n")
+    utf8_lines = set()
+    for number, raw in enumerate(raw_lines, start=1):
+        if not raw.isascii():
+            try:
+                raw.decode("utf-8")
+                utf8_lines.add(number)
+            except UnicodeDecodeError:
+                pass
+    if not utf8_lines:
+        try:
+            return _with_nul_lines(data.decode("cp1258"), "cp1258")
+        except UnicodeDecodeError:
+            raise FileProblem(
+                "decode_error",
+                "Không nhận ra bảng mã của tệp (đã thử cp1258). "
+                "Hãy lưu lại dạng CSV UTF-8, hoặc chỉ rõ --encoding.",
+            ) from None
+    # Mixed: each line in its own encoding. A cp1258 line must read as Vietnamese text;
+    # anything else (a UTF-8 line with a broken byte, another code page) is not guessed.
+    bad: dict[int, tuple[str, str]] = {}
+    texts = []
+    for number, raw in enumerate(raw_lines, start=1):
+        if number in utf8_lines or raw.isascii():
+            texts.append(raw.decode("utf-8"))
+            continue
+        line = unicodedata.normalize("NFC", raw.decode("cp1258", errors="replace"))
+        if any(not c.isascii() and c not in _VIETNAMESE for c in line):
+            bad[number] = _MIXED_REASON
+        texts.append(line)
+    decoded = _with_nul_lines("\n".join(texts), "utf-8+cp1258")
+    return Decoded(decoded.text, decoded.encoding, {**bad, **decoded.bad_lines})
 
 
 # Invisible characters that web forms and copy-paste leave in cells ("Nguyễn\u200bVăn"):
-# they would split a name or make two equal numbers differ.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-_HAS_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# they would split a name or make two equal numbers differ. The bidirectional controls
+# (LRM/RLM, embeddings, overrides, isolates, the Arabic letter mark) would make Word print
+# a name backwards ("Lê aoH ịht"); Vietnamese never needs them.
+_INVISIBLE_CHARS = (
+    "\u200b\u200c\u200d\u2060\ufeff"
+    "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS))
+_HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 
 def nfc(text: str) -> str:

@@ -1,0 +1,89 @@
+"""Which ấp / khu phố / tổ dân phố an address is in, from the profile's [[hamlets]] list.
+
+Addresses are written many ways ("Ấp Suối Nghệ", "ấp suối nghệ", "Ap Suoi Nghe", "thôn Suối
+Nghệ, xã Ngãi Giao"), so names are compared folded (no accents, đ = d, lower case, words
+only). An address is split at commas; its parts are tried from the first (the most specific,
+as Vietnamese addresses run from house to province), and a part naming a commune, district or
+province ("xã Suối Nghệ" is the old commune, not the hamlet) is never taken for a hamlet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from cchc_letters.profile import Hamlet
+
+OTHER = "Khác"  # the group of addresses that name no hamlet of the list
+
+# Words that open an address part naming an administrative unit above the hamlet.
+_UNIT_WORDS = ("xa ", "phuong ", "thi tran ", "thi xa ", "huyen ", "quan ", "tinh ", "thanh pho ",
+               "tp ", "dac khu ")  # fmt: skip
+# Words that open a hamlet's name; the rest ("Suối Nghệ") is tried alone too when it is not
+# a bare number ("Ấp 1" and "Khu phố 1" are different places).
+_HAMLET_WORDS = ("to dan pho ", "khu pho ", "tdp ", "kp ", "ap ", "thon ", "xom ", "khu ",
+                 "buon ", "ban ", "lang ", "to ", "khom ")  # fmt: skip
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """Return ``text`` without accents, đ as d, lower case, runs of non-letters as one space."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return _NOT_WORD.sub(" ", plain).strip()
+
+
+def _core(folded: str) -> str | None:
+    for word in _HAMLET_WORDS:
+        if folded.startswith(word):
+            rest = folded[len(word) :]
+            return rest if rest and not rest.replace(" ", "").isdigit() else None
+    return None
+
+
+class HamletIndex:
+    """The profile's hamlets, ready to place addresses."""
+
+    def __init__(self, hamlets: Iterable[Hamlet]) -> None:
+        self.names: list[str] = []
+        exact: dict[str, str] = {}
+        cores: dict[str, set[str]] = {}
+        for hamlet in hamlets:
+            self.names.append(hamlet.name)
+            for term in (hamlet.name, *hamlet.variants):
+                folded = fold(term)
+                exact[folded] = hamlet.name
+                core = _core(folded)
+                if core:
+                    cores.setdefault(core, set()).add(hamlet.name)
+        # A core two hamlets share ("Bình Ba" of "Ấp Bình Ba" and "Khu phố Bình Ba") places
+        # nothing; their full names still do.
+        terms = dict(exact)
+        for core, owners in cores.items():
+            if len(owners) == 1 and core not in terms:
+                terms[core] = next(iter(owners))
+        # Longest first: "ap suoi nghe 2" before "suoi nghe".
+        self._terms = sorted(terms.items(), key=lambda item: -len(item[0]))
+
+    def find(self, address: str | None) -> str | None:
+        """Return the hamlet ``address`` is in, or None when it names none of the list."""
+        if not address:
+            return None
+        for part in re.split(r"[,;\n]", address):
+            folded = fold(part)
+            if not folded or any(folded.startswith(w) for w in _UNIT_WORDS):
+                continue
+            padded = f" {folded} "
+            for term, name in self._terms:
+                if f" {term} " in padded:
+                    return name
+        return None
+
+    def group(self, address: str | None) -> str:
+        """Return the hamlet of ``address``, or OTHER ("Khác")."""
+        return self.find(address) or OTHER
+
+    def order(self, name: str) -> int:
+        """Return the sort position of a group: the profile's order, "Khác" last."""
+        return self.names.index(name) if name in self.names else len(self.names)

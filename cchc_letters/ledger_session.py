@@ -1,0 +1,147 @@
+"""The output folder's lock and ledger around one batch, as a context manager.
+
+The order is the exactly-once argument: lock; clean up after dead runs; select what is not
+yet printed; register the batch as ``writing``; write it under a staging name; rename it
+into place (the commit point); record its letters in one transaction; unlock. Leaving the
+``with`` block unlocks; leaving it by an error after ``begin`` marks the batch abandoned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cchc_letters.models import BatchResult, ChangedRecord, PrintedLetter, Registration
+
+if TYPE_CHECKING:
+    from cchc_letters.pipeline import BatchOptions
+
+# Called with the name of each step a batch passes: "locked", "writing" (the first letter
+# is in its print file), "before-rename", "after-rename", "after-ledger". The crash tests
+# pass one that stops the run there; a run without one does nothing extra.
+StepCallback = Callable[[str], None]
+
+
+def no_step(step: str) -> None:
+    """The default step callback: nothing."""
+
+
+@dataclass
+class Selection:
+    """What to print of a run's registrations, and what the ledger already had."""
+
+    to_print: list[Registration] = field(default_factory=list)
+    changed: list[ChangedRecord] = field(default_factory=list)
+    skipped: int = 0
+
+
+class LedgerSession:
+    """The lock and (unless --no-ledger) the ledger, from selection to the ledger commit."""
+
+    def __init__(self, options: BatchOptions, step: StepCallback = no_step) -> None:
+        self.options = options
+        self.step = step
+        self._stack = ExitStack()
+        self.ledger: Any = None
+        self.batch_id: int | None = None
+        self.final: Path | None = None
+        self.renamed = False  # the batch folder is in place: never abandon it then
+        self.recovered: list[Path] = []
+        self.removed: list[Path] = []
+        self.unrecorded: list[Path] = []  # folders accepted unrecorded (--new-ledger)
+
+    def __enter__(self) -> LedgerSession:
+        from cchc_letters import ledger, locking, output
+
+        options = self.options
+        out_dir = output.ensure_out_dir(options.out_dir)
+        ledger_path = options.ledger or ledger.default_path(out_dir)
+        locks = locking.batch_locks(out_dir, ledger_path if options.use_ledger else None)
+        with ExitStack() as opening:
+            opening.enter_context(locking.hold(locks, wait=options.wait, what=str(out_dir)))
+            self.step("locked")
+            self.removed = output.remove_incomplete(out_dir)
+            if options.use_ledger:
+                self.ledger = opening.enter_context(ledger.Ledger.open(ledger_path))
+                recovery = ledger.recover_pending(
+                    self.ledger, now=options.clock(), manifest_name=output.MANIFEST_NAME
+                )
+                self.recovered = recovery.recovered
+                self.unrecorded = ledger.check_folder(
+                    self.ledger, out_dir, accept=options.new_ledger, now=options.clock()
+                )
+            self._stack = opening.pop_all()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is not None and self.ledger and self.batch_id is not None:
+                if self.renamed:
+                    # Renamed but not recorded: left "writing", the next run records it
+                    # from its manifest (ledger.recover_pending).
+                    return
+                # The batch failed before its rename: mark it abandoned (best effort; the
+                # next run settles a batch left "writing").
+                try:
+                    self.ledger.abandon_batch(self.batch_id, now=self.options.clock())
+                except Exception:  # noqa: BLE001
+                    pass
+        finally:
+            self._stack.close()
+
+    def select(self, registrations: Sequence[Registration], commune: str) -> Selection:
+        """Return what to print: one letter per key, none already printed with this content
+        (unless --reprint-changed), and the corrected records to report."""
+        selection = Selection()
+        # validate_rows has left one registration per key (the same canonical key as
+        # here): a repeat is a duplicate, and every version of a conflicting one is rejected.
+        keyed = [(str(r.key(commune)), r) for r in registrations]
+        first = dict(keyed)
+        assert len(first) == len(keyed), "validate_rows leaves one registration per key"
+        printed = self.ledger.printed(first) if self.ledger else {}
+        for key, registration in keyed:
+            previous = printed.get(key)
+            if previous is None:
+                selection.to_print.append(registration)
+            elif registration.same_content(previous.content_hash):
+                selection.skipped += 1
+            else:
+                reprint = self.options.reprint_changed
+                selection.changed.append(ChangedRecord(registration, key, previous, reprint))
+                if reprint:
+                    selection.to_print.append(registration)
+        return selection
+
+    def begin(self, final: Path) -> None:
+        """Register the batch about to be written as ``writing``."""
+        self.final = final
+        if self.ledger:
+            self.batch_id = self.ledger.begin_batch(final, now=self.options.clock())
+
+    def commit(self, printed: list[PrintedLetter]) -> None:
+        """Record the renamed batch's letters in one transaction (after an fsync)."""
+        from cchc_letters.ledger import LetterRecord
+        from cchc_letters.output import sync_batch
+
+        self.renamed = True
+        self.step("after-rename")
+        if self.ledger and self.batch_id is not None:
+            assert self.final is not None
+            sync_batch(self.final)  # the rename must be on disk before the ledger says so
+            letters = [
+                LetterRecord(p.key, p.registration.content_hash(), p.print_file.name, p.position)
+                for p in printed
+            ]
+            self.ledger.record_batch(self.batch_id, letters, now=self.options.clock())
+        self.step("after-ledger")
+
+    def finish(self, result: BatchResult, selection: Selection) -> BatchResult:
+        """Return ``result`` with what the ledger and the clean-up found."""
+        result.skipped_already_printed = selection.skipped
+        result.changed = selection.changed
+        result.recovered = self.recovered
+        result.removed_incomplete = self.removed
+        return result

@@ -1,0 +1,76 @@
+"""Pictures of letter pages: DOCX → PDF through LibreOffice (pdf.py) → PNG with pypdfium2.
+
+A picture is cached beside its PDF, keyed by the DOCX's size and modification time, so a
+page looked at twice is converted once. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cchc_letters.errors import CchcError
+
+DEFAULT_WIDTH = 900  # pixels: an A4 page readable on an office screen
+
+
+class PictureError(CchcError):
+    """The page asked for does not exist, or the PDF could not be read."""
+
+
+def pdf_page_count(pdf: Path) -> int:
+    """Return the number of pages of ``pdf``."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+def pdf_page_png(pdf: Path, page: int, out: Path, *, width: int = DEFAULT_WIDTH) -> Path:
+    """Render page ``page`` (1-based) of ``pdf`` as a PNG ``width`` pixels wide; return ``out``."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(str(pdf))
+    except pypdfium2.PdfiumError as exc:
+        raise PictureError(f"{pdf.name}: không đọc được PDF ({exc})") from None
+    try:
+        if not 1 <= page <= len(document):
+            raise PictureError(f"{pdf.name} không có trang {page} (có {len(document)} trang)")
+        sheet = document[page - 1]
+        scale = width / sheet.get_width()
+        image = sheet.render(scale=scale).to_pil()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + ".part")
+        image.save(partial, format="PNG", optimize=True)
+        partial.replace(out)
+        return out
+    finally:
+        document.close()
+
+
+def docx_page_png(
+    docx: Path, page: int, cache_dir: Path, *, pdf: Path | None = None, width: int = DEFAULT_WIDTH
+) -> Path:
+    """Return a PNG of page ``page`` of ``docx``, converting it under ``cache_dir`` if needed.
+
+    ``pdf`` is an already converted PDF of the same document (a batch made with --pdf), used
+    when newer than the DOCX. Raises PdfUnavailable without LibreOffice, PictureError for a
+    page the document does not have.
+    """
+    from cchc_letters.pdf import convert_to_pdf
+
+    stat = docx.stat()
+    stamp = f"{stat.st_size:x}-{stat.st_mtime_ns:x}"
+    folder = cache_dir / f"{docx.stem}-{stamp}"
+    png = folder / f"{page:05d}-{width}.png"
+    if png.is_file():
+        return png
+    if pdf is None or not pdf.is_file() or pdf.stat().st_mtime_ns < stat.st_mtime_ns:
+        pdf = folder / f"{docx.stem}.pdf"
+        if not pdf.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            convert_to_pdf([docx], folder)
+    return pdf_page_png(pdf, page, png, width=width)

@@ -1,0 +1,96 @@
+"""A commune's template files: the paragraphs an editor wrote, and putting a checked template
+in place as the commune's own (the previous one kept beside it)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from cchc_letters.errors import TemplateProblem
+from cchc_letters.models import Kind
+
+DEFAULT_FOLDER = "mau-thu"  # made beside the profile when it names no templates_dir
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def paragraphs(path: Path) -> list[str]:
+    """Return the text of each body paragraph of the DOCX at ``path``, tags as written
+    (Word's splitting into runs undone); raises TemplateProblem for a file that is no DOCX."""
+    import zipfile
+
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(path) as package:
+            root = etree.fromstring(package.read("word/document.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
+        raise TemplateProblem(f"{path.name}: không phải tệp DOCX đọc được ({exc})") from None
+    texts = []
+    for paragraph in root.iter(f"{_W}p"):
+        texts.append("".join(t.text or "" for t in paragraph.iter(f"{_W}t")))
+    return texts
+
+
+def install_template(
+    source: Path, kind: Kind, *, profile_path: Path, now: datetime
+) -> tuple[Path, Path | None]:
+    """Make ``source`` the ``kind`` template of the commune whose profile is ``profile_path``.
+
+    The file goes to the profile's ``[letters] templates_dir`` (set to ``mau-thu`` beside the
+    profile when empty, the profile checked and saved as by ``profile_edit``). A template
+    already there is kept as ``KIND.docx.bak-YYYYMMDD-HHMMSS``. ``source`` must pass
+    ``check_templates`` without errors. Returns (installed file, backup or None).
+    """
+    from cchc_letters.profile import load_profile
+    from cchc_letters.profile_edit import save_profile_text, with_templates_dir
+    from cchc_letters.templatecheck import check_templates
+
+    profile = load_profile(profile_path)
+    staged = source.parent
+    report = check_templates(staged, kinds={kind}, profile=profile, layout=False)
+    report.raise_for_errors()
+    folder = profile.templates_dir
+    if folder is None:
+        folder = Path(profile_path).parent / DEFAULT_FOLDER
+    target = folder / f"{kind.value}.docx"
+    backup = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            backup = target.with_name(f"{target.name}.bak-{now:%Y%m%d-%H%M%S}")
+            shutil.copy2(target, backup)
+        partial = target.with_name(f".{target.name}.part")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+    except OSError as exc:
+        raise TemplateProblem(f"{target}: không chép được mẫu thư ({exc})") from None
+    if profile.templates_dir is None:
+        text = Path(profile_path).read_text(encoding="utf-8")
+        save_profile_text(Path(profile_path), with_templates_dir(text, DEFAULT_FOLDER))
+    return target, backup
+
+
+def write_letter_for(
+    template: Path, registration, *, profile_path: Path | None, letter_date, out: Path
+) -> Path:
+    """Write one letter of ``registration`` with the template at ``template`` to ``out`` (a
+    page to look at before making it the commune's template: real data, nothing recorded).
+    Raises TemplateProblem when the template has errors."""
+    from cchc_letters.enrich import letter_context
+    from cchc_letters.models import Kind
+    from cchc_letters.profile import load_profile
+    from cchc_letters.templatecheck import CheckReport, check_template, write_letter
+
+    profile = load_profile(profile_path)
+    findings, loaded = check_template(template, registration.kind, profile=profile)
+    CheckReport(files={registration.kind: template}, findings=findings).raise_for_errors()
+    assert loaded is not None  # no errors: it compiled
+    schedule = None
+    if registration.kind is Kind.BIRTH:
+        from cchc_letters.schedule import load_versions, version_for
+
+        schedule = version_for(letter_date, load_versions())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    context = letter_context(registration, profile, letter_date, schedule)
+    return write_letter(loaded, context, out)

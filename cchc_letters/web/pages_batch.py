@@ -1,0 +1,365 @@
+"""Today's batch: upload exports, see what was understood and rejected, generate, download,
+look at any letter as a picture of its page."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from cchc_letters.models import Kind
+from cchc_letters.web import jobs, security
+from cchc_letters.web.app import config_of, problem, render
+
+BATCH_NAME = re.compile(r"batch-\d{4}-\d{2}-\d{2}-\d{3,}")
+REPORTS = "reports"
+KEEP_INTAKES = 30  # uploads listed on the page (older ones stay on disk until removed)
+
+
+def _uploads(request: Request) -> Path:
+    return config_of(request).private / "uploads"
+
+
+def _intake_dir(request: Request, token: str) -> Path:
+    folder = _uploads(request) / security.token_or_404(token)
+    if not (folder / "meta.json").is_file():
+        raise HTTPException(404, "Không tìm thấy lần tải lên này.")
+    return folder
+
+
+def _meta(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+
+
+def _letter_date(request: Request, value: str | None) -> date:
+    if not value:
+        return config_of(request).today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(400, f"Ngày thư {value!r} không đúng dạng YYYY-MM-DD.") from None
+
+
+def _batch_dirs(out: Path) -> list[Path]:
+    if not out.is_dir():
+        return []
+    found = [p for p in out.iterdir() if p.is_dir() and BATCH_NAME.fullmatch(p.name)]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+async def batch_home(request: Request) -> Response:
+    config = config_of(request)
+    intakes = []
+    uploads = _uploads(request)
+    if uploads.is_dir():
+        for folder in sorted(uploads.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
+            if (folder / "meta.json").is_file() and security.TOKEN.fullmatch(folder.name):
+                meta = _meta(folder)
+                intakes.append({"token": folder.name, **meta})
+            if len(intakes) >= KEEP_INTAKES:
+                break
+    return render(
+        request,
+        "batch_home.html",
+        {
+            "intakes": intakes,
+            "batches": [p.name for p in _batch_dirs(config.out_dir)[:20]],
+            "max_mb": security.MAX_FILE_BYTES // (1024 * 1024),
+            "max_files": security.MAX_FILES,
+            "out_dir": str(config.out_dir),
+        },
+    )
+
+
+async def upload(request: Request) -> Response:
+    form = await security.checked_form(request)
+    try:
+        return await _save_exports(request, form)
+    finally:
+        await form.close()  # the uploaded parts' temporary files
+
+
+async def _save_exports(request: Request, form) -> Response:
+    files = security.uploaded_files(form, "files")
+    if not files:
+        return problem(request, "Chưa chọn tệp nào để tải lên.", "Chọn tệp CSV hoặc Excel.")
+    token = security.new_token()
+    folder = _uploads(request) / token
+    stored = []
+    try:
+        for number, item in enumerate(files, start=1):
+            shown = security.display_name(item.filename or "")
+            stem = f"{number}-{security.slug(Path(shown).stem)}"
+            path = await security.save_upload(item, folder, stem, security.EXPORT_KINDS)
+            stored.append({"stored": path.name, "name": shown})
+    except security.UploadRefused as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        status = 413 if "quá lớn" in str(exc) else 400
+        return problem(
+            request, str(exc), "Tải lên tệp CSV, XLSX hoặc XLS xuất từ phần mềm hộ tịch.", status
+        )
+    today = config_of(request).today()
+    meta = {"files": stored, "uploaded": today.isoformat()}
+    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return RedirectResponse(f"/batch/{token}", status_code=303)
+
+
+@dataclass
+class RejectedRow:
+    """An issue with the row it is about, for showing the row with its cell highlighted."""
+
+    issue: Any
+    file: str
+    cells: list[tuple[str, str]] = field(default_factory=list)  # (heading, value) as read
+
+
+def _names(meta: dict[str, Any], folder: Path) -> dict[str, str]:
+    """Map every way the library names a stored file to the name the officer uploaded."""
+    names = {}
+    for item in meta["files"]:
+        path = folder / item["stored"]
+        for spelling in (str(path), path.name, str(path.resolve())):
+            names[spelling] = item["name"]
+    return names
+
+
+def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any]:
+    """Read and check the uploaded files exactly as `check` does; nothing is written."""
+    from cchc_letters.ingest import load_vocabulary, read_inputs
+    from cchc_letters.ingest.columns import field_label
+    from cchc_letters.validate import validate_rows
+
+    config = config_of(request)
+    meta = _meta(folder)
+    paths = [folder / item["stored"] for item in meta["files"]]
+    mapping = config.mapping_path if config.mapping_path.is_file() else None
+    read = read_inputs(paths, mapping=mapping)
+    checked = validate_rows(read.rows, letter_date=letter_date)
+    names = _names(meta, folder)
+    rows = {(r.source.file, r.source.sheet, r.source.row): r for r in read.rows}
+    rejected, notes, file_problems = [], [], []
+    for issue in [*read.issues, *checked.issues]:
+        file = names.get(issue.source.file if issue.source else (issue.file or ""), "")
+        if issue.source is None:
+            file_problems.append(RejectedRow(issue, file))
+            continue
+        raw = rows.get((issue.source.file, issue.source.sheet, issue.source.row))
+        cells = [(c.heading, c.value) for c in raw.cells.values()] if raw else []
+        (rejected if issue.severity == "error" else notes).append(RejectedRow(issue, file, cells))
+    vocab = load_vocabulary(mapping)
+    choices = sorted(vocab.kinds)
+    return {
+        "read": read,
+        "checked": checked,
+        "names": names,
+        "rejected": rejected,
+        "notes": notes,
+        "file_problems": file_problems,
+        "rejected_rows": checked.rejected,
+        "field_choices": [(name, field_label(name, "")) for name in choices],
+        "mapping": mapping,
+        "plan": _plan(config, checked.registrations),
+    }
+
+
+def _plan(config: Any, registrations: list[Any]) -> Any:
+    """What the ledger says of these registrations (read only): new, printed, changed."""
+    from cchc_letters.plan import ledger_plan
+
+    return ledger_plan(registrations, out_dir=config.out_dir, profile_path=config.profile_path)
+
+
+def latest_registration(request: Request, kind: Kind) -> Any:
+    """Return the first registration of ``kind`` in the most recent upload that has one."""
+    from cchc_letters.ingest import read_inputs
+    from cchc_letters.validate import validate_rows
+
+    config = config_of(request)
+    uploads = _uploads(request)
+    if not uploads.is_dir():
+        return None
+    folders = [p for p in uploads.iterdir() if (p / "meta.json").is_file()]
+    mapping = config.mapping_path if config.mapping_path.is_file() else None
+    for folder in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)[:KEEP_INTAKES]:
+        paths = [folder / item["stored"] for item in _meta(folder)["files"]]
+        read = read_inputs(paths, mapping=mapping)
+        checked = validate_rows(read.rows, letter_date=config.today())
+        found = next((r for r in checked.registrations if r.kind is kind), None)
+        if found is not None:
+            return found
+    return None
+
+
+async def intake(request: Request) -> Response:
+    folder = _intake_dir(request, request.path_params["token"])
+    letter_date = _letter_date(request, request.query_params.get("date"))
+    view = _inspect(request, folder, letter_date)
+    return render(
+        request,
+        "intake.html",
+        {"token": folder.name, "meta": _meta(folder), "letter_date": letter_date, **view},
+    )
+
+
+async def save_mapping(request: Request) -> Response:
+    from cchc_letters.mappingfile import add_headings
+
+    folder = _intake_dir(request, request.path_params["token"])
+    form = await security.checked_form(request)
+    pairs = []
+    for key, value in form.multi_items():
+        if key.startswith("field-") and isinstance(value, str) and value:
+            heading = form.get("heading-" + key.removeprefix("field-"))
+            if isinstance(heading, str) and heading:
+                pairs.append((heading, value))
+    if not pairs:
+        return problem(request, "Chưa chọn trường nào cho các cột chưa nhận ra.")
+    add_headings(config_of(request).mapping_path, pairs)
+    return RedirectResponse(f"/batch/{folder.name}", status_code=303)
+
+
+async def generate(request: Request) -> Response:
+    from cchc_letters.pipeline import BatchOptions
+
+    folder = _intake_dir(request, request.path_params["token"])
+    form = await security.checked_form(request)
+    config = config_of(request)
+    letter_date = _letter_date(request, str(form.get("letter_date") or ""))
+    meta = _meta(folder)
+    options = BatchOptions(
+        inputs=[folder / item["stored"] for item in meta["files"]],
+        out_dir=config.out_dir,
+        letter_date=letter_date,
+        profile_path=config.profile_path,
+        mapping=config.mapping_path if config.mapping_path.is_file() else None,
+        pdf=form.get("pdf") == "on",
+        reprint_changed=form.get("reprint_changed") == "on",
+        wait=config.lock_wait,
+    )
+    job = jobs.start(config.jobs, folder.name, options)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+def _job(request: Request) -> jobs.Job:
+    job = config_of(request).jobs.get(security.token_or_404(request.path_params["job"]))
+    if job is None:
+        raise HTTPException(404, "Không tìm thấy lần tạo thư này (máy chủ đã khởi động lại?).")
+    return job
+
+
+async def job_page(request: Request) -> Response:
+    job = _job(request)
+    if job.state == "done" and job.result.batch_dir is not None:
+        return RedirectResponse(f"/batches/{job.result.batch_dir.name}", status_code=303)
+    return render(request, "job.html", {"job": job})
+
+
+async def job_status(request: Request) -> Response:
+    return JSONResponse(_job(request).to_json())
+
+
+def _batch_dir(request: Request, name: str) -> Path:
+    out = config_of(request).out_dir
+    if not (BATCH_NAME.fullmatch(name) or name == REPORTS):
+        raise HTTPException(404, "Không tìm thấy lô thư.")
+    folder = out / name
+    if not folder.is_dir():
+        raise HTTPException(404, "Không tìm thấy lô thư.")
+    return folder
+
+
+async def batch_page(request: Request) -> Response:
+    from cchc_letters.lookup import read_csv_rows
+    from cchc_letters.output import CHANGED_NAME, MANIFEST_NAME, REJECTS_NAME
+
+    folder = _batch_dir(request, request.path_params["name"])
+    if folder.name == REPORTS:
+        raise HTTPException(404, "Không tìm thấy lô thư.")
+    files = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return render(
+        request,
+        "batch.html",
+        {
+            "name": folder.name,
+            "files": files,
+            "letters": read_csv_rows(folder / MANIFEST_NAME),
+            "rejects": read_csv_rows(folder / REJECTS_NAME),
+            "changed": read_csv_rows(folder / CHANGED_NAME),
+            "kinds": {kind.value: kind.vietnamese for kind in Kind},
+        },
+    )
+
+
+async def download(request: Request) -> Response:
+    folder = _batch_dir(request, request.path_params["name"])
+    path = security.inside(folder, request.path_params["file"])
+    return FileResponse(path, filename=path.name, content_disposition_type="attachment")
+
+
+async def letter_page(request: Request) -> Response:
+    from cchc_letters.lookup import read_csv_rows
+    from cchc_letters.output import MANIFEST_NAME
+    from cchc_letters.pdf import find_soffice
+
+    folder = _batch_dir(request, request.path_params["name"])
+    print_file = security.inside(folder, request.path_params["file"])
+    position = request.path_params["position"]
+    letters = [
+        row
+        for row in read_csv_rows(folder / MANIFEST_NAME)
+        if row.get("print_file") == print_file.name
+    ]
+    letter = next((r for r in letters if r.get("position") == str(position)), None)
+    if letter is None:
+        raise HTTPException(404, "Không có thư này trong lô.")
+    return render(
+        request,
+        "letter.html",
+        {
+            "batch": folder.name,
+            "file": print_file.name,
+            "position": position,
+            "letter": letter,
+            "count": len(letters),
+            "can_picture": find_soffice() is not None
+            or (folder / f"{print_file.stem}.pdf").is_file(),
+        },
+    )
+
+
+async def letter_picture(request: Request) -> Response:
+    from cchc_letters.pictures import docx_page_png
+
+    folder = _batch_dir(request, request.path_params["name"])
+    print_file = security.inside(folder, request.path_params["file"])
+    if print_file.suffix.lower() != ".docx":
+        raise HTTPException(404, "Không tìm thấy.")
+    cache = config_of(request).private / "pictures" / folder.name
+    png = docx_page_png(
+        print_file, request.path_params["position"], cache, pdf=folder / f"{print_file.stem}.pdf"
+    )
+    return FileResponse(png, media_type="image/png")
+
+
+routes = [
+    Route("/batch", batch_home),
+    Route("/batch/upload", upload, methods=["POST"]),
+    Route("/batch/{token}", intake),
+    Route("/batch/{token}/mapping", save_mapping, methods=["POST"]),
+    Route("/batch/{token}/generate", generate, methods=["POST"]),
+    Route("/jobs/{job}", job_page),
+    Route("/jobs/{job}/status", job_status),
+    Route("/batches/{name}", batch_page),
+    Route("/files/{name}/{file}", download),
+    Route("/letters/{name}/{file}/{position:int}", letter_page),
+    Route("/pictures/{name}/{file}/{position:int}.png", letter_picture),
+]

@@ -1,0 +1,192 @@
+"""The office app end to end in a real browser: Debian's chromium driven by Selenium through
+chromedriver. Skipped on a machine without them, never under CI (CI=true installs them).
+
+Set CCHC_SCREENSHOTS=1 to refresh the README's screenshots in docs/ from this run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from docx_edit import default_template, replace_text, rewrite_document
+from docx_helpers import letters_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_EXPORT = ROOT / "data" / "sample" / "registry-export" / "so-dang-ky-khai-sinh-2026.xlsx"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def _need_browser() -> None:
+    if CHROMIUM and CHROMEDRIVER:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(
+            "chromium and chromedriver are required under CI (apt-get install chromium chromium-driver)"
+        )
+    pytest.skip("chromium / chromedriver not installed")
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A real `cchc-letters serve` on a free port; yields its base URL and OUT."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("CCHC_WEB_PASSWORD", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cchc_letters",
+            "serve",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/batch", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield base, out
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    _need_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1200,1000",
+        "--lang=vi",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    driver.implicitly_wait(10)
+    driver.downloads = downloads
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _screenshot(driver, tmp_path: Path, name: str) -> Path:
+    """Save a screenshot; with CCHC_SCREENSHOTS=1 also as a small PNG in docs/ for the README."""
+    path = tmp_path / name
+    driver.save_screenshot(str(path))
+    assert path.read_bytes().startswith(b"\x89PNG")
+    if os.environ.get("CCHC_SCREENSHOTS") == "1":
+        from PIL import Image
+
+        image = Image.open(path).convert("RGB").quantize(colors=64)
+        image.save(ROOT / "docs" / name, optimize=True)
+    return path
+
+
+def _wait_for_file(folder: Path, name: str) -> Path:
+    for _ in range(200):
+        path = folder / name
+        if path.is_file() and not list(folder.glob("*.crdownload")):
+            return path
+        time.sleep(0.05)
+    raise AssertionError(f"{name} was not downloaded: {sorted(p.name for p in folder.iterdir())}")
+
+
+def test_upload_see_the_rejected_row_generate_and_download(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    base, out = server
+    browser.get(base + "/")
+    assert "Lô thư hôm nay" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.find_element(By.ID, "files").send_keys(str(SAMPLE_EXPORT))
+    browser.find_element(By.ID, "upload").click()
+    assert "Kiểm tra tệp tải lên" in browser.find_element(By.TAG_NAME, "h1").text
+    # the letter date is chosen explicitly: never today's
+    browser.get(browser.current_url + "?date=2026-11-27")
+    rejected = browser.find_element(By.ID, "rejected")
+    assert "dòng 10" in rejected.text and "Thiếu ngày sinh của trẻ" in rejected.text
+    cell = rejected.find_element(By.CSS_SELECTOR, "td.bad")
+    assert cell.text == "(trống)"
+    assert cell.value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"  # highlighted
+    assert cell.is_displayed() and cell.location["x"] < 1200  # scrolled into the row's view
+    browser.execute_script("arguments[0].scrollIntoView()", rejected)
+    _screenshot(browser, tmp_path, "web-rejected-row.png")
+    assert browser.find_element(By.ID, "to-print").text == "2"
+    browser.find_element(By.ID, "generate").click()
+    # the progress page turns into the batch page when the letters are written
+    downloads = browser.find_element(By.ID, "downloads")
+    assert "batch-2026-11-27-001" in browser.find_element(By.TAG_NAME, "h1").text
+    letters = browser.find_element(By.ID, "letters")
+    assert "Anh Phan Văn Lộc và chị Ngô Thị Thu Hà" in letters.text
+    browser.execute_script("window.scrollTo(0, 0)")
+    _screenshot(browser, tmp_path, "web-batch.png")
+    downloads.find_element(By.LINK_TEXT, "khai-sinh-001.docx").click()
+    printed = _wait_for_file(browser.downloads, "khai-sinh-001.docx")
+    texts = letters_text(printed)
+    assert len(texts) == 2
+    assert "Phan Ngọc Bảo Anh" in texts[0] and "Đinh Quang Vinh" in texts[1]
+    assert all("ngày 27 tháng 11 năm 2026" in t for t in texts)
+    assert (
+        printed.read_bytes() == (out / "batch-2026-11-27-001" / "khai-sinh-001.docx").read_bytes()
+    )
+
+
+def test_upload_a_broken_template_and_see_the_finding(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base, _ = server
+    (tmp_path / "edited").mkdir()
+    broken = rewrite_document(
+        default_template("marriage"),
+        tmp_path / "edited" / "marriage.docx",
+        replace_text("{{ wife.name }}", "{{ wife.nane }}"),
+    )
+    browser.get(base + "/templates")
+    Select(browser.find_element(By.ID, "template-kind")).select_by_value("marriage")
+    browser.find_element(By.ID, "template-file").send_keys(str(broken))
+    browser.find_element(By.ID, "template-upload").click()
+    assert "1 lỗi" in browser.find_element(By.ID, "verdict").text
+    paragraph = browser.find_element(By.CSS_SELECTOR, "#paragraphs .has-finding")
+    assert "wife.nane" in paragraph.text
+    finding = paragraph.find_element(By.CSS_SELECTOR, ".finding.error")
+    assert "wife.nane" in finding.text and "wife.name" in finding.text
+    assert not browser.find_elements(By.ID, "adopt")
