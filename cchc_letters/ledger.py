@@ -24,7 +24,7 @@ from cchc_letters.errors import CchcError
 from cchc_letters.models import Kind, RegistrationKey
 
 DEFAULT_NAME = "ledger.sqlite3"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Batch states.
 WRITING = "writing"  # registered, files not yet (known to be) in place
@@ -56,6 +56,9 @@ class LetterRecord:
     content_hash: str
     print_file: str
     position: int
+    event_id: str | None = None  # identity.event(...) of the registration, as hashes
+    event_name: str | None = None
+    supersedes: str | None = None  # the key it was printed under before a key correction
 
 
 @dataclass(frozen=True)
@@ -225,8 +228,24 @@ def _migrate_v2_to_v3(db: sqlite3.Connection) -> None:
     )
 
 
+_IDENTITY_V4 = """
+ALTER TABLE letters ADD COLUMN event_id TEXT;
+ALTER TABLE letters ADD COLUMN event_name TEXT;
+CREATE INDEX letters_by_event_id ON letters(event_id);
+CREATE INDEX letters_by_event_name ON letters(event_name)
+"""
+
+
+def _migrate_v3_to_v4(db: sqlite3.Connection) -> None:
+    """v4 keeps each letter's event identity (identity.py: who and what, as hashes), so a
+    correction that changes the key is recognised. Older rows have none (their manifests
+    hold no names): a key correction of a letter printed before v4 is not recognised."""
+    for statement in _IDENTITY_V4.split(";"):
+        db.execute(statement)
+
+
 # version found -> step that brings it to version + 1
-_MIGRATIONS = {1: _migrate_v1_to_v2, 2: _migrate_v2_to_v3}
+_MIGRATIONS = {1: _migrate_v1_to_v2, 2: _migrate_v2_to_v3, 3: _migrate_v3_to_v4}
 
 
 def _parse_key(text: str) -> RegistrationKey:
@@ -338,6 +357,7 @@ class Ledger:
                         "(an SQLite file without a ledger schema)"
                     )
                 _create_v2(db)
+                _migrate_v3_to_v4(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             return
         self._backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
@@ -375,6 +395,24 @@ class Ledger:
             if row[0] in wanted:
                 found[row[0]] = LedgerEntry(*row)
         return found
+
+    def printed_events(self, identities: Iterable[object]) -> list[tuple[LedgerEntry, object]]:
+        """Return the current letters whose event identity (``identity.Identity``) is one of
+        ``identities`` by ID or by name, each with its stored identity."""
+        from cchc_letters.identity import Identity
+
+        wanted = list(identities)
+        ids = {i.by_id for i in wanted if i.by_id}  # type: ignore[attr-defined]
+        names = {i.by_name for i in wanted if i.by_name}  # type: ignore[attr-defined]
+        if not ids and not names:
+            return []
+        rows = self._db.execute(
+            f"SELECT l.event_id, l.event_name, {self._ENTRY_SQL[7:]} WHERE l.state = ? AND "
+            f"(l.event_id IN ({','.join('?' * len(ids)) or 'NULL'}) OR "
+            f"l.event_name IN ({','.join('?' * len(names)) or 'NULL'})) ORDER BY l.id",
+            (PRINTED, *ids, *names),
+        ).fetchall()
+        return [(LedgerEntry(*row[2:]), Identity(row[0], row[1])) for row in rows]
 
     def entries(self, *, since: date | None = None, kind: Kind | None = None) -> list[LedgerEntry]:
         """Return every row, oldest first, printed on or after ``since`` and of ``kind``."""
@@ -431,12 +469,19 @@ class Ledger:
                     "WHERE registration_key = ? AND state = ?",
                     (SUPERSEDED, stamp, str(key), PRINTED),
                 )
+                if letter.supersedes:  # a corrected key: the old key's letter is replaced
+                    db.execute(
+                        "UPDATE letters SET state = ?, ended_at = ? "
+                        "WHERE registration_key = ? AND state = ?",
+                        (SUPERSEDED, stamp, letter.supersedes, PRINTED),
+                    )
                 db.execute(
                     "INSERT INTO letters (registration_key, commune, kind, year, book, number, "
-                    "content_hash, batch_id, print_file, position, printed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "content_hash, batch_id, print_file, position, printed_at, event_id, "
+                    "event_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (str(key), key.commune, key.kind.value, key.year, key.book, key.number,
-                     letter.content_hash, batch_id, letter.print_file, letter.position, stamp),
+                     letter.content_hash, batch_id, letter.print_file, letter.position, stamp,
+                     letter.event_id, letter.event_name),
                 )  # fmt: skip
             db.execute(
                 "UPDATE batches SET state = ?, finished_at = ?, letters = ? WHERE id = ?",

@@ -51,7 +51,10 @@ class LedgerSession:
         self.renamed = False  # the batch folder is in place: never abandon it then
         self.recovered: list[Path] = []
         self.removed: list[Path] = []
-        self.unrecorded: list[Path] = []  # folders accepted unrecorded (--new-ledger)
+        self.unrecorded: list[Path] = []
+        self.corrected: dict[
+            str, str
+        ] = {}  # new key -> key printed before (key corrections)  # folders accepted unrecorded (--new-ledger)
 
     def __enter__(self) -> LedgerSession:
         from cchc_letters import ledger, locking, output
@@ -102,10 +105,11 @@ class LedgerSession:
         first = dict(keyed)
         assert len(first) == len(keyed), "validate_rows leaves one registration per key"
         printed = self.ledger.printed(first) if self.ledger else {}
+        fresh: list[tuple[str, Registration]] = []
         for key, registration in keyed:
             previous = printed.get(key)
             if previous is None:
-                selection.to_print.append(registration)
+                fresh.append((key, registration))
             elif registration.same_content(previous.content_hash):
                 selection.skipped += 1
             else:
@@ -113,7 +117,37 @@ class LedgerSession:
                 selection.changed.append(ChangedRecord(registration, key, previous, reprint))
                 if reprint:
                     selection.to_print.append(registration)
+        self._corrected_keys(fresh, selection, self.options.reprint_changed)
         return selection
+
+    def _corrected_keys(
+        self, fresh: list[tuple[str, Registration]], selection: Selection, reprint: bool
+    ) -> None:
+        """Sort registrations new to the ledger by key: a letter already printed for the
+        same event under another key (a corrected số, quyển or year) makes it a changed
+        record, reprinted only with --reprint-changed; the rest are new letters."""
+        from cchc_letters import identity
+
+        events = {key: identity.event(r) for key, r in fresh}
+        found = self.ledger.printed_events(events.values()) if self.ledger else []
+        for key, registration in fresh:
+            previous = next(
+                (
+                    entry
+                    for entry, stored in found
+                    if entry.kind == registration.kind.value
+                    and entry.key != key
+                    and events[key].same(stored)
+                ),
+                None,
+            )
+            if previous is None:
+                selection.to_print.append(registration)
+                continue
+            selection.changed.append(ChangedRecord(registration, key, previous, reprint))
+            if reprint:
+                self.corrected[key] = previous.key
+                selection.to_print.append(registration)
 
     def begin(self, final: Path) -> None:
         """Register the batch about to be written as ``writing``."""
@@ -131,10 +165,22 @@ class LedgerSession:
         if self.ledger and self.batch_id is not None:
             assert self.final is not None
             sync_batch(self.final)  # the rename must be on disk before the ledger says so
-            letters = [
-                LetterRecord(p.key, p.registration.content_hash(), p.print_file.name, p.position)
-                for p in printed
-            ]
+            from cchc_letters import identity
+
+            letters = []
+            for p in printed:
+                event = identity.event(p.registration)
+                letters.append(
+                    LetterRecord(
+                        p.key,
+                        p.registration.content_hash(),
+                        p.print_file.name,
+                        p.position,
+                        event.by_id,
+                        event.by_name,
+                        self.corrected.get(p.key),
+                    )
+                )
             self.ledger.record_batch(self.batch_id, letters, now=self.options.clock())
         self.step("after-ledger")
 

@@ -411,6 +411,7 @@ class ChangedRecord:
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
+            "printed_key": self.previous.key,  # another key when the key itself was corrected
             "content_hash": self.registration.content_hash(),
             "printed_content_hash": self.previous.content_hash,
             "printed_batch": self.previous.batch,

@@ -438,6 +438,7 @@ CHANGED_COLUMNS = (
     "source_file",
     "source_sheet",
     "source_row",
+    "printed_registration_key",
 )
 
 
@@ -461,6 +462,7 @@ def changed_rows(changed: Iterable[Any]) -> Iterable[tuple]:
             registration.source.file,
             registration.source.sheet or "",
             registration.source.row,
+            previous.key,
         )
 
 

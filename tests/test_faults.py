@@ -409,3 +409,74 @@ def test_watch_leaves_a_good_export_in_the_inbox_when_the_disk_is_full(tmp_path)
         assert code == 1, stderr
         assert "Traceback" not in stderr and "disk" in stderr.lower()
         assert export.exists() and not (inbox / "failed").exists()
+
+
+# ---- 4. corrections that change the key ------------------------------------------------------
+
+
+def test_a_correction_of_the_book_number_is_a_corrected_record_not_a_new_letter(tmp_path):
+    out = tmp_path / "out"
+    generate([write_births(tmp_path / "day1.csv", range(1, 4))], out)
+    day2 = tmp_path / "day2.csv"
+    write_births(day2, range(1, 4))
+    day2.write_text(  # registration 2 was written in the wrong book: 01/2026 -> 02/2026
+        day2.read_text(encoding="utf-8").replace("khai sinh,02,01/2026", "khai sinh,02,02/2026"),
+        encoding="utf-8",
+    )
+    report = generate([day2], out)
+    assert report["letters"]["birth"] == 0 and report["skipped_already_printed"] == 2
+    [changed] = report["changed"]
+    assert changed["key"] == "26575:birth:2026:2/2026:2"
+    assert changed["printed_key"] == key(2) and changed["reprinted"] is False
+    assert "26575:birth:2026:2/2026:2" in Path(report["changed_file"]).read_text("utf-8-sig")
+
+    reprint = generate([day2], out, "--reprint-changed")
+    assert reprint["letters"]["birth"] == 1
+    settled = generate([day2], out)
+    assert settled["letters"]["birth"] == 0 and settled["changed"] == []
+    keys = ledger_keys(out / "ledger.sqlite3")
+    assert key(2) not in keys and "26575:birth:2026:2/2026:2" in keys  # old letter superseded
+
+
+def test_a_new_registration_of_another_child_is_not_taken_for_a_correction(tmp_path):
+    out = tmp_path / "out"
+    generate([write_births(tmp_path / "day1.csv", range(1, 3))], out)
+    # Same number in another book, but another child (other name): a new letter.
+    day2 = tmp_path / "day2.csv"
+    write_births(day2, [1, 2])
+    text = day2.read_text(encoding="utf-8")
+    extra = text.splitlines()[2].replace("khai sinh,02,01/2026", "khai sinh,02,02/2026")
+    extra = extra.replace("Nguyễn Văn Châu 02", "Phạm Thị Mai")
+    day2.write_text(text + extra + "\n", encoding="utf-8")
+    report = generate([day2], out)
+    assert report["letters"]["birth"] == 1 and report["changed"] == []
+
+
+def test_the_personal_id_decides_when_both_records_have_one():
+    from cchc_letters.identity import Identity
+
+    printed = Identity(by_id="id-1", by_name="name-and-date-1")
+    assert printed.same(Identity("id-1", "name-and-date-2"))  # name corrected, same ID
+    assert not printed.same(Identity("id-2", "name-and-date-1"))  # another person's ID
+    assert printed.same(Identity(None, "name-and-date-1"))  # no ID: name and date decide
+    assert not Identity(None, None).same(Identity(None, None))  # nothing known: never same
+
+
+def test_a_ledger_of_schema_3_is_migrated_and_keeps_its_letters(tmp_path):
+    import sqlite3
+
+    out = tmp_path / "out"
+    generate([write_births(tmp_path / "d1.csv", range(1, 3))], out)
+    path = out / "ledger.sqlite3"
+    db = sqlite3.connect(path)  # back to schema 3: no identity columns
+    db.executescript(
+        "DROP INDEX letters_by_event_id; DROP INDEX letters_by_event_name;"
+        "ALTER TABLE letters DROP COLUMN event_id; ALTER TABLE letters DROP COLUMN event_name;"
+        "PRAGMA user_version = 3;"
+    )
+    db.close()
+    again = generate([write_births(tmp_path / "d2.csv", range(1, 4))], out)
+    assert again["letters"]["birth"] == 1 and again["skipped_already_printed"] == 2
+    with Ledger.open(path, create=False) as book:
+        assert book.version == 4
+    assert (out / "ledger.sqlite3.v3.bak").is_file()
