@@ -104,20 +104,23 @@ class LedgerSession:
         keyed = [(str(r.key(commune)), r) for r in registrations]
         first = dict(keyed)
         assert len(first) == len(keyed), "validate_rows leaves one registration per key"
-        printed = self.ledger.printed(first) if self.ledger else {}
+        from cchc_letters.plan import CHANGED, NEW, PRINTED, classify
+
+        reprint = self.options.reprint_changed
         fresh: list[tuple[str, Registration]] = []
-        for key, registration in keyed:
-            previous = printed.get(key)
-            if previous is None:
-                fresh.append((key, registration))
-            elif registration.same_content(previous.content_hash):
+        for row in classify(keyed, self.ledger.printed(first) if self.ledger else {}).rows:
+            if row.status == NEW:
+                fresh.append((row.key, row.registration))
+            elif row.status == PRINTED:
                 selection.skipped += 1
             else:
-                reprint = self.options.reprint_changed
-                selection.changed.append(ChangedRecord(registration, key, previous, reprint))
+                assert row.status == CHANGED
+                selection.changed.append(
+                    ChangedRecord(row.registration, row.key, row.previous, reprint)
+                )
                 if reprint:
-                    selection.to_print.append(registration)
-        self._corrected_keys(fresh, selection, self.options.reprint_changed)
+                    selection.to_print.append(row.registration)
+        self._corrected_keys(fresh, selection, reprint)
         return selection
 
     def _corrected_keys(

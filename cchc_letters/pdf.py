@@ -138,7 +138,7 @@ def convert_batch(
     a converter may take over one file before it is killed as hung; after a crash or hang the
     converter restarts on a fresh profile with its unfinished files, and a file it was working
     on gets ``retries`` more tries. ``progress(done, total)`` is called (in this thread) as
-    each file's PDF is complete. Profiles are made under ``profile_root`` (default: a
+    each file's PDF is complete (and with 0 at the start). Profiles are made under ``profile_root`` (default: a
     temporary folder, removed afterwards). Raises PdfUnavailable when LibreOffice is missing.
     """
     soffice = find_soffice()
@@ -151,6 +151,8 @@ def convert_batch(
     count = min(len(files), workers or os.cpu_count() or 1)
     for docx in files:  # an old PDF of the same name must not pass for a new one
         (Path(out_dir) / (docx.stem + ".pdf")).unlink(missing_ok=True)
+    if progress:
+        progress(0, len(files))  # converting has begun (the first file takes seconds)
     with tempfile.TemporaryDirectory(prefix="cchc-lo-") as tmp:
         pool = _Converters(
             soffice, Path(out_dir), Path(profile_root or tmp), timeout=timeout, retries=retries

@@ -107,6 +107,7 @@ def run_batch(
     options: BatchOptions,
     progress: ProgressCallback | None = None,
     step: StepCallback = no_step,
+    pdf_progress: ProgressCallback | None = None,
 ) -> BatchResult:
     """Run one batch (see ``_run_batch``); a fault of the machine while writing (disk full,
     device error) is a WriteFailed naming what could not be written, never a traceback.
@@ -133,7 +134,8 @@ def _run_batch(
     staging name, renamed into place, and its letters recorded in the ledger. With no letter
     to print, no batch folder is made (``batch_dir`` None) and that run's rejects and
     corrected records go to ``OUT/reports/YYYY-MM-DD-NNN-rejects.csv`` / ``-changed.csv``.
-    ``progress(done, total)`` follows the letters; ``step(name)`` is told each step
+    ``progress(done, total)`` follows the letters, ``pdf_progress(done, total)`` the print
+    files converted to PDF (--pdf); ``step(name)`` is told each step
     (ledger_session.StepCallback).
     Raises LockTimeout (exit 4) when another run holds the lock longer than ``options.wait``;
     CchcError (no letters written) for a bad profile, template or schedule, or when no
@@ -173,7 +175,7 @@ def _run_batch(
                 written.files,
                 written.printed,
             )
-            write_extras(result, selection.changed, batch, options, prepared.profile)
+            write_extras(result, selection.changed, batch, options, prepared.profile, pdf_progress)
             step("before-rename")
             batch.finish(_own_files(result))
         _commit(session, result, selection)
@@ -278,8 +280,13 @@ def write_extras(
     batch: Any,
     options: BatchOptions,
     profile: Any,
+    pdf_progress: ProgressCallback | None = None,
 ) -> None:
-    """Write a batch's delivery sheet, rejects, PDFs and changed records beside its letters."""
+    """Write a batch's delivery sheet, rejects, PDFs and changed records beside its letters.
+
+    PDFs come from LibreOffice converters in parallel (pdf.convert_batch); a print file it
+    could not convert is named in ``pdf_message``, the others keep their PDF.
+    """
     from cchc_letters import output
 
     if options.delivery_sheet:
@@ -294,11 +301,13 @@ def write_extras(
         output.write_csv(batch.staging / output.REJECTS_NAME, output.REJECT_COLUMNS, rows)
         result.rejects_file = batch.final / output.REJECTS_NAME
     if options.pdf and result.files:
-        from cchc_letters.pdf import PdfUnavailable, convert_to_pdf
+        from cchc_letters.pdf import PdfUnavailable, convert_batch
 
+        files = [batch.staging / p.name for p in result.files]
         try:
-            pdfs = convert_to_pdf([batch.staging / p.name for p in result.files], batch.staging)
-            result.pdf_files = [batch.final / p.name for p in pdfs]
+            made = convert_batch(files, batch.staging, progress=pdf_progress)
+            result.pdf_files = [batch.final / p.name for p in made.pdfs]
+            result.pdf_message = made.message()
         except PdfUnavailable as exc:
             result.pdf_message = str(exc)
     if changed:

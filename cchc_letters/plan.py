@@ -14,28 +14,55 @@ from typing import Any
 
 from cchc_letters.models import Registration
 
+NEW, PRINTED, CHANGED = "new", "printed", "changed"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One registration, its key, what the ledger says of it and its ledger entry if any."""
+
+    key: str
+    registration: Registration
+    status: str  # NEW, PRINTED or CHANGED
+    previous: Any = None  # ledger.LedgerEntry of the letter printed before
+
 
 @dataclass
 class Plan:
-    """Registrations sorted by what the ledger says of them; entries are ledger rows."""
+    """Registrations in input order with what the ledger says of each."""
 
-    new: list[Registration] = field(default_factory=list)
-    printed: list[tuple[Registration, Any]] = field(default_factory=list)
-    changed: list[tuple[Registration, Any]] = field(default_factory=list)
+    rows: list[Planned] = field(default_factory=list)
+
+    def _of(self, status: str) -> list[Planned]:
+        return [row for row in self.rows if row.status == status]
+
+    @property
+    def new(self) -> list[Planned]:
+        return self._of(NEW)
+
+    @property
+    def printed(self) -> list[Planned]:
+        return self._of(PRINTED)
+
+    @property
+    def changed(self) -> list[Planned]:
+        return self._of(CHANGED)
 
 
 def classify(keyed: Sequence[tuple[str, Registration]], printed: dict[str, Any]) -> Plan:
-    """Return ``keyed`` registrations sorted into new, printed (the ledger's entry holds one
-    of their content hashes) and changed (printed with other content)."""
+    """Return ``keyed`` registrations as new, printed (the ledger's entry says what the
+    record says: ``Registration.same_content``) or changed (printed with other content).
+    The one rule: `run_batch`'s selection under the lock (ledger_session) applies it too."""
     plan = Plan()
     for key, registration in keyed:
         previous = printed.get(key)
         if previous is None:
-            plan.new.append(registration)
-        elif previous.content_hash in registration.content_hashes():
-            plan.printed.append((registration, previous))
+            status = NEW
+        elif registration.same_content(previous.content_hash):
+            status = PRINTED
         else:
-            plan.changed.append((registration, previous))
+            status = CHANGED
+        plan.rows.append(Planned(key, registration, status, previous))
     return plan
 
 

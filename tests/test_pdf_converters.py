@@ -50,7 +50,7 @@ for f in files:
     if "broken" in f.name:
         print("Error: source file could not be loaded", flush=True)
         continue
-    if "always-hang" in f.name or ("hang" in f.name and first_time(f.name)):
+    if "always-hang" in f.name or os.environ.get("FAKE_SOFFICE_HANG", "?") in f.name or ("hang" in f.name and first_time(f.name)):
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
         record["child"] = child.pid
         with log.open("a") as fh:
@@ -184,7 +184,7 @@ def test_converters_run_in_parallel_each_on_its_own_profile(fake_soffice, tmp_pa
     assert len(one["files"]) == len(two["files"]) == 2  # shared out evenly
     assert one["start"] < two["end"] and two["start"] < one["end"]  # at the same time
     # progress: every file once, in order, reported in the calling thread
-    assert [(n, total) for n, total, _ in seen] == [(n, 4) for n in range(1, 5)]
+    assert [(n, total) for n, total, _ in seen] == [(n, 4) for n in range(0, 5)]
     assert {ident for *_, ident in seen} == {threading.get_ident()}
 
 
@@ -217,8 +217,37 @@ def test_real_libreoffice_two_converters_each_with_its_own_profile(tmp_path, mon
     )
     assert done.failed == [] and done.converters == 2
     assert [pdf_pages(p) for p in done.pdfs] == [1, 1, 1]
-    assert seen == [1, 2, 3]
+    assert seen == [0, 1, 2, 3]
     # each converter made its own LibreOffice profile
     made = sorted(p.name for p in profiles.iterdir() if p.is_dir())
     assert made == ["converter-1-0", "converter-2-0"]
     assert all((profiles / name / "user").is_dir() for name in made)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="the stand-in soffice is a script with a #! line")
+def test_generate_pdf_converts_every_print_file_and_names_the_one_it_could_not(
+    fake_soffice, tmp_path, monkeypatch
+):
+    from datetime import date
+
+    from cchc_letters.pipeline import BatchOptions, run_batch
+
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample" / "registrations.csv"
+    options = BatchOptions(
+        inputs=[sample], out_dir=tmp_path / "out", letter_date=date(2026, 11, 27),
+        per_file=2, pdf=True,
+    )  # fmt: skip
+    # Every print file but the second converts: that one hangs every time.
+    monkeypatch.setenv("FAKE_SOFFICE_HANG", "khai-sinh-002")
+    real_convert = pdf.convert_batch
+    monkeypatch.setattr(pdf, "convert_batch", lambda *a, **k: real_convert(*a, **k, timeout=1.0))
+    seen = []
+    result = run_batch(options, pdf_progress=lambda done, total: seen.append((done, total)))
+    files = len(result.files)
+    assert files >= 3
+    assert seen[0] == (0, files) and seen[-1] == (files, files)
+    assert len(result.pdf_files) == files - 1
+    assert all(p.is_file() and p.parent == result.batch_dir for p in result.pdf_files)
+    assert "khai-sinh-002.pdf" not in {p.name for p in result.pdf_files}
+    assert "khai-sinh-002.docx" in result.pdf_message and "treo" in result.pdf_message
+    assert len({c["profile"] for c in _calls(fake_soffice)}) >= 2  # two converters at least

@@ -143,7 +143,16 @@ def _run_with_progress(options, run_batch):
                 task = bar.add_task("Đang tạo thư", total=total)
             bar.update(task, completed=done)
 
-        return run_batch(options, progress=advance)
+        pdf_task = None
+
+        def converted(done: int, total: int) -> None:
+            # --pdf takes seconds per print file: shown however small the batch
+            nonlocal pdf_task
+            if pdf_task is None:
+                pdf_task = bar.add_task("Đang tạo PDF (LibreOffice)", total=total)
+            bar.update(pdf_task, completed=done)
+
+        return run_batch(options, progress=advance, pdf_progress=converted)
 
 
 def _present(result) -> None:
