@@ -116,7 +116,7 @@ def run_batch(
     from cchc_letters.errors import write_failed
 
     try:
-        return _run_batch(options, progress, step)
+        return _run_batch(options, progress, step, pdf_progress)
     except OSError as exc:
         raise write_failed(exc, str(exc.filename or options.out_dir)) from None
 
@@ -125,6 +125,7 @@ def _run_batch(
     options: BatchOptions,
     progress: ProgressCallback | None = None,
     step: StepCallback = no_step,
+    pdf_progress: ProgressCallback | None = None,
 ) -> BatchResult:
     """Run one batch: every good registration becomes a letter; every bad row an Issue.
 
