@@ -48,6 +48,16 @@ def person(who: Person) -> Identity:
     )
 
 
+def subject(registration: Registration) -> Identity:
+    """Return the person a letter is about: the child of a birth, the deceased of a death
+    (a marriage has two: none here)."""
+    if isinstance(registration, Birth):
+        return person(registration.child)
+    if isinstance(registration, Death):
+        return person(registration.deceased)
+    return Identity(None, None)
+
+
 def event(registration: Registration) -> Identity:
     """Return the identity of the event a registration records (its kind and people)."""
     kind = registration.kind.value

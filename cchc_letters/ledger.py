@@ -59,6 +59,8 @@ class LetterRecord:
     event_id: str | None = None  # identity.event(...) of the registration, as hashes
     event_name: str | None = None
     supersedes: str | None = None  # the key it was printed under before a key correction
+    person_id: str | None = None  # identity.person(...) of the child / the deceased
+    person_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,10 @@ def _migrate_v2_to_v3(db: sqlite3.Connection) -> None:
 _IDENTITY_V4 = """
 ALTER TABLE letters ADD COLUMN event_id TEXT;
 ALTER TABLE letters ADD COLUMN event_name TEXT;
+ALTER TABLE letters ADD COLUMN person_id TEXT;
+ALTER TABLE letters ADD COLUMN person_name TEXT;
+CREATE INDEX letters_by_person_id ON letters(person_id);
+CREATE INDEX letters_by_person_name ON letters(person_name);
 CREATE INDEX letters_by_event_id ON letters(event_id);
 CREATE INDEX letters_by_event_name ON letters(event_name)
 """
@@ -240,6 +246,9 @@ def _migrate_v3_to_v4(db: sqlite3.Connection) -> None:
     """v4 keeps each letter's event identity (identity.py: who and what, as hashes), so a
     correction that changes the key is recognised. Older rows have none (their manifests
     hold no names): a key correction of a letter printed before v4 is not recognised."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(letters)")}
+    if "event_id" in have:  # made by this version's own schema already
+        return
     for statement in _IDENTITY_V4.split(";"):
         db.execute(statement)
 
@@ -399,6 +408,18 @@ class Ledger:
     def printed_events(self, identities: Iterable[object]) -> list[tuple[LedgerEntry, object]]:
         """Return the current letters whose event identity (``identity.Identity``) is one of
         ``identities`` by ID or by name, each with its stored identity."""
+        return self._printed_by("event", identities)
+
+    def printed_people(
+        self, identities: Iterable[object], kind: Kind
+    ) -> list[tuple[LedgerEntry, object]]:
+        """Return the current ``kind`` letters about a person (the child of a birth, the
+        deceased of a death) whose ``identity.person`` is one of ``identities``."""
+        return [r for r in self._printed_by("person", identities) if r[0].kind == kind.value]
+
+    def _printed_by(
+        self, what: str, identities: Iterable[object]
+    ) -> list[tuple[LedgerEntry, object]]:
         from cchc_letters.identity import Identity
 
         wanted = list(identities)
@@ -407,9 +428,9 @@ class Ledger:
         if not ids and not names:
             return []
         rows = self._db.execute(
-            f"SELECT l.event_id, l.event_name, {self._ENTRY_SQL[7:]} WHERE l.state = ? AND "
-            f"(l.event_id IN ({','.join('?' * len(ids)) or 'NULL'}) OR "
-            f"l.event_name IN ({','.join('?' * len(names)) or 'NULL'})) ORDER BY l.id",
+            f"SELECT l.{what}_id, l.{what}_name, {self._ENTRY_SQL[7:]} WHERE l.state = ? AND "
+            f"(l.{what}_id IN ({','.join('?' * len(ids)) or 'NULL'}) OR "
+            f"l.{what}_name IN ({','.join('?' * len(names)) or 'NULL'})) ORDER BY l.id",
             (PRINTED, *ids, *names),
         ).fetchall()
         return [(LedgerEntry(*row[2:]), Identity(row[0], row[1])) for row in rows]
@@ -478,10 +499,11 @@ class Ledger:
                 db.execute(
                     "INSERT INTO letters (registration_key, commune, kind, year, book, number, "
                     "content_hash, batch_id, print_file, position, printed_at, event_id, "
-                    "event_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "event_name, person_id, person_name) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (str(key), key.commune, key.kind.value, key.year, key.book, key.number,
                      letter.content_hash, batch_id, letter.print_file, letter.position, stamp,
-                     letter.event_id, letter.event_name),
+                     letter.event_id, letter.event_name, letter.person_id, letter.person_name),
                 )  # fmt: skip
             db.execute(
                 "UPDATE batches SET state = ?, finished_at = ?, letters = ? WHERE id = ?",
@@ -602,6 +624,11 @@ def read_manifest(path: Path) -> list[LetterRecord]:
                 content_hash=row["content_hash"],
                 print_file=row["print_file"],
                 position=int(row["position"]),
+                # identity hashes: absent from manifests written before schema 4
+                event_id=row.get("event_id") or None,
+                event_name=row.get("event_name") or None,
+                person_id=row.get("person_id") or None,
+                person_name=row.get("person_name") or None,
             )
             for row in csv.DictReader(fh)
         ]

@@ -36,6 +36,8 @@ class Selection:
     to_print: list[Registration] = field(default_factory=list)
     changed: list[ChangedRecord] = field(default_factory=list)
     skipped: int = 0
+    withheld: list[Any] = field(default_factory=list)  # Issues: births of children who died
+    do_not_deliver: list[dict[str, Any]] = field(default_factory=list)  # printed births of them
 
 
 class LedgerSession:
@@ -121,7 +123,61 @@ class LedgerSession:
                 if reprint:
                     selection.to_print.append(row.registration)
         self._corrected_keys(fresh, selection, reprint)
+        self._deaths_stop_births(keyed, selection)
         return selection
+
+    def _deaths_stop_births(
+        self, keyed: Sequence[tuple[str, Registration]], selection: Selection
+    ) -> None:
+        """One register checks the other: a child whose death is registered (in this run, or
+        printed from the ledger) gets no birth letter — it is withheld with a reason; a birth
+        letter already printed for a child whose death comes now is flagged not to deliver.
+        The same person: personal ID when both have one, else name and date of birth."""
+        from cchc_letters import identity
+        from cchc_letters.models import Birth, Death, Issue, Kind
+
+        deaths = [(k, r, identity.subject(r)) for k, r in keyed if isinstance(r, Death)]
+        births = [r for r in selection.to_print if isinstance(r, Birth)]
+        children = {id(r): identity.subject(r) for r in births}
+        printed_deaths = (
+            self.ledger.printed_people(children.values(), Kind.DEATH) if self.ledger else []
+        )
+        known = [(k, str(r.source), who) for k, r, who in deaths]
+        known += [
+            (e.key, f"{e.batch}/{e.print_file} #{e.position}", who) for e, who in printed_deaths
+        ]
+        for birth in births:
+            death = next((d for d in known if children[id(birth)].same(d[2])), None)
+            if death is None:
+                continue
+            selection.to_print.remove(birth)
+            selection.withheld.append(
+                Issue(
+                    code="child_death_registered",
+                    message=f"Trẻ đã được đăng ký khai tử ({death[0]}, {death[1]}): không in "
+                    "thư chúc mừng khai sinh và lịch tiêm chủng (the child's death is "
+                    "registered: no birth letter).",
+                    source=birth.source,
+                    severity="withheld",
+                )
+            )
+        if not (self.ledger and deaths):
+            return
+        printed_births = self.ledger.printed_people([d[2] for d in deaths], Kind.BIRTH)
+        for entry, child in printed_births:
+            for key, death, who in deaths:
+                if who.same(child):
+                    selection.do_not_deliver.append(
+                        {
+                            "key": entry.key,
+                            "batch": entry.batch,
+                            "print_file": entry.print_file,
+                            "position": entry.position,
+                            "death_key": key,
+                            "death_source": str(death.source),
+                        }
+                    )
+                    break
 
     def _corrected_keys(
         self, fresh: list[tuple[str, Registration]], selection: Selection, reprint: bool
@@ -168,6 +224,8 @@ class LedgerSession:
         if self.ledger and self.batch_id is not None:
             assert self.final is not None
             sync_batch(self.final)  # the rename must be on disk before the ledger says so
+            from dataclasses import astuple
+
             from cchc_letters import identity
 
             letters = []
@@ -182,6 +240,7 @@ class LedgerSession:
                         event.by_id,
                         event.by_name,
                         self.corrected.get(p.key),
+                        *astuple(identity.subject(p.registration)),
                     )
                 )
             self.ledger.record_batch(self.batch_id, letters, now=self.options.clock())
@@ -193,4 +252,5 @@ class LedgerSession:
         result.changed = selection.changed
         result.recovered = self.recovered
         result.removed_incomplete = self.removed
+        result.do_not_deliver = selection.do_not_deliver
         return result

@@ -37,6 +37,12 @@ MANIFEST_COLUMNS = (
     "source_file",
     "source_sheet",
     "source_row",
+    # who and what the letter is about, as hashes (identity.py): a ledger rebuilt or
+    # recovered from this manifest still recognises corrections and registered deaths
+    "event_id",
+    "event_name",
+    "person_id",
+    "person_name",
 )
 REJECT_COLUMNS = (
     "source_file",
@@ -395,6 +401,10 @@ class StagedBatch:
 
 def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
     """Write ``folder/manifest.csv``: one row per letter written (``PrintedLetter``)."""
+    from dataclasses import astuple
+
+    from cchc_letters import identity
+
     path = folder / MANIFEST_NAME
     write_csv(
         path,
@@ -414,6 +424,8 @@ def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
                 p.registration.source.file,
                 p.registration.source.sheet or "",
                 p.registration.source.row,
+                *(h or "" for h in astuple(identity.event(p.registration))),
+                *(h or "" for h in astuple(identity.subject(p.registration))),
             )
             for p in printed
         ),

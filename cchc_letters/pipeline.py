@@ -149,6 +149,7 @@ def _run_batch(
     with LedgerSession(options, step) as session:
         selection = session.select(prepared.registrations, prepared.commune)
         result = prepared.result()
+        result.issues = [*result.issues, *selection.withheld]
         if not selection.to_print:
             write_reports(result, selection.changed, options)
             return session.finish(result, selection)

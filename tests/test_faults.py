@@ -471,7 +471,9 @@ def test_a_ledger_of_schema_3_is_migrated_and_keeps_its_letters(tmp_path):
     db = sqlite3.connect(path)  # back to schema 3: no identity columns
     db.executescript(
         "DROP INDEX letters_by_event_id; DROP INDEX letters_by_event_name;"
+        "DROP INDEX letters_by_person_id; DROP INDEX letters_by_person_name;"
         "ALTER TABLE letters DROP COLUMN event_id; ALTER TABLE letters DROP COLUMN event_name;"
+        "ALTER TABLE letters DROP COLUMN person_id; ALTER TABLE letters DROP COLUMN person_name;"
         "PRAGMA user_version = 3;"
     )
     db.close()

@@ -118,7 +118,7 @@ def generate(
             log_batch(log, ", ".join(str(p) for p in inputs), result)
     if json_output:
         print_json(result.to_json())
-    elif not (quiet and result.exit_code == 0 and not result.changed):
+    elif not (quiet and result.exit_code == 0 and not result.changed and not result.do_not_deliver):
         _present(result)
     raise typer.Exit(int(result.exit_code))
 
@@ -226,6 +226,13 @@ def _present_ledger(result) -> None:
         echo(f"Đã xoá thư mục dở dang của lần chạy bị ngắt: {path}", err=True)
     for path in result.recovered:
         echo(f"Đã ghi vào sổ theo dõi lô thư của lần chạy bị ngắt: {path}", err=True)
+    for letter in result.do_not_deliver:
+        echo(
+            f"KHÔNG GIAO thư khai sinh {letter['key']} ({letter['batch']}/{letter['print_file']} "
+            f"#{letter['position']}): trẻ đã được đăng ký khai tử ({letter['death_key']}) "
+            "(do not deliver this birth letter: the child's death is registered)",
+            err=True,
+        )
     if not result.changed:
         return
     reprinted = sum(1 for c in result.changed if c.reprinted)
