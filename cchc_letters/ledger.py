@@ -19,12 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from cchc_letters.errors import CchcError
 from cchc_letters.models import Kind, RegistrationKey
 
 DEFAULT_NAME = "ledger.sqlite3"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Batch states.
 WRITING = "writing"  # registered, files not yet (known to be) in place
@@ -230,7 +231,7 @@ def _migrate_v2_to_v3(db: sqlite3.Connection) -> None:
     )
 
 
-_IDENTITY_V4 = """
+_IDENTITY_V5 = """
 ALTER TABLE letters ADD COLUMN event_id TEXT;
 ALTER TABLE letters ADD COLUMN event_name TEXT;
 ALTER TABLE letters ADD COLUMN person_id TEXT;
@@ -242,19 +243,31 @@ CREATE INDEX letters_by_event_name ON letters(event_name)
 """
 
 
-def _migrate_v3_to_v4(db: sqlite3.Connection) -> None:
-    """v4 keeps each letter's event identity (identity.py: who and what, as hashes), so a
+def _migrate_v4_to_v5(db: sqlite3.Connection) -> None:
+    """v5 keeps each letter's event identity (identity.py: who and what, as hashes), so a
     correction that changes the key is recognised. Older rows have none (their manifests
-    hold no names): a key correction of a letter printed before v4 is not recognised."""
+    hold no names): a key correction of a letter printed before v5 is not recognised."""
     have = {row[1] for row in db.execute("PRAGMA table_info(letters)")}
     if "event_id" in have:  # made by this version's own schema already
         return
-    for statement in _IDENTITY_V4.split(";"):
+    for statement in _IDENTITY_V5.split(";"):
         db.execute(statement)
 
 
 # version found -> step that brings it to version + 1
-_MIGRATIONS = {1: _migrate_v1_to_v2, 2: _migrate_v2_to_v3, 3: _migrate_v3_to_v4}
+def _migrate_v3_to_v4(db: sqlite3.Connection) -> None:
+    """v4 adds what the health station's session lists need (see ledger_people.py)."""
+    from cchc_letters.ledger_people import create_v4
+
+    create_v4(db)
+
+
+_MIGRATIONS = {
+    1: _migrate_v1_to_v2,
+    2: _migrate_v2_to_v3,
+    3: _migrate_v3_to_v4,
+    4: _migrate_v4_to_v5,
+}
 
 
 def _parse_key(text: str) -> RegistrationKey:
@@ -281,6 +294,13 @@ class Ledger:
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+
+    @property
+    def people(self) -> Any:  # -> ledger_people.PeopleStore
+        """The session lists' tables: children, deaths, list entries, reported doses."""
+        from cchc_letters.ledger_people import PeopleStore
+
+        return PeopleStore(self._db, self._transaction)
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Ledger:
@@ -367,6 +387,7 @@ class Ledger:
                     )
                 _create_v2(db)
                 _migrate_v3_to_v4(db)
+                _migrate_v4_to_v5(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             return
         self._backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
@@ -476,10 +497,13 @@ class Ledger:
         *,
         now: datetime,
         state: str = COMPLETE,
+        people: Any = None,
     ) -> None:
         """Record every letter of a batch whose folder is in place, in one transaction.
 
         A key already printed is superseded by the new row (a deliberate reprint).
+        ``people`` (ledger_people.People) are the batch's children and deaths for the
+        session lists, recorded in the same transaction.
         """
         stamp = now.isoformat()
         with self._transaction() as db:
@@ -509,6 +533,8 @@ class Ledger:
                 "UPDATE batches SET state = ?, finished_at = ?, letters = ? WHERE id = ?",
                 (state, stamp, len(letters), batch_id),
             )
+            if people is not None:
+                self.people.record(db, people, now=now)
         self.keep_backup()
 
     def keep_backup(self) -> None:

@@ -214,8 +214,9 @@ class LedgerSession:
         if self.ledger:
             self.batch_id = self.ledger.begin_batch(final, now=self.options.clock())
 
-    def commit(self, printed: list[PrintedLetter]) -> None:
-        """Record the renamed batch's letters in one transaction (after an fsync)."""
+    def commit(self, printed: list[PrintedLetter], people: Any = None) -> None:
+        """Record the renamed batch's letters in one transaction (after an fsync), with the
+        batch's ``people`` (ledger_people.People) for the session lists."""
         from cchc_letters.ledger import LetterRecord
         from cchc_letters.output import sync_batch
 
@@ -243,7 +244,9 @@ class LedgerSession:
                         *astuple(identity.subject(p.registration)),
                     )
                 )
-            self.ledger.record_batch(self.batch_id, letters, now=self.options.clock())
+            self.ledger.record_batch(
+                self.batch_id, letters, now=self.options.clock(), people=people
+            )
         self.step("after-ledger")
 
     def finish(self, result: BatchResult, selection: Selection) -> BatchResult:

@@ -17,13 +17,26 @@ LOGGER_NAME = "cchc_letters"
 LOG_DIR = "logs"
 
 # A 12-digit số định danh cá nhân (or a 9-digit old CMND) standing alone, not inside a
-# longer number or a hex hash.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{9}|\d{12})(?![0-9A-Za-z])")
+# longer number or a hex hash — in every form validation accepts: its digits may be
+# separated by spaces or dots ("079 226 000 202", "079.226.000.202", validate._personal_id).
+_GAP = r"(?:[^\S\r\n]|\.)*"
+_ID_NUMBER = re.compile(
+    rf"(?<![0-9A-Za-z])(?:\d(?:{_GAP}\d){{11}}|\d(?:{_GAP}\d){{8}})(?![0-9A-Za-z])"
+)
+
+
+def _masked(match: re.Match[str]) -> str:
+    """Return the ID with every digit but the last three as "*", separators kept."""
+    text = match[0]
+    keep = len(text)
+    for _ in range(3):
+        keep = max(i for i in range(keep) if text[i].isdigit())
+    return "".join("*" if c.isdigit() else c for c in text[:keep]) + text[keep:]
 
 
 def mask_ids(text: str) -> str:
     """Return ``text`` with personal ID numbers masked but for their last 3 digits."""
-    return _ID_NUMBER.sub(lambda m: "*" * (len(m[1]) - 3) + m[1][-3:], text)
+    return _ID_NUMBER.sub(_masked, text)
 
 
 class MaskingFormatter(logging.Formatter):

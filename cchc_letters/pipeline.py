@@ -180,7 +180,14 @@ def _run_batch(
             write_extras(result, selection.changed, batch, options, prepared.profile, pdf_progress)
             step("before-rename")
             batch.finish(_own_files(result))
-        _commit(session, result, selection)
+        # The batch's children and children's deaths go to the ledger with its letters, for
+        # the health station's session lists (session_lists.py).
+        from cchc_letters.session_lists import people_of_batch
+
+        people = people_of_batch(
+            result.printed, prepared.profile, options.letter_date, prepared.schedule_version
+        )
+        _commit(session, result, selection, people)
         return session.finish(result, selection)
 
 
@@ -191,7 +198,9 @@ def _own_files(result: BatchResult) -> list[str]:
     return [p.name for p in paths if p is not None]
 
 
-def _commit(session: LedgerSession, result: BatchResult, selection: Any) -> None:
+def _commit(
+    session: LedgerSession, result: BatchResult, selection: Any, people: Any = None
+) -> None:
     """Record the batch in the ledger. When that fails (disk full at the commit), the batch
     is complete and in place all the same: say so (BatchNotRecorded), with its ``--json``
     fields; it stays ``writing`` in the ledger and the next run records it from its manifest.
@@ -199,7 +208,7 @@ def _commit(session: LedgerSession, result: BatchResult, selection: Any) -> None
     from cchc_letters.errors import BatchNotRecorded, CchcError
 
     try:
-        session.commit(result.printed)
+        session.commit(result.printed, people)
     except (CchcError, OSError) as exc:
         reason = exc.message if isinstance(exc, CchcError) else (exc.strerror or str(exc))
         letters = sum(result.letters.values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +102,9 @@ class Profile:
     # [[hamlets]]: the commune's ấp / khu phố / tổ dân phố, for the delivery sheet and the
     # session lists (grouped by hamlet); see hamlets.py
     hamlets: tuple[Hamlet, ...] = ()
+    # [retention] children: how long the ledger keeps a child's data for the session lists;
+    # None = until the child's last scheduled dose, else this many months after birth
+    retention_months: int | None = None
     local_schedule: LocalSchedule = field(default_factory=lambda: LocalSchedule())
     age_count: str = "completed_years"  # hưởng thọ / hưởng dương: completed years or tuổi âm
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -121,23 +126,31 @@ def load_profile(path: Path | None = None) -> Profile:
     Raises ProfileError naming the file and the key when something is missing or wrong.
     """
     path = Path(path) if path else default_profile_path()
-    try:
-        with path.open("rb") as fh:
-            raw = nfc_tree(tomllib.load(fh))
-    except FileNotFoundError:
-        raise ProfileError(f"{path}: không tìm thấy tệp hồ sơ xã (profile not found)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path}: tệp hồ sơ xã không đúng cú pháp TOML: {exc}") from None
+    raw = nfc_tree(_read_toml(path))
+    for name in SECTIONS:
+        if name in raw and not isinstance(raw[name], dict):
+            raise ProfileError(
+                f"{path}: {name} phải là một mục [{name}] với các khóa ở các dòng dưới nó, "
+                f"không phải một giá trị ({name} = {raw[name]!r})",
+                hint=f"Viết [{name}] trên một dòng riêng; xem mẫu: {default_profile_path()}",
+            )
 
-    def get(section: str, key: str, default: Any = ..., kind: type = str) -> Any:
+    def get(section: str, key: str, default: Any = ..., kind: type | tuple = str) -> Any:
         value = raw.get(section, {}).get(key, default)
         if value is ...:
             raise ProfileError(
                 f"{path}: thiếu khóa [{section}] {key} (missing key)",
                 hint=f"Xem mẫu: {default_profile_path()}",
             )
-        if not isinstance(value, kind):
-            raise ProfileError(f"{path}: [{section}] {key} có giá trị không hợp lệ: {value!r}")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+        if ok and isinstance(value, list):
+            ok = all(isinstance(item, str) for item in value)  # lists of lines of text
+        if not ok:
+            raise ProfileError(
+                f"{path}: [{section}] {key} phải là {_expected(kinds)}, đang là {value!r}",
+                hint=f"Xem mẫu: {default_profile_path()}",
+            )
         return value
 
     unit_kind = get("commune", "unit_kind")
@@ -146,9 +159,18 @@ def load_profile(path: Path | None = None) -> Profile:
             f"{path}: [commune] unit_kind phải là một trong {', '.join(UNIT_KINDS)}, "
             f"đang là {unit_kind!r}"
         )
-    days = tuple(get("vaccination_sessions", "days_of_month", [], list))
-    if any(not isinstance(d, int) or not 1 <= d <= 31 for d in days):
-        raise ProfileError(f"{path}: [vaccination_sessions] days_of_month phải là các số 1–31")
+    _check_key_part(path, "code", str(get("commune", "code", "", (str, int))))
+    if not get("commune", "code", "", (str, int)):
+        _check_key_part(path, "name", get("commune", "name"))
+    days = raw.get("vaccination_sessions", {}).get("days_of_month", [])
+    if not isinstance(days, list) or any(
+        isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 31 for d in days
+    ):
+        raise ProfileError(
+            f"{path}: [vaccination_sessions] days_of_month phải là danh sách các số 1–31, "
+            f"ví dụ [5, 20], đang là {days!r}"
+        )
+    days = tuple(days)
     weekday_names = [str(w).lower() for w in get("vaccination_sessions", "weekdays", [], list)]
     unknown = [w for w in weekday_names if w not in WEEKDAYS]
     if unknown:
@@ -216,10 +238,78 @@ def load_profile(path: Path | None = None) -> Profile:
         templates_dir=templates_path,
         local_vaccines=tuple(local_vaccines),
         hamlets=_hamlets(raw, path),
+        retention_months=_retention(raw, path),
         local_schedule=_local_schedule(raw, path),
         age_count=_age_count(raw, path),
         raw=raw,
     )
+
+
+# Sections of the profile (TOML tables); a value written in their place ("letters = 5")
+# is an error naming it, not a traceback.
+SECTIONS = (
+    "commune",
+    "header",
+    "signer",
+    "health_station",
+    "vaccination_sessions",
+    "letters",
+    "local_schedule",
+)
+_KEY_PART = re.compile(r"[^:\s]+(?: [^:\s]+)*")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Return the TOML document at ``path`` as Notepad may have saved it.
+
+    TOML is UTF-8; Notepad also writes a UTF-8 byte-order mark, or UTF-16 ("Unicode"), both
+    unambiguous and accepted. Anything else (cp1258 from an old editor) is an error saying
+    where and how to save it again, never a guess.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: không tìm thấy tệp hồ sơ xã (profile not found)") from None
+    except OSError as exc:
+        raise ProfileError(f"{path}: không đọc được tệp hồ sơ xã: {exc.strerror or exc}") from None
+    try:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text = data.decode("utf-16")
+        else:
+            text = data.decode("utf-8-sig")  # with or without Notepad's BOM
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ProfileError(
+            f"{path}: tệp hồ sơ xã không phải văn bản UTF-8 (dòng {line}; có thể đã lưu theo "
+            "bảng mã cũ như cp1258/ANSI)",
+            hint="Mở bằng Notepad, chọn File › Save As, Encoding: UTF-8, rồi lưu lại.",
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: tệp hồ sơ xã không đúng cú pháp TOML: {exc}") from None
+
+
+def _expected(kinds: tuple) -> str:
+    """Return what a setting of these TOML types looks like, in words, with an example."""
+    if list in kinds:
+        return 'danh sách các dòng chữ, mỗi dòng trong ngoặc kép, ví dụ ["UBND TỈNH …", "…"]'
+    if int in kinds and str in kinds:
+        return 'một mã số, ví dụ 26575 hoặc "26575"'
+    if int in kinds:
+        return "một số nguyên, ví dụ 60"
+    return 'một dòng chữ trong ngoặc kép, ví dụ "Ngãi Giao"'
+
+
+def _check_key_part(path: Path, key: str, value: str) -> None:
+    """Refuse a commune code (or name, when there is no code) that cannot be part of the
+    registration key ``commune:kind:year:book:number`` the ledger keeps."""
+    if value and not _KEY_PART.fullmatch(value):
+        raise ProfileError(
+            f"{path}: [commune] {key} không được có dấu hai chấm ':' hay xuống dòng "
+            f"(đang là {value!r}); mã xã là mã đơn vị hành chính, ví dụ 26575",
+            hint="Mã xã là một phần của khóa đăng ký trong sổ theo dõi (ledger).",
+        )
 
 
 def _hamlets(raw: dict[str, Any], path: Path) -> tuple[Hamlet, ...]:
@@ -304,3 +394,16 @@ def _local_schedule(raw: dict[str, Any], path: Path) -> LocalSchedule:
     if not isinstance(note, str):
         raise ProfileError(f"{path}: [local_schedule] catch_up_note phải là một câu (chuỗi)")
     return LocalSchedule(switched_off=tuple(off), max_doses_per_visit=most, catch_up_note=note)
+
+
+def _retention(raw: dict[str, Any], path: Path) -> int | None:
+    """Return [retention] children: None for "last_dose" (the default), else months."""
+    value = raw.get("retention", {}).get("children", "last_dose")
+    if value == "last_dose":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 240:
+        raise ProfileError(
+            f'{path}: [retention] children phải là "last_dose" hoặc số tháng từ 1 đến 240, '
+            f"đang là {value!r}"
+        )
+    return value

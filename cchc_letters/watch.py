@@ -190,9 +190,10 @@ def _move(path: Path, folder: Path, sleep: Callable[[float], None] = time.sleep)
 
 def _fail(path: Path, inbox: Path, reason: str, today: date) -> FileOutcome:
     target = _move(path, inbox / FAILED)
+    # Masked whole: an ID can be in the file's name (the first line) as well as the reason.
     target.with_name(target.name + REASON_SUFFIX).write_text(
-        f"{today.isoformat()} {path.name}\n{mask_ids(reason)}\n\n"
-        "Sửa tệp rồi chép lại vào thư mục nhận (fix the file and copy it into the inbox again).\n",
+        mask_ids(f"{today.isoformat()} {path.name}\n{reason}\n\n")
+        + "Sửa tệp rồi chép lại vào thư mục nhận (fix the file and copy it into the inbox again).\n",
         encoding="utf-8",
     )
     log.error("failed %s -> %s: %s", path.name, target, reason)

@@ -462,23 +462,23 @@ def test_the_personal_id_decides_when_both_records_have_one():
     assert not Identity(None, None).same(Identity(None, None))  # nothing known: never same
 
 
-def test_a_ledger_of_schema_3_is_migrated_and_keeps_its_letters(tmp_path):
+def test_a_ledger_of_schema_4_is_migrated_and_keeps_its_letters(tmp_path):
     import sqlite3
 
     out = tmp_path / "out"
     generate([write_births(tmp_path / "d1.csv", range(1, 3))], out)
     path = out / "ledger.sqlite3"
-    db = sqlite3.connect(path)  # back to schema 3: no identity columns
+    db = sqlite3.connect(path)  # back to schema 4: no identity columns
     db.executescript(
         "DROP INDEX letters_by_event_id; DROP INDEX letters_by_event_name;"
         "DROP INDEX letters_by_person_id; DROP INDEX letters_by_person_name;"
         "ALTER TABLE letters DROP COLUMN event_id; ALTER TABLE letters DROP COLUMN event_name;"
         "ALTER TABLE letters DROP COLUMN person_id; ALTER TABLE letters DROP COLUMN person_name;"
-        "PRAGMA user_version = 3;"
+        "PRAGMA user_version = 4;"
     )
     db.close()
     again = generate([write_births(tmp_path / "d2.csv", range(1, 4))], out)
     assert again["letters"]["birth"] == 1 and again["skipped_already_printed"] == 2
     with Ledger.open(path, create=False) as book:
-        assert book.version == 4
-    assert (out / "ledger.sqlite3.v3.bak").is_file()
+        assert book.version == 5
+    assert (out / "ledger.sqlite3.v4.bak").is_file()

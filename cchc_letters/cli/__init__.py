@@ -14,6 +14,7 @@ from cchc_letters.cli import preview  # noqa: E402,F401
 from cchc_letters.cli import ledger  # noqa: E402,F401
 from cchc_letters.cli import watch  # noqa: E402,F401
 from cchc_letters.cli import serve  # noqa: E402,F401
+from cchc_letters.cli import sessions  # noqa: E402,F401
 
 
 def main() -> None:

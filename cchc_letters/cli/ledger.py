@@ -204,3 +204,37 @@ def rebuild(
         f"Sổ theo dõi {done.ledger}: thêm {len(done.batches)} lô, {done.letters} thư "
         "(batches and letters added from their manifests)."
     )
+
+
+@ledger_app.command("purge")
+def purge(
+    before: Annotated[
+        str,
+        typer.Option(
+            "--before",
+            metavar="YYYY-MM-DD",
+            help="Delete what the session lists kept about children (and children's deaths) "
+            "whose retention ([retention] in the profile) ended before this day.",
+        ),
+    ],
+    out: OutOption = None,
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Delete the session lists' personal data whose retention has ended.
+
+    The record of which letters were printed (keys only, no names) is kept, so nothing is
+    printed twice.
+    """
+    with user_errors(json_output=json_output, json_fields={"purged": {}}):
+        day = parse_date_option(before, "--before")
+        with _open(out, ledger) as book:
+            purged = book.people.purge(day)
+    if json_output:
+        print_json({"purged": purged, "before": day.isoformat(), "exit_code": 0})
+        return
+    typer.echo(
+        f"Đã xoá dữ liệu hết hạn lưu trước {day:%d/%m/%Y}: {purged['children']} trẻ, "
+        f"{purged['deaths']} hồ sơ khai tử của trẻ, {purged['session_entries']} dòng danh sách "
+        f"tiêm, {purged['given_doses']} mũi đã tiêm."
+    )

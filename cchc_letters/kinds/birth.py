@@ -50,6 +50,7 @@ def build(read: RowReader, common: dict[str, Any]) -> Birth | None:
         father=father,
         informant_name=title_case_name(read.text("informant_name")) or None,
         informant_relation=read.text("informant_relation") or None,
+        phone=read.text("phone") or None,
     )
 
 
