@@ -444,17 +444,24 @@ class Ledger:
         from cchc_letters.identity import Identity
 
         wanted = list(identities)
-        ids = {i.by_id for i in wanted if i.by_id}  # type: ignore[attr-defined]
-        names = {i.by_name for i in wanted if i.by_name}  # type: ignore[attr-defined]
-        if not ids and not names:
-            return []
-        rows = self._db.execute(
-            f"SELECT l.{what}_id, l.{what}_name, {self._ENTRY_SQL[7:]} WHERE l.state = ? AND "
-            f"(l.{what}_id IN ({','.join('?' * len(ids)) or 'NULL'}) OR "
-            f"l.{what}_name IN ({','.join('?' * len(names)) or 'NULL'})) ORDER BY l.id",
-            (PRINTED, *ids, *names),
-        ).fetchall()
-        return [(LedgerEntry(*row[2:]), Identity(row[0], row[1])) for row in rows]
+        found: dict[int, tuple] = {}
+        # In chunks: a first batch of 100,000 registrations must not pass SQLite's limit on
+        # the number of parameters of one statement.
+        for column, values in (
+            ("id", sorted({i.by_id for i in wanted if i.by_id})),  # type: ignore[attr-defined]
+            ("name", sorted({i.by_name for i in wanted if i.by_name})),  # type: ignore[attr-defined]
+        ):
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                for row in self._db.execute(
+                    f"SELECT l.id, l.{what}_id, l.{what}_name, {self._ENTRY_SQL[7:]} "
+                    f"WHERE l.state = ? AND l.{what}_{column} IN ({','.join('?' * len(chunk))})",
+                    (PRINTED, *chunk),
+                ):
+                    found[row[0]] = row
+        return [
+            (LedgerEntry(*row[3:]), Identity(row[1], row[2])) for _, row in sorted(found.items())
+        ]
 
     def entries(self, *, since: date | None = None, kind: Kind | None = None) -> list[LedgerEntry]:
         """Return every row, oldest first, printed on or after ``since`` and of ``kind``."""

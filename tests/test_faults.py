@@ -482,3 +482,11 @@ def test_a_ledger_of_schema_4_is_migrated_and_keeps_its_letters(tmp_path):
     with Ledger.open(path, create=False) as book:
         assert book.version == 5
     assert (out / "ledger.sqlite3.v4.bak").is_file()
+
+
+def test_identities_of_a_first_batch_of_100000_are_looked_up_within_sqlite_limits(tmp_path):
+    from cchc_letters.identity import Identity
+
+    with Ledger.open(tmp_path / "ledger.sqlite3") as book:
+        many = [Identity(f"id-{n}", f"name-{n}") for n in range(40_000)]  # 80,000 parameters
+        assert book.printed_events(many) == []
