@@ -304,6 +304,8 @@ def test_watch_leaves_a_file_cut_short_in_the_inbox_however_long_it_pauses(tmp_p
     data = whole.read_bytes()
     cut = inbox / f"export.{kind}"
     cut.write_bytes(data[: len(data) * 2 // 3])  # the copy paused here, longer than --settle
+    now = time.time()  # written just now by this test's clock (faketime moves it, not mtimes)
+    os.utime(cut, (now, now))
     result = _watch(inbox, out)
     assert cut.exists(), result.output  # still in the inbox, not processed, not failed/
     assert not (inbox / "failed").exists() and not (inbox / "processed").exists()
