@@ -27,6 +27,19 @@ class CchcError(Exception):
         self.hint = hint
 
 
+class UsageError(CchcError):
+    """An option given a value it cannot take (exit 2, as the CLI's own usage errors).
+
+    ``option`` is the option as the user typed it ("--encoding"); the message starts with it.
+    """
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, option: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{option}: {message}", hint=hint)
+        self.option = option
+
+
 class ProfileError(CchcError):
     """The commune profile is missing, unreadable or incomplete."""
 

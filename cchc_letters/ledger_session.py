@@ -12,12 +12,10 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cchc_letters.models import BatchResult, ChangedRecord, PrintedLetter, Registration
-
-if TYPE_CHECKING:
-    from cchc_letters.pipeline import BatchOptions
+from cchc_letters.options import BatchOptions
 
 # Called with the name of each step a batch passes: "locked", "writing" (the first letter
 # is in its print file), "before-rename", "after-rename", "after-ledger". The crash tests

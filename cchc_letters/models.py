@@ -39,6 +39,7 @@ class Kind(str, metaclass=_KindType):
     """
 
     _defined: ClassVar[dict[str, Kind]] = {}
+    _names: ClassVar[dict[str, str]] = {}  # id -> Vietnamese name
     BIRTH: ClassVar[Kind]
     MARRIAGE: ClassVar[Kind]
     DEATH: ClassVar[Kind]
@@ -51,8 +52,11 @@ class Kind(str, metaclass=_KindType):
             raise ValueError(f"{value!r} is not a letter kind (known: {known})") from None
 
     @classmethod
-    def define(cls, value: str) -> Kind:
-        """Return the kind ``value``, defining it when new (``kinds.register`` calls this)."""
+    def define(cls, value: str, vietnamese: str | None = None) -> Kind:
+        """Return the kind ``value``, defining it when new (``kinds.register`` calls this);
+        ``vietnamese`` names it in running text."""
+        if vietnamese:
+            cls._names[value] = vietnamese
         if value not in cls._defined:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
                 raise ValueError(f"{value!r}: a kind id is lower-case ASCII letters and digits")
@@ -64,6 +68,7 @@ class Kind(str, metaclass=_KindType):
         """Undefine a kind added at run time (the three built-in kinds stay)."""
         if value not in _BUILT_IN_KINDS:
             cls._defined.pop(value, None)
+            cls._names.pop(value, None)
 
     @property
     def value(self) -> str:
@@ -73,9 +78,7 @@ class Kind(str, metaclass=_KindType):
     @property
     def vietnamese(self) -> str:
         """Return the book's Vietnamese name (khai sinh / kết hôn / khai tử)."""
-        from cchc_letters.kinds import entry
-
-        return entry(self).vietnamese
+        return Kind._names.get(self.value, self.value)
 
     def __repr__(self) -> str:
         return f"Kind({self.value!r})"
@@ -90,8 +93,20 @@ class Kind(str, metaclass=_KindType):
         return self
 
 
-_BUILT_IN_KINDS = ("birth", "marriage", "death")
-Kind.BIRTH, Kind.MARRIAGE, Kind.DEATH = (Kind.define(k) for k in _BUILT_IN_KINDS)
+def _built_in_kinds() -> dict[str, str]:
+    """Return the built-in kinds of data/kinds.toml: id -> Vietnamese name."""
+    import tomllib
+
+    from cchc_letters.resources import data_dir
+
+    with (data_dir() / "kinds.toml").open("rb") as fh:
+        return {k: spec["vietnamese"] for k, spec in tomllib.load(fh)["kinds"].items()}
+
+
+_BUILT_IN_KINDS = _built_in_kinds()
+for _id, _name in _BUILT_IN_KINDS.items():
+    Kind.define(_id, _name)
+Kind.BIRTH, Kind.MARRIAGE, Kind.DEATH = Kind("birth"), Kind("marriage"), Kind("death")
 
 
 class Sex(StrEnum):
@@ -165,6 +180,21 @@ class Issue:
     value: str | None = None
     severity: str = "error"
     file: str | None = None  # for file-level issues without a row
+
+    def as_row(self) -> dict[str, str | int | None]:
+        """Return the issue as one row of a report (rejects.csv, `check --json`): file,
+        sheet, row, column, value, reason, code, severity; None where it has none."""
+        source = self.source
+        return {
+            "file": source.file if source else self.file,
+            "sheet": source.sheet if source else None,
+            "row": source.row if source else None,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.message,
+            "code": self.code,
+            "severity": self.severity,
+        }
 
 
 @dataclass(frozen=True)
@@ -389,7 +419,7 @@ class Death(Registration):
     informant_relation: str | None = None
 
 
-# ---- what a batch produced (pipeline.run_batch) -------------------------------------------
+# ---- what a batch is asked (pipeline.run_batch) and what it produced ------------------------
 
 
 @dataclass

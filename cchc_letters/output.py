@@ -332,19 +332,9 @@ def new_report_stem(out_dir: Path, letter_date: date) -> Path:
 
 
 def reject_rows(issues: Iterable[Issue]) -> Iterable[tuple]:
-    """Return rejects.csv rows: file, sheet, row, column, raw value, Vietnamese reason, code."""
+    """Return rejects.csv rows (REJECT_COLUMNS): ``Issue.as_row`` with '' for None."""
     for issue in issues:
-        source = issue.source
-        yield (
-            source.file if source else issue.file or "",
-            (source.sheet or "") if source else "",
-            source.row if source else "",
-            issue.column or "",
-            issue.value or "",
-            issue.message,
-            issue.code,
-            issue.severity,
-        )
+        yield tuple("" if value is None else value for value in issue.as_row().values())
 
 
 def _is_print_file(name: str) -> bool:

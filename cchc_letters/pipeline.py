@@ -7,10 +7,8 @@ ingest, validate, render/templatelint, ledger_session, writing/output.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from cchc_letters.errors import InputError
@@ -23,39 +21,9 @@ from cchc_letters.models import (
     PrintedLetter,
     Registration,
 )
+from cchc_letters.options import BatchOptions, local_now
 from cchc_letters.render import LetterTemplate
 from cchc_letters.writing import ProgressCallback
-
-
-def local_now() -> datetime:
-    """Return the current local time with its UTC offset (the default ledger clock)."""
-    return datetime.now().astimezone()
-
-
-@dataclass(frozen=True)
-class BatchOptions:
-    """What one `generate` run is asked to do."""
-
-    inputs: Sequence[Path]
-    out_dir: Path
-    letter_date: date
-    profile_path: Path | None = None
-    kind: Kind | None = None
-    mapping: Path | None = None
-    encoding: str | None = None
-    delimiter: str | None = None
-    schedule_id: str | None = None
-    per_file: int = 200
-    per_letter: bool = False  # one DOCX per letter instead of print files of per_file letters
-    pdf: bool = False
-    # ledger (issue 6): what was already printed is skipped; see cchc_letters/ledger.py
-    ledger: Path | None = None  # default: out_dir / ledger.sqlite3
-    use_ledger: bool = True
-    reprint_changed: bool = False
-    new_ledger: bool = False  # accept a ledger that does not know the batch folders in out_dir
-    delivery_sheet: bool = True  # giao-thu.docx/.csv in each batch (delivery.py)
-    wait: float = 600.0  # seconds to wait for another run holding the output folder's lock
-    clock: Callable[[], datetime] = local_now
 
 
 @dataclass
@@ -228,25 +196,25 @@ def prepare(options: BatchOptions) -> Prepared:
     The first letter of each kind is rendered too, so a template that fails on real data
     stops the run before anything is written.
     """
-    from cchc_letters.ingest import read_inputs
+    from cchc_letters.intake import check_inputs
     from cchc_letters.kinds import entry
     from cchc_letters.profile import load_profile
     from cchc_letters.render import load_templates
     from cchc_letters.templatelint import lint_templates
-    from cchc_letters.validate import validate_rows
 
     profile = load_profile(options.profile_path)
-    read = read_inputs(
+    checked = check_inputs(
         options.inputs,
+        letter_date=options.letter_date,
         kind=options.kind,
         mapping=options.mapping,
         encoding=options.encoding,
         delimiter=options.delimiter,
     )
+    read = checked.read
     if not read.files and read.issues:
         details = "; ".join(f"{i.file}: {i.message}" for i in read.issues)
         raise InputError(f"không đọc được tệp đầu vào nào (no input could be read): {details}")
-    checked = validate_rows(read.rows, letter_date=options.letter_date)
     kinds = {r.kind for r in checked.registrations}
     templates = load_templates(kinds, profile.templates_dir)
     lint_templates(templates, profile=profile, letter_date=options.letter_date).raise_for_errors()
@@ -259,11 +227,11 @@ def prepare(options: BatchOptions) -> Prepared:
         options=options,
         profile=profile,
         registrations=checked.registrations,
-        issues=[*read.issues, *checked.issues],
+        issues=checked.issues,
         rows_read=checked.rows_read,
         duplicates=checked.duplicates,
         rejected=checked.rejected,
-        unreadable_files=sum(1 for i in read.issues if i.source is None),
+        unreadable_files=checked.unreadable_files,
         templates=templates,
         schedule_version=schedule_version,
     )

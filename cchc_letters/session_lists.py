@@ -396,6 +396,7 @@ def _version_on(child: ChildRecord, versions: list[Any]) -> Any:
 
 @dataclass(frozen=True)
 class FeedbackRow:
+    file: str
     row: int
     key: str
     status: str
@@ -472,7 +473,7 @@ def read_feedback(path: Path, result: SessionsResult) -> list[FeedbackRow]:
                     FeedbackIssue(path.name, number, "ngày tiêm không hiểu được", cells[date_at])
                 )
                 continue
-        rows.append(FeedbackRow(number, key, status, session))
+        rows.append(FeedbackRow(path.name, number, key, status, session))
     return rows
 
 
@@ -485,7 +486,7 @@ def apply_feedback(
     for row in rows:
         if people.status(row.key) is None:
             result.feedback_issues.append(
-                FeedbackIssue("", row.row, "không có trẻ này trong sổ theo dõi", row.key)
+                FeedbackIssue(row.file, row.row, "không có trẻ này trong sổ theo dõi", row.key)
             )
             continue
         if row.status == MOVED:
@@ -495,7 +496,9 @@ def apply_feedback(
         listed = people.listed(row.key, on_or_before=row.session)
         if listed is None:
             result.feedback_issues.append(
-                FeedbackIssue("", row.row, "trẻ chưa có trong danh sách buổi tiêm nào", row.key)
+                FeedbackIssue(
+                    row.file, row.row, "trẻ chưa có trong danh sách buổi tiêm nào", row.key
+                )
             )
             continue
         session, doses = listed

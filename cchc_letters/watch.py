@@ -188,6 +188,12 @@ def _move(path: Path, folder: Path, sleep: Callable[[float], None] = time.sleep)
     return target
 
 
+def move_processed(path: Path, inbox: Path, today: date) -> Path:
+    """Move an export made into a batch to ``INBOX/processed/YYYY-MM-DD/`` (never over
+    another file); return where it went. Used by ``process_inbox`` and the office app."""
+    return _move(path, inbox / PROCESSED / today.isoformat())
+
+
 def _fail(path: Path, inbox: Path, reason: str, today: date) -> FileOutcome:
     target = _move(path, inbox / FAILED)
     # Masked whole: an ID can be in the file's name (the first line) as well as the reason.
@@ -317,7 +323,7 @@ def process_inbox(
                 attempts.done(path)
                 log_batch(log, path.name, result)
                 try:
-                    target = _move(path, inbox / PROCESSED / today.isoformat())
+                    target = move_processed(path, inbox, today)
                 except OSError as exc:  # letters are in the ledger: the next pass skips them
                     log.error("processed %s but could not move it: %s", path.name, exc)
                     reason = f"đã tạo thư nhưng không chuyển được tệp ({exc})"

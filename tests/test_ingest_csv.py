@@ -130,11 +130,15 @@ def test_wrong_forced_encoding_is_one_issue(tmp_path):
 
 
 def test_unknown_encoding_or_delimiter_option_stops_the_run(tmp_path):
+    from cchc_letters.errors import ExitCode, UsageError
+
     path = write(tmp_path / "kt.csv", DEATHS)
-    with pytest.raises(InputError):
+    with pytest.raises(UsageError) as caught:
         read_inputs([path], encoding="vni-windows")
-    with pytest.raises(InputError):
+    assert caught.value.option == "--encoding" and caught.value.exit_code == ExitCode.USAGE
+    with pytest.raises(UsageError) as caught:
         read_inputs([path], delimiter="::")
+    assert caught.value.option == "--delimiter"
 
 
 def test_column_numbers_blank_rows_totals_and_signatures_are_not_rows(tmp_path):

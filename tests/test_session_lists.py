@@ -239,6 +239,7 @@ def test_feedback_that_cannot_be_used_is_reported_with_exit_3(tmp_path):
     assert result.exit_code == 3, result.output
     payload = json.loads(result.stdout)
     assert [r["row"] for r in payload["feedback_rejected"]] == [2, 4, 3]
+    assert {r["file"] for r in payload["feedback_rejected"]} == {"phan-hoi.csv"}
     assert payload["feedback_applied"] == 0
     assert payload["sessions"][0]["children"] == 1  # the lists are still written
 

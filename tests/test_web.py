@@ -642,3 +642,37 @@ def test_template_page_one_with_real_data_from_the_latest_upload(client, tmp_pat
     assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
     (letter,) = client.app.state.config.private.glob("templates/*/preview-real/real-birth.docx")
     assert "Phan Ngọc Bảo Anh" in letters_text(letter)[0]  # the first good row of the export
+
+
+# ---- the inbox of `watch` ------------------------------------------------------------
+
+
+def test_exports_waiting_in_the_inbox_are_picked_made_into_a_batch_and_moved(out, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    waiting = inbox / "so khai sinh.xlsx"
+    shutil.copy(SAMPLE_EXPORT, waiting)
+    (inbox / "~$so khai sinh.xlsx").write_bytes(b"owner file")  # Excel's: not offered
+    (out.parent / "secret.csv").write_text("Số đăng ký\n1\n", encoding="utf-8")
+    with make_client(out, inbox=inbox) as c:
+        home = c.get("/batch")
+        assert 'value="so khai sinh.xlsx"' in home.text and "~$" not in home.text
+        token = csrf_of(c)
+        # a name that is not one of the inbox's own files is ignored, never opened
+        nothing = c.post("/batch/inbox", data={"csrf": token, "pick": "../secret.csv"})
+        assert nothing.status_code == 400
+        picked = c.post("/batch/inbox", data={"csrf": token, "pick": "so khai sinh.xlsx"})
+        assert picked.status_code == 200 and re.search(r'id="to-print">2<', picked.text)
+        assert waiting.exists()  # still there until its batch is written
+        status = generate(c, str(picked.url.path))
+        assert status["batch"] == "batch-2026-11-27-001"
+    assert not waiting.exists()
+    assert (
+        inbox / "processed" / "2026-11-27" / "so khai sinh.xlsx"
+    ).read_bytes() == SAMPLE_EXPORT.read_bytes()
+    assert (inbox / "~$so khai sinh.xlsx").exists()
+
+
+def test_without_an_inbox_the_page_offers_none(client):
+    assert 'id="inbox-form"' not in client.get("/batch").text
+    assert client.post("/batch/inbox", data={"csrf": csrf_of(client)}).status_code == 404

@@ -62,7 +62,8 @@ def server(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(base + "/batch", timeout=2).close()
                 break
@@ -100,7 +101,7 @@ def browser(tmp_path):
     driver.execute_cdp_cmd(
         "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
     )
-    driver.implicitly_wait(10)
+    driver.implicitly_wait(60)  # generous: a shared CI machine may be busy
     driver.downloads = downloads
     try:
         yield driver
@@ -122,7 +123,8 @@ def _screenshot(driver, tmp_path: Path, name: str) -> Path:
 
 
 def _wait_for_file(folder: Path, name: str) -> Path:
-    for _ in range(200):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
         path = folder / name
         if path.is_file() and not list(folder.glob("*.crdownload")):
             return path

@@ -16,9 +16,6 @@ from cchc_letters.cli.common import (
     KindOption,
     MappingOption,
     parse_date_option,
-    parse_delimiter_option,
-    parse_encoding_option,
-    parse_kind_option,
     print_json,
     user_errors,
 )
@@ -26,17 +23,7 @@ from cchc_letters.errors import ExitCode
 
 
 def _issue_dict(issue) -> dict[str, Any]:
-    source = issue.source
-    return {
-        "file": source.file if source else issue.file,
-        "sheet": source.sheet if source else None,
-        "row": source.row if source else None,
-        "column": issue.column,
-        "value": issue.value,
-        "reason": issue.message,
-        "code": issue.code,
-        "severity": issue.severity,
-    }
+    return issue.as_row()
 
 
 def _issue_line(issue) -> str:
@@ -104,31 +91,28 @@ def check(
     and every file that could not be read. Exit 0 when every row is usable (exact duplicates
     are only reported), 3 when something was rejected or unreadable.
     """
-    from cchc_letters.ingest import read_inputs
-    from cchc_letters.validate import validate_rows
+    from cchc_letters.intake import check_inputs
 
     with user_errors(json_output=json_output, json_fields=_FAILED):
         when = parse_date_option(letter_date)
-        read = read_inputs(
+        checked = check_inputs(
             inputs,
-            kind=parse_kind_option(kind),
+            letter_date=when,
+            kind=kind,
             mapping=mapping,
-            encoding=parse_encoding_option(encoding),
-            delimiter=parse_delimiter_option(delimiter),
+            encoding=encoding,
+            delimiter=delimiter,
         )
-        checked = validate_rows(read.rows, letter_date=when)
-    issues = [*read.issues, *checked.issues]
-    rejected = sum(1 for i in checked.issues if i.severity == "error")
-    unreadable = sum(1 for i in read.issues if i.source is None)
+    read, issues = checked.read, checked.issues
     failed = any(i.severity == "error" for i in issues)
     summary = {
         "ok": not failed,
         "letter_date": when.isoformat(),
         "rows_read": checked.rows_read,
         "valid": len(checked.registrations),
-        "rejected": rejected,
+        "rejected": checked.rejected,
         "duplicates": checked.duplicates,
-        "unreadable_files": unreadable,
+        "unreadable_files": checked.unreadable_files,
     }
     if json_output:
         print_json(

@@ -137,21 +137,6 @@ DelimiterOption = Annotated[
 ]
 
 
-def parse_kind_option(value: str | None):  # -> Kind | None, imported lazily
-    """Return the Kind named by --kind (English or Vietnamese), None when not given."""
-    if value is None:
-        return None
-    from cchc_letters.ingest import kind_from_text
-
-    kind = kind_from_text(value)
-    if kind is None:
-        raise typer.BadParameter(
-            f"{value!r}: use birth, marriage or death (khai sinh, kết hôn, khai tử)",
-            param_hint="--kind",
-        )
-    return kind
-
-
 ScheduleOption = Annotated[
     str | None,
     typer.Option(
@@ -187,51 +172,6 @@ NoDeliverySheetOption = Annotated[
         "letters by hamlet, with a column for the recipient's signature).",
     ),
 ]
-
-
-def parse_encoding_option(value: str | None) -> str | None:
-    """Return the --encoding given when Python knows it; a usage error (exit 2) otherwise."""
-    if value is None:
-        return None
-    import codecs
-
-    try:
-        codecs.lookup(value)
-    except LookupError:
-        raise typer.BadParameter(
-            f"{value!r} is not a text encoding: use utf-8, utf-8-sig, utf-16 or cp1258",
-            param_hint="--encoding",
-        ) from None
-    return value
-
-
-def parse_delimiter_option(value: str | None) -> str | None:
-    """Return the one-character delimiter named by --delimiter (',', ';', 'tab' …); a usage
-    error (exit 2) otherwise."""
-    from cchc_letters.ingest.text import normalise_delimiter
-
-    try:
-        return normalise_delimiter(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a delimiter: use ',', ';' or 'tab'", param_hint="--delimiter"
-        ) from None
-
-
-def parse_schedule_option(value: str | None) -> str | None:
-    """Return the --schedule id when a shipped schedule version has it; a usage error (exit 2)
-    listing the known ids otherwise."""
-    if value is None:
-        return None
-    from cchc_letters.schedule import load_versions
-
-    known = [v.id for v in load_versions()]
-    if value not in known:
-        raise typer.BadParameter(
-            f"{value!r} is not a schedule version; known: {', '.join(known)}",
-            param_hint="--schedule",
-        )
-    return value
 
 
 # ---- unattended runs and the ledger (issue 6) ----
@@ -286,14 +226,6 @@ QuietOption = Annotated[
 ]
 
 
-def ledger_settings(ledger: Path | None, no_ledger: bool) -> tuple[Path | None, bool]:
-    """Return (ledger path or None for the default, use the ledger); --ledger with
-    --no-ledger is a usage error."""
-    if ledger is not None and no_ledger:
-        raise typer.BadParameter("use either --ledger or --no-ledger", param_hint="--no-ledger")
-    return ledger, not no_ledger
-
-
 def input_settings(
     *,
     kind: str | None,
@@ -302,12 +234,12 @@ def input_settings(
     delimiter: str | None,
     schedule: str | None,
 ) -> dict[str, Any]:
-    """Return the BatchOptions fields of the input options shared by generate and watch,
-    each checked (a bad value is a usage error naming its option)."""
+    """Return the BatchOptions fields of the input options shared by generate and watch, as
+    typed: BatchOptions checks them (cchc_letters.options, a UsageError naming the option)."""
     return {
-        "kind": parse_kind_option(kind),
+        "kind": kind,
         "mapping": mapping,
-        "encoding": parse_encoding_option(encoding),
-        "delimiter": parse_delimiter_option(delimiter),
-        "schedule_id": parse_schedule_option(schedule),
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "schedule_id": schedule,
     }

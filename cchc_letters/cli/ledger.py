@@ -13,7 +13,6 @@ from cchc_letters.cli.common import (
     LedgerOption,
     WaitOption,
     parse_date_option,
-    parse_kind_option,
     print_json,
     user_errors,
 )
@@ -77,7 +76,9 @@ def list_(
     """List the letters printed (oldest first), with batch, print file and position."""
     with user_errors(json_output=json_output, json_fields={"letters": []}):
         since_date = parse_date_option(since, "--since") if since else None
-        kind_value = parse_kind_option(kind)
+        from cchc_letters.options import kind_option
+
+        kind_value = kind_option(kind)
         with _open(out, ledger) as book:
             entries = book.entries(since=since_date, kind=kind_value)
     if json_output:

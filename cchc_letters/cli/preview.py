@@ -13,7 +13,6 @@ from cchc_letters.cli.common import (
     JsonOption,
     ProfileOption,
     parse_date_option,
-    parse_kind_option,
     print_json,
     user_errors,
 )
@@ -55,13 +54,12 @@ def preview(
 ) -> None:
     """Render one letter of KIND with sample data (names, dates, the commune's own profile
     values) to a DOCX, and a PDF when asked, so an editor can see the result."""
+    from cchc_letters.options import kind_option
     from cchc_letters.templatecheck import render_preview
 
-    try:
-        chosen = parse_kind_option(kind)
-    except typer.BadParameter as exc:
-        raise typer.BadParameter(exc.message, param_hint="KIND") from None
     with user_errors():
+        chosen = kind_option(kind, "KIND")
+        assert chosen is not None  # KIND is a required argument
         result = render_preview(
             chosen,
             template=template,

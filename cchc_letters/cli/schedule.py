@@ -13,7 +13,6 @@ from cchc_letters.cli.common import (
     JsonOption,
     ProfileOption,
     parse_date_option,
-    parse_schedule_option,
     print_json,
     user_errors,
 )
@@ -74,7 +73,9 @@ def schedule_command(
             raise typer.BadParameter(
                 f"{birth:%d/%m/%Y} is after the letter date {on:%d/%m/%Y}", param_hint="--dob"
             )
-        version = version_for(on, versions, parse_schedule_option(schedule))
+        from cchc_letters.options import schedule_option
+
+        version = version_for(on, versions, schedule_option(schedule))
         result = child_schedule(birth, on, load_profile(profile), version)
     if json_output:
         print_json(_schedule_json(result, version, on))

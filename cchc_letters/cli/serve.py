@@ -36,6 +36,15 @@ def serve(
             "password: $CCHC_WEB_PASSWORD or [web] password in the profile.",
         ),
     ] = "127.0.0.1",
+    inbox: Annotated[
+        Path | None,
+        typer.Option(
+            "--inbox",
+            help="The inbox folder of `watch`: the batch page offers the exports waiting "
+            "there, and moves them to INBOX/processed/DATE/ once their batch is written.",
+            file_okay=False,
+        ),
+    ] = None,
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Do not open the browser on the app.")
     ] = False,
@@ -59,7 +68,7 @@ def serve(
                 param_hint="--host",
             )
         _check_port(host, port)
-    _run(out, profile, host, port, password, open_browser=not no_browser)
+    _run(out, profile, host, port, password, open_browser=not no_browser, inbox=inbox)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -79,7 +88,15 @@ def _check_port(host: str, port: int) -> None:
             ) from None
 
 
-def _run(out: Path, profile: Path | None, host: str, port: int, password, open_browser: bool):
+def _run(
+    out: Path,
+    profile: Path | None,
+    host: str,
+    port: int,
+    password,
+    open_browser: bool,
+    inbox: Path | None = None,
+):
     import threading
     import webbrowser
 
@@ -95,6 +112,7 @@ def _run(out: Path, profile: Path | None, host: str, port: int, password, open_b
         profile_path=profile,
         password=password,
         allowed_hosts=local if is_loopback(host) else None,
+        inbox=inbox,
     )
     server = uvicorn.Server(
         uvicorn.Config(

@@ -28,6 +28,7 @@ from cchc_letters.cli.common import (
     parse_date_option,
     user_errors,
 )
+from cchc_letters.cli.present import present_batch
 
 
 @app.command("watch", epilog=EXIT_CODES_HELP)
@@ -147,20 +148,9 @@ def _present(inbox_pass, quiet: bool) -> None:
                 echo(f"  → {outcome.moved_to}", err=True)
             if outcome.result is None:
                 continue
-        letters = sum(result.letters.values())
-        trouble = result.exit_code or result.changed
-        if quiet and not trouble:
+        if quiet and not (result.exit_code or result.changed):
             continue
-        echo(
-            f"{outcome.source.name}: {letters} thư, {result.skipped_already_printed} đã in "
-            f"trước đó, {len(result.changed)} thay đổi, {result.rejected} dòng bị loại"
-            + (f" → {result.batch_dir}" if result.batch_dir else ""),
-            err=bool(trouble),
-        )
-        if result.rejects_file:
-            echo(f"  Các dòng bị loại: {result.rejects_file}", err=True)
-        if result.changed_file:
-            echo(f"  Hồ sơ thay đổi sau khi in (không in lại): {result.changed_file}", err=True)
+        present_batch(result, source=outcome.source.name)
     if inbox_pass.waiting and not quiet:
         names = ", ".join(p.name for p in inbox_pass.waiting)
         echo(f"Đang được chép, để lần sau (still being written): {names}")

@@ -8,12 +8,10 @@ the rows plus what it detected, and one Issue per file or sheet it could not use
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cchc_letters.errors import InputError
 from cchc_letters.ingest.columns import (
     Vocabulary,
     heading_key,
@@ -22,7 +20,7 @@ from cchc_letters.ingest.columns import (
     load_vocabulary,
 )
 from cchc_letters.ingest.table import TableReport, rows_from_grid
-from cchc_letters.ingest.text import FileProblem, decode_lines, normalise_delimiter, parse
+from cchc_letters.ingest.text import FileProblem, decode_lines, parse
 from cchc_letters.models import Issue, Kind, RawRow
 
 __all__ = [
@@ -88,21 +86,12 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
 
 
 def _check_options(encoding: str | None, delimiter: str | None) -> str | None:
-    if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(
-                f"Không có bảng mã {encoding!r}.",
-                hint="Dùng utf-8, utf-8-sig, utf-16 hoặc cp1258.",
-            ) from None
-    try:
-        return normalise_delimiter(delimiter)
-    except ValueError:
-        raise InputError(
-            f"Dấu phân cách {delimiter!r} không dùng được.",
-            hint="Dùng ',' ';' hoặc 'tab'.",
-        ) from None
+    """Check --encoding and --delimiter (cchc_letters.options: a UsageError naming the
+    option); return the delimiter as one character."""
+    from cchc_letters.options import delimiter_option, encoding_option
+
+    encoding_option(encoding)
+    return delimiter_option(delimiter)
 
 
 def read_inputs(
@@ -115,8 +104,8 @@ def read_inputs(
 ) -> ReadResult:
     """Return every row of every input file, and an Issue for each file that cannot be read.
 
-    Raises InputError only for bad options (unknown encoding, delimiter, broken mapping
-    file); problems of the files themselves are Issues, and the other files still count.
+    Raises UsageError for a bad --encoding or --delimiter, InputError for a broken mapping
+    file; problems of the files themselves are Issues, and the other files still count.
     """
     delimiter = _check_options(encoding, delimiter)
     vocab = load_vocabulary(mapping)

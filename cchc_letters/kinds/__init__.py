@@ -29,7 +29,6 @@ from cchc_letters.resources import data_dir
 if TYPE_CHECKING:
     from cchc_letters.models import Person
     from cchc_letters.profile import Profile
-    from cchc_letters.validate import RowReader
 
 # Variable types, as the README shows them.
 TEXT, DATE, NUMBER, YES_NO, TEXT_LIST, ROWS = (
@@ -67,9 +66,10 @@ class Column:
     headings: tuple[str, ...] = ()
 
 
-# (reader of one row, the fields every registration has) -> the kind's registration;
-# raise validate.RowProblem for a row that cannot become a letter.
-RowBuilder = Callable[["RowReader", dict[str, Any]], Registration]
+# (reader of one row: a validate.RowReader, the fields every registration has) -> the
+# kind's registration, or None after noting each problem with ``reader.note(RowProblem)``.
+# (The reader is Any here: the registry sits below validate, which asks it for kinds.)
+RowBuilder = Callable[[Any, dict[str, Any]], Registration | None]
 # (registration, profile, letter date, schedule version or None) -> the kind's own values
 ContextBuilder = Callable[[Any, "Profile", date, Any], dict[str, Any]]
 # registration -> the people whose residence a letter is taken to, in order of preference
@@ -126,7 +126,7 @@ def from_data(kind_id: str, **code: Any) -> LetterKind:
     """Return the entry of a kind described in data/kinds.toml, with its code parts."""
     spec = _data()[kind_id]
     return LetterKind(
-        kind=Kind.define(kind_id),
+        kind=Kind.define(kind_id, spec["vietnamese"]),
         vietnamese=spec["vietnamese"],
         words=tuple(spec["words"]),
         title_words=tuple(spec.get("title_words", ())),
@@ -158,6 +158,7 @@ def register(entry: LetterKind) -> LetterKind:
     _load_built_in()
     if entry.kind in _ENTRIES:
         raise ValueError(f"letter kind {entry.kind.value!r} is already registered")
+    Kind.define(entry.kind.value, entry.vietnamese)
     _ENTRIES[entry.kind] = entry
     return entry
 

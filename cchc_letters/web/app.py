@@ -38,6 +38,7 @@ class WebConfig:
     # Host headers answered (None: any). On 127.0.0.1 `serve` names only this computer's own,
     # so a web page the officer opens elsewhere cannot read the app through DNS rebinding.
     allowed_hosts: list[str] | None = None
+    inbox: Path | None = None  # `watch`'s inbox, whose waiting exports the batch page offers
     lock_wait: float = 30.0  # seconds to wait for a CLI run holding OUT's lock
     today: Any = date.today  # the default letter date of the forms (tests pass a fixed one)
     jobs: dict[str, Any] = field(default_factory=dict)

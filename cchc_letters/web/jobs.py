@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,16 +38,19 @@ class Job:
         }
 
 
-def start(jobs: dict[str, Job], intake: str, options: Any) -> Job:
-    """Start ``run_batch(options)`` in a thread, logged to OUT's day log as `generate` is."""
+def start(
+    jobs: dict[str, Job], intake: str, options: Any, after: Callable[[], None] | None = None
+) -> Job:
+    """Start ``run_batch(options)`` in a thread, logged to OUT's day log as `generate` is;
+    ``after()`` runs once the batch is written (or found to hold nothing new)."""
     job = Job(new_token(), intake)
     jobs[job.id] = job
-    job.thread = threading.Thread(target=_run, args=(job, options), daemon=True)
+    job.thread = threading.Thread(target=_run, args=(job, options, after), daemon=True)
     job.thread.start()
     return job
 
 
-def _run(job: Job, options: Any) -> None:
+def _run(job: Job, options: Any, after: Callable[[], None] | None) -> None:
     from cchc_letters.logs import day_log, log_batch
     from cchc_letters.pipeline import local_now, run_batch
 
@@ -61,6 +65,8 @@ def _run(job: Job, options: Any) -> None:
                 day.error("%s (exit %d)", exc.message, int(exc.exit_code))
                 raise
             log_batch(day, f"office app upload {job.intake}", job.result)
+            if after is not None:
+                after()
         job.state = "done"
     except CchcError as exc:
         job.message, job.hint, job.state = exc.message, exc.hint, "failed"

@@ -76,8 +76,88 @@ async def batch_home(request: Request) -> Response:
             "max_mb": security.MAX_FILE_BYTES // (1024 * 1024),
             "max_files": security.MAX_FILES,
             "out_dir": str(config.out_dir),
+            "inbox": config.inbox,
+            "waiting": _waiting(config),
         },
     )
+
+
+def _waiting(config: Any) -> list[dict[str, Any]]:
+    """The exports lying in the inbox (as `watch` would take them), by name, size and time."""
+    from datetime import datetime
+
+    from cchc_letters.watch import candidates
+
+    if config.inbox is None or not config.inbox.is_dir():
+        return []
+    found = []
+    for path in candidates(config.inbox):
+        stat = path.stat()
+        when = datetime.fromtimestamp(stat.st_mtime).strftime("%d/%m/%Y %H:%M")
+        found.append({"name": path.name, "kb": max(1, stat.st_size // 1024), "when": when})
+    return found
+
+
+async def pick_inbox(request: Request) -> Response:
+    """Copy the chosen inbox exports into a new upload (the browser sends names only, looked
+    up among the inbox's own files; never used as paths)."""
+    from cchc_letters import locking
+    from cchc_letters.watch import candidates
+
+    form = await security.checked_form(request)
+    config = config_of(request)
+    if config.inbox is None:
+        raise HTTPException(404, "Chưa đặt thư mục nhận (--inbox).")
+    chosen = {str(v) for v in form.getlist("pick")}
+    token = security.new_token()
+    folder = _uploads(request) / token
+    stored = []
+    with locking.hold(
+        [locking.lock_path_for(config.inbox)], wait=config.lock_wait, what=str(config.inbox)
+    ):
+        for number, path in enumerate((p for p in candidates(config.inbox) if p.name in chosen), 1):
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{number}-{security.slug(path.stem)}{path.suffix.lower()}"
+            shutil.copy2(path, target)
+            stat = path.stat()
+            stored.append(
+                {
+                    "stored": target.name,
+                    "name": path.name,
+                    "inbox": {"name": path.name, "size": stat.st_size, "mtime": stat.st_mtime_ns},
+                }
+            )
+    if not stored:
+        return problem(request, "Chưa chọn tệp nào trong thư mục nhận.")
+    meta = {"files": stored, "uploaded": config.today().isoformat(), "from_inbox": True}
+    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return RedirectResponse(f"/batch/{token}", status_code=303)
+
+
+def _after_inbox(config: Any, meta: dict[str, Any]):
+    """Return what to do once an upload taken from the inbox is made into a batch: move each
+    original, if still the same file, to INBOX/processed/DATE/ as `watch` does."""
+    taken = [item["inbox"] for item in meta["files"] if "inbox" in item]
+    if not taken or config.inbox is None:
+        return None
+
+    def move() -> None:
+        from cchc_letters import locking
+        from cchc_letters.watch import move_processed
+
+        with locking.hold(
+            [locking.lock_path_for(config.inbox)], wait=config.lock_wait, what=str(config.inbox)
+        ):
+            for item in taken:
+                path = config.inbox / item["name"]
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue  # moved meanwhile (by `watch`): nothing to do
+                if (stat.st_size, stat.st_mtime_ns) == (item["size"], item["mtime"]):
+                    move_processed(path, config.inbox, config.today())
+
+    return move
 
 
 async def upload(request: Request) -> Response:
@@ -134,16 +214,16 @@ def _names(meta: dict[str, Any], folder: Path) -> dict[str, str]:
 
 def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any]:
     """Read and check the uploaded files exactly as `check` does; nothing is written."""
-    from cchc_letters.ingest import load_vocabulary, read_inputs
+    from cchc_letters.ingest import load_vocabulary
     from cchc_letters.ingest.columns import field_label
-    from cchc_letters.validate import validate_rows
+    from cchc_letters.intake import check_inputs
 
     config = config_of(request)
     meta = _meta(folder)
     paths = [folder / item["stored"] for item in meta["files"]]
     mapping = config.mapping_path if config.mapping_path.is_file() else None
-    read = read_inputs(paths, mapping=mapping)
-    checked = validate_rows(read.rows, letter_date=letter_date)
+    both = check_inputs(paths, letter_date=letter_date, mapping=mapping)
+    read, checked = both.read, both.validated
     names = _names(meta, folder)
     rows = {(r.source.file, r.source.sheet, r.source.row): r for r in read.rows}
     rejected, notes, file_problems = [], [], []
@@ -180,8 +260,7 @@ def _plan(config: Any, registrations: list[Any]) -> Any:
 
 def latest_registration(request: Request, kind: Kind) -> Any:
     """Return the first registration of ``kind`` in the most recent upload that has one."""
-    from cchc_letters.ingest import read_inputs
-    from cchc_letters.validate import validate_rows
+    from cchc_letters.intake import check_inputs
 
     config = config_of(request)
     uploads = _uploads(request)
@@ -191,8 +270,7 @@ def latest_registration(request: Request, kind: Kind) -> Any:
     mapping = config.mapping_path if config.mapping_path.is_file() else None
     for folder in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)[:KEEP_INTAKES]:
         paths = [folder / item["stored"] for item in _meta(folder)["files"]]
-        read = read_inputs(paths, mapping=mapping)
-        checked = validate_rows(read.rows, letter_date=config.today())
+        checked = check_inputs(paths, letter_date=config.today(), mapping=mapping)
         found = next((r for r in checked.registrations if r.kind is kind), None)
         if found is not None:
             return found
@@ -245,7 +323,7 @@ async def generate(request: Request) -> Response:
         reprint_changed=form.get("reprint_changed") == "on",
         wait=config.lock_wait,
     )
-    job = jobs.start(config.jobs, folder.name, options)
+    job = jobs.start(config.jobs, folder.name, options, after=_after_inbox(config, meta))
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -353,6 +431,7 @@ async def letter_picture(request: Request) -> Response:
 routes = [
     Route("/batch", batch_home),
     Route("/batch/upload", upload, methods=["POST"]),
+    Route("/batch/inbox", pick_inbox, methods=["POST"]),
     Route("/batch/{token}", intake),
     Route("/batch/{token}/mapping", save_mapping, methods=["POST"]),
     Route("/batch/{token}/generate", generate, methods=["POST"]),

@@ -1,0 +1,81 @@
+"""Reading and checking a run's input files: the one door for `check`, `generate`, `watch`
+and the office app, so they read the same files the same way and count alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cchc_letters.models import Issue, Kind, Registration
+
+if TYPE_CHECKING:
+    from cchc_letters.ingest import ReadResult
+    from cchc_letters.validate import ValidationResult
+
+
+@dataclass(frozen=True)
+class CheckedInput:
+    """The rows read from the input files and what validation made of them."""
+
+    read: ReadResult
+    validated: ValidationResult
+
+    @property
+    def registrations(self) -> list[Registration]:
+        """The registrations that can become letters."""
+        return self.validated.registrations
+
+    @property
+    def issues(self) -> list[Issue]:
+        """Every problem, of the files then of the rows, in reading order."""
+        return [*self.read.issues, *self.validated.issues]
+
+    @property
+    def rows_read(self) -> int:
+        return self.validated.rows_read
+
+    @property
+    def duplicates(self) -> int:
+        return self.validated.duplicates
+
+    @property
+    def rejected(self) -> int:
+        """Rows that get no letter because of an error (the one definition; duplicates are
+        not rejections, and a row with several problems is one rejected row)."""
+        return self.validated.rejected
+
+    @property
+    def unreadable_files(self) -> int:
+        """Files (or sheets) that could not be used at all."""
+        return sum(1 for i in self.read.issues if i.source is None)
+
+
+def check_inputs(
+    inputs: Sequence[Path],
+    *,
+    letter_date: date,
+    kind: Kind | str | None = None,
+    mapping: Path | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> CheckedInput:
+    """Read every input file and validate its rows; nothing is written.
+
+    The options are checked here (``options``: a UsageError naming the one that is wrong);
+    a broken mapping file is an InputError. Problems of the files and rows are Issues.
+    """
+    from cchc_letters.ingest import read_inputs
+    from cchc_letters.options import delimiter_option, encoding_option, kind_option
+    from cchc_letters.validate import validate_rows
+
+    read = read_inputs(
+        inputs,
+        kind=kind_option(kind),
+        mapping=mapping,
+        encoding=encoding_option(encoding),
+        delimiter=delimiter_option(delimiter),
+    )
+    return CheckedInput(read, validate_rows(read.rows, letter_date=letter_date))
