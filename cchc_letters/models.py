@@ -243,9 +243,15 @@ def canonical_register_id(text: str) -> str:
     "1/2026" or "Quyển 01/2026": leading zeros of every digit run are dropped, spaces
     removed and case folded (NFC first), so an XLSX holding numbers and a CSV holding text
     give the same key. Printed letters keep the number as written; only keys use this.
+
+    Whatever a cell holds, the result is one part of the key ``commune:kind:year:book:number``
+    that reads back the same: a ":" ("Quyển 01: 2026") becomes "/", a lone "-" (written for
+    "no book") is empty, as ``str(RegistrationKey)`` prints it, and digit runs of any
+    length are fine (``int()`` refuses more than 4,300 digits).
     """
-    text = _SPACE.sub("", unicodedata.normalize("NFC", text)).casefold()
-    return _DIGITS.sub(lambda m: str(int(m[0])), text)
+    text = _SPACE.sub("", unicodedata.normalize("NFC", text)).casefold().replace(":", "/")
+    text = _DIGITS.sub(lambda m: m[0].lstrip("0") or "0", text)
+    return "" if text == "-" else text
 
 
 @dataclass(frozen=True)

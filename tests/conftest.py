@@ -3,3 +3,64 @@ from pathlib import Path
 
 # Let tests import the shared helpers in tests/docx_helpers.py.
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+# `pytest -m "not slow"` is the quick loop: no LibreOffice, no browser, no child process.
+# A test is slow when its own code starts one of them (the names below), so a new test that
+# does is marked without anyone remembering to; others mark themselves (@pytest.mark.slow).
+_SLOW_CALLS = (
+    "require_soffice",
+    "soffice_or_skip",
+    "convert_to_pdf",
+    "pdf_pages(",
+    "cli_process(",
+    "paused_process(",
+    "subprocess.",
+    "_run_cli(",
+    "chromium",
+    "webdriver",
+    '"--pdf"',
+    "layout=True",
+)
+
+
+# Whole files of scale runs, property searches and real converters.
+_SLOW_MODULES = frozenset(
+    {
+        "test_performance_equivalence",
+        "test_pdf_converters",
+        "test_web_browser",
+        "test_schedule_properties",
+        "test_validate_properties",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    import inspect
+
+    import pytest
+
+    for item in items:
+        if item.module.__name__.rpartition(".")[2] in _SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+            continue
+        function = getattr(item, "function", None)
+        try:
+            source = inspect.getsource(function) if function else ""
+        except (OSError, TypeError):
+            continue
+        if any(call in source for call in _SLOW_CALLS) or _checks_layout(source):
+            item.add_marker(pytest.mark.slow)
+
+
+def _checks_layout(source: str) -> bool:
+    """check_templates() counts pages with LibreOffice unless told layout=False."""
+    import re
+
+    calls = re.findall(r"check_templates\(([^)]*)\)", source)
+    return (
+        any("layout=False" not in args for args in calls)
+        or "--no-layout" not in source
+        and ('"templates", "check"' in source)
+    )
