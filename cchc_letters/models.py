@@ -452,6 +452,7 @@ class ChangedRecord:
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
+            "printed_key": self.previous.key,  # another key when the key itself was corrected
             "content_hash": self.registration.content_hash(),
             "printed_content_hash": self.previous.content_hash,
             "printed_batch": self.previous.batch,
@@ -487,6 +488,8 @@ class BatchResult:
     changed_file: Path | None = None
     recovered: list[Path] = field(default_factory=list)  # batches reconciled from a crash
     removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
+    # birth letters printed before for children whose death is registered now: not to deliver
+    do_not_deliver: list[dict[str, Any]] = field(default_factory=list)
     delivery: Any = None  # delivery.DeliverySheet of the batch, None without one
 
     @classmethod
@@ -513,6 +516,12 @@ class BatchResult:
             "changed_file": str(self.changed_file) if self.changed_file else None,
             "recovered_batches": [str(p) for p in self.recovered],
             "removed_incomplete": [str(p) for p in self.removed_incomplete],
+            "withheld": [
+                {"source": str(i.source), "code": i.code, "reason": i.message}
+                for i in self.issues
+                if i.severity == "withheld"
+            ],
+            "do_not_deliver": self.do_not_deliver,
             "manifest": str(self.manifest_file) if self.manifest_file else None,
             "delivery_sheet": self.delivery.to_json() if self.delivery else None,
             "rows_read": self.rows_read,
