@@ -25,13 +25,15 @@ from cchc_letters.errors import CchcError
 from cchc_letters.models import Kind, RegistrationKey
 
 DEFAULT_NAME = "ledger.sqlite3"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Batch states.
 WRITING = "writing"  # registered, files not yet (known to be) in place
 COMPLETE = "complete"  # folder in place and letters recorded by the run itself
 RECOVERED = "recovered"  # folder was in place; letters recorded from its manifest later
 ABANDONED = "abandoned"  # the run died before its folder was renamed into place
+UNRECORDED = "unrecorded"  # a folder in place the ledger never recorded, accepted as such
+REBUILT = "rebuilt"  # letters recorded from the folder's manifest by `ledger rebuild`
 
 # Letter states.
 PRINTED = "printed"
@@ -55,6 +57,11 @@ class LetterRecord:
     content_hash: str
     print_file: str
     position: int
+    event_id: str | None = None  # identity.event(...) of the registration, as hashes
+    event_name: str | None = None
+    supersedes: str | None = None  # the key it was printed under before a key correction
+    person_id: str | None = None  # identity.person(...) of the child / the deceased
+    person_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,35 @@ class PendingBatch:
 def default_path(out_dir: Path) -> Path:
     """Return the ledger that belongs to an output folder: ``OUT/ledger.sqlite3``."""
     return out_dir / DEFAULT_NAME
+
+
+def backup_path(path: Path) -> Path:
+    """Return the copy of the ledger kept after each successful batch: ``ledger.sqlite3.bak``."""
+    return path.with_name(path.name + ".bak")
+
+
+def rebuild_command(path: Path) -> str:
+    """Return the command that rebuilds the ledger at ``path`` from the batch folders."""
+    if path.name == DEFAULT_NAME:
+        return f'cchc-letters ledger rebuild --out "{path.parent}"'
+    return f'cchc-letters ledger rebuild --out THƯ_MỤC_ĐẦU_RA --ledger "{path}"'
+
+
+def damaged(path: Path, detail: str) -> LedgerError:
+    """Return the error for a ledger that cannot be read: fatal, with the ways out."""
+    backup = backup_path(path)
+    restore = (
+        f"chép {backup} (bản sao của lần chạy tốt gần nhất) đè lên nó, hoặc "
+        if backup.exists()
+        else ""
+    )
+    return LedgerError(
+        f"sổ theo dõi {path} bị hỏng, không đọc được ({detail}) (the ledger is damaged); "
+        "không tạo sổ mới tự động vì mọi thư sẽ bị in lại (no new ledger is made: every "
+        "letter would be printed again)",
+        hint=f"Giữ lại tệp hỏng; {restore}dựng lại sổ từ manifest.csv của các lô thư: "
+        f"{rebuild_command(path)}",
+    )
 
 
 # ---- schema and migrations -------------------------------------------------------------
@@ -195,6 +231,29 @@ def _migrate_v2_to_v3(db: sqlite3.Connection) -> None:
     )
 
 
+_IDENTITY_V5 = """
+ALTER TABLE letters ADD COLUMN event_id TEXT;
+ALTER TABLE letters ADD COLUMN event_name TEXT;
+ALTER TABLE letters ADD COLUMN person_id TEXT;
+ALTER TABLE letters ADD COLUMN person_name TEXT;
+CREATE INDEX letters_by_person_id ON letters(person_id);
+CREATE INDEX letters_by_person_name ON letters(person_name);
+CREATE INDEX letters_by_event_id ON letters(event_id);
+CREATE INDEX letters_by_event_name ON letters(event_name)
+"""
+
+
+def _migrate_v4_to_v5(db: sqlite3.Connection) -> None:
+    """v5 keeps each letter's event identity (identity.py: who and what, as hashes), so a
+    correction that changes the key is recognised. Older rows have none (their manifests
+    hold no names): a key correction of a letter printed before v5 is not recognised."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(letters)")}
+    if "event_id" in have:  # made by this version's own schema already
+        return
+    for statement in _IDENTITY_V5.split(";"):
+        db.execute(statement)
+
+
 # version found -> step that brings it to version + 1
 def _migrate_v3_to_v4(db: sqlite3.Connection) -> None:
     """v4 adds what the health station's session lists need (see ledger_people.py)."""
@@ -203,7 +262,12 @@ def _migrate_v3_to_v4(db: sqlite3.Connection) -> None:
     create_v4(db)
 
 
-_MIGRATIONS = {1: _migrate_v1_to_v2, 2: _migrate_v2_to_v3, 3: _migrate_v3_to_v4}
+_MIGRATIONS = {
+    1: _migrate_v1_to_v2,
+    2: _migrate_v2_to_v3,
+    3: _migrate_v3_to_v4,
+    4: _migrate_v4_to_v5,
+}
 
 
 def _parse_key(text: str) -> RegistrationKey:
@@ -252,6 +316,11 @@ class Ledger:
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous = FULL")  # a power cut must not lose a commit
             db.execute("PRAGMA foreign_keys = ON")
+            # The header alone can look right over pages of junk: check every page before
+            # trusting what the ledger says was printed.
+            problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise damaged(path, "; ".join(problems))
             ledger = cls(db, path)
             ledger._upgrade()
         except (sqlite3.Error, LedgerError) as exc:
@@ -259,9 +328,14 @@ class Ledger:
                 db.close()
             if isinstance(exc, LedgerError):
                 raise
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.OperationalError
+            ):
+                raise damaged(path, str(exc)) from None
             raise LedgerError(
                 f"không mở được sổ theo dõi {path}: {exc} (cannot open the ledger)",
-                hint="Tệp có thể bị hỏng; giữ lại tệp và báo cho người quản trị.",
+                hint="Kiểm tra chỗ trống và quyền ghi của thư mục rồi chạy lại; nếu tệp bị hỏng: "
+                f"{rebuild_command(path)}",
             ) from None
         return ledger
 
@@ -313,6 +387,7 @@ class Ledger:
                     )
                 _create_v2(db)
                 _migrate_v3_to_v4(db)
+                _migrate_v4_to_v5(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             return
         self._backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
@@ -350,6 +425,43 @@ class Ledger:
             if row[0] in wanted:
                 found[row[0]] = LedgerEntry(*row)
         return found
+
+    def printed_events(self, identities: Iterable[object]) -> list[tuple[LedgerEntry, object]]:
+        """Return the current letters whose event identity (``identity.Identity``) is one of
+        ``identities`` by ID or by name, each with its stored identity."""
+        return self._printed_by("event", identities)
+
+    def printed_people(
+        self, identities: Iterable[object], kind: Kind
+    ) -> list[tuple[LedgerEntry, object]]:
+        """Return the current ``kind`` letters about a person (the child of a birth, the
+        deceased of a death) whose ``identity.person`` is one of ``identities``."""
+        return [r for r in self._printed_by("person", identities) if r[0].kind == kind.value]
+
+    def _printed_by(
+        self, what: str, identities: Iterable[object]
+    ) -> list[tuple[LedgerEntry, object]]:
+        from cchc_letters.identity import Identity
+
+        wanted = list(identities)
+        found: dict[int, tuple] = {}
+        # In chunks: a first batch of 100,000 registrations must not pass SQLite's limit on
+        # the number of parameters of one statement.
+        for column, values in (
+            ("id", sorted({i.by_id for i in wanted if i.by_id})),  # type: ignore[attr-defined]
+            ("name", sorted({i.by_name for i in wanted if i.by_name})),  # type: ignore[attr-defined]
+        ):
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                for row in self._db.execute(
+                    f"SELECT l.id, l.{what}_id, l.{what}_name, {self._ENTRY_SQL[7:]} "
+                    f"WHERE l.state = ? AND l.{what}_{column} IN ({','.join('?' * len(chunk))})",
+                    (PRINTED, *chunk),
+                ):
+                    found[row[0]] = row
+        return [
+            (LedgerEntry(*row[3:]), Identity(row[1], row[2])) for _, row in sorted(found.items())
+        ]
 
     def entries(self, *, since: date | None = None, kind: Kind | None = None) -> list[LedgerEntry]:
         """Return every row, oldest first, printed on or after ``since`` and of ``kind``."""
@@ -409,12 +521,20 @@ class Ledger:
                     "WHERE registration_key = ? AND state = ?",
                     (SUPERSEDED, stamp, str(key), PRINTED),
                 )
+                if letter.supersedes:  # a corrected key: the old key's letter is replaced
+                    db.execute(
+                        "UPDATE letters SET state = ?, ended_at = ? "
+                        "WHERE registration_key = ? AND state = ?",
+                        (SUPERSEDED, stamp, letter.supersedes, PRINTED),
+                    )
                 db.execute(
                     "INSERT INTO letters (registration_key, commune, kind, year, book, number, "
-                    "content_hash, batch_id, print_file, position, printed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "content_hash, batch_id, print_file, position, printed_at, event_id, "
+                    "event_name, person_id, person_name) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (str(key), key.commune, key.kind.value, key.year, key.book, key.number,
-                     letter.content_hash, batch_id, letter.print_file, letter.position, stamp),
+                     letter.content_hash, batch_id, letter.print_file, letter.position, stamp,
+                     letter.event_id, letter.event_name, letter.person_id, letter.person_name),
                 )  # fmt: skip
             db.execute(
                 "UPDATE batches SET state = ?, finished_at = ?, letters = ? WHERE id = ?",
@@ -422,6 +542,38 @@ class Ledger:
             )
             if people is not None:
                 self.people.record(db, people, now=now)
+        self.keep_backup()
+
+    def keep_backup(self) -> None:
+        """Copy the ledger (as just committed) to ``ledger.sqlite3.bak``, replacing the last
+        copy only when the new one is complete. Best effort: a full disk skips it."""
+        target = backup_path(self.path)
+        partial = target.with_name(target.name + ".part")
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
+            partial.replace(target)
+        except (sqlite3.Error, OSError):
+            partial.unlink(missing_ok=True)
+
+    def batch_names(self) -> set[str]:
+        """Return the name of every batch the ledger knows, in any state."""
+        return {row[0] for row in self._db.execute("SELECT name FROM batches")}
+
+    def accept_unrecorded(self, folders: Sequence[Path], *, now: datetime) -> None:
+        """Record ``folders`` as batches the ledger never recorded (``--new-ledger``): known
+        from now on, their letters not counted as printed."""
+        with self._transaction() as db:
+            for folder in folders:
+                db.execute(
+                    "INSERT INTO batches (name, dir, state, started_at, finished_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (folder.name, str(folder.resolve()), UNRECORDED, now.isoformat(),
+                     now.isoformat()),
+                )  # fmt: skip
 
     def abandon_batch(self, batch_id: int, *, now: datetime) -> None:
         """Mark a registered batch as never completed (its folder was not renamed)."""
@@ -505,6 +657,107 @@ def read_manifest(path: Path) -> list[LetterRecord]:
                 content_hash=row["content_hash"],
                 print_file=row["print_file"],
                 position=int(row["position"]),
+                # identity hashes: absent from manifests written before schema 4
+                event_id=row.get("event_id") or None,
+                event_name=row.get("event_name") or None,
+                person_id=row.get("person_id") or None,
+                person_name=row.get("person_name") or None,
             )
             for row in csv.DictReader(fh)
         ]
+
+
+# ---- a ledger that does not match its output folder ---------------------------------------
+
+ONE_OFF_MARK = ".no-ledger"  # in a batch folder written with --no-ledger
+
+
+def batch_folders(out_dir: Path) -> list[Path]:
+    """Return the finished batch folders of ``out_dir`` that a ledger should know (a
+    manifest, not written with ``--no-ledger``), oldest first."""
+    if not out_dir.is_dir():
+        return []
+    return sorted(
+        p
+        for p in out_dir.glob("batch-*")
+        if p.is_dir() and (p / "manifest.csv").is_file() and not (p / ONE_OFF_MARK).exists()
+    )
+
+
+def check_folder(ledger: Ledger, out_dir: Path, *, accept: bool, now: datetime) -> list[Path]:
+    """Refuse a ledger that does not know every batch folder of ``out_dir`` (call under the
+    lock): a new, empty, deleted-and-recreated or older ledger beside existing batches would
+    print their letters again. With ``accept`` (``--new-ledger``) the folders are recorded as
+    unrecorded and returned. Raises LedgerError otherwise.
+    """
+    known = ledger.batch_names()
+    unknown = [p for p in batch_folders(out_dir) if p.name not in known]
+    if not unknown:
+        return []
+    if accept:
+        ledger.accept_unrecorded(unknown, now=now)
+        return unknown
+    names = ", ".join(p.name for p in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+    state = "trống hoặc mới tạo (empty or new)" if not known else "cũ hơn (older)"
+    raise LedgerError(
+        f"sổ theo dõi {ledger.path} {state} không ghi nhận {len(unknown)} lô thư đã có trong "
+        f"{out_dir}: {names} (the ledger does not record batch folders that exist; the ledger "
+        "was lost, replaced or restored from an older copy)",
+        hint=f"Ghi các lô đó vào sổ từ manifest.csv: {rebuild_command(ledger.path)} ; hoặc, "
+        "nếu thật sự muốn bắt đầu sổ mới (thư trong các lô đó có thể bị in lại), chạy lại "
+        "với --new-ledger.",
+    )
+
+
+@dataclass
+class Rebuild:
+    """What ``rebuild`` did."""
+
+    ledger: Path
+    damaged_copy: Path | None  # where an unreadable ledger was set aside
+    batches: list[Path]  # folders whose letters were recorded from their manifest
+    letters: int
+
+
+def rebuild(path: Path, out_dir: Path, *, now: datetime) -> Rebuild:
+    """Record in the ledger at ``path`` every batch folder of ``out_dir`` it does not know,
+    from the folders' manifests, oldest first (a key printed in two batches ends as the later
+    one). A ledger that cannot be read is set aside as ``…damaged-YYYYMMDD-HHMMSS`` (kept,
+    never deleted) and a new one is built. Call under the batch lock.
+
+    What manifests do not hold cannot come back: a letter forgotten (``ledger forget``) is
+    printed again only after it is forgotten again.
+    """
+    damaged_copy = None
+    try:
+        ledger = Ledger.open(path)
+    except LedgerError:
+        if not path.exists():
+            raise
+        damaged_copy = path.with_name(f"{path.name}.damaged-{now:%Y%m%d-%H%M%S}")
+        path.replace(damaged_copy)
+        for suffix in ("-journal", "-wal", "-shm"):  # a damaged file's journal is not ours
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.replace(damaged_copy.with_name(damaged_copy.name + suffix))
+        ledger = Ledger.open(path)
+    added, letters = [], 0
+    with ledger:
+        known = ledger.batch_names()
+        for folder in batch_folders(out_dir):
+            if folder.name in known:
+                continue
+            manifest = folder / "manifest.csv"
+            try:
+                records = read_manifest(manifest)
+            except (OSError, KeyError, ValueError, csv.Error, UnicodeDecodeError):
+                raise LedgerError(
+                    f"không đọc được {manifest} (a batch's manifest cannot be read)",
+                    hint="Đổi tên thư mục lô đó (ví dụ thêm -hong) rồi chạy lại lệnh.",
+                ) from None
+            written = datetime.fromtimestamp(manifest.stat().st_mtime).astimezone()
+            batch_id = ledger.begin_batch(folder, now=written)
+            ledger.record_batch(batch_id, records, now=written, state=REBUILT)
+            added.append(folder)
+            letters += len(records)
+    return Rebuild(path, damaged_copy, added, letters)

@@ -34,6 +34,8 @@ class Selection:
     to_print: list[Registration] = field(default_factory=list)
     changed: list[ChangedRecord] = field(default_factory=list)
     skipped: int = 0
+    withheld: list[Any] = field(default_factory=list)  # Issues: births of children who died
+    do_not_deliver: list[dict[str, Any]] = field(default_factory=list)  # printed births of them
 
 
 class LedgerSession:
@@ -49,6 +51,10 @@ class LedgerSession:
         self.renamed = False  # the batch folder is in place: never abandon it then
         self.recovered: list[Path] = []
         self.removed: list[Path] = []
+        self.unrecorded: list[Path] = []
+        self.corrected: dict[
+            str, str
+        ] = {}  # new key -> key printed before (key corrections)  # folders accepted unrecorded (--new-ledger)
 
     def __enter__(self) -> LedgerSession:
         from cchc_letters import ledger, locking, output
@@ -56,9 +62,7 @@ class LedgerSession:
         options = self.options
         out_dir = output.ensure_out_dir(options.out_dir)
         ledger_path = options.ledger or ledger.default_path(out_dir)
-        locks = [locking.lock_path_for(out_dir)]
-        if options.use_ledger and ledger_path.parent.resolve() != out_dir.resolve():
-            locks.append(ledger_path.with_name(ledger_path.name + ".lock"))
+        locks = locking.batch_locks(out_dir, ledger_path if options.use_ledger else None)
         with ExitStack() as opening:
             opening.enter_context(locking.hold(locks, wait=options.wait, what=str(out_dir)))
             self.step("locked")
@@ -69,6 +73,9 @@ class LedgerSession:
                     self.ledger, now=options.clock(), manifest_name=output.MANIFEST_NAME
                 )
                 self.recovered = recovery.recovered
+                self.unrecorded = ledger.check_folder(
+                    self.ledger, out_dir, accept=options.new_ledger, now=options.clock()
+                )
             self._stack = opening.pop_all()
         return self
 
@@ -100,9 +107,10 @@ class LedgerSession:
         from cchc_letters.plan import CHANGED, NEW, PRINTED, classify
 
         reprint = self.options.reprint_changed
+        fresh: list[tuple[str, Registration]] = []
         for row in classify(keyed, self.ledger.printed(first) if self.ledger else {}).rows:
             if row.status == NEW:
-                selection.to_print.append(row.registration)
+                fresh.append((row.key, row.registration))
             elif row.status == PRINTED:
                 selection.skipped += 1
             else:
@@ -112,7 +120,91 @@ class LedgerSession:
                 )
                 if reprint:
                     selection.to_print.append(row.registration)
+        self._corrected_keys(fresh, selection, reprint)
+        self._deaths_stop_births(keyed, selection)
         return selection
+
+    def _deaths_stop_births(
+        self, keyed: Sequence[tuple[str, Registration]], selection: Selection
+    ) -> None:
+        """One register checks the other: a child whose death is registered (in this run, or
+        printed from the ledger) gets no birth letter — it is withheld with a reason; a birth
+        letter already printed for a child whose death comes now is flagged not to deliver.
+        The same person: personal ID when both have one, else name and date of birth."""
+        from cchc_letters import identity
+        from cchc_letters.models import Birth, Death, Issue, Kind
+
+        deaths = [(k, r, identity.subject(r)) for k, r in keyed if isinstance(r, Death)]
+        births = [r for r in selection.to_print if isinstance(r, Birth)]
+        children = {id(r): identity.subject(r) for r in births}
+        printed_deaths = (
+            self.ledger.printed_people(children.values(), Kind.DEATH) if self.ledger else []
+        )
+        known = [(k, str(r.source), who) for k, r, who in deaths]
+        known += [
+            (e.key, f"{e.batch}/{e.print_file} #{e.position}", who) for e, who in printed_deaths
+        ]
+        for birth in births:
+            death = next((d for d in known if children[id(birth)].same(d[2])), None)
+            if death is None:
+                continue
+            selection.to_print.remove(birth)
+            selection.withheld.append(
+                Issue(
+                    code="child_death_registered",
+                    message=f"Trẻ đã được đăng ký khai tử ({death[0]}, {death[1]}): không in "
+                    "thư chúc mừng khai sinh và lịch tiêm chủng (the child's death is "
+                    "registered: no birth letter).",
+                    source=birth.source,
+                    severity="withheld",
+                )
+            )
+        if not (self.ledger and deaths):
+            return
+        printed_births = self.ledger.printed_people([d[2] for d in deaths], Kind.BIRTH)
+        for entry, child in printed_births:
+            for key, death, who in deaths:
+                if who.same(child):
+                    selection.do_not_deliver.append(
+                        {
+                            "key": entry.key,
+                            "batch": entry.batch,
+                            "print_file": entry.print_file,
+                            "position": entry.position,
+                            "death_key": key,
+                            "death_source": str(death.source),
+                        }
+                    )
+                    break
+
+    def _corrected_keys(
+        self, fresh: list[tuple[str, Registration]], selection: Selection, reprint: bool
+    ) -> None:
+        """Sort registrations new to the ledger by key: a letter already printed for the
+        same event under another key (a corrected số, quyển or year) makes it a changed
+        record, reprinted only with --reprint-changed; the rest are new letters."""
+        from cchc_letters import identity
+
+        events = {key: identity.event(r) for key, r in fresh}
+        found = self.ledger.printed_events(events.values()) if self.ledger else []
+        for key, registration in fresh:
+            previous = next(
+                (
+                    entry
+                    for entry, stored in found
+                    if entry.kind == registration.kind.value
+                    and entry.key != key
+                    and events[key].same(stored)
+                ),
+                None,
+            )
+            if previous is None:
+                selection.to_print.append(registration)
+                continue
+            selection.changed.append(ChangedRecord(registration, key, previous, reprint))
+            if reprint:
+                self.corrected[key] = previous.key
+                selection.to_print.append(registration)
 
     def begin(self, final: Path) -> None:
         """Register the batch about to be written as ``writing``."""
@@ -131,10 +223,25 @@ class LedgerSession:
         if self.ledger and self.batch_id is not None:
             assert self.final is not None
             sync_batch(self.final)  # the rename must be on disk before the ledger says so
-            letters = [
-                LetterRecord(p.key, p.registration.content_hash(), p.print_file.name, p.position)
-                for p in printed
-            ]
+            from dataclasses import astuple
+
+            from cchc_letters import identity
+
+            letters = []
+            for p in printed:
+                event = identity.event(p.registration)
+                letters.append(
+                    LetterRecord(
+                        p.key,
+                        p.registration.content_hash(),
+                        p.print_file.name,
+                        p.position,
+                        event.by_id,
+                        event.by_name,
+                        self.corrected.get(p.key),
+                        *astuple(identity.subject(p.registration)),
+                    )
+                )
             self.ledger.record_batch(
                 self.batch_id, letters, now=self.options.clock(), people=people
             )
@@ -146,4 +253,5 @@ class LedgerSession:
         result.changed = selection.changed
         result.recovered = self.recovered
         result.removed_incomplete = self.removed
+        result.do_not_deliver = selection.do_not_deliver
         return result

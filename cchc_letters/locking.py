@@ -1,4 +1,6 @@
-"""The batch lock: one run at a time writes into an output folder (and its ledger).
+"""The batch lock: one run at a time writes into an output folder, and one at a time uses a
+ledger — the lock belongs to the ledger, so two output folders sharing one ledger (``--ledger``)
+never both print. An inbox has a lock of its own name, so ``watch INBOX --out INBOX`` works.
 
 A lock file (filelock: fcntl on Linux/macOS, msvcrt on Windows) that the operating system
 releases when the process dies, even by SIGKILL or a power cut, so a stale lock never blocks
@@ -15,11 +17,32 @@ from pathlib import Path
 from cchc_letters.errors import LockTimeout
 
 LOCK_NAME = ".cchc-letters.lock"
+INBOX_LOCK_NAME = ".cchc-letters-inbox.lock"
 
 
 def lock_path_for(folder: Path) -> Path:
-    """Return the lock file of an output folder (or of an inbox)."""
+    """Return the lock file of an output folder."""
     return folder / LOCK_NAME
+
+
+def inbox_lock_path(inbox: Path) -> Path:
+    """Return the lock file of a watched inbox (not the output folder's, even when the
+    inbox is also the output folder)."""
+    return inbox / INBOX_LOCK_NAME
+
+
+def ledger_lock_path(ledger: Path) -> Path:
+    """Return the lock file of a ledger: ``ledger.sqlite3.lock`` beside it."""
+    return ledger.with_name(ledger.name + ".lock")
+
+
+def batch_locks(out_dir: Path, ledger: Path | None) -> list[Path]:
+    """Return the locks a batch holds: its output folder's and, when it uses one, its
+    ledger's (wherever the ledger is, even inside the output folder)."""
+    locks = [lock_path_for(out_dir)]
+    if ledger is not None:
+        locks.append(ledger_lock_path(ledger))
+    return locks
 
 
 @contextmanager

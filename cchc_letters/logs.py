@@ -46,6 +46,14 @@ class MaskingFormatter(logging.Formatter):
         return mask_ids(super().format(record))
 
 
+class _LogFile(logging.FileHandler):
+    """The day's log file. A line that cannot be written (disk full) is dropped quietly:
+    the run reports the fault itself; the logging module would print a traceback."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        pass
+
+
 def log_path(out_dir: Path, now: datetime) -> Path:
     """Return the log file of the day ``now`` falls on: ``OUT/logs/cchc-letters-DATE.log``."""
     return out_dir / LOG_DIR / f"cchc-letters-{now.date().isoformat()}.log"
@@ -64,7 +72,7 @@ def day_log(out_dir: Path, now: datetime) -> Iterator[logging.Logger]:
     path = log_path(ensure_out_dir(out_dir), now)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
+        handler = _LogFile(path, encoding="utf-8")
     except OSError as exc:
         raise OutputFolderError(
             f"không ghi được nhật ký {path}: {exc.strerror or exc} (cannot write the log)",

@@ -243,9 +243,15 @@ def canonical_register_id(text: str) -> str:
     "1/2026" or "Quyển 01/2026": leading zeros of every digit run are dropped, spaces
     removed and case folded (NFC first), so an XLSX holding numbers and a CSV holding text
     give the same key. Printed letters keep the number as written; only keys use this.
+
+    Whatever a cell holds, the result is one part of the key ``commune:kind:year:book:number``
+    that reads back the same: a ":" ("Quyển 01: 2026") becomes "/", a lone "-" (written for
+    "no book") is empty, as ``str(RegistrationKey)`` prints it, and digit runs of any
+    length are fine (``int()`` refuses more than 4,300 digits).
     """
-    text = _SPACE.sub("", unicodedata.normalize("NFC", text)).casefold()
-    return _DIGITS.sub(lambda m: str(int(m[0])), text)
+    text = _SPACE.sub("", unicodedata.normalize("NFC", text)).casefold().replace(":", "/")
+    text = _DIGITS.sub(lambda m: m[0].lstrip("0") or "0", text)
+    return "" if text == "-" else text
 
 
 @dataclass(frozen=True)
@@ -446,6 +452,7 @@ class ChangedRecord:
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
+            "printed_key": self.previous.key,  # another key when the key itself was corrected
             "content_hash": self.registration.content_hash(),
             "printed_content_hash": self.previous.content_hash,
             "printed_batch": self.previous.batch,
@@ -481,6 +488,8 @@ class BatchResult:
     changed_file: Path | None = None
     recovered: list[Path] = field(default_factory=list)  # batches reconciled from a crash
     removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
+    # birth letters printed before for children whose death is registered now: not to deliver
+    do_not_deliver: list[dict[str, Any]] = field(default_factory=list)
     delivery: Any = None  # delivery.DeliverySheet of the batch, None without one
 
     @classmethod
@@ -507,6 +516,12 @@ class BatchResult:
             "changed_file": str(self.changed_file) if self.changed_file else None,
             "recovered_batches": [str(p) for p in self.recovered],
             "removed_incomplete": [str(p) for p in self.removed_incomplete],
+            "withheld": [
+                {"source": str(i.source), "code": i.code, "reason": i.message}
+                for i in self.issues
+                if i.severity == "withheld"
+            ],
+            "do_not_deliver": self.do_not_deliver,
             "manifest": str(self.manifest_file) if self.manifest_file else None,
             "delivery_sheet": self.delivery.to_json() if self.delivery else None,
             "rows_read": self.rows_read,

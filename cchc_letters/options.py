@@ -112,6 +112,7 @@ class BatchOptions:
     ledger: Path | None = None  # default: out_dir / ledger.sqlite3
     use_ledger: bool = True
     reprint_changed: bool = False
+    new_ledger: bool = False  # accept a ledger that does not know the batch folders in out_dir
     delivery_sheet: bool = True  # giao-thu.docx/.csv in each batch (delivery.py)
     wait: float = 600.0  # seconds to wait for another run holding the output folder's lock
     clock: Callable[[], datetime] = local_now

@@ -37,6 +37,12 @@ MANIFEST_COLUMNS = (
     "source_file",
     "source_sheet",
     "source_row",
+    # who and what the letter is about, as hashes (identity.py): a ledger rebuilt or
+    # recovered from this manifest still recognises corrections and registered deaths
+    "event_id",
+    "event_name",
+    "person_id",
+    "person_name",
 )
 REJECT_COLUMNS = (
     "source_file",
@@ -57,16 +63,24 @@ def new_batch_dir(out_dir: Path, letter_date: date) -> tuple[Path, Path]:
     The staging folder (``.incomplete-batch-…``) is created; the caller renames it to the
     final name when the batch is complete.
     """
+    import secrets
+
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"batch-{letter_date.isoformat()}-"
     taken = [
         int(m[1])
         for p in out_dir.iterdir()
-        if (m := re.fullmatch(rf"(?:{re.escape(INCOMPLETE_PREFIX)})?{stem}(\d+)", p.name))
+        if (
+            m := re.fullmatch(
+                rf"(?:{re.escape(INCOMPLETE_PREFIX)})?{stem}(\d+)(?:-[0-9a-f]{{8}})?", p.name
+            )
+        )
     ]
     number = max(taken, default=0) + 1
     final = out_dir / f"{stem}{number:03d}"
-    staging = out_dir / f"{INCOMPLETE_PREFIX}{final.name}"
+    # A staging name of its own (never reused): a worker of a killed run that writes late
+    # finds its folder gone, and cannot land a file in the next run's batch of that number.
+    staging = out_dir / f"{INCOMPLETE_PREFIX}{final.name}-{secrets.token_hex(4)}"
     staging.mkdir()
     return staging, final
 
@@ -323,8 +337,25 @@ def reject_rows(issues: Iterable[Issue]) -> Iterable[tuple]:
         yield tuple("" if value is None else value for value in issue.as_row().values())
 
 
-def finish_batch(staging: Path, final: Path) -> Path:
-    """Rename the staging folder to its final name; return the final path."""
+def _is_print_file(name: str) -> bool:
+    """Return True for a print file (any kind's STEM-….docx/.pdf) or a partial file."""
+    from cchc_letters import kinds
+
+    stems = "|".join(re.escape(k.print_stem) for k in kinds.entries())
+    return bool(re.fullmatch(rf"(?:{stems})-.*\.(?:docx|pdf)(?:\.part)?|.*\.part", name))
+
+
+def finish_batch(staging: Path, final: Path, written: Iterable[str] | None = None) -> Path:
+    """Rename the staging folder to its final name; return the final path.
+
+    With ``written`` (the names of the files this run wrote), any other print file or partial
+    file found in the folder is deleted first: the batch never adopts a file it did not write.
+    """
+    if written is not None:
+        own = set(written)
+        for path in staging.iterdir():
+            if path.name not in own and _is_print_file(path.name):
+                path.unlink(missing_ok=True)
     os.replace(staging, final)
     return final
 
@@ -340,9 +371,11 @@ class StagedBatch:
         self.staging, self.final = new_batch_dir(out_dir, letter_date)
         self.finished = False
 
-    def finish(self) -> Path:
-        """Rename the staging folder into place (the batch's commit point); return it."""
-        finish_batch(self.staging, self.final)
+    def finish(self, written: Iterable[str] | None = None) -> Path:
+        """Rename the staging folder into place (the batch's commit point); return it.
+        With ``written`` (the names of the files this run wrote), no other print file is
+        adopted (see ``finish_batch``)."""
+        finish_batch(self.staging, self.final, written)
         self.finished = True
         return self.final
 
@@ -358,6 +391,10 @@ class StagedBatch:
 
 def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
     """Write ``folder/manifest.csv``: one row per letter written (``PrintedLetter``)."""
+    from dataclasses import astuple
+
+    from cchc_letters import identity
+
     path = folder / MANIFEST_NAME
     write_csv(
         path,
@@ -377,6 +414,8 @@ def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
                 p.registration.source.file,
                 p.registration.source.sheet or "",
                 p.registration.source.row,
+                *(h or "" for h in astuple(identity.event(p.registration))),
+                *(h or "" for h in astuple(identity.subject(p.registration))),
             )
             for p in printed
         ),
@@ -401,6 +440,7 @@ CHANGED_COLUMNS = (
     "source_file",
     "source_sheet",
     "source_row",
+    "printed_registration_key",
 )
 
 
@@ -424,6 +464,7 @@ def changed_rows(changed: Iterable[Any]) -> Iterable[tuple]:
             registration.source.file,
             registration.source.sheet or "",
             registration.source.row,
+            previous.key,
         )
 
 

@@ -77,6 +77,24 @@ def run_batch(
     step: StepCallback = no_step,
     pdf_progress: ProgressCallback | None = None,
 ) -> BatchResult:
+    """Run one batch (see ``_run_batch``); a fault of the machine while writing (disk full,
+    device error) is a WriteFailed naming what could not be written, never a traceback.
+    Raises BatchNotRecorded (exit 5) when the batch is in place but the ledger commit failed.
+    """
+    from cchc_letters.errors import write_failed
+
+    try:
+        return _run_batch(options, progress, step, pdf_progress)
+    except OSError as exc:
+        raise write_failed(exc, str(exc.filename or options.out_dir)) from None
+
+
+def _run_batch(
+    options: BatchOptions,
+    progress: ProgressCallback | None = None,
+    step: StepCallback = no_step,
+    pdf_progress: ProgressCallback | None = None,
+) -> BatchResult:
     """Run one batch: every good registration becomes a letter; every bad row an Issue.
 
     Nothing is written until the input, templates and schedule are checked. Then, under the
@@ -99,10 +117,15 @@ def run_batch(
     with LedgerSession(options, step) as session:
         selection = session.select(prepared.registrations, prepared.commune)
         result = prepared.result()
+        result.issues = [*result.issues, *selection.withheld]
         if not selection.to_print:
             write_reports(result, selection.changed, options)
             return session.finish(result, selection)
         with output.StagedBatch(options.out_dir, options.letter_date) as batch:
+            if not options.use_ledger:  # so no ledger takes this folder for one it has lost
+                from cchc_letters.ledger import ONE_OFF_MARK
+
+                (batch.staging / ONE_OFF_MARK).write_bytes(b"")
             session.begin(batch.final)
             written = write_letters(
                 selection.to_print,
@@ -124,7 +147,7 @@ def run_batch(
             )
             write_extras(result, selection.changed, batch, options, prepared.profile, pdf_progress)
             step("before-rename")
-            batch.finish()
+            batch.finish(_own_files(result))
         # The batch's children and children's deaths go to the ledger with its letters, for
         # the health station's session lists (session_lists.py).
         from cchc_letters.session_lists import people_of_batch
@@ -132,8 +155,39 @@ def run_batch(
         people = people_of_batch(
             result.printed, prepared.profile, options.letter_date, prepared.schedule_version
         )
-        session.commit(result.printed, people)
+        _commit(session, result, selection, people)
         return session.finish(result, selection)
+
+
+def _own_files(result: BatchResult) -> list[str]:
+    """Return the names of the files a batch wrote (print files, PDFs, reports)."""
+    paths = [*result.files, *result.pdf_files, result.manifest_file]
+    paths += [result.rejects_file, result.changed_file]
+    return [p.name for p in paths if p is not None]
+
+
+def _commit(
+    session: LedgerSession, result: BatchResult, selection: Any, people: Any = None
+) -> None:
+    """Record the batch in the ledger. When that fails (disk full at the commit), the batch
+    is complete and in place all the same: say so (BatchNotRecorded), with its ``--json``
+    fields; it stays ``writing`` in the ledger and the next run records it from its manifest.
+    """
+    from cchc_letters.errors import BatchNotRecorded, CchcError
+
+    try:
+        session.commit(result.printed, people)
+    except (CchcError, OSError) as exc:
+        reason = exc.message if isinstance(exc, CchcError) else (exc.strerror or str(exc))
+        letters = sum(result.letters.values())
+        raise BatchNotRecorded(
+            f"lô thư {result.batch_dir} đã ghi đủ {letters} thư và nằm đúng chỗ, nhưng sổ theo "
+            f"dõi chưa ghi nhận được ({reason}) (the batch is complete and in place; the "
+            "ledger could not record it)",
+            hint="Đừng xoá lô thư này: in và giao như thường. Lần chạy sau (khi đĩa còn chỗ) "
+            "tự ghi nó vào sổ từ manifest.csv, không in lại thư nào.",
+            details=session.finish(result, selection).to_json(),
+        ) from None
 
 
 def prepare(options: BatchOptions) -> Prepared:

@@ -10,6 +10,7 @@ import gc
 import logging
 import os
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -93,11 +94,48 @@ def _can_open(path: Path) -> bool:
         return False
 
 
+# A file that still looks cut short (see looks_complete) after this long unchanged is taken
+# as it is: an exporter that writes no final newline must not wait forever.
+INCOMPLETE_GRACE = 600.0  # seconds
+
+
+def looks_complete(path: Path) -> bool:
+    """Return True when ``path`` can be read as a whole: an XLSX/XLSM/ODS zip with its end
+    record, an XLS (OLE) file of whole 512-byte sectors, a text export whose last line ends.
+
+    A copy that pauses (a network share, a USB stick) looks stable for a while although it is
+    half-written; read then, its last rows would be silently lost.
+    """
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm", ".xlsb", ".ods"):
+            return zipfile.is_zipfile(path)  # finds the end-of-central-directory record
+        size = path.stat().st_size
+        if suffix == ".xls":
+            return size >= 1024 and size % 512 == 0
+        with path.open("rb") as fh:
+            head = fh.read(2)
+            fh.seek(max(size - 2, 0))
+            tail = fh.read(2)
+    except OSError:
+        return False
+    if head == b"\xff\xfe":  # UTF-16 LE: a line ends with 0A 00
+        return tail in (b"\n\x00", b"\r\x00")
+    if head == b"\xfe\xff":  # UTF-16 BE: 00 0A
+        return tail in (b"\x00\n", b"\x00\r")
+    return tail[-1:] in (b"\n", b"\r")
+
+
 def ready_files(
-    inbox: Path, *, settle: float, sleep: Callable[[float], None] = time.sleep
+    inbox: Path,
+    *,
+    settle: float,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], float] = time.time,
 ) -> tuple[list[Path], list[Path]]:
     """Return (ready, still being written): a file is ready when its size and modification
-    time did not change across ``settle`` seconds and it can be opened.
+    time did not change across ``settle`` seconds, it can be opened and it can be read as a
+    whole (``looks_complete``; or it has not changed for ``INCOMPLETE_GRACE`` seconds).
 
     An empty file that stayed empty across ``settle`` is ready too (``process_inbox`` sends
     it to ``failed/``): left waiting, a 0-byte export would be "still being written" forever
@@ -112,7 +150,12 @@ def ready_files(
         after = _snapshot(path)
         if after is None:
             continue  # moved away meanwhile
-        if before == after and _can_open(path):
+        settled = before == after and _can_open(path)
+        if settled and (
+            after[0] == 0  # empty: judged (failed/) by process_inbox
+            or looks_complete(path)
+            or now() - after[1] / 1e9 > INCOMPLETE_GRACE
+        ):
             ready.append(path)
         else:
             waiting.append(path)
@@ -163,6 +206,59 @@ def _fail(path: Path, inbox: Path, reason: str, today: date) -> FileOutcome:
     return FileOutcome(path, FAILED, target, reason=reason)
 
 
+ATTEMPTS_NAME = ".cchc-letters-attempts.json"
+MAX_ATTEMPTS = 2
+
+
+class _Attempts:
+    """Files a pass started on, kept in ``INBOX/.cchc-letters-attempts.json`` until the pass
+    is done with them: an entry still there on the next pass means the process died on that
+    file (a native crash, memory exhausted, killed). Keyed by name, size and time, so a file
+    copied in again (fixed) starts afresh."""
+
+    def __init__(self, inbox: Path) -> None:
+        import json
+
+        self.path = inbox / ATTEMPTS_NAME
+        try:
+            self.entries = json.loads(self.path.read_text(encoding="utf-8"))
+            assert isinstance(self.entries, dict)
+        except (OSError, ValueError, AssertionError):
+            self.entries = {}
+
+    @staticmethod
+    def _stamp(path: Path) -> list[int]:
+        stat = path.stat()
+        return [stat.st_size, stat.st_mtime_ns]
+
+    def tries(self, path: Path) -> int:
+        entry = self.entries.get(path.name)
+        if not isinstance(entry, dict) or entry.get("file") != self._stamp(path):
+            return 0
+        return int(entry.get("tries", 0))
+
+    def start(self, path: Path) -> None:
+        self.entries[path.name] = {"file": self._stamp(path), "tries": self.tries(path) + 1}
+        self._save()
+
+    def done(self, path: Path) -> None:
+        if self.entries.pop(path.name, None) is not None:
+            self._save()
+
+    def _save(self) -> None:
+        import json
+
+        partial = self.path.with_name(self.path.name + ".part")
+        try:
+            if not self.entries:
+                self.path.unlink(missing_ok=True)
+                return
+            partial.write_text(json.dumps(self.entries), encoding="utf-8")
+            os.replace(partial, self.path)
+        except OSError:  # a full inbox disk: the count is lost, nothing else
+            pass
+
+
 def process_inbox(
     inbox: Path,
     options_for: Callable[[Path], BatchOptions],
@@ -184,11 +280,23 @@ def process_inbox(
 
     inbox_pass = InboxPass()
     try:
-        with locking.hold([locking.lock_path_for(inbox)], wait=wait, what=str(inbox)):
+        with locking.hold([locking.inbox_lock_path(inbox)], wait=wait, what=str(inbox)):
             ready, inbox_pass.waiting = ready_files(inbox, settle=settle, sleep=sleep)
             for path in inbox_pass.waiting:
                 log.info("still being written, left for the next pass: %s", path.name)
-            for path in ready:
+            attempts = _Attempts(inbox)
+            # A file on which an earlier pass died goes last, so it cannot hold the others
+            # up; after MAX_ATTEMPTS such deaths it goes to failed/.
+            for path in sorted(ready, key=attempts.tries):
+                if (tries := attempts.tries(path)) >= MAX_ATTEMPTS:
+                    reason = (
+                        f"cchc-letters đã dừng đột ngột {tries} lần khi xử lý tệp này (the tool "
+                        f"stopped {tries} times while processing this file: it may be damaged "
+                        "or far too large)"
+                    )
+                    inbox_pass.outcomes.append(_fail(path, inbox, reason, today))
+                    attempts.done(path)
+                    continue
                 if path.stat().st_size == 0:
                     reason = (
                         f"tệp rỗng (0 byte) sau {settle:g} giây chờ: bản xuất không có dữ liệu "
@@ -196,18 +304,23 @@ def process_inbox(
                     )
                     inbox_pass.outcomes.append(_fail(path, inbox, reason, today))
                     continue
+                attempts.start(path)
                 try:
                     result = run_batch(options_for(path))
                 except InputError as exc:
+                    attempts.done(path)
                     inbox_pass.outcomes.append(_fail(path, inbox, exc.message, today))
                     continue
-                except CchcError:
+                except CchcError:  # not the file's fault (profile, lock, disk full): it stays
+                    attempts.done(path)
                     raise
                 except Exception as exc:  # a file our readers choke on is still the file's
+                    attempts.done(path)
                     log.exception("unexpected error on %s", path.name)
                     reason = f"lỗi không lường trước ({type(exc).__name__}: {exc})"
                     inbox_pass.outcomes.append(_fail(path, inbox, reason, today))
                     continue
+                attempts.done(path)
                 log_batch(log, path.name, result)
                 try:
                     target = move_processed(path, inbox, today)

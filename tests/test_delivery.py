@@ -237,7 +237,9 @@ def test_a_rerun_with_nothing_new_writes_no_sheet(tmp_path):
     again = run(tmp_path, *ROWS)
     assert again.batch_dir is None and again.delivery is None
     # a new registration: the next sheet lists only it
-    third = run(tmp_path, *ROWS, ROWS[0].replace("01,01/2026,20/11", "05,01/2026,20/11"))
+    # (another child: the same child under another number would be a corrected record)
+    new = ROWS[0].replace("01,01/2026,20/11", "05,01/2026,20/11")
+    third = run(tmp_path, *ROWS, new.replace("Nguyễn Gia Bảo", "Nguyễn Gia Huy"))
     assert [r["registration_key"] for r in read_csv(third.batch_dir / CSV_NAME)] == [
         "26575:birth:2026:1/2026:5"
     ]

@@ -42,7 +42,7 @@ def test_a_run_inside_the_checkout_leaves_nothing_git_would_commit(folder_in_che
     inbox = folder_in_checkout / "inbox"
     inbox.mkdir()
     shutil.copy(SAMPLE / "registrations.csv", inbox / "today.csv")
-    (inbox / "broken.csv").write_bytes(b"\x80\x81\x82")
+    (inbox / "broken.csv").write_bytes(b"\x80\x81\x82\n")
     args = ["--out", str(out), "--date", "2026-11-27"]
 
     inputs = [str(SAMPLE / "registrations.csv"), str(SAMPLE / "registry-export")]

@@ -40,7 +40,7 @@ def test_one_pass_processes_good_files_fails_unreadable_ones_and_waits_for_growi
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     good = write_births(inbox / "good.csv", range(1, 4))
-    (inbox / "bad.csv").write_bytes(b"\x80\x81 not text \xff")
+    (inbox / "bad.csv").write_bytes(b"\x80\x81 not text \xff\n")  # complete, but not text
     growing = write_births(inbox / "growing.csv", range(10, 12))
     (inbox / "~$good.xlsx").write_bytes(b"owner file")
     (inbox / "next.csv.part").write_text("half a copy", encoding="utf-8")
@@ -57,11 +57,11 @@ def test_one_pass_processes_good_files_fails_unreadable_ones_and_waits_for_growi
     assert first.waiting == [growing]
     assert int(first.exit_code) == 3
     assert (inbox / PROCESSED / "2026-11-27" / "good.csv").is_file() and not good.exists()
-    assert (inbox / FAILED / "bad.csv").read_bytes() == b"\x80\x81 not text \xff"
+    assert (inbox / FAILED / "bad.csv").read_bytes() == b"\x80\x81 not text \xff\n"
     reason = (inbox / FAILED / "bad.csv.reason.txt").read_text(encoding="utf-8")
     assert "bad.csv" in reason and "utf-8" in reason.lower()
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [
-        ".cchc-letters.lock",
+        ".cchc-letters-inbox.lock",
         "growing.csv",
         "next.csv.part",
         "~$good.xlsx",
@@ -108,7 +108,7 @@ def test_watch_once_from_the_command_line(tmp_path, monkeypatch):
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     write_births(inbox / "good.csv", range(1, 4))
-    (inbox / "bad.csv").write_bytes(b"\x80\x81")
+    (inbox / "bad.csv").write_bytes(b"\x80\x81\n")
     args = ["watch", str(inbox), "--out", str(out), "--once", "--date", LETTER_DATE]
     result = runner.invoke(app, [*args, "--settle", "0", "--quiet"])
     assert result.exit_code == 3, result.output
@@ -125,7 +125,7 @@ def test_watch_once_from_the_command_line(tmp_path, monkeypatch):
     assert "1 thư, 3 đã in trước đó" in again.output
     assert printed_counts(out) == {key(n): 1 for n in range(1, 5)}
 
-    with locking.hold([locking.lock_path_for(inbox)], wait=0, what="test"):
+    with locking.hold([locking.inbox_lock_path(inbox)], wait=0, what="test"):
         locked = runner.invoke(app, [*args, "--settle", "0", "--wait", "0"])
     assert locked.exit_code == 4, locked.output
 

@@ -132,6 +132,18 @@ def _wait_for_file(folder: Path, name: str) -> Path:
     raise AssertionError(f"{name} was not downloaded: {sorted(p.name for p in folder.iterdir())}")
 
 
+def _wait_for_heading(driver, text: str) -> None:
+    """Wait until the page's h1 holds ``text``: after a click the old page's h1 may still be
+    found (and go stale) before the browser has navigated."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 120).until(
+        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), text)
+    )
+
+
 def test_upload_see_the_rejected_row_generate_and_download(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -140,7 +152,7 @@ def test_upload_see_the_rejected_row_generate_and_download(server, browser, tmp_
     assert "Lô thư hôm nay" in browser.find_element(By.TAG_NAME, "h1").text
     browser.find_element(By.ID, "files").send_keys(str(SAMPLE_EXPORT))
     browser.find_element(By.ID, "upload").click()
-    assert "Kiểm tra tệp tải lên" in browser.find_element(By.TAG_NAME, "h1").text
+    _wait_for_heading(browser, "Kiểm tra tệp tải lên")
     # the letter date is chosen explicitly: never today's
     browser.get(browser.current_url + "?date=2026-11-27")
     rejected = browser.find_element(By.ID, "rejected")
@@ -154,8 +166,8 @@ def test_upload_see_the_rejected_row_generate_and_download(server, browser, tmp_
     assert browser.find_element(By.ID, "to-print").text == "2"
     browser.find_element(By.ID, "generate").click()
     # the progress page turns into the batch page when the letters are written
+    _wait_for_heading(browser, "batch-2026-11-27-001")
     downloads = browser.find_element(By.ID, "downloads")
-    assert "batch-2026-11-27-001" in browser.find_element(By.TAG_NAME, "h1").text
     letters = browser.find_element(By.ID, "letters")
     assert "Anh Phan Văn Lộc và chị Ngô Thị Thu Hà" in letters.text
     browser.execute_script("window.scrollTo(0, 0)")

@@ -39,6 +39,11 @@ def set_fonts(rpr_parent) -> None:
 
 def new_document(body_size: float = 13):
     doc = Document()
+    # python-docx's default template carries a stylesWithEffects part (Word 2010) that no
+    # longer matches styles.xml: Word may offer to repair the file. The letters need none.
+    for r_id, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(r_id)
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(20), Mm(20)

@@ -7,7 +7,8 @@ import typer
 EXIT_CODES_HELP = (
     "Exit codes: 0 every row became a letter; 1 fatal error, no letters written; "
     "2 usage error; 3 finished, but some rows or files were rejected (see rejects.csv); "
-    "4 another run holds the lock longer than --wait."
+    "4 another run holds the lock longer than --wait; 5 the batch was written but the "
+    "ledger could not record it (the next run does)."
 )
 
 app = typer.Typer(

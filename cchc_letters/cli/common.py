@@ -63,7 +63,8 @@ def user_errors(
     json_output: bool = False,
     json_fields: dict[str, Any] | None = None,
 ) -> Iterator[None]:
-    """Turn a CchcError into a one-line message and its exit code; no traceback.
+    """Turn a CchcError (or an OSError: a fault of the machine) into a one-line message and
+    its exit code; no traceback.
 
     With ``log`` (the day's log file), the error is also logged there. With ``json_output``
     the error is still one JSON object on stdout (``error``, ``hint``, ``exit_code`` and
@@ -71,7 +72,12 @@ def user_errors(
     gets an answer; a usage mistake found here (exit 2) is reported the same way.
     """
     try:
-        yield
+        try:
+            yield
+        except OSError as exc:  # a fault of the machine (disk full, …): a message, no traceback
+            from cchc_letters.errors import write_failed
+
+            raise write_failed(exc, str(exc.filename or "")) from None
     except CchcError as exc:
         if log:
             log.error("%s (exit %d)", exc.message, int(exc.exit_code))
@@ -79,7 +85,9 @@ def user_errors(
         if exc.hint:
             typer.echo(f"Gợi ý (hint): {exc.hint}", err=True)
         if json_output:
-            print_json(_error_json(exc.message, exc.hint, int(exc.exit_code), json_fields))
+            # An error that happened after a batch was written carries the batch's fields.
+            fields = {**(json_fields or {}), **getattr(exc, "details", {})}
+            print_json(_error_json(exc.message, exc.hint, int(exc.exit_code), fields))
         raise typer.Exit(int(exc.exit_code)) from None
     except typer.BadParameter as exc:  # an option's own check found a usage mistake
         if json_output:
@@ -180,6 +188,15 @@ NoLedgerOption = Annotated[
     typer.Option(
         "--no-ledger",
         help="One-off run: neither skip already printed letters nor record these.",
+    ),
+]
+NewLedgerOption = Annotated[
+    bool,
+    typer.Option(
+        "--new-ledger",
+        help="Accept a new or empty ledger although --out holds batch folders it does not "
+        "record (a lost ledger): their letters may be printed again. Without it such a run "
+        "stops; `ledger rebuild` is usually the better way out.",
     ),
 ]
 ReprintChangedOption = Annotated[

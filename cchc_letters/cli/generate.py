@@ -18,6 +18,7 @@ from cchc_letters.cli.common import (
     KindOption,
     LedgerOption,
     MappingOption,
+    NewLedgerOption,
     NoDeliverySheetOption,
     NoLedgerOption,
     PdfOption,
@@ -66,6 +67,7 @@ def generate(
     ledger: LedgerOption = None,
     no_ledger: NoLedgerOption = False,
     reprint_changed: ReprintChangedOption = False,
+    new_ledger: NewLedgerOption = False,
     wait: WaitOption = 600.0,
     quiet: QuietOption = False,
 ) -> None:
@@ -97,6 +99,7 @@ def generate(
             ledger=ledger,
             use_ledger=not no_ledger,
             reprint_changed=reprint_changed,
+            new_ledger=new_ledger,
             wait=wait,
         )
         with day_log(out, local_now()) as log:
@@ -114,7 +117,7 @@ def generate(
             log_batch(log, ", ".join(str(p) for p in inputs), result)
     if json_output:
         print_json(result.to_json())
-    elif not (quiet and result.exit_code == 0 and not result.changed):
+    elif not (quiet and result.exit_code == 0 and not result.changed and not result.do_not_deliver):
         present_batch(result)
     raise typer.Exit(int(result.exit_code))
 

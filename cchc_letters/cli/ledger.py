@@ -11,6 +11,7 @@ from cchc_letters.cli.app import app
 from cchc_letters.cli.common import (
     JsonOption,
     LedgerOption,
+    WaitOption,
     parse_date_option,
     print_json,
     user_errors,
@@ -156,6 +157,54 @@ def forget(
             err=True,
         )
     raise typer.Exit(int(code))
+
+
+@ledger_app.command("rebuild")
+def rebuild(
+    out: Annotated[
+        Path, typer.Option("--out", help="The output folder whose batch folders are recorded.")
+    ],
+    ledger: LedgerOption = None,
+    wait: WaitOption = 600.0,
+    json_output: JsonOption = False,
+) -> None:
+    """Rebuild the ledger from the manifest.csv of each batch folder in --out.
+
+    For a ledger that is damaged, lost or restored from an older copy: every batch folder it
+    does not record is added from its manifest, oldest first. A damaged ledger is kept beside
+    it (ledger.sqlite3.damaged-…), never deleted. Letters forgotten with `ledger forget`
+    before must be forgotten again.
+    """
+    from cchc_letters import ledger as ledger_module
+    from cchc_letters import locking
+    from cchc_letters.pipeline import local_now
+
+    fields = {"ledger": None, "damaged_copy": None, "batches": [], "letters": 0}
+    with user_errors(json_output=json_output, json_fields=fields):
+        if not out.is_dir():
+            raise typer.BadParameter(f"{out} is not a folder", param_hint="--out")
+        path = ledger or ledger_module.default_path(out)
+        with locking.hold(locking.batch_locks(out, path), wait=wait, what=str(out)):
+            done = ledger_module.rebuild(path, out, now=local_now())
+    if json_output:
+        print_json(
+            {
+                "ledger": str(done.ledger),
+                "damaged_copy": str(done.damaged_copy) if done.damaged_copy else None,
+                "batches": [str(p) for p in done.batches],
+                "letters": done.letters,
+                "exit_code": 0,
+            }
+        )
+        return
+    if done.damaged_copy:
+        typer.echo(f"Sổ hỏng được giữ lại tại (damaged ledger kept as): {done.damaged_copy}")
+    for batch in done.batches:
+        typer.echo(f"Đã ghi vào sổ (recorded): {batch}")
+    typer.echo(
+        f"Sổ theo dõi {done.ledger}: thêm {len(done.batches)} lô, {done.letters} thư "
+        "(batches and letters added from their manifests)."
+    )
 
 
 @ledger_app.command("purge")

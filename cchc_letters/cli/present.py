@@ -91,6 +91,13 @@ def _present_ledger(result) -> None:
         echo(f"Đã xoá thư mục dở dang của lần chạy bị ngắt: {path}", err=True)
     for path in result.recovered:
         echo(f"Đã ghi vào sổ theo dõi lô thư của lần chạy bị ngắt: {path}", err=True)
+    for letter in result.do_not_deliver:
+        echo(
+            f"KHÔNG GIAO thư khai sinh {letter['key']} ({letter['batch']}/{letter['print_file']} "
+            f"#{letter['position']}): trẻ đã được đăng ký khai tử ({letter['death_key']}) "
+            "(do not deliver this birth letter: the child's death is registered)",
+            err=True,
+        )
     if not result.changed:
         return
     reprinted = sum(1 for c in result.changed if c.reprinted)

@@ -16,6 +16,7 @@ from cchc_letters.cli.common import (
     KindOption,
     LedgerOption,
     MappingOption,
+    NewLedgerOption,
     NoDeliverySheetOption,
     PdfOption,
     PerFileOption,
@@ -67,6 +68,7 @@ def watch(
     pdf: PdfOption = False,
     no_delivery_sheet: NoDeliverySheetOption = False,
     ledger: LedgerOption = None,
+    new_ledger: NewLedgerOption = False,
     wait: WaitOption = 600.0,
     quiet: QuietOption = False,
 ) -> None:
@@ -100,6 +102,7 @@ def watch(
             pdf=pdf,
             delivery_sheet=not no_delivery_sheet,
             ledger=ledger,
+            new_ledger=new_ledger,
             wait=wait,
         )
     try:

@@ -1,0 +1,84 @@
+"""Who a registration is about, apart from its key: the same person and the same event.
+
+The registry's key (số, quyển, năm) changes when a typo in it is corrected; the person does
+not. A person is recognised by the personal ID (số định danh) when both records have one,
+else by name and date of birth; an event by its kind and its person(s) — a birth by the
+child, a death by the deceased and the date of death, a marriage by both spouses.
+
+Identities are kept as short hashes (the ledger holds no names or ID numbers in clear).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+
+from cchc_letters.models import Birth, Death, Marriage, Person, Registration
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One person or event: by personal ID(s) when known, and by name and date."""
+
+    by_id: str | None
+    by_name: str | None
+
+    def same(self, other: Identity) -> bool:
+        """Return True when both name the same person or event: IDs decide when both have
+        them; otherwise name and date must be known and equal."""
+        if self.by_id and other.by_id:
+            return self.by_id == other.by_id
+        return bool(self.by_name) and self.by_name == other.by_name
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
+
+
+def _name(person: Person) -> str:
+    return " ".join(unicodedata.normalize("NFC", person.full_name).casefold().split())
+
+
+def person(who: Person) -> Identity:
+    """Return the identity of a person: personal ID, else name and full date of birth."""
+    return Identity(
+        _hash("person", who.personal_id) if who.personal_id else None,
+        _hash("person", _name(who), who.birth_date.isoformat()) if who.birth_date else None,
+    )
+
+
+def subject(registration: Registration) -> Identity:
+    """Return the person a letter is about: the child of a birth, the deceased of a death
+    (a marriage has two: none here)."""
+    if isinstance(registration, Birth):
+        return person(registration.child)
+    if isinstance(registration, Death):
+        return person(registration.deceased)
+    return Identity(None, None)
+
+
+def event(registration: Registration) -> Identity:
+    """Return the identity of the event a registration records (its kind and people)."""
+    kind = registration.kind.value
+    if isinstance(registration, Birth):
+        child = registration.child
+        return Identity(
+            _hash(kind, child.personal_id) if child.personal_id else None,
+            _hash(kind, _name(child), child.birth_date) if child.birth_date else None,
+        )
+    if isinstance(registration, Death):
+        dead = registration.deceased
+        return Identity(
+            _hash(kind, dead.personal_id) if dead.personal_id else None,
+            _hash(kind, _name(dead), registration.death_date),
+        )
+    if isinstance(registration, Marriage):
+        husband, wife = registration.husband, registration.wife
+        ids = husband.personal_id and wife.personal_id
+        born = [p.birth_date or p.birth_year for p in (husband, wife)]
+        return Identity(
+            _hash(kind, husband.personal_id, wife.personal_id) if ids else None,
+            _hash(kind, _name(husband), born[0], _name(wife), born[1]) if all(born) else None,
+        )
+    return Identity(None, None)
