@@ -50,8 +50,21 @@ class _LogFile(logging.FileHandler):
     """The day's log file. A line that cannot be written (disk full) is dropped quietly:
     the run reports the fault itself; the logging module would print a traceback."""
 
+    finished = False
+
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
         pass
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Another thread (the office app's server) may hand us a record just after the run
+        # closed this handler; logging.FileHandler would then reopen the file and leak it.
+        if not self.finished:
+            super().emit(record)
+
+    def close(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # emit runs under the same lock
+            self.finished = True
+        super().close()
 
 
 def log_path(out_dir: Path, now: datetime) -> Path:
