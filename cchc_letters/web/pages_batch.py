@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, NotRequired, TypedDict
 
 from starlette.datastructures import FormData
