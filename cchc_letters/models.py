@@ -16,6 +16,7 @@ from cchc_letters.errors import ExitCode
 
 if TYPE_CHECKING:
     from cchc_letters.delivery import DeliverySheet
+    from cchc_letters.ledger import LedgerEntry
 
 
 class _KindType(type):
@@ -462,7 +463,7 @@ class ChangedRecord:
 
     registration: Registration
     key: str
-    previous: Any  # ledger.LedgerEntry of the letter printed before
+    previous: LedgerEntry  # the letter printed before
     reprinted: bool
 
     def to_json(self) -> dict[str, Any]:
