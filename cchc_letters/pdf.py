@@ -300,8 +300,8 @@ class _Converters:
                     stdin=subprocess.DEVNULL,
                     stdout=written,
                     stderr=subprocess.STDOUT,
+                    pass_fds=lifeline.passed(),
                     **_own_process_group(),
-                    **lifeline.popen_args(),
                 )
             except OSError as exc:
                 lifeline.close()
@@ -426,8 +426,9 @@ class _Lifeline:
             return command
         return [sys.executable, "-c", _WATCHER, str(self.read_end), *command]
 
-    def popen_args(self) -> dict[str, tuple[int, ...]]:
-        return {"pass_fds": (self.read_end,)} if self.read_end >= 0 else {}
+    def passed(self) -> tuple[int, ...]:
+        """The descriptors the watcher inherits (Popen's pass_fds)."""
+        return (self.read_end,) if self.read_end >= 0 else ()
 
     def started(self) -> None:
         """Drop this process's copy of the read end (the watcher has its own)."""

@@ -230,7 +230,7 @@ def _deaths_stop_births(plan: Plan, ledger: Any) -> None:
     if not (ledger and deaths):
         return
     for entry, child in ledger.printed_people([d[2] for d in deaths], Kind.BIRTH):
-        for key, death, who in deaths:
+        for key, dead, who in deaths:
             if who.same(child):
                 plan.do_not_deliver.append(
                     {
@@ -239,7 +239,7 @@ def _deaths_stop_births(plan: Plan, ledger: Any) -> None:
                         "print_file": entry.print_file,
                         "position": entry.position,
                         "death_key": key,
-                        "death_source": str(death.source),
+                        "death_source": str(dead.source),
                     }
                 )
                 break

@@ -32,6 +32,7 @@ from cchc_letters.ingest.limits import (
 from cchc_letters.ingest.text import FileProblem
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from zipfile import ZipFile, ZipInfo
 
 _CHUNK = 1 << 20
@@ -120,7 +121,7 @@ def _column_letters(index: int) -> str:
     return letters or "A"
 
 
-def _chunks(archive: ZipFile, info: ZipInfo, limit: int, label: str):
+def _chunks(archive: ZipFile, info: ZipInfo, limit: int, label: str) -> Iterator[bytes]:
     """Yield the decompressed bytes of one part a megabyte at a time, raising FileProblem
     past ``limit`` (the size the zip declares is not trusted, the bytes are counted)."""
     if info.file_size > limit:

@@ -13,7 +13,8 @@ from cchc_letters.resources import data_dir
 
 def _load() -> dict[str, int]:
     with (data_dir() / "limits.toml").open("rb") as fh:
-        return tomllib.load(fh)["input"]
+        limits: dict[str, int] = tomllib.load(fh)["input"]
+    return limits
 
 
 _LIMITS = _load()

@@ -35,7 +35,7 @@ class FileProblem(Exception):
         self.code, self.message = code, message
 
 
-def read_text_file(path) -> bytes:
+def read_text_file(path: str | os.PathLike[str]) -> bytes:
     """Return the bytes of a CSV/TXT/TSV file, measured first: refused with FileProblem
     ("oversized_file") when the file is over MAX_TEXT_FILE bytes, has more lines than
     MAX_SHEET_ROWS, or a line longer than MAX_TEXT_BYTES (a file that is one 500 MB line).
