@@ -15,7 +15,7 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -369,6 +369,43 @@ class TemplateSource:
     other_parts: tuple[tuple[zipfile.ZipInfo, bytes], ...]
 
 
+def check_copied_parts(path: Path, parts: Iterable[tuple[str, bytes]]) -> None:
+    """Raise TemplateProblem naming the part when an XML part of a template is not
+    well-formed XML or declares a DTD.
+
+    Every part but the body is copied unchanged into every print file (output.py), and the
+    readers of the template (python-docx) parse only the parts they use, without expanding
+    entities: a broken customXml item, or a "billion laughs" in styles.xml, would load
+    silently and be written into every letter of every batch — files Word refuses to
+    open. No Office part declares a DTD (OOXML forbids one), so a DOCTYPE is refused
+    before anything could expand it; the parser never loads a DTD nor the network.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(
+        resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False
+    )
+    for name, data in parts:
+        if not name.lower().endswith((".xml", ".rels")):
+            continue  # pictures, fonts, thumbnails: copied as they are
+        try:
+            root = etree.fromstring(data, parser)
+        except etree.XMLSyntaxError as exc:
+            raise TemplateProblem(
+                f"{path}: phần {name} của mẫu thư DOCX không phải XML đúng ({exc}); Word không "
+                "mở được tệp in nào có phần này. Hãy mở mẫu bằng Word hoặc LibreOffice và lưu "
+                "lại, hoặc lấy lại mẫu gốc (templates export)."
+            ) from None
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise TemplateProblem(
+                f"{path}: phần {name} của mẫu thư DOCX khai báo DTD/thực thể XML (<!DOCTYPE …>) "
+                "— tệp Word thật không bao giờ có, và đó là cách một tệp XML 'nổ' ra hàng tỷ ký "
+                "tự; mẫu này không được dùng. Hãy lấy lại mẫu gốc (templates export) hoặc lưu "
+                "lại mẫu bằng Word."
+            )
+
+
 def read_template(path: Path) -> TemplateSource:
     """Return the template at ``path`` cleaned by docxtpl (tags split by Word rejoined).
 
@@ -391,7 +428,11 @@ def read_template(path: Path) -> TemplateSource:
                 for info in package.infolist()
                 if info.filename != DOCUMENT_PART
             )
-            document_xml = package.read(DOCUMENT_PART).decode("utf-8")
+            document_bytes = package.read(DOCUMENT_PART)
+            check_copied_parts(
+                path, [*((i.filename, d) for i, d in other_parts), (DOCUMENT_PART, document_bytes)]
+            )
+            document_xml = document_bytes.decode("utf-8")
         docx = DocxTemplate(str(path))
         docx.init_docx()
         body_xml = docx.patch_xml(docx.get_xml())
