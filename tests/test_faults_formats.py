@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,38 @@ def test_an_ods_value_far_below_empty_repeated_rows_is_refused_naming_its_cell(t
     path = ods(tmp_path / "far.ods", empty + far + "</table:table-row>")
     problem = measured(path, "ods")
     assert "K1048575" in problem.message
+
+
+def test_an_ods_table_prefix_bound_to_another_namespace_is_still_measured(tmp_path):
+    # calamine reads "table:table-row" by its literal name, whatever the prefix means.
+    path = ods(tmp_path / "ns.ods", ods_row("x", repeat=1_000_000))
+    rebound = tmp_path / "rebound.ods"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(rebound, "w") as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "content.xml":
+                data = data.replace(b"urn:oasis:names:tc:opendocument:xmlns:table:1.0", b"urn:x")
+            out.writestr(info, data)
+    assert measured(rebound, "ods").code == "oversized_file"
+
+
+def test_an_ods_of_millions_of_empty_cell_tags_is_refused(tmp_path):
+    row = "<table:table-row>" + "<table:table-cell/>" * 4_000_000 + "</table:table-row>"
+    problem = measured(ods(tmp_path / "tags.ods", row), "ods")
+    assert problem.code == "oversized_file" and "thẻ ô" in problem.message
+
+
+def test_cells_holding_data_and_empty_ones_are_told_apart_across_chunks(tmp_path):
+    # A 2 MB row of empty cells written open-and-closed (as some tools do), repeated 100
+    # times: 3.3 million cells, none of them data, wherever a megabyte ends.
+    empty = '<table:table-cell table:style-name="ce1"> </table:table-cell>'
+    cells = empty * (2_000_000 // len(empty))
+    rows = f'<table:table-row table:number-rows-repeated="100">{cells}'
+    measure_calamine(ods(tmp_path / "empty.ods", rows + "</table:table-row>"), "ods")
+    # The same with one value at its end: the 3.3 million cells are now the data's range.
+    far = "<table:table-cell><text:p>x</text:p></table:table-cell>"
+    path = ods(tmp_path / "far.ods", rows + far + "</table:table-row>")
+    assert measured(path, "ods").code == "oversized_file"
 
 
 def test_libreoffices_empty_rows_below_the_table_are_not_data(tmp_path):
@@ -179,8 +212,12 @@ def in_child(script: str, *args: str) -> dict:
         "import json, resource, sys\n"
         f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
     )
+    # The child's own peak (VmHWM of its address space): ru_maxrss would carry over the
+    # peak of the test process it was forked from.
     epilogue = (
-        "\nfound['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "\nwith open('/proc/self/status') as fh:\n"
+        "    hwm = next(l for l in fh if l.startswith('VmHWM:'))\n"
+        "found['peak_mb'] = int(hwm.split()[1]) // 1024\n"
         "print(json.dumps(found))\n"
     )
     proc = subprocess.run(
