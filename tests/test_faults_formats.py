@@ -9,6 +9,7 @@ process); the other files are still read; under `watch` the file goes to failed/
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,7 @@ import pytest
 from hostile_files import ods, ods_row, xls, xlsb, xlsb_blank, xlsb_row, xlsb_text
 
 from cchc_letters.ingest import read_inputs
-from cchc_letters.ingest.bounds import measure_calamine
+from cchc_letters.ingest.bounds import _measure_biff, measure_calamine
 from cchc_letters.ingest.limits import MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_TEXT_FILE
 from cchc_letters.ingest.text import FileProblem, read_text_file
 from cchc_letters.watch import FAILED
@@ -142,6 +143,29 @@ def test_an_xls_whose_dimensions_claim_billions_of_rows_is_refused(tmp_path):
     path = xls(tmp_path / "dim.xls", dimensions=(0, 0xFFFFFFF0, 0, 0x4000))
     problem = measured(path, "xls")
     assert problem.code == "oversized_file" and "4,294,967,280" in problem.message
+
+
+def _biff(kind: int, data: bytes = b"") -> bytes:
+    return struct.pack("<HH", kind, len(data)) + data
+
+
+def test_an_xls_sheet_hidden_inside_another_record_is_measured_where_calamine_reads_it():
+    # A BOUNDSHEET pointing into the payload of another record: read from the start of the
+    # stream, that payload is skipped; calamine reads the sheet from the offset it is given.
+    bof_sheet = _biff(0x0809, struct.pack("<HH", 0x0600, 0x0010))
+    far_cell = _biff(0x0203, struct.pack("<HHHd", 65_535, 255, 0, 1.0))  # NUMBER at IV65536
+    hidden = bof_sheet + far_cell + _biff(0x000A)
+
+    def workbook_globals(offset: int) -> bytes:
+        sheet = struct.pack("<IBBBB", offset, 0, 0, 1, 0) + b"X"  # offset, state, type, "X"
+        bof = _biff(0x0809, struct.pack("<HH", 0x0600, 0x0005))
+        return bof + _biff(0x0085, sheet) + _biff(0x000A)
+
+    offset = len(workbook_globals(0)) + len(bof_sheet) + 4  # inside record 0x0099's payload
+    stream = workbook_globals(offset) + bof_sheet + _biff(0x0099, hidden) + _biff(0x000A)
+    with pytest.raises(FileProblem) as raised:
+        _measure_biff(stream)
+    assert "IV65536" in raised.value.message and "'X'" in raised.value.message
 
 
 def test_sound_files_of_each_format_pass_their_measure(tmp_path):

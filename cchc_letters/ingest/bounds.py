@@ -366,6 +366,7 @@ def _measure_xlsb_sheet(archive: ZipFile, info: ZipInfo) -> None:
 _XLS_CELLS = frozenset({0x0006, 0x00D6, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E})
 _XLS_MULRK = 0x00BD
 _XLS_BOF = 0x0809
+_XLS_EOF = 0x000A
 _XLS_BOUNDSHEET = 0x0085
 _XLS_DIMENSIONS = 0x0200
 _BIFF8_ROWS, _BIFF8_COLS = 65_536, 256
@@ -399,29 +400,42 @@ def _measure_xls(path: Path) -> None:
 
 
 def _measure_biff(data: bytes) -> None:
-    unpack = struct.unpack_from
+    """Measure the workbook globals from the start of the stream, then each sheet from the
+    offset its BOUNDSHEET record gives — where calamine starts reading it, so a sheet
+    pointed into the middle of another record is read here as calamine reads it."""
     names: dict[int, str] = {}
-    extent: _Extent | None = None
-    pos, end = 0, len(data)
+    _scan_biff(data, 0, _Extent("(workbook)"), names)
+    for offset, name in names.items():
+        _scan_biff(data, offset, _Extent(name), None)
+
+
+
+def _scan_biff(data: bytes, pos: int, extent: _Extent, names: dict[int, str] | None) -> None:
+    """Follow the records of one substream from ``pos`` to its EOF record (nested BOF/EOF
+    pairs, an embedded chart, are followed through), counting its cells into ``extent``
+    and, in the globals (``names`` given), collecting each BOUNDSHEET's offset and name."""
+    unpack = struct.unpack_from
+    end = len(data)
+    depth = 0
     while pos + 4 <= end:
         kind, length = unpack("<HH", data, pos)
         start = pos + 4
         if start + length > end:
             break
         if kind in _XLS_CELLS and length >= 4:
-            if extent is not None:
-                row, col = unpack("<HH", data, start)
-                extent.add(row + 1, col + 1)
-        elif kind == _XLS_MULRK and length >= 6 and extent is not None:
+            row, col = unpack("<HH", data, start)
+            extent.add(row + 1, col + 1)
+        elif kind == _XLS_MULRK and length >= 6:
             row, first = unpack("<HH", data, start)
             (last,) = unpack("<H", data, start + length - 2)
             extent.add(row + 1, last + 1, max(last - first + 1, 1))
-        elif kind == _XLS_BOF and length >= 4:
-            (substream,) = unpack("<H", data, start + 2)
-            extent = (
-                _Extent(names.get(pos, f"thứ {len(names) + 1}")) if substream == 0x0010 else None
-            )
-        elif kind == _XLS_BOUNDSHEET and length >= 8:
+        elif kind == _XLS_BOF:
+            depth += 1
+        elif kind == _XLS_EOF:
+            depth -= 1
+            if depth <= 0:
+                return
+        elif kind == _XLS_BOUNDSHEET and length >= 8 and names is not None:
             (offset,) = unpack("<I", data, start)
             count, high = data[start + 6], data[start + 7]
             raw = data[start + 8 : start + 8 + count * (2 if high else 1)]
