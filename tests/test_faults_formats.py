@@ -21,6 +21,7 @@ from hostile_files import ods, ods_row, xls, xlsb, xlsb_blank, xlsb_row, xlsb_te
 
 from cchc_letters.ingest import read_inputs
 from cchc_letters.ingest.bounds import _measure_biff, measure_calamine
+from cchc_letters.ingest.excel import measure_workbook
 from cchc_letters.ingest.limits import MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_TEXT_FILE
 from cchc_letters.ingest.text import FileProblem, read_text_file
 from cchc_letters.watch import FAILED
@@ -124,6 +125,46 @@ def test_an_xlsb_value_in_the_last_cell_is_refused_naming_it(tmp_path):
     path = xlsb(tmp_path / "far.xlsb", xlsb_row(1_048_575) + xlsb_text(16_383, "x"))
     problem = measured(path, "xlsb")
     assert problem.code == "oversized_file" and "XFD1048576" in problem.message
+
+
+def moved_sheet(path: Path, old: str, new: str, extra: bytes, marker: bytes) -> Path:
+    """Rewrite the workbook at ``path`` with its sheet part ``old`` stored as ``new`` (the
+    relationships and content types follow) and ``extra`` put before ``marker`` in it."""
+    moved = path.with_name("moved-" + path.name)
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(moved, "w") as out:
+        for info in source.infolist():
+            data, name = source.read(info), info.filename
+            if name == old:
+                name, data = new, data.replace(marker, extra + marker, 1)
+            elif name.endswith((".rels", "[Content_Types].xml")):
+                data = data.replace(
+                    old.removeprefix("xl/").encode(), new.removeprefix("xl/").encode()
+                )
+            out.writestr(name, data)
+    return moved
+
+
+def test_an_xlsx_sheet_stored_outside_worksheets_is_still_measured(tmp_path):
+    from test_faults_workbook import far_value, register_bytes
+
+    path = tmp_path / "so.xlsx"
+    path.write_bytes(register_bytes())
+    moved = moved_sheet(
+        path, "xl/worksheets/sheet1.xml", "xl/data/s.xml", far_value("XFD20000", 20000),
+        b"</sheetData>",
+    )  # fmt: skip
+    with zipfile.ZipFile(moved) as archive, pytest.raises(FileProblem) as raised:
+        measure_workbook(archive)
+    assert raised.value.code == "oversized_file" and "XFD20000" in raised.value.message
+
+
+def test_an_xlsb_sheet_stored_outside_worksheets_is_still_measured(tmp_path):
+    far = xlsb_row(1_048_575) + xlsb_text(16_383, "x")
+    moved = moved_sheet(
+        xlsb(tmp_path / "so.xlsb"), "xl/worksheets/sheet1.bin", "xl/data/s.bin", far,
+        b"\x92\x01\x00",  # BrtEndSheetData
+    )  # fmt: skip
+    assert measured(moved, "xlsb").code == "oversized_file"
 
 
 def test_an_xlsb_formatted_blank_far_away_is_not_data(tmp_path):

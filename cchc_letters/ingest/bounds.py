@@ -89,6 +89,31 @@ def check_file_size(path: Path) -> None:
         raise too_large(f"tệp {size:,} byte (giới hạn {MAX_WORKBOOK_FILE:,})")
 
 
+def sheet_targets(archive: ZipFile) -> set[str]:
+    """Return the parts any relationship of the package names as a worksheet, resolved as
+    the readers resolve them — wherever they are and whatever they are called (parts that
+    cannot be parsed name none; their sheets are still measured as XML or BIFF12 parts)."""
+    import posixpath
+    from xml.etree import ElementTree as ET
+
+    found: set[str] = set()
+    for info in archive.infolist():
+        if not info.filename.endswith(".rels") or info.file_size > MAX_OTHER_XML:
+            continue
+        source = posixpath.dirname(posixpath.dirname(info.filename))  # "xl/_rels/x" -> "xl"
+        try:
+            root = ET.fromstring(archive.read(info))
+        except Exception:  # noqa: BLE001 — a damaged part names nothing; readers judge it
+            continue
+        for rel in root.iter():
+            kind, target = rel.get("Type", ""), rel.get("Target", "")
+            if not kind.endswith("/worksheet") or not target:
+                continue
+            path = target.lstrip("/") if target.startswith("/") else posixpath.join(source, target)
+            found.add(posixpath.normpath(path))
+    return found
+
+
 class _Extent:
     """The farthest cell holding data in one sheet, checked against the limits as it grows."""
 
@@ -291,9 +316,17 @@ _BLANK_CELLS = frozenset({1, 12})
 
 
 def _measure_xlsb(archive: ZipFile) -> None:
+    # A sheet is measured wherever the workbook's relationships put it, and any binary part
+    # that starts as a sheet does (BrtBeginSheet) is followed too; VBA projects, printer
+    # settings and embedded objects are not BIFF12 and are only sized.
+    targets = sheet_targets(archive)
     for info in archive.infolist():
         lower = info.filename.lower()
-        if lower.startswith("xl/worksheets/") and lower.endswith(".bin"):
+        if (
+            info.filename in targets
+            or lower.startswith("xl/worksheets/")
+            or (lower.endswith(".bin") and _starts_as_sheet(archive, info))
+        ):
             _measure_xlsb_sheet(archive, info)
         elif lower.endswith("sharedstrings.bin"):
             for _ in _chunks(archive, info, MAX_SHARED_STRINGS_XML, info.filename):
@@ -301,6 +334,14 @@ def _measure_xlsb(archive: ZipFile) -> None:
         elif lower.endswith((".bin", ".xml", ".rels")):
             for _ in _chunks(archive, info, MAX_OTHER_XML, info.filename):
                 pass
+
+
+_BRT_BEGIN_SHEET = b"\x81\x01"  # record type 129, two bytes
+
+
+def _starts_as_sheet(archive: ZipFile, info: ZipInfo) -> bool:
+    with archive.open(info) as fh:
+        return fh.read(2) == _BRT_BEGIN_SHEET
 
 
 def _varint(data: bytes, pos: int, most: int) -> tuple[int, int] | None:
@@ -407,7 +448,6 @@ def _measure_biff(data: bytes) -> None:
     _scan_biff(data, 0, _Extent("(workbook)"), names)
     for offset, name in names.items():
         _scan_biff(data, offset, _Extent(name), None)
-
 
 
 def _scan_biff(data: bytes, pos: int, extent: _Extent, names: dict[int, str] | None) -> None:
