@@ -107,3 +107,25 @@ def test_every_printed_name_and_address_field_of_every_kind_has_a_limit():
         "book_number",
     ):
         assert limits.get(name, 0) > 0, name
+
+
+def test_the_page_checks_worst_case_has_every_limited_field_of_its_kind_at_its_limit():
+    # What `templates check` renders (variables.at_limits): a limited field it missed would
+    # make the per-row limit no guarantee.
+    from cchc_letters.ingest.columns import load_vocabulary
+    from cchc_letters.kinds import entries
+    from cchc_letters.variables import SAMPLE_DATE, at_limits
+
+    limits, vocabulary = field_limits(), load_vocabulary()
+    for kind in entries():
+        limited = {name for name in limits if kind.kind in vocabulary.kinds.get(name, ())}
+        for sample in kind.samples(SAMPLE_DATE, True):
+            worst, filled = at_limits(sample)
+            assert filled == limited, kind.kind
+            assert len(worst.number) == limits["registration_number"]
+            assert len(worst.book) == limits["book_number"]
+    birth = next(e for e in entries() if e.kind is Kind.BIRTH)
+    worst, _ = at_limits(birth.samples(SAMPLE_DATE, True)[0])
+    assert len(worst.child.full_name) == limits["child_name"]
+    assert len(worst.mother.residence) == limits["mother_residence"]
+    assert len(worst.birth_place) == limits["child_birth_place"]
