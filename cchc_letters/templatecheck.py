@@ -148,11 +148,13 @@ def _check_pages(
         return
     with tempfile.TemporaryDirectory(prefix="cchc-check-") as tmp:
         folder = Path(tmp)
-        docs = [
-            (kind, limits, write_letter(template, context, folder / f"{kind.value}-{n}.docx"))
-            for kind, (template, contexts) in letters.items()
-            for n, (limits, context) in enumerate(contexts, start=1)
-        ]
+        docs = []
+        for kind, (template, contexts) in letters.items():
+            for limits in (False, True):
+                of_case = [c for at_limits, c in contexts if at_limits is limits]
+                for n, context in enumerate(of_case, start=1):
+                    name = f"{kind.value}-{'limits' if limits else 'long'}-{n}.docx"
+                    docs.append((kind, limits, write_letter(template, context, folder / name)))
         try:
             pdfs = convert_to_pdf([doc for _, _, doc in docs], folder)
         except PdfUnavailable as exc:
