@@ -245,22 +245,21 @@ def prepare(options: BatchOptions) -> Prepared:
         schedule_version=schedule_version,
     )
     for kind, template in templates.items():
-        _renders_once(template, [r for r in checked.registrations if r.kind is kind], prepared)
+        of_kind = [r for r in checked.registrations if r.kind is kind]
+        _measure_samples(template, kind, prepared, _renders_once(template, of_kind, prepared))
     return prepared
 
 
-def _renders_once(
-    template: LetterTemplate, of_kind: list[Registration], prepared: Prepared
-) -> None:
+def _renders_once(template: LetterTemplate, of_kind: list[Registration], prepared: Prepared) -> str:
     """Render ``template`` with its rows in turn until one renders (usually the first);
-    raise TemplateProblem, naming the template, when it fails on every one."""
+    return that body. Raise TemplateProblem, naming the template, when it fails on every
+    one."""
     from cchc_letters.errors import TemplateProblem
 
     first: TemplateProblem | None = None
     for registration in of_kind:
         try:
-            template.render_body(prepared.context_of(registration))
-            return
+            return template.render_body(prepared.context_of(registration))
         except TemplateProblem as exc:
             first = first or exc
     assert first is not None, "a template is loaded only for a kind with rows"
@@ -270,6 +269,23 @@ def _renders_once(
         f"(the template fails on every row, nothing written): {first.message}",
         hint="Sửa mẫu thư rồi chạy: cchc-letters templates check",
     )
+
+
+def _measure_samples(template: LetterTemplate, kind: Kind, prepared: Prepared, body: str) -> None:
+    """Measure the page fit of the run's first letter and of the kind's longest samples
+    (every limited field at its limit), so that the writer measures only letters longer
+    than those (pagefit.LetterFit)."""
+    from cchc_letters.errors import TemplateProblem
+    from cchc_letters.pagefit import LetterFit
+    from cchc_letters.variables import limit_contexts
+
+    bodies = [body]
+    for context in limit_contexts(kind, prepared.profile, prepared.options.letter_date):
+        try:
+            bodies.append(template.render_body(context))
+        except TemplateProblem:  # the samples are no row of this run: only not measured
+            pass
+    LetterFit.of(template).calibrate(bodies)
 
 
 def _telling(step: StepCallback, progress: ProgressCallback | None) -> ProgressCallback:

@@ -51,9 +51,11 @@ class Letters:
 
 @dataclass(frozen=True)
 class NotRendered:
-    """A letter its template failed on (that row's data): in place of its addressee."""
+    """A letter not written (its template failed on that row's data, or it would not fit
+    one page): in place of its addressee."""
 
-    message: str  # the TemplateProblem's: the template's path and what failed
+    message: str  # the TemplateProblem's (the template's path and what failed), or the fit's
+    code: str = "template_error"
 
 
 # What a job gives back for each of its letters, in order: its addressee, or why it failed.
@@ -99,28 +101,29 @@ def write_jobs(
 ) -> list[list[LetterOutcome]]:
     """Write the files of ``jobs``; return each letter's addressee (or ``NotRendered``), per job.
 
-    A letter its template fails on is left out (its row is rejected, the others print); a
-    file none of whose letters rendered is not written. ``letter_done`` is called after
-    each letter (in this process only), while its print file is still being written.
+    A letter its template fails on, or that would not fit one page, is left out (its row
+    is rejected, the others print); a file none of whose letters rendered is not written.
+    ``letter_done`` is called after each letter (in this process only), while its print
+    file is still being written.
     """
     from contextlib import ExitStack
 
     from cchc_letters import output
-    from cchc_letters.errors import TemplateProblem
+    from cchc_letters.pagefit import LetterFit
 
     results = []
     for job in jobs:
         template = letters.templates[job.kind]
         of_kind = letters.by_kind[job.kind]
         outcomes: list[LetterOutcome] = []
+        fit = LetterFit.of(template)
         with ExitStack() as stack:
             print_file = None
             for registration in of_kind[job.start : job.stop]:
                 context = letters.context_of(registration)
-                try:
-                    body = template.render_body(context, print_file.count if print_file else 0)
-                except TemplateProblem as exc:
-                    outcomes.append(NotRendered(exc.message))
+                body = _body(template, fit, context, print_file.count if print_file else 0)
+                if isinstance(body, NotRendered):
+                    outcomes.append(body)
                 else:
                     if letters.per_letter:
                         output.write_single_letter(template, letters.staging / job.name, body)
@@ -134,6 +137,22 @@ def write_jobs(
                     letter_done()
         results.append(outcomes)
     return results
+
+
+def _body(
+    template: LetterTemplate, fit: Any, context: Mapping[str, Any], index: int
+) -> str | NotRendered:
+    """Return a letter's body XML, or why it is not written: its template fails on its
+    data, or it would not fit one page (pagefit's estimate)."""
+    from cchc_letters.errors import TemplateProblem
+
+    try:
+        body = template.render_body(context, index)
+    except TemplateProblem as exc:
+        return NotRendered(exc.message)
+    if not fit.fits(body):
+        return NotRendered(too_long_message(template, fit, body), "letter_too_long")
+    return body
 
 
 # A worker process's letters: set by the pool's initializer in the worker only (the forked
@@ -237,15 +256,28 @@ def run_jobs(
         gc.unfreeze()
 
 
-def not_rendered_issue(registration: Registration, message: str) -> Issue:
-    """Return the rejection of a row its template failed on (``message``: the template's
-    path and what failed)."""
-    return Issue(
-        code="template_error",
-        message=f"Mẫu thư lỗi với dữ liệu của dòng này, không in thư: {message}. Sửa mẫu thư "
-        "(cchc-letters templates check) hoặc dòng này rồi chạy lại; các dòng khác vẫn được in.",
-        source=registration.source,
+def too_long_message(template: LetterTemplate, fit: Any, body: str) -> str:
+    """Return why a letter is not written: it would not fit one page (pagefit's estimate)."""
+    return (
+        f"Thư của dòng này ước tính dài {fit.pages(body):.2f} trang, không vừa một trang "
+        f"(mẫu thư {template.path}), nên không in. Kiểm tra các ô dài của dòng (ghi chú, "
+        "địa chỉ, tên…) rồi viết gọn, hoặc rút gọn mẫu thư (cchc-letters templates check)."
     )
+
+
+def not_rendered_issue(registration: Registration, outcome: NotRendered) -> Issue:
+    """Return the rejection of a row whose letter was not written: its template failed on
+    its data (``template_error``) or its letter would not fit one page
+    (``letter_too_long``)."""
+    if outcome.code == "template_error":
+        message = (
+            f"Mẫu thư lỗi với dữ liệu của dòng này, không in thư: {outcome.message}. Sửa mẫu "
+            "thư (cchc-letters templates check) hoặc dòng này rồi chạy lại; các dòng khác vẫn "
+            "được in."
+        )
+    else:
+        message = outcome.message
+    return Issue(code=outcome.code, message=message, source=registration.source)
 
 
 def write_letters(
@@ -294,7 +326,7 @@ def write_letters(
         for registration, outcome in zip(of_job, outcomes, strict=True):
             if isinstance(outcome, NotRendered):
                 written.letters[job.kind] -= 1
-                written.not_rendered.append(not_rendered_issue(registration, outcome.message))
+                written.not_rendered.append(not_rendered_issue(registration, outcome))
                 continue
             position += 1
             key = str(registration.key(commune))

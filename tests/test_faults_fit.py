@@ -129,3 +129,72 @@ def test_the_page_checks_worst_case_has_every_limited_field_of_its_kind_at_its_l
     assert len(worst.child.full_name) == limits["child_name"]
     assert len(worst.mother.residence) == limits["mother_residence"]
     assert len(worst.birth_place) == limits["child_birth_place"]
+
+
+# ---- the safety net at generate time (pagefit.py) --------------------------------------
+
+BIRTH_HEADER = "kind,registration_number,book_number,registration_date,child_name,child_sex,"
+BIRTH_HEADER += "child_birth_date,mother_name,mother_birth,mother_residence"
+
+
+def birth_export(tmp_path: Path, child: str, mother: str) -> Path:
+    path = tmp_path / "so-khai-sinh.csv"
+    rows = [
+        f"khai sinh,01,01/2026,20/11/2026,Nguyễn Gia Bảo,Nam,12/11/2026,{mother[:40]},1996,Ấp Bình Ba",
+        f"khai sinh,02,01/2026,21/11/2026,{child},Nữ,13/11/2026,{mother},1996,Ấp Bình Ba",
+        "khai sinh,03,01/2026,22/11/2026,Lê Thị An,Nữ,14/11/2026,Lê Thị Hồng,1990,Ấp Suối Nghệ",
+    ]
+    path.write_text("\r\n".join([BIRTH_HEADER, *rows]) + "\r\n", encoding="utf-8")
+    return path
+
+
+def test_a_letter_the_estimate_puts_over_a_page_is_rejected_even_without_length_limits(
+    tmp_path, monkeypatch
+):
+    # What the limits cannot cover (a commune's template printing more, a limit raised):
+    # with no limit at all, a 500-character name for the child and the mother would print
+    # the letter over two pages; the writer's estimate rejects that row instead.
+    from cchc_letters import validate
+
+    monkeypatch.setattr(validate, "field_limits", dict)
+    child, mother = long_text(500), long_text(500)
+    result = run_batch(
+        BatchOptions(
+            inputs=[birth_export(tmp_path, child, mother)],
+            out_dir=tmp_path / "out",
+            letter_date=LETTER_DATE,
+        )
+    )
+    assert result.rejected == 1 and sum(result.letters.values()) == 2
+    with result.rejects_file.open(encoding="utf-8-sig") as fh:
+        [reject] = [r for r in csv.DictReader(fh) if r["severity"] == "error"]
+    assert reject["row"] == "3" and reject["reason_code"] == "letter_too_long"
+    assert "không vừa một trang" in reject["reason"] and "birth.docx" in reject["reason"]
+    with (result.batch_dir / "manifest.csv").open(encoding="utf-8-sig") as fh:
+        assert [r["source_row"] for r in csv.DictReader(fh)] == ["2", "4"]
+
+
+def test_the_estimate_refuses_no_sample_letter_of_the_shipped_templates(tmp_path):
+    # Measured, not passed by the length shortcut: the short, long and at-the-limits samples
+    # (those LibreOffice puts on one page), with the demo profile and with one that
+    # lengthens a birth letter all it can.
+    from test_templates_check import worst_case_profile
+
+    from cchc_letters.pagefit import FULL_PAGE, LetterFit
+    from cchc_letters.profile import load_profile
+    from cchc_letters.render import load_templates
+    from cchc_letters.variables import limit_contexts, long_contexts, sample_context
+
+    templates = load_templates(set(Kind))
+    for profile, at_limits in (
+        (load_profile(None), True),
+        (load_profile(worst_case_profile(tmp_path)), False),
+    ):
+        for kind, template in templates.items():
+            contexts = [sample_context(kind, profile), *long_contexts(kind, profile)]
+            if at_limits:
+                contexts += limit_contexts(kind, profile)
+            fit = LetterFit.of(template)
+            for context in contexts:
+                pages = fit.pages(template.render_body(context))
+                assert 0.4 < pages <= FULL_PAGE - 0.01, (kind, pages)
