@@ -17,12 +17,14 @@ import queue
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Literal, TypedDict
 
 from cchc_letters.errors import CchcError
 
@@ -201,12 +203,12 @@ class _Converters:
         self.made: list[tuple[Path, Path]] = []
         self.failed: dict[Path, str] = {}
         self.restarts = 0
-        self.events: queue.Queue = queue.Queue()
-        self._running: set[subprocess.Popen] = set()
+        self.events: queue.Queue[_Event] = queue.Queue()
+        self._running: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def run(self, groups: list[list[Path]], progress: ProgressCallback | None, total: int):
+    def run(self, groups: list[list[Path]], progress: ProgressCallback | None, total: int) -> None:
         threads = [
             threading.Thread(target=self._converter, args=(n, group), daemon=True)
             for n, group in enumerate(groups, start=1)
@@ -216,20 +218,19 @@ class _Converters:
         finished = 0
         try:
             while finished < len(threads):
-                event, *payload = self.events.get()
-                if event == "pdf":
-                    self.made.append(tuple(payload))  # type: ignore[arg-type]
-                    if progress:
-                        progress(len(self.made) + len(self.failed), total)
-                elif event == "failed":
-                    docx, why = payload
-                    self.failed[docx] = why
-                    if progress:
-                        progress(len(self.made) + len(self.failed), total)
-                elif event == "restart":
-                    self.restarts += 1
-                elif event == "done":
-                    finished += 1
+                match self.events.get():
+                    case ("pdf", docx, pdf):
+                        self.made.append((docx, pdf))
+                        if progress:
+                            progress(len(self.made) + len(self.failed), total)
+                    case ("failed", docx, why):
+                        self.failed[docx] = why
+                        if progress:
+                            progress(len(self.made) + len(self.failed), total)
+                    case ("restart",):
+                        self.restarts += 1
+                    case ("done",):
+                        finished += 1
         finally:
             # An interrupted run (Ctrl+C, an error in a progress callback) leaves no soffice.
             self._stopping.set()
@@ -292,16 +293,20 @@ class _Converters:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         # (Two handles: the one soffice writes through shares its offset with it.)
         with log_path.open("wb") as written, log_path.open("rb") as log:
+            lifeline = _Lifeline()
             try:
                 proc = subprocess.Popen(
-                    command,
+                    lifeline.command(command),
                     stdin=subprocess.DEVNULL,
                     stdout=written,
                     stderr=subprocess.STDOUT,
+                    pass_fds=lifeline.passed(),
                     **_own_process_group(),
                 )
             except OSError as exc:
+                lifeline.close()
                 return _Call([], list(files), None, f"không chạy được LibreOffice: {exc}")
+            lifeline.started()
             with self._lock:
                 self._running.add(proc)
             try:
@@ -309,6 +314,7 @@ class _Converters:
             finally:
                 _kill(proc)
                 code = proc.wait()
+                lifeline.close()
                 with self._lock:
                     self._running.discard(proc)
         if not hung and code == 0:
@@ -326,7 +332,9 @@ class _Converters:
             why = f"LibreOffice dừng bất thường (mã {code})" + (f": {tail[-1]}" if tail else "")
         return _Call(done, [], stuck, why)
 
-    def _watch(self, proc: subprocess.Popen, log, files: list[Path]):
+    def _watch(
+        self, proc: subprocess.Popen[bytes], log: IO[bytes], files: list[Path]
+    ) -> tuple[bool, int, list[str]]:
         """Wait for soffice to exit or hang; return (hung, file in progress, last lines)."""
         announced = -1  # the file soffice last said it is converting
         current = -1  # the file in progress: files before it have their PDF
@@ -358,6 +366,15 @@ class _Converters:
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
 
+# What a converter thread tells the run: a PDF made, a file given up on, a restart, its end.
+_Event = (
+    tuple[Literal["pdf"], Path, Path]
+    | tuple[Literal["failed"], Path, str]
+    | tuple[Literal["restart"]]
+    | tuple[Literal["done"]]
+)
+
+
 @dataclass
 class _Call:
     """One soffice call: files with their PDF, files it skipped, the one it died on, why."""
@@ -368,14 +385,77 @@ class _Call:
     why: str
 
 
-def _own_process_group() -> dict:
+# soffice must die with the run that started it: a run SIGKILLed during --pdf (a Task
+# Scheduler timeout, the OOM killer) must not leave LibreOffice converting into its folder.
+# PR_SET_PDEATHSIG alone cannot do it: `soffice` is a script that execs the launcher
+# (oosplash), which *forks* soffice.bin, and a death signal is not inherited across fork —
+# the launcher would die and soffice.bin live on. So on POSIX soffice runs under a tiny
+# watcher that leads its process group and holds the read end of a pipe whose only write
+# end is in this process: when this process ends, however it ends, the kernel closes that
+# end, the watcher's read returns, and it kills the whole group (launcher, soffice.bin,
+# anything they started). A normal call ends as before: _kill() kills the group.
+_WATCHER = """
+import os, signal, subprocess, sys, threading
+lifeline = int(sys.argv[1])
+child = subprocess.Popen(sys.argv[2:])
+def orphaned():
+    try:
+        os.read(lifeline, 1)
+    except OSError:
+        pass
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=orphaned, daemon=True).start()
+code = child.wait()
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+class _Lifeline:
+    """The pipe that ties one soffice call's watcher to this process (POSIX; nothing on
+    Windows, where the converter's process group is killed by _kill only)."""
+
+    def __init__(self) -> None:
+        self.read_end = self.write_end = -1
+        if os.name != "nt":
+            # Not inheritable (PEP 446): only the watcher gets the read end (pass_fds), and
+            # no other child of this process holds the write end open.
+            self.read_end, self.write_end = os.pipe()
+
+    def command(self, command: list[str]) -> list[str]:
+        if self.read_end < 0:
+            return command
+        return [sys.executable, "-c", _WATCHER, str(self.read_end), *command]
+
+    def passed(self) -> tuple[int, ...]:
+        """The descriptors the watcher inherits (Popen's pass_fds)."""
+        return (self.read_end,) if self.read_end >= 0 else ()
+
+    def started(self) -> None:
+        """Drop this process's copy of the read end (the watcher has its own)."""
+        if self.read_end >= 0:
+            os.close(self.read_end)
+            self.read_end = -1
+
+    def close(self) -> None:
+        for fd in (self.read_end, self.write_end):
+            if fd >= 0:
+                os.close(fd)
+        self.read_end = self.write_end = -1
+
+
+class _ProcessGroup(TypedDict, total=False):
+    creationflags: int
+    start_new_session: bool
+
+
+def _own_process_group() -> _ProcessGroup:
     """Popen arguments that put soffice and the children it starts in a group of their own."""
-    if os.name == "nt":
+    if sys.platform == "win32":  # (os.name == "nt"; the form type checkers understand)
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     return {"start_new_session": True}
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     """Kill soffice and what it started (soffice.bin runs under a launcher process).
 
     On POSIX the whole process group goes, even when the launcher has already exited.

@@ -85,7 +85,7 @@ def check_templates(
     report = CheckReport(files=files)
     if folder is not None:
         report.findings += folder_findings(Path(folder), files)
-    long_letters: dict[Kind, tuple[LetterTemplate, list[tuple[bool, dict]]]] = {}
+    long_letters: dict[Kind, tuple[LetterTemplate, list[tuple[bool, dict[str, Any]]]]] = {}
     for kind, path in files.items():
         findings, template = check_template(path, kind, profile=profile, letter_date=letter_date)
         report.findings += findings
@@ -106,7 +106,7 @@ def check_templates(
 # ---- one page with long values -----------------------------------------------------------
 
 
-def write_letter(template: LetterTemplate, context: dict, path: Path) -> Path:
+def write_letter(template: LetterTemplate, context: dict[str, Any], path: Path) -> Path:
     """Write one letter to ``path`` with the batch writer (output.write_single_letter); return it.
 
     Preview and the page check go through the very code that writes print files, so what
@@ -133,7 +133,8 @@ def count_pdf_pages(pdf: Path) -> int:
 
 
 def _check_pages(
-    report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, list[tuple[bool, dict]]]]
+    report: CheckReport,
+    letters: dict[Kind, tuple[LetterTemplate, list[tuple[bool, dict[str, Any]]]]],
 ) -> None:
     """Count the pages of each kind's long letters (``(at_limits, context)``) in one
     LibreOffice run; a letter over one page is a ``too_long`` error."""

@@ -19,7 +19,7 @@ from cchc_letters.ingest.columns import (
     kind_in_title,
     load_vocabulary,
 )
-from cchc_letters.ingest.table import TableReport, rows_from_grid
+from cchc_letters.ingest.table import Grid, Spans, TableReport, rows_from_grid
 from cchc_letters.ingest.text import FileProblem, decode_lines, parse
 from cchc_letters.models import Issue, Kind, RawRow
 
@@ -163,7 +163,7 @@ def _read_file(
         read_xlsx,
         sniff_format,
     )
-    from cchc_letters.ingest.text import sniff_delimiter
+    from cchc_letters.ingest.text import check_cells, read_text_file, sniff_delimiter
 
     try:
         with path.open("rb") as fh:
@@ -173,14 +173,15 @@ def _read_file(
     fmt = sniff_format(path, head)
     used_encoding = used_delimiter = None
     bad_lines: dict[int, tuple[str, str]] = {}
+    sheets: Sequence[tuple[str | None, Grid, Spans]]  # (sheet name, None for CSV; rows; merged)
     if fmt == "encrypted":
         raise FileProblem("encrypted_file", ENCRYPTED_MESSAGE)
     if fmt == "xlsx":
         sheets = read_xlsx(path)
     elif fmt in ("xls", "xlsb", "ods"):
-        sheets = read_calamine(path)
+        sheets = read_calamine(path, fmt)
     else:
-        data = path.read_bytes()
+        data = read_text_file(path)
         if data.lstrip()[:1] == b"<":
             raise FileProblem(
                 "unreadable_file",
@@ -197,6 +198,7 @@ def _read_file(
             or (declared if len(declared) == 1 else None)
             or (sniff_delimiter(text, vocab))
         )
+        check_cells(text, used_delimiter)
         sheets = [(None, parse(text, used_delimiter), {})]
         fmt = "csv"
 
