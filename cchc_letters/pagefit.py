@@ -103,7 +103,7 @@ class PageGeometry:
 def _styles(template: Any) -> str:
     for info, data in template.other_parts:
         if info.filename == "word/styles.xml":
-            return data.decode("utf-8", "replace")
+            return bytes(data).decode("utf-8", "replace")
     return ""
 
 

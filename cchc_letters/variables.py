@@ -271,7 +271,9 @@ def at_limits(registration: Registration) -> tuple[Registration, frozenset[str]]
     return dataclasses.replace(registration, **changes), frozenset(filled)
 
 
-def limit_contexts(kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE) -> list[dict]:
+def limit_contexts(
+    kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE
+) -> list[dict[str, Any]]:
     """Return the contexts of ``kind``'s long samples with every limited field at its limit
     (``at_limits``): each of the kind's worst cases (births: most notes, most schedule rows)."""
     return _contexts(kind, profile, letter_date, True, at_limit=True)
