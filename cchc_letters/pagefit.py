@@ -129,9 +129,12 @@ class LetterFit:
 
     def calibrate(self, bodies: Any) -> None:
         """Measure sample letters' bodies: the longest that fits sets ``fits_within``."""
-        for body in bodies:
-            if len(body) > self.fits_within and self._fits(self.height(body)):
+        for body in sorted(bodies, key=len, reverse=True):  # the longest that fits
+            if len(body) <= self.fits_within:
+                break
+            if self._fits(self.height(body)):
                 self.fits_within = len(body)
+                break
 
     def fits(self, body_xml: str) -> bool:
         """Return False when a letter's body is surely longer than one page."""

@@ -280,7 +280,9 @@ def _measure_samples(template: LetterTemplate, kind: Kind, prepared: Prepared, b
     from cchc_letters.variables import limit_contexts
 
     bodies = [body]
-    for context in limit_contexts(kind, prepared.profile, prepared.options.letter_date):
+    options = prepared.options
+    samples = limit_contexts(kind, prepared.profile, options.letter_date, prepared.schedule_version)
+    for context in samples:
         try:
             bodies.append(template.render_body(context))
         except TemplateProblem:  # the samples are no row of this run: only not measured

@@ -272,23 +272,30 @@ def at_limits(registration: Registration) -> tuple[Registration, frozenset[str]]
 
 
 def limit_contexts(
-    kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE
+    kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE, schedule: Any = None
 ) -> list[dict[str, Any]]:
     """Return the contexts of ``kind``'s long samples with every limited field at its limit
-    (``at_limits``): each of the kind's worst cases (births: most notes, most schedule rows)."""
-    return _contexts(kind, profile, letter_date, True, at_limit=True)
+    (``at_limits``): each of the kind's worst cases (births: most notes, most schedule rows).
+    ``schedule`` is the schedule version (default: the one in force on ``letter_date``)."""
+    return _contexts(kind, profile, letter_date, True, at_limit=True, schedule=schedule)
 
 
 def _contexts(
-    kind: Kind, profile: Any, letter_date: date, long: bool, at_limit: bool = False
+    kind: Kind,
+    profile: Any,
+    letter_date: date,
+    long: bool,
+    at_limit: bool = False,
+    schedule: Any = None,
 ) -> list[dict[str, Any]]:
     from cchc_letters.enrich import letter_context
     from cchc_letters.profile import load_profile
 
     profile = profile if profile is not None else load_profile(None)
     letter = entry(kind)
-    schedule = None
-    if letter.uses_schedule:
+    if not letter.uses_schedule:
+        schedule = None
+    elif schedule is None:
         from cchc_letters.errors import ScheduleError
         from cchc_letters.schedule import load_versions, version_for
 
