@@ -491,6 +491,8 @@ class BatchResult:
     # birth letters printed before for children whose death is registered now: not to deliver
     do_not_deliver: list[dict[str, Any]] = field(default_factory=list)
     delivery: Any = None  # delivery.DeliverySheet of the batch, None without one
+    # what each output format wrote beside the letters (batch_outputs.Output, by writer name)
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def failed_json(cls) -> dict[str, Any]:
@@ -529,6 +531,7 @@ class BatchResult:
             "unreadable_files": self.unreadable_files,
             "pdf_files": [str(p) for p in self.pdf_files],
             "pdf_message": self.pdf_message,
+            "outputs": {name: written.to_json() for name, written in self.outputs.items()},
             "profile": str(self.profile_path) if self.profile_path else None,
             "exit_code": int(self.exit_code),
         }
