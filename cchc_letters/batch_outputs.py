@@ -10,11 +10,12 @@ wrote is in ``BatchResult.outputs`` under its name, and in ``--json``'s ``"outpu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from cchc_letters import output
 from cchc_letters.models import BatchResult, ChangedRecord, Issue, PrintedLetter
 from cchc_letters.options import BatchOptions
 from cchc_letters.writing import ProgressCallback
@@ -91,25 +92,6 @@ class DeliverySheetWriter:
         return Output([sheet.docx, sheet.csv])
 
 
-class RejectsWriter:
-    """rejects.csv: every row and file not used, and why (output.reject_rows)."""
-
-    name = "rejects"
-
-    def enabled(self, options: BatchOptions) -> bool:
-        return True
-
-    def write(self, staging: Path, batch: BatchContext) -> Output | None:
-        from cchc_letters import output
-
-        if not batch.issues:
-            return None
-        path = staging / output.REJECTS_NAME
-        output.write_csv(path, output.REJECT_COLUMNS, output.reject_rows(batch.issues))
-        batch.result.rejects_file = batch.final_path(path)
-        return Output([path])
-
-
 class PdfWriter:
     """A PDF of each print file, from LibreOffice converters in parallel (pdf.convert_batch);
     a print file it could not convert is named in ``pdf_message``, the others keep their PDF."""
@@ -135,28 +117,45 @@ class PdfWriter:
         return Output(list(made.pdfs))
 
 
-class ChangedWriter:
-    """changed.csv: the records corrected since their letter was printed."""
+class CsvReport:
+    """A CSV of some of the batch's records, written when there is any: rejects.csv (the rows
+    and files not used, and why) and changed.csv (records corrected since their letter was
+    printed). ``result_field`` is the BatchResult field that names the file."""
 
-    name = "changed"
+    def __init__(
+        self,
+        name: str,
+        file_name: str,
+        columns: Sequence[str],
+        records: Callable[[BatchContext], Sequence[Any]],
+        rows: Callable[[Iterable[Any]], Iterable[Sequence[Any]]],
+        result_field: str,
+    ) -> None:
+        self.name, self.file_name, self.columns = name, file_name, columns
+        self.records, self.rows, self.result_field = records, rows, result_field
 
     def enabled(self, options: BatchOptions) -> bool:
         return True
 
     def write(self, staging: Path, batch: BatchContext) -> Output | None:
-        from cchc_letters import output
-
-        if not batch.changed:
+        records = self.records(batch)
+        if not records:
             return None
-        path = staging / output.CHANGED_NAME
-        output.write_csv(path, output.CHANGED_COLUMNS, output.changed_rows(batch.changed))
-        batch.result.changed_file = batch.final_path(path)
+        path = staging / self.file_name
+        output.write_csv(path, self.columns, self.rows(records))
+        setattr(batch.result, self.result_field, batch.final_path(path))
         return Output([path])
 
 
-# In the order they run: the PDFs after the sheet and the reports, so a slow LibreOffice
-# never delays the files the office needs first.
-WRITERS: list[BatchWriter] = [DeliverySheetWriter(), RejectsWriter(), PdfWriter(), ChangedWriter()]
+# In the order they run.
+WRITERS: list[BatchWriter] = [
+    DeliverySheetWriter(),
+    CsvReport("rejects", output.REJECTS_NAME, output.REJECT_COLUMNS,
+              lambda batch: batch.issues, output.reject_rows, "rejects_file"),
+    PdfWriter(),
+    CsvReport("changed", output.CHANGED_NAME, output.CHANGED_COLUMNS,
+              lambda batch: batch.changed, output.changed_rows, "changed_file"),
+]  # fmt: skip
 
 
 def register(writer: BatchWriter) -> None:

@@ -18,14 +18,18 @@ from cchc_letters.template_files import install_template
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_a_template_with_errors_is_not_installed(tmp_path):
+def _uploaded(tmp_path: Path, kind: str, old: str, new: str) -> tuple[Path, Path]:
+    """Return (a commune profile, the default ``kind`` template edited as an upload)."""
     profile = write_profile(tmp_path)
     (tmp_path / "upload").mkdir()
-    broken = rewrite_document(
-        default_template("death"),
-        tmp_path / "upload" / "death.docx",
-        replace_text("{{ deceased.name }}", "{{ deceased.nam }}"),
+    edited = rewrite_document(
+        default_template(kind), tmp_path / "upload" / f"{kind}.docx", replace_text(old, new)
     )
+    return profile, edited
+
+
+def test_a_template_with_errors_is_not_installed(tmp_path):
+    profile, broken = _uploaded(tmp_path, "death", "{{ deceased.name }}", "{{ deceased.nam }}")
     with pytest.raises(TemplateProblem, match="deceased.nam"):
         install_template(broken, Kind.DEATH, profile_path=profile, now=datetime(2026, 11, 27))
     assert not (tmp_path / "mau-thu").exists()
@@ -55,13 +59,7 @@ print(" ".join(sorted(m for m in sys.modules if m.startswith("cchc_letters"))))
 
 
 def test_installing_and_trying_a_template_imports_no_page_counter(tmp_path):
-    profile = write_profile(tmp_path)
-    (tmp_path / "upload").mkdir()
-    template = rewrite_document(
-        default_template("birth"),
-        tmp_path / "upload" / "birth.docx",
-        replace_text("THƯ CHÚC MỪNG", "THƯ CHÚC MỪNG CHÁU"),
-    )
+    profile, template = _uploaded(tmp_path, "birth", "THƯ CHÚC MỪNG", "THƯ CHÚC MỪNG CHÁU")
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(tmp_path), str(profile), str(template)],
         cwd=ROOT,
