@@ -15,6 +15,7 @@ _SLOW_CALLS = (
     "pdf_pages(",
     "cli_process(",
     "paused_process(",
+    "serve_process(",
     "subprocess.",
     "_run_cli(",
     "chromium",
