@@ -30,14 +30,26 @@ class BatchContext:
     """
 
     final: Path
-    printed: Sequence[PrintedLetter]  # the letters written, in order
-    files: Sequence[Path]  # the print files (or per-letter files), in the staging folder
-    issues: Sequence[Issue]  # the rows and files not used, and why
+    result: BatchResult  # the batch's result so far: its letters, print files and issues
     changed: Sequence[ChangedRecord]  # records corrected since their letter was printed
     options: BatchOptions
     profile: Any  # profile.Profile
-    result: BatchResult  # the batch's result, for the writers the CLI shows by name
     pdf_progress: ProgressCallback | None = None
+
+    @property
+    def printed(self) -> Sequence[PrintedLetter]:
+        """The letters written, in order."""
+        return self.result.printed
+
+    @property
+    def files(self) -> Sequence[Path]:
+        """The print files (or per-letter files), named as in the final folder."""
+        return self.result.files
+
+    @property
+    def issues(self) -> Sequence[Issue]:
+        """The rows and files not used, and why."""
+        return self.result.issues
 
     def final_path(self, path: Path | str) -> Path:
         """Return where a file written into the staging folder will be once it is renamed."""

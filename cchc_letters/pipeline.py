@@ -146,11 +146,9 @@ def _run_batch(
                 written.files,
                 written.printed,
             )
-            result.outputs = write_outputs(
-                batch.staging,
-                BatchContext(batch.final, result.printed, result.files, result.issues,
-                             selection.changed, options, prepared.profile, result, pdf_progress),
-            )  # fmt: skip
+            extras = BatchContext(batch.final, result, selection.changed, options,
+                                  prepared.profile, pdf_progress)  # fmt: skip
+            result.outputs = write_outputs(batch.staging, extras)
             step("before-rename")
             batch.finish(_own_files(result))
         # The batch's children and children's deaths go to the ledger with its letters, for
