@@ -12,12 +12,13 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from cchc_letters.models import Issue
+from cchc_letters.models import ChangedRecord, Issue
 from cchc_letters.render import DOCUMENT_PART, LetterTemplate
 
 INCOMPLETE_PREFIX = ".incomplete-"
@@ -226,7 +227,12 @@ class PrintFile:
         self.count += 1
         return self.count
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         package, self._package = self._package, None
         assert package is not None
         try:
@@ -302,7 +308,7 @@ def new_report_stem(out_dir: Path, letter_date: date) -> Path:
     return folder / f"{stem}-{max(taken, default=0) + 1:03d}"
 
 
-def reject_rows(issues: Iterable[Issue]) -> Iterable[tuple]:
+def reject_rows(issues: Iterable[Issue]) -> Iterator[tuple[object, ...]]:
     """Return rejects.csv rows (REJECT_COLUMNS): ``Issue.as_row`` with '' for None."""
     for issue in issues:
         yield tuple("" if value is None else value for value in issue.as_row().values())
@@ -415,7 +421,7 @@ CHANGED_COLUMNS = (
 )
 
 
-def changed_rows(changed: Iterable[Any]) -> Iterable[tuple]:
+def changed_rows(changed: Iterable[ChangedRecord]) -> Iterator[tuple[str | int, ...]]:
     """Return changed.csv rows for records corrected since their letter was printed."""
     for c in changed:
         registration, previous = c.registration, c.previous
