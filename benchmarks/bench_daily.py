@@ -41,7 +41,9 @@ def run_once(command: list[str]) -> tuple[float, float]:
     """Run ``command`` to exit; return (wall seconds, CPU seconds of that process and its children)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -49,7 +51,9 @@ def run_once(command: list[str]) -> tuple[float, float]:
     if proc.stderr:
         proc.stderr.close()
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{stderr.decode(errors='replace')}")
+        raise SystemExit(
+            f"{' '.join(command)} failed ({proc.returncode}):\n{stderr.decode(errors='replace')}"
+        )
     return wall, usage.ru_utime + usage.ru_stime
 
 
@@ -61,10 +65,20 @@ def cases(work: Path) -> dict[str, object]:
         "--version": lambda out: [*tool, "--version"],
         "generate --help": lambda out: [*tool, "generate", "--help"],
         "sample folder (7 letters, 3 kinds)": lambda out: [
-            *tool, "generate", str(ROOT / "data" / "sample"), "--out", str(out)
+            *tool,
+            "generate",
+            str(ROOT / "data" / "sample"),
+            "--out",
+            str(out),
         ],
         "20 births from a CSV": lambda out: [
-            *tool, "generate", str(births), "--out", str(out), "--date", LETTER_DATE.isoformat()
+            *tool,
+            "generate",
+            str(births),
+            "--out",
+            str(out),
+            "--date",
+            LETTER_DATE.isoformat(),
         ],
     }
 
