@@ -10,9 +10,13 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from cchc_letters.errors import ExitCode
+
+if TYPE_CHECKING:
+    from cchc_letters.delivery import DeliverySheet
+    from cchc_letters.ledger import LedgerEntry
 
 
 class _KindType(type):
@@ -164,6 +168,19 @@ class RawRow:
         return cell.value.strip() if cell else ""
 
 
+class IssueRow(TypedDict):
+    """An Issue as one row of a report (``Issue.as_row``), in the order of the columns."""
+
+    file: str | None
+    sheet: str | None
+    row: int | None  # as the user sees it (the spreadsheet's row number)
+    column: str | None
+    value: str | None
+    reason: str
+    code: str
+    severity: str
+
+
 @dataclass(frozen=True)
 class Issue:
     """A problem with an input row or file: data, collected and reported together.
@@ -181,7 +198,7 @@ class Issue:
     severity: str = "error"
     file: str | None = None  # for file-level issues without a row
 
-    def as_row(self) -> dict[str, str | int | None]:
+    def as_row(self) -> IssueRow:
         """Return the issue as one row of a report (rejects.csv, `check --json`): file,
         sheet, row, column, value, reason, code, severity; None where it has none."""
         source = self.source
@@ -446,7 +463,7 @@ class ChangedRecord:
 
     registration: Registration
     key: str
-    previous: Any  # ledger.LedgerEntry of the letter printed before
+    previous: LedgerEntry  # the letter printed before
     reprinted: bool
 
     def to_json(self) -> dict[str, Any]:
@@ -490,7 +507,7 @@ class BatchResult:
     removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
     # birth letters printed before for children whose death is registered now: not to deliver
     do_not_deliver: list[dict[str, Any]] = field(default_factory=list)
-    delivery: Any = None  # delivery.DeliverySheet of the batch, None without one
+    delivery: DeliverySheet | None = None  # the batch's delivery sheet, None without one
 
     @classmethod
     def failed_json(cls) -> dict[str, Any]:
