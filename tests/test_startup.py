@@ -51,7 +51,16 @@ def _imported(args: list[str], cache_dir: Path) -> tuple[set[str], list[str]]:
     return set(json.loads(packages)), json.loads(countries)
 
 
-HEAVY = {"docxtpl", "openpyxl", "python_calamine", "holidays", "pydantic", "starlette"}
+HEAVY = {
+    "docxtpl",
+    "docx",
+    "babel",
+    "openpyxl",
+    "python_calamine",
+    "holidays",
+    "pydantic",
+    "starlette",
+}
 
 
 @pytest.mark.slow  # child processes
@@ -62,11 +71,12 @@ def test_help_imports_no_heavy_library(tmp_path):
 
 
 @pytest.mark.slow  # child processes
-def test_a_daily_batch_with_its_cache_imports_neither_docxtpl_nor_holidays(tmp_path):
+def test_a_daily_batch_with_its_cache_imports_none_of_docxtpl_docx_babel_holidays(tmp_path):
     cache_dir = tmp_path / "cache"
     first, _ = _imported(["generate", "data/sample", "--out", str(tmp_path / "a")], cache_dir)
-    # The first run (empty cache) cleans the templates with docxtpl and asks holidays.
-    assert {"docxtpl", "holidays"} <= first
+    # The first run (empty cache) cleans the templates with docxtpl, asks holidays and babel,
+    # and makes the delivery sheet's empty package with python-docx.
+    assert {"docxtpl", "docx", "holidays", "babel"} <= first
     second, countries = _imported(
         ["generate", "data/sample", "--out", str(tmp_path / "b")], cache_dir
     )
@@ -224,3 +234,21 @@ def test_an_edited_schedule_file_is_read_again(tmp_path):
     assert "\ntitle = " in text
     edited.write_text(text.replace("\ntitle = ", '\ntitle = "Bản sửa" # ', 1), encoding="utf-8")
     assert load_versions(folder)[-1].title == "Bản sửa"
+
+
+# ---- Vietnamese weekday names --------------------------------------------------------------
+
+
+def test_cached_weekday_names_are_babels_own(cache_dir, monkeypatch):
+    from babel.dates import format_date
+
+    from cchc_letters import vietnamese
+
+    days = [date(2026, 11, 30) + timedelta(days=n) for n in range(14)]  # Monday first
+    expected = [format_date(day, "EEEE", locale="vi") for day in days]
+    vietnamese._weekday_names.cache_clear()
+    assert [vietnamese.weekday_name(day) for day in days] == expected
+    vietnamese._weekday_names.cache_clear()
+    _without(monkeypatch, "babel")
+    assert [vietnamese.weekday_name(day) for day in days] == expected
+    vietnamese._weekday_names.cache_clear()
