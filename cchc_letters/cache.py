@@ -99,7 +99,10 @@ def store(namespace: str, key: Sequence[str] | None, value: Any) -> None:
     path = _entry(namespace, key)
     if path is None or key is None:
         return
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    import threading
+
+    # Per process and thread: the office app's threads may store the same entry at once.
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial.write_text(json.dumps({"key": list(key), "value": value}), encoding="utf-8")

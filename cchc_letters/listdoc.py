@@ -472,12 +472,15 @@ def _plain_package(
     *, profile: Any, letter_date: date, title: str, pages: Sequence[ListPage]
 ) -> bytes | None:
     """Return the list written from strings, or None when a text is not plain (or the
-    committee's name is empty: python-docx writes an empty creator differently)."""
+    committee's name is empty: python-docx writes an empty creator differently; or the title
+    or that name is longer than python-docx allows in docProps/core.xml)."""
     import io
     import zipfile
 
     if not profile.committee_name or not _all_plain(profile, letter_date, title, pages):
         return None
+    if max(len(title), len(profile.committee_name)) > 255:
+        return None  # python-docx refuses a core property that long: its path says so
     skeleton = _skeleton()
     if skeleton is None:
         return None

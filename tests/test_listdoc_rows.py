@@ -157,3 +157,15 @@ def test_a_damaged_list_skeleton_in_the_cache_is_made_again(tmp_path, monkeypatc
     entry.write_text(stored.replace('"core"', '"kore"'), encoding="utf-8")
     listdoc._skeleton_for.cache_clear()
     assert listdoc._plain_package(**args, pages=pages) == expected
+
+
+def test_a_title_python_docx_refuses_is_refused_as_before(tmp_path):
+    from datetime import date
+
+    import pytest
+
+    args = {"profile": _profiles()[0], "letter_date": date(2026, 12, 1), "pages": []}
+    assert listdoc._plain_package(**args, title="T" * 256) is None
+    with pytest.raises(ValueError):
+        listdoc.write_list_docx(tmp_path / "list.docx", **args, title="T" * 256)
+    assert listdoc._plain_package(**args, title="T" * 255) is not None
