@@ -151,14 +151,12 @@ def _plain(text: str) -> bool:
     return not _NOT_PLAIN.search(text)
 
 
-def _row_element(texts: Sequence[str], widths: Sequence[int], height: int | None) -> Any:
-    """Return a data row's <w:tr>, the XML python-docx writes for ``_never_split`` and
-    ``_set_cell`` cells, built as one string: python-docx inserts each element after
-    scanning its siblings, which made a 10,000-letter delivery sheet take minutes
-    (quadratic in the rows of a table); this is linear."""
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
-
+def _row_xml(texts: Sequence[str], widths: Sequence[int], height: int | None) -> str:
+    """Return a data row's <w:tr> as text (the ``w`` prefix declared by the document), the
+    XML python-docx writes for ``_never_split`` and ``_set_cell`` cells: python-docx inserts
+    each element after scanning its siblings, which made a 10,000-letter delivery sheet
+    take minutes (quadratic in the rows of a table), and a parsed row is about 30 KB of
+    lxml nodes (a 10,000-letter sheet held 340 MB); a string is linear and small."""
     tall = f'<w:trHeight w:val="{height}" w:hRule="atLeast"/>' if height else ""
     cells = "".join(
         f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p><w:pPr>'
@@ -168,10 +166,35 @@ def _row_element(texts: Sequence[str], widths: Sequence[int], height: int | None
         + "</w:r></w:p></w:tc>"
         for text, width in zip(texts, widths, strict=True)
     )
-    return parse_xml(f"<w:tr {nsdecls('w')}><w:trPr><w:cantSplit/>{tall}</w:trPr>{cells}</w:tr>")
+    return f"<w:tr><w:trPr><w:cantSplit/>{tall}</w:trPr>{cells}</w:tr>"
 
 
-def _page(document: Any, page: ListPage, title: str) -> None:
+def _row_element(texts: Sequence[str], widths: Sequence[int], height: int | None) -> Any:
+    """Return ``_row_xml`` parsed (an lxml element), as python-docx would hold the row."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    return parse_xml(_row_xml(texts, widths, height).replace("<w:tr>", f"<w:tr {nsdecls('w')}>", 1))
+
+
+@dataclass
+class _PlainRows:
+    """Runs of plain rows kept out of python-docx's tree until the document is saved: the
+    tree holds a comment ``<!--cchc-rows-N-->`` where run N goes (``_write_document``)."""
+
+    runs: list[tuple[list[list[str]], list[int], int | None]] = field(default_factory=list)
+
+    def marker(self, rows: list[list[str]], widths: list[int], height: int | None) -> Any:
+        from lxml import etree
+
+        self.runs.append((rows, widths, height))
+        return etree.Comment(f"cchc-rows-{len(self.runs) - 1}")
+
+
+_MARKER = re.compile(rb"<!--cchc-rows-(\d+)-->")
+
+
+def _page(document: Any, page: ListPage, title: str, plain: _PlainRows) -> None:
     from docx.enum.table import WD_ROW_HEIGHT_RULE
     from docx.shared import Cm, Pt
 
@@ -193,11 +216,15 @@ def _page(document: Any, page: ListPage, title: str) -> None:
         cell.width = Cm(column.width_cm)
     widths = [Cm(column.width_cm).twips for column in page.columns]
     height = Cm(1.1).twips if page.tall_rows else None
+    run: list[list[str]] = []
     for values in page.rows:
         texts = ["" if value is None else str(value) for value in values]
         if all(_plain(text) for text in texts):
-            table._tbl.append(_row_element(texts, widths, height))
+            run.append(texts)
             continue
+        if run:
+            table._tbl.append(plain.marker(run, widths, height))
+            run = []
         row = table.add_row()
         _never_split(row)
         if page.tall_rows:
@@ -206,6 +233,8 @@ def _page(document: Any, page: ListPage, title: str) -> None:
         for cell, column, text in zip(row.cells, page.columns, texts, strict=True):
             _set_cell(cell, text)
             cell.width = Cm(column.width_cm)
+    if run:
+        table._tbl.append(plain.marker(run, widths, height))
     document.add_paragraph().paragraph_format.space_after = Pt(0)
 
 
@@ -240,38 +269,58 @@ def write_list_docx(
     section.top_margin = section.bottom_margin = Cm(2.0)
     section.left_margin, section.right_margin = Cm(3.0), Cm(1.5)
     width = 29.7 - 3.0 - 1.5
+    plain = _PlainRows()
     for number, page in enumerate(pages):
         if number:
             document.add_section(WD_SECTION.NEW_PAGE)
         _header(document, profile, letter_date, width)
-        _page(document, page, title)
+        _page(document, page, title, plain)
     core = document.core_properties
     core.title, core.author, core.last_modified_by = title, profile.committee_name, ""
     core.created = core.modified = datetime(letter_date.year, letter_date.month, letter_date.day)
     core.revision = 1
     partial = path.with_name(path.name + ".part")
-    partial.write_bytes(_fixed_zip(document, letter_date))
+    _write_package(partial, document, letter_date, plain)
     os.replace(partial, path)
     return path
 
 
-def _fixed_zip(document: Any, letter_date: date) -> bytes:
-    """Return the package with every zip entry dated ``letter_date``: python-docx stamps
-    entries with the clock, and the same list should be the same bytes on a rerun (and in
-    the serial and parallel paths of a batch)."""
+def _write_package(
+    path: Path, document: Any, letter_date: date, plain: _PlainRows | None = None
+) -> None:
+    """Write the package to ``path`` with every zip entry dated ``letter_date`` (python-docx
+    stamps entries with the clock, and the same list should be the same bytes on a rerun,
+    and in the serial and parallel paths of a batch), the plain rows streamed into
+    word/document.xml at their markers (nothing holds the whole document's XML)."""
     import io
     import zipfile
 
     raw = io.BytesIO()
     document.save(raw)
-    fixed = io.BytesIO()
     stamp = (letter_date.year, letter_date.month, letter_date.day, 0, 0, 0)
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w") as target:
+    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(path, "w") as target:
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
-    return fixed.getvalue()
+            data = source.read(info.filename)
+            if plain is None or not plain.runs or info.filename != "word/document.xml":
+                target.writestr(entry, data)
+                continue
+            with target.open(entry, "w") as out:
+                _write_rows(out, data, plain)
+
+
+def _write_rows(out: Any, document_xml: bytes, plain: _PlainRows) -> None:
+    """Write ``document_xml`` to ``out`` with each ``<!--cchc-rows-N-->`` replaced by its rows."""
+    written = 0
+    for marker in _MARKER.finditer(document_xml):
+        out.write(document_xml[written : marker.start()])
+        rows, widths, height = plain.runs[int(marker[1])]
+        for start in range(0, len(rows), 200):  # a few hundred rows per write
+            chunk = "".join(_row_xml(texts, widths, height) for texts in rows[start : start + 200])
+            out.write(chunk.encode("utf-8"))
+        written = marker.end()
+    out.write(document_xml[written:])
 
 
 def _drop_styles_with_effects(document: Any) -> None:

@@ -48,3 +48,40 @@ def test_text_python_docx_treats_specially_is_not_plain():
     assert listdoc._plain("Ấp Suối Nghệ, xã Ngãi Giao")
     for text in ("a\tb", "a\nb", " leading", "trailing ", "bell\x07"):
         assert not listdoc._plain(text)
+
+
+def test_plain_rows_written_at_their_place_between_special_rows(tmp_path):
+    """Plain rows are kept out of python-docx's tree and streamed into the saved document:
+    they must come out in order, around the rows python-docx builds, on their own pages."""
+    from datetime import date
+
+    from cchc_letters.profile import load_profile
+
+    pages = [
+        listdoc.ListPage(
+            "Ấp A", COLUMNS, [(1, "An & Bình"), (2, "tab\there"), (3, "Chi"), (4, "")]
+        ),
+        listdoc.ListPage("Ấp B", COLUMNS, [(5, " edge"), (6, "Dũng <Lê>")], tall_rows=True),
+    ]
+    path = listdoc.write_list_docx(
+        tmp_path / "list.docx",
+        profile=load_profile(),
+        letter_date=date(2026, 11, 27),
+        title="Danh sách",
+        pages=pages,
+    )
+    document = docx.Document(str(path))
+    data_tables = [t for t in document.tables if t.rows[0].cells[0].text == "STT"]
+    got = [[[c.text for c in row.cells] for row in t.rows[1:]] for t in data_tables]
+    assert got == [
+        [["1", "An & Bình"], ["2", "tab\there"], ["3", "Chi"], ["4", ""]],
+        [["5", " edge"], ["6", "Dũng <Lê>"]],
+    ]
+    assert b"cchc-rows" not in docx_xml(path)
+
+
+def docx_xml(path) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(path) as package:
+        return package.read("word/document.xml")
