@@ -49,12 +49,20 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile("[\t\r\n]")  # inside <w:t> they would show as stray spaces
 
 
+_NOT_PLAIN = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")  # either of the above
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 def printable(value: Any) -> Any:
     """Return what a placeholder prints: '' for None; text without XML-forbidden characters,
     tabs and line breaks as spaces.
 
     Jinja applies this to every ``{{ }}`` value before autoescaping.
     """
+    if type(value) is str:  # nearly every value: one search, most need nothing
+        if _NOT_PLAIN.search(value) is None:
+            return value
+        return _NOT_XML.sub("", _LINE_BREAKS.sub(" ", value))
     if value is None:
         return ""
     if isinstance(value, str) and not hasattr(value, "__html__"):
@@ -192,6 +200,14 @@ def _environment_class():
             return _check_size(super().call(__context, __obj, *args, **kwargs))
 
         def getattr(self, obj, attribute):
+            # A letter's context is plain dicts: ``child.name`` is a key. Jinja would try the
+            # attribute first and catch the AttributeError (a third of rendering time); a
+            # name that is no dict attribute can only be the key, as Jinja would find it.
+            if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    return self.undefined(obj=obj, name=attribute)
             if attribute in ("format", "format_map") and isinstance(obj, str):
                 if _HUGE_WIDTH.search(obj):  # "{:>999999999}".format(x)
                     raise _too_big("độ rộng định dạng quá lớn")

@@ -252,3 +252,30 @@ def test_none_prints_as_nothing_not_none(tmp_path):
     path = template_with(tmp_path, "birth", "{{ child.name }}", "[{{ mother.birth_date }}]")
     body = LetterTemplate.load(path).render_body(sample_context(Kind.BIRTH))
     assert "[]" in body and "None" not in body
+
+
+def test_printable_cleans_each_forbidden_character_and_leaves_the_rest():
+    from markupsafe import Markup
+
+    from cchc_letters.render import printable
+
+    assert printable("a\tb\rc\nd") == "a b c d"
+    for forbidden in "\x00\x07\x08\x0b\x0c\x0e\x1f\ud800\udfff\ufffe\uffff":
+        assert printable(f"x{forbidden}y") == "xy", repr(forbidden)
+    assert printable("Tổ 3 & 4, ấp <Bình Ba>") == "Tổ 3 & 4, ấp <Bình Ba>"
+    assert printable(Markup("<w:br/>")) == Markup("<w:br/>")  # already markup: as it is
+    assert printable(None) == "" and printable(7) == 7
+
+
+def test_a_name_missing_from_a_context_dict_is_a_template_error(tmp_path):
+    path = template_with(tmp_path, "birth", "{{ child.name }}", "{{ child.nickname }}")
+    with pytest.raises(TemplateProblem):
+        LetterTemplate.load(path).render_body(sample_context(Kind.BIRTH))
+
+
+def test_a_dict_method_name_is_read_as_jinja_reads_it_not_as_a_key(tmp_path):
+    path = template_with(tmp_path, "birth", "{{ child.name }}", "[{{ child.keys is callable }}]")
+    context = sample_context(Kind.BIRTH)
+    context["child"] = {**context["child"], "keys": "not this"}
+    body = LetterTemplate.load(path).render_body(context)
+    assert "[True]" in body and "not this" not in body
