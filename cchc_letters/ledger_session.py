@@ -64,7 +64,7 @@ class LedgerSession:
         ledger_path = options.ledger or ledger.default_path(out_dir)
         locks = locking.batch_locks(out_dir, ledger_path if options.use_ledger else None)
         with ExitStack() as opening:
-            opening.enter_context(locking.hold(locks, wait=options.wait, what=str(out_dir)))
+            opening.enter_context(locking.hold(locks, wait=options.wait))
             self.step("locked")
             self.removed = output.remove_incomplete(out_dir)
             if options.use_ledger:

@@ -36,37 +36,40 @@ def ledger_lock_path(ledger: Path) -> Path:
     return ledger.with_name(ledger.name + ".lock")
 
 
-def batch_locks(out_dir: Path, ledger: Path | None) -> list[Path]:
-    """Return the locks a batch holds: its output folder's and, when it uses one, its
-    ledger's (wherever the ledger is, even inside the output folder)."""
-    locks = [lock_path_for(out_dir)]
+def batch_locks(out_dir: Path, ledger: Path | None) -> dict[Path, str]:
+    """Return the locks a batch holds, each with what it protects (for the message when
+    another run holds it): its output folder's and, when it uses one, its ledger's
+    (wherever the ledger is, even inside the output folder)."""
+    locks = {lock_path_for(out_dir): f"thư mục {out_dir}"}
     if ledger is not None:
-        locks.append(ledger_lock_path(ledger))
+        locks[ledger_lock_path(ledger)] = f"sổ theo dõi {ledger}"
     return locks
 
 
 @contextmanager
 def hold(
-    paths: list[Path],
+    paths: list[Path] | dict[Path, str],
     *,
     wait: float,
-    what: str,
+    what: str = "",
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Iterator[None]:
     """Hold every lock file in ``paths`` (taken in a fixed order), waiting at most ``wait``
-    seconds in all; raise LockTimeout naming ``what`` when another run keeps one longer."""
+    seconds in all; raise LockTimeout naming what the held lock protects (the value of
+    ``paths`` when it is a dict, else ``what``) when another run keeps one longer."""
     from filelock import FileLock, Timeout
 
+    protects = {p.resolve(): (paths[p] if isinstance(paths, dict) else what) for p in paths}
     deadline = monotonic() + max(wait, 0)
     with ExitStack() as stack:
-        for path in sorted({p.resolve() for p in paths}):
+        for path in sorted(protects):
             path.parent.mkdir(parents=True, exist_ok=True)
             lock = FileLock(path)
             try:
                 lock.acquire(timeout=max(deadline - monotonic(), 0), poll_interval=0.1)
             except Timeout:
                 raise LockTimeout(
-                    f"một lần chạy khác đang ghi vào {what}; đã chờ {wait:g} giây "
+                    f"một lần chạy khác đang dùng {protects[path]}; đã chờ {wait:g} giây "
                     f"(another run holds {path}; waited {wait:g} s)",
                     hint="Chờ lần chạy kia xong rồi chạy lại, hoặc đặt --wait dài hơn.",
                 ) from None

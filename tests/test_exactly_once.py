@@ -197,7 +197,7 @@ def test_a_second_run_waits_for_the_first_and_prints_nothing_twice(tmp_path):
     impatient = cli_process(*args, "--wait", "0")
     _, stderr = impatient.communicate(timeout=60)
     assert impatient.returncode == 4
-    assert "another run holds" in stderr and str(out) in stderr
+    assert "another run holds" in stderr and f"thư mục {out}" in stderr
 
     second = cli_process(*args, "--wait", "60")
     time.sleep(1.5)

@@ -161,7 +161,9 @@ def test_two_output_folders_sharing_one_ledger_never_both_print(tmp_path, shared
         *generate_args([export], out_b, "--ledger", str(ledger), "--wait", "0")
     )
     assert code == 4, stderr
-    assert str(ledger) in stderr or "ledger" in stderr
+    # the message names what is held: the shared ledger, not the (free) second folder
+    assert f"sổ theo dõi {ledger}" in stderr, stderr
+    assert f"thư mục {out_b}" not in stderr
 
     waiting = fault_process(*generate_args([export], out_b, "--json", "--ledger", str(ledger)))
     time.sleep(1.0)

@@ -606,7 +606,7 @@ def test_a_cli_run_holding_the_lock_stops_the_browser_batch_printing_twice(out):
             status = generate(c, intake)
         assert status["state"] == "failed"
         page = c.get(f"/jobs/{_last_job(c)}")
-        assert "một lần chạy khác đang ghi vào" in page.text
+        assert "một lần chạy khác đang dùng" in page.text
         assert not list(out.glob("batch-*"))
         status = generate(c, intake)  # once the CLI run is over, it prints
         assert status["batch"] == "batch-2026-11-27-001"

@@ -184,7 +184,7 @@ def rebuild(
         if not out.is_dir():
             raise typer.BadParameter(f"{out} is not a folder", param_hint="--out")
         path = ledger or ledger_module.default_path(out)
-        with locking.hold(locking.batch_locks(out, path), wait=wait, what=str(out)):
+        with locking.hold(locking.batch_locks(out, path), wait=wait):
             done = ledger_module.rebuild(path, out, now=local_now())
     if json_output:
         print_json(
