@@ -74,3 +74,32 @@ def test_a_remembered_value_is_no_field():
     changed = replace(registration, raw={"registration_number": "06", "child_name": "AN"})
     assert changed.content_hash() != first  # replace() starts with nothing remembered
     assert registration.meaning() is not registration.meaning()  # each caller its own dict
+
+
+def test_forked_writers_leave_this_process_the_manifest_work_to_do_meanwhile(
+    tmp_path: Path, monkeypatch
+):
+    """With worker processes, the hashes and identities are computed here while they
+    write: all of them before the first print file comes back."""
+    from cchc_letters import writing
+
+    monkeypatch.setattr(writing, "PARALLEL_MIN_LETTERS", 1)
+    monkeypatch.setattr(writing, "worker_count", lambda letters: 2)
+    source = tmp_path / "input.csv"
+    source.write_text(HEADER + "".join(r + "\n" for r in ROWS), encoding="utf-8")
+    calls: Counter = Counter()
+    _counting(monkeypatch, models.Registration, "_content_hash", calls)
+    _counting(monkeypatch, identity, "_event", calls)
+    seen_at_first_letter: list[Counter] = []
+
+    def progress(done: int, total: int) -> None:
+        if done == 1:
+            seen_at_first_letter.append(Counter(calls))
+
+    options = BatchOptions(
+        inputs=[source], out_dir=tmp_path / "out", letter_date=LETTER_DATE, per_file=2
+    )
+    result = run_batch(options, progress=progress)
+    assert len(result.files) == 3
+    assert seen_at_first_letter == [Counter({"_content_hash": 5, "_event": 5})]
+    assert calls == {"_content_hash": 5, "_event": 5}
