@@ -103,3 +103,38 @@ def test_forked_writers_leave_this_process_the_manifest_work_to_do_meanwhile(
     assert len(result.files) == 3
     assert seen_at_first_letter == [Counter({"_content_hash": 5, "_event": 5})]
     assert calls == {"_content_hash": 5, "_event": 5}
+
+
+def test_each_birth_dates_schedule_is_planned_before_the_writers_start(tmp_path: Path, monkeypatch):
+    """Planned before the writers fork (they inherit the plans; so do the session lists
+    after them): all of them before the first letter is written, once per birth date."""
+    from cchc_letters import schedule
+
+    rows = [
+        row.replace("12/11/2026", f"{day:02d}/11/2026")
+        for row, day in zip(ROWS, (1, 2, 2, 3, 1), strict=True)
+    ]
+    source = tmp_path / "input.csv"
+    source.write_text(HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
+    monkeypatch.setattr(schedule, "_memo", None)
+    ours = {date(2026, 11, day) for day in (1, 2, 3)}  # (the template check plans samples)
+    planned: list[date] = []
+    original = schedule._child_schedule
+
+    def counted(dob, *args):
+        if dob in ours:
+            planned.append(dob)
+        return original(dob, *args)
+
+    monkeypatch.setattr(schedule, "_child_schedule", counted)
+    at_first_letter: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if done == 1:
+            at_first_letter.append(len(planned))
+
+    run_batch(
+        BatchOptions(inputs=[source], out_dir=tmp_path / "out", letter_date=LETTER_DATE),
+        progress=progress,
+    )
+    assert at_first_letter == [3] and sorted(planned) == sorted(ours)
