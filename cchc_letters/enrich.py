@@ -4,7 +4,7 @@ helpers each kind's context builder (cchc_letters/kinds/) uses: people, honorifi
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from cchc_letters.models import Person, Registration, Sex
 from cchc_letters.profile import Profile
@@ -37,6 +37,19 @@ def sessions_text(profile: Profile) -> str:
     return f"{sessions.time_of_day} {text}".strip() if sessions.time_of_day else text
 
 
+class PersonContext(TypedDict):
+    """A person's values in a template: ``{{ child.name }}``, ``{{ deceased.age }}``."""
+
+    name: str
+    honorific: str  # "chị", "ông", … ("" when none is known)
+    sex: str  # in Vietnamese, "" when unknown
+    birth_date: date | None
+    birth_year: int | None
+    age: int | None  # on the letter date (the death date for the deceased)
+    residence: str  # in letter case
+    present: bool  # False: the record has no such person (every value empty)
+
+
 def person_context(
     person: Person | None,
     *,
@@ -44,7 +57,7 @@ def person_context(
     on: date,
     profile: Profile,
     sex: Sex | None = None,
-) -> dict:
+) -> PersonContext:
     """Return a person's template values; the honorific is the override or chosen by age/sex.
 
     ``sex`` is the one the role implies (mother, father, wife, husband), used when the record
@@ -82,18 +95,20 @@ def person_context(
     }
 
 
-def called(person: dict) -> str:
+def called(person: PersonContext) -> str:
     """Return "honorific name" ("chị Phạm Thị Ngọc Diệp"), or the name alone without one."""
     return f"{person['honorific']} {person['name']}" if person["honorific"] else person["name"]
 
 
-def names_line(*people: dict) -> str:
+def names_line(*people: PersonContext) -> str:
     """Return the people present, called by honorific and name, joined by "và" (capitalised)."""
     text = " và ".join(called(p) for p in people if p["present"])
     return text[:1].upper() + text[1:]
 
 
-def common_context(registration: Registration, profile: Profile, letter_date: date) -> dict:
+def common_context(
+    registration: Registration, profile: Profile, letter_date: date
+) -> dict[str, Any]:
     """Return the values every letter has: commune, header, signer, dates, registration."""
     return {
         "commune": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -78,7 +79,7 @@ class BatchNotRecorded(CchcError):
 
     exit_code = ExitCode.UNRECORDED
 
-    def __init__(self, message: str, *, hint: str | None = None, details: dict | None = None):
+    def __init__(self, message: str, *, hint: str | None = None, details: dict[str, Any] | None = None):
         super().__init__(message, hint=hint)
         self.details = details or {}
 

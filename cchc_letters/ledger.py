@@ -19,10 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cchc_letters.errors import CchcError
 from cchc_letters.models import Kind, RegistrationKey
+
+if TYPE_CHECKING:
+    from cchc_letters.identity import Identity
 
 DEFAULT_NAME = "ledger.sqlite3"
 SCHEMA_VERSION = 5
@@ -174,6 +177,12 @@ def _create_v2(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
+def _inserted_id(cursor: sqlite3.Cursor) -> int:
+    """Return the rowid an INSERT just gave (sqlite3 types it as possibly None)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
 def _migrate_v1_to_v2(db: sqlite3.Connection) -> None:
     """v1 (cchc-letters 0.0.x) kept one row per key in ``printed`` and batch names only.
 
@@ -189,11 +198,13 @@ def _migrate_v1_to_v2(db: sqlite3.Connection) -> None:
     ).fetchall()
     for key_text, content_hash, batch, print_file, position, printed_at in rows:
         if batch not in batches:
-            batches[batch] = db.execute(
-                "INSERT INTO batches (name, dir, state, started_at, finished_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (batch, batch, COMPLETE, printed_at, printed_at),
-            ).lastrowid
+            batches[batch] = _inserted_id(
+                db.execute(
+                    "INSERT INTO batches (name, dir, state, started_at, finished_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (batch, batch, COMPLETE, printed_at, printed_at),
+                )
+            )
         key = _parse_key(key_text)
         db.execute(
             "INSERT INTO letters (registration_key, commune, kind, year, book, number, "
@@ -350,7 +361,8 @@ class Ledger:
 
     @property
     def version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
+        version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
+        return version
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -426,30 +438,32 @@ class Ledger:
                 found[row[0]] = LedgerEntry(*row)
         return found
 
-    def printed_events(self, identities: Iterable[object]) -> list[tuple[LedgerEntry, object]]:
+    def printed_events(
+        self, identities: Iterable[Identity]
+    ) -> list[tuple[LedgerEntry, Identity]]:
         """Return the current letters whose event identity (``identity.Identity``) is one of
         ``identities`` by ID or by name, each with its stored identity."""
         return self._printed_by("event", identities)
 
     def printed_people(
-        self, identities: Iterable[object], kind: Kind
-    ) -> list[tuple[LedgerEntry, object]]:
+        self, identities: Iterable[Identity], kind: Kind
+    ) -> list[tuple[LedgerEntry, Identity]]:
         """Return the current ``kind`` letters about a person (the child of a birth, the
         deceased of a death) whose ``identity.person`` is one of ``identities``."""
         return [r for r in self._printed_by("person", identities) if r[0].kind == kind.value]
 
     def _printed_by(
-        self, what: str, identities: Iterable[object]
-    ) -> list[tuple[LedgerEntry, object]]:
+        self, what: str, identities: Iterable[Identity]
+    ) -> list[tuple[LedgerEntry, Identity]]:
         from cchc_letters.identity import Identity
 
         wanted = list(identities)
-        found: dict[int, tuple] = {}
+        found: dict[int, tuple[Any, ...]] = {}  # ledger id -> its row
         # In chunks: a first batch of 100,000 registrations must not pass SQLite's limit on
         # the number of parameters of one statement.
         for column, values in (
-            ("id", sorted({i.by_id for i in wanted if i.by_id})),  # type: ignore[attr-defined]
-            ("name", sorted({i.by_name for i in wanted if i.by_name})),  # type: ignore[attr-defined]
+            ("id", sorted({i.by_id for i in wanted if i.by_id})),
+            ("name", sorted({i.by_name for i in wanted if i.by_name})),
         ):
             for start in range(0, len(values), 500):
                 chunk = values[start : start + 500]
@@ -492,10 +506,12 @@ class Ledger:
     def begin_batch(self, batch_dir: Path, *, now: datetime) -> int:
         """Register a batch about to be renamed into place; return its id."""
         with self._transaction() as db:
-            return db.execute(
-                "INSERT INTO batches (name, dir, state, started_at) VALUES (?, ?, ?, ?)",
-                (batch_dir.name, str(batch_dir.resolve()), WRITING, now.isoformat()),
-            ).lastrowid
+            return _inserted_id(
+                db.execute(
+                    "INSERT INTO batches (name, dir, state, started_at) VALUES (?, ?, ?, ?)",
+                    (batch_dir.name, str(batch_dir.resolve()), WRITING, now.isoformat()),
+                )
+            )
 
     def record_batch(
         self,

@@ -163,7 +163,7 @@ class LedgerSession:
             return
         printed_births = self.ledger.printed_people([d[2] for d in deaths], Kind.BIRTH)
         for entry, child in printed_births:
-            for key, death, who in deaths:
+            for key, dead, who in deaths:
                 if who.same(child):
                     selection.do_not_deliver.append(
                         {
@@ -172,7 +172,7 @@ class LedgerSession:
                             "print_file": entry.print_file,
                             "position": entry.position,
                             "death_key": key,
-                            "death_source": str(death.source),
+                            "death_source": str(dead.source),
                         }
                     )
                     break

@@ -14,10 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from cchc_letters.profile import Profile
+
+if TYPE_CHECKING:  # python-docx is imported where a list is written (start-up time)
+    from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
+    from docx.text.paragraph import Paragraph
 from cchc_letters.vietnamese import admin_date
 
 FONT = "Times New Roman"
@@ -47,7 +51,15 @@ class ListPage:
     tall_rows: bool = False
 
 
-def _fill(paragraph: Any, text: str, *, bold=False, italic=False, size=13.0, align=None):
+def _fill(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: float = 13.0,
+    align: WD_PARAGRAPH_ALIGNMENT | None = None,
+) -> Paragraph:
     """Write ``text`` as one run into ``paragraph`` (centred unless told), no space after."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
@@ -60,7 +72,7 @@ def _fill(paragraph: Any, text: str, *, bold=False, italic=False, size=13.0, ali
     return paragraph
 
 
-def _paragraph(container: Any, text: str, **style: Any):
+def _paragraph(container: Any, text: str, **style: Any) -> Paragraph:
     return _fill(container.add_paragraph(), text, **style)
 
 

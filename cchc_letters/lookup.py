@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from cchc_letters.ledger import LedgerEntry
+from cchc_letters.ledger import Ledger, LedgerEntry
 
 MAX_RESULTS = 500
 
@@ -87,7 +87,7 @@ def with_manifests(entries: list[LedgerEntry]) -> list[FoundLetter]:
     return found
 
 
-def search_letters(ledger, query: str, *, limit: int = MAX_RESULTS) -> list[FoundLetter]:
+def search_letters(ledger: Ledger, query: str, *, limit: int = MAX_RESULTS) -> list[FoundLetter]:
     """Return the letters (newest first) whose addressee contains ``query`` (accents and case
     ignored), whose registration key contains it, or — for a date — that were registered or
     printed that day. An empty query returns the newest letters."""

@@ -11,9 +11,13 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 
 from cchc_letters.errors import ExitCode
+
+if TYPE_CHECKING:
+    from cchc_letters.delivery import DeliverySheet
+    from cchc_letters.ledger import LedgerEntry
 
 
 class _KindType(type):
@@ -165,6 +169,19 @@ class RawRow:
         return cell.value.strip() if cell else ""
 
 
+class IssueRow(TypedDict):
+    """An Issue as one row of a report (``Issue.as_row``), in the order of the columns."""
+
+    file: str | None
+    sheet: str | None
+    row: int | None  # as the user sees it (the spreadsheet's row number)
+    column: str | None
+    value: str | None
+    reason: str
+    code: str
+    severity: str
+
+
 @dataclass(frozen=True)
 class Issue:
     """A problem with an input row or file: data, collected and reported together.
@@ -182,7 +199,7 @@ class Issue:
     severity: str = "error"
     file: str | None = None  # for file-level issues without a row
 
-    def as_row(self) -> dict[str, str | int | None]:
+    def as_row(self) -> IssueRow:
         """Return the issue as one row of a report (rejects.csv, `check --json`): file,
         sheet, row, column, value, reason, code, severity; None where it has none."""
         source = self.source
@@ -218,6 +235,7 @@ class Person:
         return self.birth_date.year if self.birth_date else self.birth_year
 
 
+_T = TypeVar("_T")
 _DIGITS = re.compile(r"\d+")
 # The content hash of a registration (Registration.content_hash): a version prefix, then
 # field=digest pairs. A ledger may also hold 0.1 hashes (16 hex digits, no prefix).
@@ -302,7 +320,7 @@ class Registration:
     note: str | None = None
     understood: frozenset[str] = frozenset()  # fields of `raw` that 0.1 did not recognise
 
-    def _once(self, name: Any, compute: Callable[[], Any]) -> Any:
+    def _once(self, name: str, compute: Callable[[], _T]) -> _T:
         """Return ``compute()``, computed once per record: a registration is frozen, and
         the manifest, the ledger, the selection and the delivery sheet each ask for its key
         and content hash (10,000 letters computed the canonical số 160,000 times). The value
@@ -310,7 +328,7 @@ class Registration:
         ``replace`` do not see it)."""
         memo = self.__dict__
         try:
-            return memo[name]
+            return memo[name]  # type: ignore[no-any-return]
         except KeyError:
             value = memo[name] = compute()
             return value
@@ -475,7 +493,7 @@ class ChangedRecord:
 
     registration: Registration
     key: str
-    previous: Any  # ledger.LedgerEntry of the letter printed before
+    previous: LedgerEntry  # the letter printed before
     reprinted: bool
 
     def to_json(self) -> dict[str, Any]:
@@ -519,7 +537,7 @@ class BatchResult:
     removed_incomplete: list[Path] = field(default_factory=list)  # dead staging folders
     # birth letters printed before for children whose death is registered now: not to deliver
     do_not_deliver: list[dict[str, Any]] = field(default_factory=list)
-    delivery: Any = None  # delivery.DeliverySheet of the batch, None without one
+    delivery: DeliverySheet | None = None  # the batch's delivery sheet, None without one
 
     @classmethod
     def failed_json(cls) -> dict[str, Any]:

@@ -12,12 +12,13 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from cchc_letters.models import Issue
+from cchc_letters.models import ChangedRecord, Issue
 from cchc_letters.render import DOCUMENT_PART, LetterTemplate
 
 INCOMPLETE_PREFIX = ".incomplete-"
@@ -227,6 +228,7 @@ class PrintFile:
         self._break = section_break(template.section_properties).encode("utf-8")
         self._fixed = FixedParts.of(template)
         self._name = DOCUMENT_PART.encode("utf-8")
+        self._crc = self._size = self._csize = 0  # of the document part (set in __enter__)
 
     def _write(self, data: bytes) -> None:
         self._crc = zlib.crc32(data, self._crc)
@@ -253,7 +255,12 @@ class PrintFile:
         self.count += 1
         return self.count
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             if exc_type is None:
                 tail = self.template.section_properties + self.template.document_suffix
@@ -331,7 +338,7 @@ def new_report_stem(out_dir: Path, letter_date: date) -> Path:
     return folder / f"{stem}-{max(taken, default=0) + 1:03d}"
 
 
-def reject_rows(issues: Iterable[Issue]) -> Iterable[tuple]:
+def reject_rows(issues: Iterable[Issue]) -> Iterator[tuple[object, ...]]:
     """Return rejects.csv rows (REJECT_COLUMNS): ``Issue.as_row`` with '' for None."""
     for issue in issues:
         yield tuple("" if value is None else value for value in issue.as_row().values())
@@ -442,7 +449,7 @@ CHANGED_COLUMNS = (
 )
 
 
-def changed_rows(changed: Iterable[Any]) -> Iterable[tuple]:
+def changed_rows(changed: Iterable[ChangedRecord]) -> Iterator[tuple[str | int, ...]]:
     """Return changed.csv rows for records corrected since their letter was printed."""
     for c in changed:
         registration, previous = c.registration, c.previous

@@ -17,12 +17,14 @@ import queue
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Literal, TypedDict
 
 from cchc_letters.errors import CchcError
 
@@ -201,12 +203,12 @@ class _Converters:
         self.made: list[tuple[Path, Path]] = []
         self.failed: dict[Path, str] = {}
         self.restarts = 0
-        self.events: queue.Queue = queue.Queue()
-        self._running: set[subprocess.Popen] = set()
+        self.events: queue.Queue[_Event] = queue.Queue()
+        self._running: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def run(self, groups: list[list[Path]], progress: ProgressCallback | None, total: int):
+    def run(self, groups: list[list[Path]], progress: ProgressCallback | None, total: int) -> None:
         threads = [
             threading.Thread(target=self._converter, args=(n, group), daemon=True)
             for n, group in enumerate(groups, start=1)
@@ -216,20 +218,19 @@ class _Converters:
         finished = 0
         try:
             while finished < len(threads):
-                event, *payload = self.events.get()
-                if event == "pdf":
-                    self.made.append(tuple(payload))  # type: ignore[arg-type]
-                    if progress:
-                        progress(len(self.made) + len(self.failed), total)
-                elif event == "failed":
-                    docx, why = payload
-                    self.failed[docx] = why
-                    if progress:
-                        progress(len(self.made) + len(self.failed), total)
-                elif event == "restart":
-                    self.restarts += 1
-                elif event == "done":
-                    finished += 1
+                match self.events.get():
+                    case ("pdf", docx, pdf):
+                        self.made.append((docx, pdf))
+                        if progress:
+                            progress(len(self.made) + len(self.failed), total)
+                    case ("failed", docx, why):
+                        self.failed[docx] = why
+                        if progress:
+                            progress(len(self.made) + len(self.failed), total)
+                    case ("restart",):
+                        self.restarts += 1
+                    case ("done",):
+                        finished += 1
         finally:
             # An interrupted run (Ctrl+C, an error in a progress callback) leaves no soffice.
             self._stopping.set()
@@ -326,7 +327,9 @@ class _Converters:
             why = f"LibreOffice dừng bất thường (mã {code})" + (f": {tail[-1]}" if tail else "")
         return _Call(done, [], stuck, why)
 
-    def _watch(self, proc: subprocess.Popen, log, files: list[Path]):
+    def _watch(
+        self, proc: subprocess.Popen[bytes], log: IO[bytes], files: list[Path]
+    ) -> tuple[bool, int, list[str]]:
         """Wait for soffice to exit or hang; return (hung, file in progress, last lines)."""
         announced = -1  # the file soffice last said it is converting
         current = -1  # the file in progress: files before it have their PDF
@@ -358,6 +361,15 @@ class _Converters:
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
 
+# What a converter thread tells the run: a PDF made, a file given up on, a restart, its end.
+_Event = (
+    tuple[Literal["pdf"], Path, Path]
+    | tuple[Literal["failed"], Path, str]
+    | tuple[Literal["restart"]]
+    | tuple[Literal["done"]]
+)
+
+
 @dataclass
 class _Call:
     """One soffice call: files with their PDF, files it skipped, the one it died on, why."""
@@ -368,14 +380,19 @@ class _Call:
     why: str
 
 
-def _own_process_group() -> dict:
+class _ProcessGroup(TypedDict, total=False):
+    creationflags: int
+    start_new_session: bool
+
+
+def _own_process_group() -> _ProcessGroup:
     """Popen arguments that put soffice and the children it starts in a group of their own."""
-    if os.name == "nt":
+    if sys.platform == "win32":  # (os.name == "nt"; the form type checkers understand)
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     return {"start_new_session": True}
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     """Kill soffice and what it started (soffice.bin runs under a launcher process).
 
     On POSIX the whole process group goes, even when the launcher has already exited.

@@ -135,7 +135,7 @@ def load_profile(path: Path | None = None) -> Profile:
                 hint=f"Viết [{name}] trên một dòng riêng; xem mẫu: {default_profile_path()}",
             )
 
-    def get(section: str, key: str, default: Any = ..., kind: type | tuple = str) -> Any:
+    def get(section: str, key: str, default: Any = ..., kind: type | tuple[type, ...] = str) -> Any:
         value = raw.get(section, {}).get(key, default)
         if value is ...:
             raise ProfileError(
@@ -290,7 +290,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ProfileError(f"{path}: tệp hồ sơ xã không đúng cú pháp TOML: {exc}") from None
 
 
-def _expected(kinds: tuple) -> str:
+def _expected(kinds: tuple[type, ...]) -> str:
     """Return what a setting of these TOML types looks like, in words, with an example."""
     if list in kinds:
         return 'danh sách các dòng chữ, mỗi dòng trong ngoặc kép, ví dụ ["UBND TỈNH …", "…"]'
@@ -320,7 +320,8 @@ def _hamlets(raw: dict[str, Any], path: Path) -> tuple[Hamlet, ...]:
     tables = raw.get("hamlets", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ProfileError(f"{path}: hamlets phải là [[hamlets]] (array of tables)")
-    hamlets, owner = [], {}
+    hamlets: list[Hamlet] = []
+    owner: dict[str, str] = {}  # folded name or variant -> the hamlet it names
     for number, table in enumerate(tables, start=1):
         name, variants = table.get("name"), table.get("variants", [])
         if not isinstance(name, str) or not name.strip():
@@ -350,7 +351,7 @@ def _hamlets(raw: dict[str, Any], path: Path) -> tuple[Hamlet, ...]:
 
 def _weekend_rule(raw: dict[str, Any], path: Path) -> str:
     """Return [vaccination_sessions] weekend_rule (default "keep": held on the weekend)."""
-    rule = raw.get("vaccination_sessions", {}).get("weekend_rule", "keep")
+    rule: str = raw.get("vaccination_sessions", {}).get("weekend_rule", "keep")
     if rule not in WEEKEND_RULES:
         raise ProfileError(
             f"{path}: [vaccination_sessions] weekend_rule phải là một trong "
@@ -361,7 +362,7 @@ def _weekend_rule(raw: dict[str, Any], path: Path) -> str:
 
 def _age_count(raw: dict[str, Any], path: Path) -> str:
     """Return [letters] age_count: "completed_years" (default) or "lunar_years" (tuổi âm)."""
-    count = raw.get("letters", {}).get("age_count", "completed_years")
+    count: str = raw.get("letters", {}).get("age_count", "completed_years")
     if count not in AGE_COUNTS:
         raise ProfileError(
             f"{path}: [letters] age_count phải là một trong {', '.join(AGE_COUNTS)}, "

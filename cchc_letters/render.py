@@ -18,10 +18,16 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cchc_letters.errors import TemplateProblem
 from cchc_letters.models import Kind
+
+if TYPE_CHECKING:  # Jinja is imported where a template is first compiled (start-up time)
+    from jinja2.compiler import Frame
+    from jinja2.nodes import Concat
+    from jinja2.runtime import Context
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 DOCUMENT_PART = "word/document.xml"
 _BODY_OPEN = re.compile(r"<w:body(?:\s[^>]*)?>")
@@ -47,8 +53,6 @@ def template_path(kind: Kind, folder: Path | None = None) -> Path:
 # registry value (pasted from another program) would make Word refuse the whole print file.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile("[\t\r\n]")  # inside <w:t> they would show as stray spaces
-
-
 _NOT_PLAIN = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")  # either of the above
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
@@ -118,7 +122,7 @@ def _too_big(what: str) -> TemplateLimit:
     return TemplateLimit(f"{what} vượt giới hạn của mẫu thư (template work limit)")
 
 
-def _bounded_range(*args: int):
+def _bounded_range(*args: int) -> range:
     """Return range(*args) when small; its items count against the letter's budget."""
     items = range(*args)
     if len(items) > MAX_TEMPLATE_LOOP:
@@ -138,7 +142,7 @@ def _check_size(value: Any) -> Any:
     return value
 
 
-def _check_arguments(args: tuple, kwargs: dict) -> None:
+def _check_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
     for value in (*args, *kwargs.values()):
         if isinstance(value, int | float) and abs(value) > MAX_TEMPLATE_NUMBER:
             raise _too_big(f"số {value:g} trong một lời gọi (tối đa {MAX_TEMPLATE_NUMBER:,})")
@@ -147,7 +151,7 @@ def _check_arguments(args: tuple, kwargs: dict) -> None:
 
 
 @functools.cache
-def _environment_class():
+def _environment_class() -> type[ImmutableSandboxedEnvironment]:
     from jinja2.compiler import CodeGenerator
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -155,7 +159,7 @@ def _environment_class():
         """Jinja's code generator, with each ``~`` concatenation's length checked (Jinja
         joins those itself, outside the sandbox's hooks)."""
 
-        def visit_Concat(self, node, frame):  # noqa: N802 — Jinja's visitor name
+        def visit_Concat(self, node: Concat, frame: Frame) -> None:  # noqa: N802 — Jinja's visitor name
             self.write("environment.checked_size(")
             super().visit_Concat(node, frame)
             self.write(")")
@@ -167,11 +171,11 @@ def _environment_class():
         intercepted_binops = frozenset({"*", "**", "%", "+"})
 
         @staticmethod
-        def checked_size(value):
+        def checked_size(value: Any) -> Any:
             _BUDGET.tick()
             return _check_size(value)
 
-        def call_binop(self, context, operator, left, right):
+        def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
             _BUDGET.tick()
             if operator == "**":
                 # 10 ** 10 ** 10 is computed before anything could look at its size.
@@ -194,12 +198,12 @@ def _environment_class():
                 _check_arguments(right if isinstance(right, tuple) else (right,), {})
             return _check_size(super().call_binop(context, operator, left, right))
 
-        def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 — Jinja's signature
+        def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 — Jinja's signature
             _BUDGET.tick()
             _check_arguments(args, kwargs)
             return _check_size(super().call(__context, __obj, *args, **kwargs))
 
-        def getattr(self, obj, attribute):
+        def getattr(self, obj: Any, attribute: str) -> Any:
             # A letter's context is plain dicts: ``child.name`` is a key. Jinja would try the
             # attribute first and catch the AttributeError (a third of rendering time); a
             # name that is no dict attribute can only be the key, as Jinja would find it.
@@ -216,7 +220,7 @@ def _environment_class():
     return LetterEnvironment
 
 
-def jinja_environment():
+def jinja_environment() -> ImmutableSandboxedEnvironment:
     """Return the sandboxed, autoescaping, strict Jinja environment with the letter filters.
 
     Template work is bounded (see TemplateLimit): range() is small and counted, long texts

@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from cchc_letters.errors import ProfileError, ScheduleError
 from cchc_letters.profile import Profile
@@ -377,7 +377,9 @@ def _postponed_note(reason: str, doses: list[Dose], profile: Profile, live: Span
         n=profile.local_schedule.max_doses_per_visit, live=span_text(live) if live else ""
     )
     if len(doses) == 1:
-        return f"{lead}, {_plain_dose_text(doses[0])} được hẹn sang ngày {_d(doses[0].session)}."
+        moved_to = doses[0].session
+        assert moved_to is not None  # a postponed dose was moved to a later session
+        return f"{lead}, {_plain_dose_text(doses[0])} được hẹn sang ngày {_d(moved_to)}."
     return f"{lead}, các mũi sau được hẹn sang buổi sau: {listed}."
 
 
@@ -551,6 +553,29 @@ def _child_schedule(
     )
 
 
+class _DoseRow(TypedDict):
+    """The fields of a Dose that come from its schedule row, whatever its date."""
+
+    vaccine: str
+    name: str
+    dose: str
+    age_label: str
+    confidence: str
+    short_name: str
+    local: bool
+    version: str
+    falls_due: date
+    target_group: str
+
+
+class _DoseDates(_DoseRow):
+    """A dose's row fields with the dates every dated or undated outcome shares."""
+
+    due: date
+    deadline: date | None
+    latest: date | None
+
+
 class _Planner:
     """Places one child's doses one by one, in the order they fall due (see child_schedule)."""
 
@@ -572,7 +597,7 @@ class _Planner:
     def plan(self, row: ScheduleRow, version: ScheduleVersion, falls_due: date) -> None:
         dob, letter_date = self.dob, self.letter_date
         local = row.key in {r.key for r in self.profile.local_vaccines}
-        base = {
+        base: _DoseRow = {
             "vaccine": row.vaccine,
             "name": row.name,
             "dose": row.dose,
@@ -619,15 +644,15 @@ class _Planner:
                 )
                 due = max(due, after)
         for rule in row.after:
-            first = self.placed.get(rule.key)
-            if first is None or first.status == "switched_off":
+            prior = self.placed.get(rule.key)
+            if prior is None or prior.status == "switched_off":
                 why.append(f"không có {rule.vaccine} ({rule.dose}) trong lịch: bỏ qua điều kiện")
             elif rule.key not in self.given:
-                blocked = blocked or f"{_plain_dose_text(first)} chưa có ngày"
+                blocked = blocked or f"{_plain_dose_text(prior)} chưa có ngày"
             else:
                 after = rule.min_interval.after(self.given[rule.key])
                 why.append(
-                    f"sau {_plain_dose_text(first)} ít nhất {span_text(rule.min_interval)}: từ {_d(after)}"
+                    f"sau {_plain_dose_text(prior)} ít nhất {span_text(rule.min_interval)}: từ {_d(after)}"
                 )
                 due = max(due, after)
         deadline = row.deadline.last_day_before(dob) if row.deadline else None
@@ -635,7 +660,7 @@ class _Planner:
         latest = min((d for d in (deadline, target_end) if d is not None), default=None)
         status: Status = "due_now" if due <= letter_date else "planned"
         start = max(due, letter_date)
-        common = {**base, "due": due, "deadline": deadline, "latest": latest}
+        common: _DoseDates = {**base, "due": due, "deadline": deadline, "latest": latest}
 
         def undated(reason: str) -> None:
             dose = Dose(**common, session=None, status="catch_up", why=(*why, reason))
@@ -664,20 +689,19 @@ class _Planner:
             self._keep(row, dose, due)
             return
         first = next_session(start, self.profile.sessions)
-        session: date | None = first
+        session: date | None = None  # stays None: past the latest day, or moved too often
+        candidate = first
         postponed = ""
         for _ in range(_MAX_MOVES):
-            if latest is not None and session > latest:
-                session = None
+            if latest is not None and candidate > latest:
                 break
-            clash = self._clash(row, version, session)
+            clash = self._clash(row, version, candidate)
             if not clash:
+                session = candidate
                 break
             postponed = clash  # the last reason is the one that set the date
-            why.append(f"buổi {_d(session)}: {self._clash_text(clash)}, hẹn buổi sau")
-            session = next_session(session + timedelta(days=1), self.profile.sessions)
-        else:
-            session = None
+            why.append(f"buổi {_d(candidate)}: {self._clash_text(clash)}, hẹn buổi sau")
+            candidate = next_session(candidate + timedelta(days=1), self.profile.sessions)
         if session is None:
             if deadline is not None and latest == deadline and target_end != latest:
                 # still in time, but no session day (with room) before the deadline

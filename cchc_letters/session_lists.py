@@ -218,7 +218,9 @@ def due_doses(
 
     assert child.letter_date is not None
     plan = child_schedule(child.birth_date, child.letter_date, profile, version)
-    due, seen, previous = [], set(), {}
+    due: list[DueDose] = []
+    seen: set[str] = set()
+    previous: dict[str, tuple[date, date | None]] = {}  # vaccine -> (planned, given) of the last
     for dose in plan.doses:  # in due-date order
         planned = dose.session or dose.due
         key = dose_key(dose)
@@ -226,7 +228,7 @@ def due_doses(
         previous[dose.vaccine] = (planned, given.get(key))
         if key in given or dose.vaccine in seen:
             continue
-        if dose.status == "missed_deadline" or dose.where == AT_BIRTH_PLACE:
+        if dose.where == AT_BIRTH_PLACE:
             continue
         if planned > session or (dose.deadline is not None and dose.deadline < session):
             continue
@@ -520,7 +522,9 @@ def _parents(child: ChildRecord) -> str:
     )
 
 
-def write_session_list(folder: Path, session_list: SessionList, profile: Profile, today: date):
+def write_session_list(
+    folder: Path, session_list: SessionList, profile: Profile, today: date
+) -> None:
     """Write danh-sach-tiem-YYYY-MM-DD.docx and .xlsx: the count per vaccine first, then
     each hamlet on its own page."""
     from cchc_letters.listdoc import Column, ListPage, write_list_docx
@@ -582,7 +586,9 @@ def write_session_list(folder: Path, session_list: SessionList, profile: Profile
     session_list.xlsx = _write_xlsx(folder / f"{stem}.xlsx", session_list, counts, notes)
 
 
-def _write_xlsx(path: Path, session_list: SessionList, counts: dict[str, int], notes: list[str]):
+def _write_xlsx(
+    path: Path, session_list: SessionList, counts: dict[str, int], notes: list[str]
+) -> Path:
     import os
 
     from openpyxl import Workbook
@@ -590,7 +596,7 @@ def _write_xlsx(path: Path, session_list: SessionList, counts: dict[str, int], n
     from cchc_letters.output import spreadsheet_safe
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet
     sheet.title = "Danh sách"
     sheet.append(XLSX_COLUMNS)
     held = session_list.session.held

@@ -5,8 +5,12 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from cchc_letters.errors import ScheduleError
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 from cchc_letters.profile import SessionDays
 
 # How far to look back for a session moved forward past ``start`` (Tết and a weekend can
@@ -16,7 +20,7 @@ _LOOK_AHEAD = timedelta(days=400)
 
 
 @lru_cache(maxsize=1)
-def _vietnam_holidays():  # -> holidays.HolidayBase, imported lazily (it is not small)
+def _vietnam_holidays() -> HolidayBase:  # imported lazily (it is not small)
     import holidays
 
     return holidays.country_holidays("VN")

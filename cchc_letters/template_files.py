@@ -4,11 +4,11 @@ in place as the commune's own (the previous one kept beside it)."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from cchc_letters.errors import TemplateProblem
-from cchc_letters.models import Kind
+from cchc_letters.models import Kind, Registration
 
 DEFAULT_FOLDER = "mau-thu"  # made beside the profile when it names no templates_dir
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -72,7 +72,12 @@ def install_template(
 
 
 def write_letter_for(
-    template: Path, registration, *, profile_path: Path | None, letter_date, out: Path
+    template: Path,
+    registration: Registration,
+    *,
+    profile_path: Path | None,
+    letter_date: date,
+    out: Path,
 ) -> Path:
     """Write one letter of ``registration`` with the template at ``template`` to ``out`` (a
     page to look at before making it the commune's template: real data, nothing recorded).

@@ -80,7 +80,7 @@ def check_templates(
     report = CheckReport(files=files)
     if folder is not None:
         report.findings += folder_findings(Path(folder), files)
-    long_letters: dict[Kind, tuple[LetterTemplate, list[dict]]] = {}
+    long_letters: dict[Kind, tuple[LetterTemplate, list[dict[str, Any]]]] = {}
     for kind, path in files.items():
         findings, template = check_template(path, kind, profile=profile, letter_date=letter_date)
         report.findings += findings
@@ -97,7 +97,7 @@ def check_templates(
 # ---- one page with long values -----------------------------------------------------------
 
 
-def write_letter(template: LetterTemplate, context: dict, path: Path) -> Path:
+def write_letter(template: LetterTemplate, context: dict[str, Any], path: Path) -> Path:
     """Write one letter to ``path`` with the batch writer (output.write_single_letter); return it.
 
     Preview and the page check go through the very code that writes print files, so what
@@ -124,7 +124,7 @@ def count_pdf_pages(pdf: Path) -> int:
 
 
 def _check_pages(
-    report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, list[dict]]]
+    report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, list[dict[str, Any]]]]
 ) -> None:
     from cchc_letters.pdf import PdfUnavailable, convert_to_pdf, find_soffice
 

@@ -476,7 +476,7 @@ def name_findings(ast: Any, parts: TemplateSource | LetterTemplate, kind: Kind) 
     # Jinja's own analysis stops at the first unknown filter or test: give the unknown ones
     # a stand-in (they are reported below) so every unknown variable is found in one run.
     env = ast.environment if getattr(ast, "environment", None) else jinja_environment()
-    for node in ast.find_all((nodes.Filter, nodes.FilterBlock)):
+    for node in ast.find_all(nodes.Filter):
         if node.name not in env.filters:
             env.filters[node.name] = str
     for node in ast.find_all(nodes.Test):
@@ -494,7 +494,8 @@ def name_findings(ast: Any, parts: TemplateSource | LetterTemplate, kind: Kind) 
                     line=node.lineno,
                 )
             )
-            env.tests[node.name] = bool
+            # (Jinja types its tests dict by its default functions, not as callables.)
+            env.tests[node.name] = bool  # type: ignore[assignment]
     for name in sorted(meta.find_undeclared_variables(ast) - set(tree)):
         node = next(
             (n for n in ast.find_all(nodes.Name) if n.name == name and n.ctx == "load"), None
@@ -546,7 +547,7 @@ def name_findings(ast: Any, parts: TemplateSource | LetterTemplate, kind: Kind) 
             for child in node.else_:
                 visit(child, scope)
             return
-        if isinstance(node, nodes.Filter | nodes.FilterBlock) and node.name not in FILTERS:
+        if isinstance(node, nodes.Filter) and node.name not in FILTERS:
             suggestion = difflib.get_close_matches(node.name, sorted(FILTERS), n=1, cutoff=0.5)
             findings.append(
                 Finding(

@@ -16,6 +16,7 @@ from cchc_letters.datewords import date_in_words
 from cchc_letters.ingest.columns import field_label
 from cchc_letters.models import (
     Issue,
+    Kind,
     Person,
     RawRow,
     Registration,
@@ -25,6 +26,8 @@ from cchc_letters.models import (
     canonical_register_id,
 )
 from cchc_letters.vietnamese import clean_text, fold, title_case_name
+
+Date = date  # for annotations inside RowReader, whose method ``date`` hides the type
 
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it counts 1900 as a leap year)
 # Serial numbers accepted as dates: 1900-01-01 .. 2099-12-31 would be 1..73415, but a
@@ -258,7 +261,7 @@ class RowReader:
             self.note(self._date_problem(name, exc))
             return None
 
-    def date_or_year(self, name: str) -> tuple[date | None, int | None]:
+    def date_or_year(self, name: str) -> tuple[Date | None, int | None]:
         text = self.text(name)
         if not text:
             return None, None
@@ -303,7 +306,7 @@ class RowReader:
         sex: Sex | None = None,
         birth_field: str | None = None,
         required: bool = False,
-        not_after: tuple[date | None, str, str] | None = None,
+        not_after: tuple[Date | None, str, str] | None = None,
     ) -> Person | None:
         name = self.require(f"{prefix}_name") if required else self.text(f"{prefix}_name")
         if not name:
@@ -314,9 +317,11 @@ class RowReader:
         else:
             birth_date, birth_year = self.date_or_year(birth_field)
         sex = self.sex(f"{prefix}_sex", sex)
-        if not_after is not None and not_after[0] is not None:
+        if not_after is not None:
             limit, what, code = not_after
-            if (birth_date and birth_date > limit) or (birth_year and birth_year > limit.year):
+            if limit is None:
+                pass  # the date to compare with is unknown
+            elif (birth_date and birth_date > limit) or (birth_year and birth_year > limit.year):
                 self.note(
                     RowProblem(code, f"Ngày sinh sau {what} ({limit:%d/%m/%Y}).", birth_field)
                 )
@@ -397,7 +402,11 @@ def _kind_names() -> str:
     return " / ".join(e.vietnamese for e in entries())
 
 
-def _content(row: RawRow, cleaned: dict[str, str] | None = None) -> tuple:
+# What a row says (its kind and its non-empty fields), equal for exact repeats (_content).
+_Content = tuple[Kind | None, tuple[tuple[str, str], ...]]
+
+
+def _content(row: RawRow, cleaned: dict[str, str] | None = None) -> _Content:
     """Return what a row says, normalised: equal for rows that are exact repeats.
 
     The STT and the kind column's wording ("KS" / "khai sinh") are not content; spacing
@@ -455,7 +464,7 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     each, no letter, not an error).
     """
     result = ValidationResult(rows_read=len(rows))
-    seen_content: dict[tuple, SourceRef] = {}
+    seen_content: dict[_Content, SourceRef] = {}
     # key -> the distinct versions of that registration: (registration, row)
     versions: dict[RegistrationKey, list[tuple[Registration, RawRow]]] = {}
     for row in rows:

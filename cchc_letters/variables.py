@@ -196,7 +196,9 @@ def sample_context(
     return _contexts(kind, profile, letter_date, long)[0]
 
 
-def long_contexts(kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE) -> list[dict]:
+def long_contexts(
+    kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE
+) -> list[dict[str, Any]]:
     """Return the long sample contexts the one-page check renders for ``kind``: one per
     worst case of its entry's samples (births have two: most notes, most schedule rows)."""
     return _contexts(kind, profile, letter_date, True)

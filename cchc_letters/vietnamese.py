@@ -98,7 +98,8 @@ def can_chi_year(lunar_year: int) -> str:
     """Return the sexagenary name of a lunar year: 2024 -> "Giáp Thìn"."""
     from vnlunar import get_year_can_chi
 
-    return get_year_can_chi(lunar_year)
+    name: str = get_year_can_chi(lunar_year)  # (vnlunar has no type hints)
+    return name
 
 
 def lunar_month_name(month: int, leap: bool = False) -> str:

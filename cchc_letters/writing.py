@@ -64,7 +64,7 @@ def plan_jobs(
     """Return the files to write: STEM-NNN.docx of ``per_file`` letters, or STEM-thu-NNNNN.docx."""
     from cchc_letters.kinds import entry
 
-    jobs = []
+    jobs: list[Job] = []
     for kind, of_kind in by_kind.items():
         stem = entry(kind).print_stem
         if per_letter:

@@ -110,6 +110,19 @@ def test_unknown_filter_inside_a_condition_is_found_too(folder):
     assert (finding.name, finding.suggestion) == ("uper", "upper")
 
 
+def test_a_filter_block_is_checked_like_a_filter(folder):
+    # {% filter %} … {% endfilter %}: a known one is fine, an unknown one is a finding (the
+    # lint once read a name the block node does not have, and stopped with a traceback).
+    edit(
+        folder,
+        "birth",
+        "{{ station.address }}",
+        "{% filter upper %}{{ station.address }}{% endfilter %}{% filter uper %}x{% endfilter %}",
+    )
+    [finding] = check_templates(folder, layout=False).errors
+    assert (finding.code, finding.name, finding.suggestion) == ("unknown_filter", "uper", "upper")
+
+
 def test_placeholder_split_across_paragraphs_is_reported_precisely(folder):
     # Someone pressed Enter inside the placeholder: docxtpl cannot rejoin that.
     split = "<w:t>{{ child.</w:t></w:r></w:p><w:p><w:r><w:rPr><w:b/></w:rPr><w:t>name }}</w:t>"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -21,12 +21,18 @@ from cchc_letters.cli.common import (
 )
 from cchc_letters.errors import ExitCode
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def _issue_dict(issue) -> dict[str, Any]:
+    from cchc_letters.ingest import FileReport
+    from cchc_letters.models import Issue, IssueRow
+
+
+def _issue_dict(issue: Issue) -> IssueRow:
     return issue.as_row()
 
 
-def _issue_line(issue) -> str:
+def _issue_line(issue: Issue) -> str:
     d = _issue_dict(issue)
     where = d["file"] or ""
     if d["sheet"]:
@@ -38,7 +44,7 @@ def _issue_line(issue) -> str:
     return f"{where}{cell}{value}: {d['reason']} ({d['code']}, {d['severity']})"
 
 
-def _file_dict(report) -> dict[str, Any]:
+def _file_dict(report: FileReport) -> dict[str, Any]:
     return {
         "path": report.path,
         "format": report.format,
@@ -138,7 +144,9 @@ def check(
         raise typer.Exit(int(ExitCode.REJECTED))
 
 
-def _print_table(issues, files, summary: dict[str, Any]) -> None:
+def _print_table(
+    issues: Sequence[Issue], files: Sequence[FileReport], summary: dict[str, Any]
+) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

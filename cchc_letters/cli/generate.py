@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -35,6 +35,9 @@ from cchc_letters.cli.common import (
 )
 from cchc_letters.cli.present import present_batch
 from cchc_letters.errors import CchcError
+
+if TYPE_CHECKING:
+    from cchc_letters.pipeline import BatchOptions, BatchResult
 
 PROGRESS_THRESHOLD = 50  # letters; smaller daily batches finish before a bar would help
 
@@ -107,7 +110,7 @@ def generate(
                 if json_output or quiet or not sys.stdout.isatty():
                     result = run_batch(options)
                 else:
-                    result = _run_with_progress(options, run_batch)
+                    result = _run_with_progress(options)
             except CchcError as exc:  # a user mistake: reported below, logged here
                 log.error("%s (exit %d)", exc.message, int(exc.exit_code))
                 raise
@@ -122,8 +125,10 @@ def generate(
     raise typer.Exit(int(result.exit_code))
 
 
-def _run_with_progress(options, run_batch):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+def _run_with_progress(options: BatchOptions) -> BatchResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeRemainingColumn
+
+    from cchc_letters.pipeline import run_batch
 
     with Progress(
         "[progress.description]{task.description}",
@@ -132,7 +137,7 @@ def _run_with_progress(options, run_batch):
         TimeRemainingColumn(),
         transient=True,
     ) as bar:
-        task = None
+        task: TaskID | None = None
 
         def advance(done: int, total: int) -> None:
             nonlocal task
@@ -142,7 +147,7 @@ def _run_with_progress(options, run_batch):
                 task = bar.add_task("Đang tạo thư", total=total)
             bar.update(task, completed=done)
 
-        pdf_task = None
+        pdf_task: TaskID | None = None
 
         def converted(done: int, total: int) -> None:
             # --pdf takes seconds per print file: shown however small the batch

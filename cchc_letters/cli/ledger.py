@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,9 @@ from cchc_letters.cli.common import (
     user_errors,
 )
 from cchc_letters.errors import ExitCode
+
+if TYPE_CHECKING:
+    from cchc_letters.ledger import Ledger, LedgerEntry
 
 ledger_app = typer.Typer(
     help="Sổ theo dõi thư đã in — the ledger of letters printed, per output folder.",
@@ -41,15 +44,17 @@ KeysArgument = Annotated[
 ]
 
 
-def _open(out: Path | None, ledger: Path | None):
+def _open(out: Path | None, ledger: Path | None) -> Ledger:
     from cchc_letters.ledger import Ledger, default_path
 
-    if (out is None) == (ledger is None):
-        raise typer.BadParameter("give exactly one of --out DIR or --ledger FILE")
-    return Ledger.open(ledger or default_path(out), create=False)
+    if ledger is not None and out is None:
+        return Ledger.open(ledger, create=False)
+    if out is not None and ledger is None:
+        return Ledger.open(default_path(out), create=False)
+    raise typer.BadParameter("give exactly one of --out DIR or --ledger FILE")
 
 
-def _line(entry) -> str:
+def _line(entry: LedgerEntry) -> str:
     where = f"{entry.batch}/{entry.print_file} #{entry.position}"
     state = "" if entry.state == "printed" else f"  [{entry.state} {entry.ended_at or ''}]"
     return f"{entry.printed_at[:19]}  {entry.key}  {where}{state}"
@@ -179,7 +184,7 @@ def rebuild(
     from cchc_letters import locking
     from cchc_letters.pipeline import local_now
 
-    fields = {"ledger": None, "damaged_copy": None, "batches": [], "letters": 0}
+    fields: dict[str, Any] = {"ledger": None, "damaged_copy": None, "batches": [], "letters": 0}
     with user_errors(json_output=json_output, json_fields=fields):
         if not out.is_dir():
             raise typer.BadParameter(f"{out} is not a folder", param_hint="--out")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from cchc_letters.models import BatchResult, Kind
+
+if TYPE_CHECKING:
+    from cchc_letters.delivery import DeliverySheet
 
 
 def _present_kinds(result: BatchResult) -> None:
@@ -63,7 +67,7 @@ def present_batch(result: BatchResult, *, source: str | None = None) -> None:
             echo(f"  … và {len(result.issues) - 10} dòng khác (xem rejects.csv)", err=True)
 
 
-def _present_delivery(sheet) -> None:
+def _present_delivery(sheet: DeliverySheet | None) -> None:
     """Say where the delivery sheet is; letters whose address names no hamlet (stderr)."""
     if sheet is None:
         return
@@ -82,7 +86,7 @@ def _present_delivery(sheet) -> None:
         )
 
 
-def _present_ledger(result) -> None:
+def _present_ledger(result: BatchResult) -> None:
     """Say what the ledger settled: crashed runs cleaned up, corrected records (stderr)."""
     echo = typer.echo
     if result.batch_dir is None:

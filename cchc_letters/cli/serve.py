@@ -93,10 +93,10 @@ def _run(
     profile: Path | None,
     host: str,
     port: int,
-    password,
+    password: str | None,
     open_browser: bool,
     inbox: Path | None = None,
-):
+) -> None:
     import threading
     import webbrowser
 

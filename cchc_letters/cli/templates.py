@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cchc_letters.cli.app import app
 from cchc_letters.cli.common import JsonOption, ProfileOption, print_json, user_errors
+
+if TYPE_CHECKING:
+    from cchc_letters.templatecheck import CheckReport
 
 templates_app = typer.Typer(
     name="templates",
@@ -56,7 +59,7 @@ def check(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _present(report) -> None:
+def _present(report: CheckReport) -> None:
     echo = typer.echo
     for kind, path in report.files.items():
         pages = report.pages.get(kind)

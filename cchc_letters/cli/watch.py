@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -29,6 +29,12 @@ from cchc_letters.cli.common import (
     user_errors,
 )
 from cchc_letters.cli.present import present_batch
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from cchc_letters.pipeline import BatchOptions
+    from cchc_letters.watch import InboxPass
 
 
 @app.command("watch", epilog=EXIT_CODES_HELP)
@@ -112,7 +118,15 @@ def watch(
         raise typer.Exit(130) from None
 
 
-def _watch_loop(inbox, template, fixed_date, once, interval, settle, quiet):
+def _watch_loop(
+    inbox: Path,
+    template: BatchOptions,
+    fixed_date: bool,
+    once: bool,
+    interval: float,
+    settle: float,
+    quiet: bool,
+) -> None:
     from dataclasses import replace
 
     from cchc_letters.logs import day_log
@@ -124,7 +138,7 @@ def _watch_loop(inbox, template, fixed_date, once, interval, settle, quiet):
         now = local_now()
         letter_day = template.letter_date if fixed_date else now.date()
 
-        def options_for(path: Path, letter_day=letter_day):
+        def options_for(path: Path, letter_day: date = letter_day) -> BatchOptions:
             return replace(template, inputs=[path], letter_date=letter_day)
 
         with user_errors(), day_log(template.out_dir, now):  # --out a file: exit 1, no traceback
@@ -138,7 +152,7 @@ def _watch_loop(inbox, template, fixed_date, once, interval, settle, quiet):
         time.sleep(interval)
 
 
-def _present(inbox_pass, quiet: bool) -> None:
+def _present(inbox_pass: InboxPass, quiet: bool) -> None:
     echo = typer.echo
     for outcome in inbox_pass.outcomes:
         result = outcome.result
@@ -146,8 +160,8 @@ def _present(inbox_pass, quiet: bool) -> None:
             echo(f"Lỗi (error): {outcome.source.name}: {outcome.reason}", err=True)
             if outcome.moved_to != outcome.source:
                 echo(f"  → {outcome.moved_to}", err=True)
-            if outcome.result is None:
-                continue
+        if result is None:
+            continue  # failed before it became a batch (a processed file always has one)
         if quiet and not (result.exit_code or result.changed):
             continue
         present_batch(result, source=outcome.source.name)

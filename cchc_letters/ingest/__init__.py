@@ -19,7 +19,7 @@ from cchc_letters.ingest.columns import (
     kind_in_title,
     load_vocabulary,
 )
-from cchc_letters.ingest.table import TableReport, rows_from_grid
+from cchc_letters.ingest.table import Grid, Spans, TableReport, rows_from_grid
 from cchc_letters.ingest.text import FileProblem, decode_lines, parse
 from cchc_letters.models import Issue, Kind, RawRow
 
@@ -173,6 +173,7 @@ def _read_file(
     fmt = sniff_format(path, head)
     used_encoding = used_delimiter = None
     bad_lines: dict[int, tuple[str, str]] = {}
+    sheets: Sequence[tuple[str | None, Grid, Spans]]  # (sheet name, None for CSV; rows; merged)
     if fmt == "encrypted":
         raise FileProblem("encrypted_file", ENCRYPTED_MESSAGE)
     if fmt == "xlsx":

@@ -6,6 +6,7 @@ import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cchc_letters.errors import InputError
 from cchc_letters.ingest.headings import Grammar, Reading, load_grammar
@@ -132,7 +133,7 @@ def _kinds(values: list[str], where: str) -> frozenset[Kind]:
         raise InputError(f"{where}: kinds must be {names_text(ids)}") from None
 
 
-def _load_toml(path: Path) -> dict:
+def _load_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

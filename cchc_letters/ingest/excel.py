@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
@@ -14,7 +15,7 @@ from cchc_letters.ingest.table import Grid, Spans
 from cchc_letters.ingest.text import FileProblem, nfc
 
 if TYPE_CHECKING:
-    from zipfile import ZipFile
+    from zipfile import ZipFile, ZipInfo
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and password-protected .xlsx
 ZIP_MAGIC = b"PK\x03\x04"
@@ -250,7 +251,9 @@ def _check_extent(extent: Extent, label: str) -> None:
         )
 
 
-def _measure_part(archive: ZipFile, info, limit: int, is_sheet: bool, label: str, *, exact: bool):
+def _measure_part(
+    archive: ZipFile, info: ZipInfo, limit: int, is_sheet: bool, label: str, *, exact: bool
+) -> Extent:
     """Return the Extent of one XML part read a megabyte at a time (sheets; others (0, 0, 0,
     False)), raising FileProblem when the part or one of its texts is too large.
 
@@ -352,7 +355,7 @@ def _sheet_names(archive: ZipFile) -> dict[str, str]:
     }
 
 
-def _row_texts(row: int, values: list, pads: dict[tuple[int, int], int]) -> list[str]:
+def _row_texts(row: int, values: Sequence[object], pads: dict[tuple[int, int], int]) -> list[str]:
     """Return one calamine row as cell texts; the same texts cell_text gives openpyxl's values."""
     texts: list[str] = []
     for col, value in enumerate(values):

@@ -17,6 +17,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cchc_letters.errors import InputError
 from cchc_letters.models import Kind
@@ -116,7 +117,7 @@ class Grammar:
         parses = _parses(self, heading)
         return bool(parses) and all(p.concepts and not p.subjects for p in parses)
 
-    def extend(self, data: dict, where: str) -> None:
+    def extend(self, data: dict[str, Any], where: str) -> None:
         """Add the [joining], [subjects.X] and [concepts.X] words of a mapping file."""
         for word in data.get("joining", {}).get("words", []):
             self.add(str(word), JOIN, "")
@@ -167,7 +168,7 @@ def _segment(grammar: Grammar, heading: str) -> tuple[tuple[tuple[str, str], ...
     best: list[tuple[tuple[int, int], list[tuple[tuple[str, str], ...]]] | None] = [None] * (n + 1)
     best[n] = ((0, 0), [()])
     for i in range(n - 1, -1, -1):
-        found: tuple[tuple[int, int], list] | None = None
+        found: tuple[tuple[int, int], list[tuple[tuple[str, str], ...]]] | None = None
         for j in range(i + 1, min(n, i + grammar.longest) + 1):
             parts = grammar.phrases.get(text[i:j])
             tail = best[j]

@@ -551,10 +551,10 @@ def rows_from_grid(
         )
     out.rows = rows
     used: dict[int, str] = {}
-    for k in mappings:
-        if k is None and len(mappings) > 1:
+    for mapped in mappings:
+        if mapped is None and len(mappings) > 1:
             continue
-        for i, n in mappings[k].items():
+        for i, n in mappings[mapped].items():
             used.setdefault(i, n)
     out.report = TableReport(
         sheet=sheet,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
-from cchc_letters.enrich import called, letter_address_line, person_context
+from cchc_letters.enrich import PersonContext, called, letter_address_line, person_context
 from cchc_letters.kinds import DATE, TEXT, YES_NO, Variable, from_data
 from cchc_letters.models import Death, Kind, Person, Sex
 from cchc_letters.profile import Profile
@@ -73,8 +73,8 @@ def context(reg: Death, profile: Profile, letter_date: date, schedule: Any) -> d
     Honorifics: the deceased's by age on the date of death (not the letter date); the age
     and birth worded as ``deceased_wording`` says.
     """
-    deceased = person_context(reg.deceased, role="deceased", on=reg.death_date, profile=profile)
-    deceased.update(deceased_wording(reg, profile, deceased["age"]))
+    person = person_context(reg.deceased, role="deceased", on=reg.death_date, profile=profile)
+    deceased: DeceasedContext = {**person, **deceased_wording(reg, profile, person["age"])}
     return {
         "deceased": deceased,
         "death": {
@@ -89,7 +89,21 @@ def context(reg: Death, profile: Profile, letter_date: date, schedule: Any) -> d
     }
 
 
-def deceased_wording(reg: Death, profile: Profile, age: int | None) -> dict[str, Any]:
+class DeceasedWording(TypedDict):
+    """How the condolence letter speaks of the deceased's birth and age."""
+
+    is_child: bool
+    longevity: str  # "hưởng thọ" / "hưởng dương"; "" for a child
+    age_text: str  # "85 tuổi", "5 tháng tuổi"
+    age_phrase: str  # "hưởng thọ 85 tuổi", "khi mới 5 tháng tuổi"
+    born_text: str  # "sinh năm 1941", "sinh ngày 10/06/2026"
+
+
+class DeceasedContext(PersonContext, DeceasedWording):
+    """``{{ deceased.… }}``: the person's values and their wording."""
+
+
+def deceased_wording(reg: Death, profile: Profile, age: int | None) -> DeceasedWording:
     """Return how the condolence letter speaks of the deceased's birth and age.
 
     An adult: "sinh năm 1941" and "hưởng thọ 85 tuổi" / "hưởng dương 40 tuổi", the age

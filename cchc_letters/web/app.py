@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from starlette.applications import Starlette
@@ -22,6 +22,11 @@ from starlette.templating import Jinja2Templates
 
 from cchc_letters.errors import CchcError
 from cchc_letters.web import security
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cchc_letters.web.jobs import Job
 
 HERE = Path(__file__).resolve().parent
 PRIVATE_DIR = ".cchc-web"  # OUT/.cchc-web: uploads, checked templates, page pictures
@@ -40,8 +45,8 @@ class WebConfig:
     allowed_hosts: list[str] | None = None
     inbox: Path | None = None  # `watch`'s inbox, whose waiting exports the batch page offers
     lock_wait: float = 30.0  # seconds to wait for a CLI run holding OUT's lock
-    today: Any = date.today  # the default letter date of the forms (tests pass a fixed one)
-    jobs: dict[str, Any] = field(default_factory=dict)
+    today: Callable[[], date] = date.today  # the default letter date of the forms (tests pass a fixed one)
+    jobs: dict[str, Job] = field(default_factory=dict)
 
     @property
     def private(self) -> Path:
@@ -53,7 +58,8 @@ class WebConfig:
 
 
 def config_of(request: Request) -> WebConfig:
-    return request.app.state.config
+    config: WebConfig = request.app.state.config  # set by create_app
+    return config
 
 
 def _templates() -> Jinja2Templates:
@@ -95,7 +101,9 @@ def render(
     return PAGES.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status)
 
 
-def problem(request: Request, message: str, hint: str | None = None, status: int = 400):
+def problem(
+    request: Request, message: str, hint: str | None = None, status: int = 400
+) -> Response:
     """Return the error page: what went wrong and what to do, never a traceback."""
     return render(request, "problem.html", {"message": message, "hint": hint}, status)
 

@@ -6,19 +6,21 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from cchc_letters.models import Kind
+from cchc_letters.models import Issue, Kind
 from cchc_letters.web import jobs, security
-from cchc_letters.web.app import config_of, problem, render
+from cchc_letters.web.app import WebConfig, config_of, problem, render
 
 BATCH_NAME = re.compile(r"batch-\d{4}-\d{2}-\d{2}-\d{3,}")
 REPORTS = "reports"
@@ -36,8 +38,31 @@ def _intake_dir(request: Request, token: str) -> Path:
     return folder
 
 
-def _meta(folder: Path) -> dict[str, Any]:
-    return json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+class _InboxFile(TypedDict):
+    """The inbox file an upload was copied from, as it was then."""
+
+    name: str
+    size: int
+    mtime: int  # st_mtime_ns
+
+
+class _StoredFile(TypedDict):
+    stored: str  # the file's name in the upload folder
+    name: str  # the name the officer knows it by
+    inbox: NotRequired[_InboxFile]  # only when picked from `watch`'s inbox
+
+
+class _Meta(TypedDict):
+    """An upload's meta.json."""
+
+    files: list[_StoredFile]
+    uploaded: str  # ISO date
+    from_inbox: NotRequired[bool]
+
+
+def _meta(folder: Path) -> _Meta:
+    meta: _Meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    return meta
 
 
 def _letter_date(request: Request, value: str | None) -> date:
@@ -111,7 +136,7 @@ async def pick_inbox(request: Request) -> Response:
     chosen = {str(v) for v in form.getlist("pick")}
     token = security.new_token()
     folder = _uploads(request) / token
-    stored = []
+    stored: list[_StoredFile] = []
     with locking.hold(
         [locking.lock_path_for(config.inbox)], wait=config.lock_wait, what=str(config.inbox)
     ):
@@ -129,33 +154,32 @@ async def pick_inbox(request: Request) -> Response:
             )
     if not stored:
         return problem(request, "Chưa chọn tệp nào trong thư mục nhận.")
-    meta = {"files": stored, "uploaded": config.today().isoformat(), "from_inbox": True}
+    meta: _Meta = {"files": stored, "uploaded": config.today().isoformat(), "from_inbox": True}
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return RedirectResponse(f"/batch/{token}", status_code=303)
 
 
-def _after_inbox(config: Any, meta: dict[str, Any]):
+def _after_inbox(config: WebConfig, meta: _Meta) -> Callable[[], None] | None:
     """Return what to do once an upload taken from the inbox is made into a batch: move each
     original, if still the same file, to INBOX/processed/DATE/ as `watch` does."""
     taken = [item["inbox"] for item in meta["files"] if "inbox" in item]
-    if not taken or config.inbox is None:
+    inbox = config.inbox
+    if not taken or inbox is None:
         return None
 
     def move() -> None:
         from cchc_letters import locking
         from cchc_letters.watch import move_processed
 
-        with locking.hold(
-            [locking.lock_path_for(config.inbox)], wait=config.lock_wait, what=str(config.inbox)
-        ):
+        with locking.hold([locking.lock_path_for(inbox)], wait=config.lock_wait, what=str(inbox)):
             for item in taken:
-                path = config.inbox / item["name"]
+                path = inbox / item["name"]
                 try:
                     stat = path.stat()
                 except OSError:
                     continue  # moved meanwhile (by `watch`): nothing to do
                 if (stat.st_size, stat.st_mtime_ns) == (item["size"], item["mtime"]):
-                    move_processed(path, config.inbox, config.today())
+                    move_processed(path, inbox, config.today())
 
     return move
 
@@ -168,13 +192,13 @@ async def upload(request: Request) -> Response:
         await form.close()  # the uploaded parts' temporary files
 
 
-async def _save_exports(request: Request, form) -> Response:
+async def _save_exports(request: Request, form: FormData) -> Response:
     files = security.uploaded_files(form, "files")
     if not files:
         return problem(request, "Chưa chọn tệp nào để tải lên.", "Chọn tệp CSV hoặc Excel.")
     token = security.new_token()
     folder = _uploads(request) / token
-    stored = []
+    stored: list[_StoredFile] = []
     try:
         for number, item in enumerate(files, start=1):
             shown = security.display_name(item.filename or "")
@@ -188,7 +212,7 @@ async def _save_exports(request: Request, form) -> Response:
             request, str(exc), "Tải lên tệp CSV, XLSX hoặc XLS xuất từ phần mềm hộ tịch.", status
         )
     today = config_of(request).today()
-    meta = {"files": stored, "uploaded": today.isoformat()}
+    meta: _Meta = {"files": stored, "uploaded": today.isoformat()}
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return RedirectResponse(f"/batch/{token}", status_code=303)
 
@@ -197,12 +221,12 @@ async def _save_exports(request: Request, form) -> Response:
 class RejectedRow:
     """An issue with the row it is about, for showing the row with its cell highlighted."""
 
-    issue: Any
+    issue: Issue
     file: str
     cells: list[tuple[str, str]] = field(default_factory=list)  # (heading, value) as read
 
 
-def _names(meta: dict[str, Any], folder: Path) -> dict[str, str]:
+def _names(meta: _Meta, folder: Path) -> dict[str, str]:
     """Map every way the library names a stored file to the name the officer uploaded."""
     names = {}
     for item in meta["files"]:
@@ -226,7 +250,9 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
     read, checked = both.read, both.validated
     names = _names(meta, folder)
     rows = {(r.source.file, r.source.sheet, r.source.row): r for r in read.rows}
-    rejected, notes, file_problems = [], [], []
+    rejected: list[RejectedRow] = []
+    notes: list[RejectedRow] = []
+    file_problems: list[RejectedRow] = []
     for issue in [*read.issues, *checked.issues]:
         file = names.get(issue.source.file if issue.source else (issue.file or ""), "")
         if issue.source is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -12,7 +13,7 @@ from cchc_letters.web import security
 from cchc_letters.web.app import config_of, problem, render
 
 
-def _ledger_path(request: Request):
+def _ledger_path(request: Request) -> Path:
     from cchc_letters.ledger import default_path
 
     return default_path(config_of(request).out_dir)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
@@ -15,16 +17,27 @@ from cchc_letters.models import Kind
 from cchc_letters.web import security
 from cchc_letters.web.app import config_of, problem, render
 
+if TYPE_CHECKING:
+    from cchc_letters.templatelint import Finding
+
+
+class _Meta(TypedDict):
+    """An uploaded template's meta.json."""
+
+    kind: str
+    name: str  # the file name the officer uploaded
+    layout: bool  # count its pages with LibreOffice
+
 
 def _root(request: Request) -> Path:
     return config_of(request).private / "templates"
 
 
-def _staged(request: Request) -> tuple[Path, dict]:
+def _staged(request: Request) -> tuple[Path, _Meta]:
     """Return (the uploaded template, its meta) for the token in the path; 404 otherwise."""
     folder = _root(request) / security.token_or_404(request.path_params["token"])
     try:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        meta: _Meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise HTTPException(404, "Không tìm thấy mẫu thư đã tải lên.") from None
     return folder / "tpl" / f"{Kind(meta['kind']).value}.docx", meta
@@ -64,7 +77,7 @@ async def upload(request: Request) -> Response:
         await form.close()  # the uploaded parts' temporary files
 
 
-async def _save_template(request: Request, form) -> Response:
+async def _save_template(request: Request, form: FormData) -> Response:
     kind = _kind(form.get("kind"))
     files = security.uploaded_files(form, "template")
     if len(files) != 1:
@@ -78,7 +91,7 @@ async def _save_template(request: Request, form) -> Response:
 
         shutil.rmtree(folder, ignore_errors=True)
         return problem(request, str(exc), "Lưu mẫu thư trong Word dạng .docx.", 400)
-    meta = {
+    meta: _Meta = {
         "kind": kind.value,
         "name": security.display_name(files[0].filename or ""),
         "layout": form.get("layout") == "on",
@@ -87,10 +100,12 @@ async def _save_template(request: Request, form) -> Response:
     return RedirectResponse(f"/templates/{token}", status_code=303)
 
 
-def _place(findings: list, texts: list[str]) -> tuple[dict[int, list], list]:
+def _place(
+    findings: list[Finding], texts: list[str]
+) -> tuple[dict[int, list[Finding]], list[Finding]]:
     """Return findings by the paragraph they quote (``near``), and the others."""
-    by_paragraph: dict[int, list] = {}
-    loose = []
+    by_paragraph: dict[int, list[Finding]] = {}
+    loose: list[Finding] = []
     for finding in findings:
         near = (finding.near or "").strip("…").strip()
         index = next((i for i, t in enumerate(texts) if near and near in t), None)

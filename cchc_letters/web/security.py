@@ -17,7 +17,8 @@ from typing import Any
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("cchc_letters.web")
 
@@ -176,10 +177,10 @@ def inside(folder: Path, name: str) -> Path:
 class BodyLimit:
     """Refuse (413) a request body larger than ``limit`` bytes, declared or streamed."""
 
-    app: Any
+    app: ASGIApp
     limit: int = MAX_BODY_BYTES
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -187,7 +188,7 @@ class BodyLimit:
             return await _too_large(scope, receive, send)
         seen = 0
 
-        async def counted():
+        async def counted() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -206,7 +207,7 @@ class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(scope, receive, send):
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     limit = MAX_BODY_BYTES // (1024 * 1024)
     response = HTMLResponse(
         f"<h1>Tệp tải lên quá lớn</h1><p>Mỗi lần tải tối đa {limit} MB.</p>", status_code=413
@@ -219,15 +220,15 @@ class RequestLog:
     """Log each request as method, path and status only: queries (names searched for) and
     bodies never reach the log; an unexpected error is logged by its type and place only."""
 
-    app: Any
+    app: ASGIApp
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         status = {"code": 500}
         started = False
 
-        async def sending(message):
+        async def sending(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -262,10 +263,10 @@ def _safe_path(path: str) -> str:
 class LoginRequired:
     """With a password configured, every page but the login page needs a logged-in session."""
 
-    app: Any
+    app: ASGIApp
     password: str | None
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.password:
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
@@ -273,6 +274,7 @@ class LoginRequired:
             return await self.app(scope, receive, send)
         if scope.get("session", {}).get("user"):
             return await self.app(scope, receive, send)
+        response: Response
         if scope.get("method") == "GET":
             response = RedirectResponse("/login", status_code=303)
         else:
