@@ -34,8 +34,11 @@ class Selection:
     to_print: list[Registration] = field(default_factory=list)
     changed: list[ChangedRecord] = field(default_factory=list)
     skipped: int = 0
-    withheld: list[Any] = field(default_factory=list)  # Issues: births of children who died
+    # Issues of rows the rule does not print: births of children who died (severity
+    # "withheld"), the same person and event twice in this run (severity "duplicate").
+    withheld: list[Any] = field(default_factory=list)
     do_not_deliver: list[dict[str, Any]] = field(default_factory=list)  # printed births of them
+    duplicates: int = 0  # of those, probable duplicates
 
 
 class LedgerSession:
@@ -51,10 +54,8 @@ class LedgerSession:
         self.renamed = False  # the batch folder is in place: never abandon it then
         self.recovered: list[Path] = []
         self.removed: list[Path] = []
-        self.unrecorded: list[Path] = []
-        self.corrected: dict[
-            str, str
-        ] = {}  # new key -> key printed before (key corrections)  # folders accepted unrecorded (--new-ledger)
+        self.unrecorded: list[Path] = []  # folders accepted unrecorded (--new-ledger)
+        self.corrected: dict[str, str] = {}  # new key -> key printed before (key corrections)
 
     def __enter__(self) -> LedgerSession:
         from cchc_letters import ledger, locking, output
@@ -96,115 +97,28 @@ class LedgerSession:
             self._stack.close()
 
     def select(self, registrations: Sequence[Registration], commune: str) -> Selection:
-        """Return what to print: one letter per key, none already printed with this content
-        (unless --reprint-changed), and the corrected records to report."""
-        selection = Selection()
+        """Return what to print: plan.plan_batch's rule against this run's ledger (the
+        office app's preview applies the same function)."""
+        from cchc_letters.plan import plan_batch
+
         # validate_rows has left one registration per key (the same canonical key as
         # here): a repeat is a duplicate, and every version of a conflicting one is rejected.
         keyed = [(str(r.key(commune)), r) for r in registrations]
-        first = dict(keyed)
-        assert len(first) == len(keyed), "validate_rows leaves one registration per key"
-        from cchc_letters.plan import CHANGED, NEW, PRINTED, classify
-
+        assert len(dict(keyed)) == len(keyed), "validate_rows leaves one registration per key"
         reprint = self.options.reprint_changed
-        fresh: list[tuple[str, Registration]] = []
-        for row in classify(keyed, self.ledger.printed(first) if self.ledger else {}).rows:
-            if row.status == NEW:
-                fresh.append((row.key, row.registration))
-            elif row.status == PRINTED:
-                selection.skipped += 1
-            else:
-                assert row.status == CHANGED
-                selection.changed.append(
-                    ChangedRecord(row.registration, row.key, row.previous, reprint)
-                )
-                if reprint:
-                    selection.to_print.append(row.registration)
-        self._corrected_keys(fresh, selection, reprint)
-        self._deaths_stop_births(keyed, selection)
-        return selection
-
-    def _deaths_stop_births(
-        self, keyed: Sequence[tuple[str, Registration]], selection: Selection
-    ) -> None:
-        """One register checks the other: a child whose death is registered (in this run, or
-        printed from the ledger) gets no birth letter — it is withheld with a reason; a birth
-        letter already printed for a child whose death comes now is flagged not to deliver.
-        The same person: personal ID when both have one, else name and date of birth."""
-        from cchc_letters import identity
-        from cchc_letters.models import Birth, Death, Issue, Kind
-
-        deaths = [(k, r, identity.subject(r)) for k, r in keyed if isinstance(r, Death)]
-        births = [r for r in selection.to_print if isinstance(r, Birth)]
-        children = {id(r): identity.subject(r) for r in births}
-        printed_deaths = (
-            self.ledger.printed_people(children.values(), Kind.DEATH) if self.ledger else []
+        plan = plan_batch(keyed, self.ledger, reprint=reprint)
+        self.corrected = plan.corrected
+        return Selection(
+            to_print=plan.to_print,
+            changed=[
+                ChangedRecord(row.registration, row.key, row.previous, reprint)
+                for row in plan.changed
+            ],
+            skipped=len(plan.printed),
+            withheld=[row.issue for row in plan.rows if row.issue is not None],
+            do_not_deliver=plan.do_not_deliver,
+            duplicates=len(plan.duplicates),
         )
-        known = [(k, str(r.source), who) for k, r, who in deaths]
-        known += [
-            (e.key, f"{e.batch}/{e.print_file} #{e.position}", who) for e, who in printed_deaths
-        ]
-        for birth in births:
-            death = next((d for d in known if children[id(birth)].same(d[2])), None)
-            if death is None:
-                continue
-            selection.to_print.remove(birth)
-            selection.withheld.append(
-                Issue(
-                    code="child_death_registered",
-                    message=f"Trẻ đã được đăng ký khai tử ({death[0]}, {death[1]}): không in "
-                    "thư chúc mừng khai sinh và lịch tiêm chủng (the child's death is "
-                    "registered: no birth letter).",
-                    source=birth.source,
-                    severity="withheld",
-                )
-            )
-        if not (self.ledger and deaths):
-            return
-        printed_births = self.ledger.printed_people([d[2] for d in deaths], Kind.BIRTH)
-        for entry, child in printed_births:
-            for key, dead, who in deaths:
-                if who.same(child):
-                    selection.do_not_deliver.append(
-                        {
-                            "key": entry.key,
-                            "batch": entry.batch,
-                            "print_file": entry.print_file,
-                            "position": entry.position,
-                            "death_key": key,
-                            "death_source": str(dead.source),
-                        }
-                    )
-                    break
-
-    def _corrected_keys(
-        self, fresh: list[tuple[str, Registration]], selection: Selection, reprint: bool
-    ) -> None:
-        """Sort registrations new to the ledger by key: a letter already printed for the
-        same event under another key (a corrected số, quyển or year) makes it a changed
-        record, reprinted only with --reprint-changed; the rest are new letters."""
-        from cchc_letters import identity
-
-        events = {key: identity.event(r) for key, r in fresh}
-        found = self.ledger.printed_events(events.values()) if self.ledger else []
-        for key, registration in fresh:
-            previous = next(
-                (
-                    entry
-                    for entry, stored in found
-                    if entry.kind == registration.kind.value
-                    and entry.key != key
-                    and events[key].same(stored)
-                ),
-                None,
-            )
-            if previous is None:
-                selection.to_print.append(registration)
-                continue
-            selection.changed.append(ChangedRecord(registration, key, previous, reprint))
-            if reprint:
-                self.corrected[key] = previous.key
-                selection.to_print.append(registration)
 
     def begin(self, final: Path) -> None:
         """Register the batch about to be written as ``writing``."""
@@ -252,4 +166,5 @@ class LedgerSession:
         result.recovered = self.recovered
         result.removed_incomplete = self.removed
         result.do_not_deliver = selection.do_not_deliver
+        result.duplicates += selection.duplicates
         return result

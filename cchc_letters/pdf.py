@@ -293,16 +293,20 @@ class _Converters:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         # (Two handles: the one soffice writes through shares its offset with it.)
         with log_path.open("wb") as written, log_path.open("rb") as log:
+            lifeline = _Lifeline()
             try:
                 proc = subprocess.Popen(
-                    command,
+                    lifeline.command(command),
                     stdin=subprocess.DEVNULL,
                     stdout=written,
                     stderr=subprocess.STDOUT,
+                    pass_fds=lifeline.passed(),
                     **_own_process_group(),
                 )
             except OSError as exc:
+                lifeline.close()
                 return _Call([], list(files), None, f"không chạy được LibreOffice: {exc}")
+            lifeline.started()
             with self._lock:
                 self._running.add(proc)
             try:
@@ -310,6 +314,7 @@ class _Converters:
             finally:
                 _kill(proc)
                 code = proc.wait()
+                lifeline.close()
                 with self._lock:
                     self._running.discard(proc)
         if not hung and code == 0:
@@ -378,6 +383,64 @@ class _Call:
     skipped: list[Path]
     stuck: Path | None
     why: str
+
+
+# soffice must die with the run that started it: a run SIGKILLed during --pdf (a Task
+# Scheduler timeout, the OOM killer) must not leave LibreOffice converting into its folder.
+# PR_SET_PDEATHSIG alone cannot do it: `soffice` is a script that execs the launcher
+# (oosplash), which *forks* soffice.bin, and a death signal is not inherited across fork —
+# the launcher would die and soffice.bin live on. So on POSIX soffice runs under a tiny
+# watcher that leads its process group and holds the read end of a pipe whose only write
+# end is in this process: when this process ends, however it ends, the kernel closes that
+# end, the watcher's read returns, and it kills the whole group (launcher, soffice.bin,
+# anything they started). A normal call ends as before: _kill() kills the group.
+_WATCHER = """
+import os, signal, subprocess, sys, threading
+lifeline = int(sys.argv[1])
+child = subprocess.Popen(sys.argv[2:])
+def orphaned():
+    try:
+        os.read(lifeline, 1)
+    except OSError:
+        pass
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=orphaned, daemon=True).start()
+code = child.wait()
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+class _Lifeline:
+    """The pipe that ties one soffice call's watcher to this process (POSIX; nothing on
+    Windows, where the converter's process group is killed by _kill only)."""
+
+    def __init__(self) -> None:
+        self.read_end = self.write_end = -1
+        if os.name != "nt":
+            # Not inheritable (PEP 446): only the watcher gets the read end (pass_fds), and
+            # no other child of this process holds the write end open.
+            self.read_end, self.write_end = os.pipe()
+
+    def command(self, command: list[str]) -> list[str]:
+        if self.read_end < 0:
+            return command
+        return [sys.executable, "-c", _WATCHER, str(self.read_end), *command]
+
+    def passed(self) -> tuple[int, ...]:
+        """The descriptors the watcher inherits (Popen's pass_fds)."""
+        return (self.read_end,) if self.read_end >= 0 else ()
+
+    def started(self) -> None:
+        """Drop this process's copy of the read end (the watcher has its own)."""
+        if self.read_end >= 0:
+            os.close(self.read_end)
+            self.read_end = -1
+
+    def close(self) -> None:
+        for fd in (self.read_end, self.write_end):
+            if fd >= 0:
+                os.close(fd)
+        self.read_end = self.write_end = -1
 
 
 class _ProcessGroup(TypedDict, total=False):

@@ -1,37 +1,57 @@
-"""What a batch would do with its registrations, asked of the ledger without writing:
-new (to print), already printed with the same content, or changed since printed.
+"""What a batch does with its registrations, decided against the ledger: the one rule.
 
-``classify`` is the rule `run_batch` applies under the lock; ``ledger_plan`` applies it
-read-only, for showing the day's batch before it is generated.
+``plan_batch`` is that rule, applied by `run_batch`'s selection under the lock
+(ledger_session.LedgerSession.select) and, read-only, by ``ledger_plan`` (the office app's
+preview of the day's batch), so the two cannot disagree. For each registration, in order:
+
+1. **by key** — new; already printed with the same content (``Registration.same_content``);
+   or changed since it was printed;
+2. **the same person and event twice in this run** under two keys (a corrected số, quyển or
+   year, both rows in today's export, neither printed): one letter — the later
+   registration, or of two registered the same day the later row — and the other row is a
+   probable duplicate naming it;
+3. **a corrected key** — a new key whose event the ledger already has a letter for under
+   another key is a changed record, reprinted only with --reprint-changed;
+4. **a death stops a birth** — a child whose death is registered (in this run, or printed
+   from the ledger) gets no birth letter; a birth letter already printed for a child whose
+   death comes now is flagged not to deliver.
+
+"The same person and event" is identity.py's rule: personal ID when both records have one,
+else name and date of birth (or of death) and the kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cchc_letters.models import Registration
+from cchc_letters.models import Issue, Registration
 
 NEW, PRINTED, CHANGED = "new", "printed", "changed"
+WITHHELD, DUPLICATE = "withheld", "duplicate"
 
 
 @dataclass(frozen=True)
 class Planned:
-    """One registration, its key, what the ledger says of it and its ledger entry if any."""
+    """One registration, its key, what the rule decided and why."""
 
     key: str
     registration: Registration
-    status: str  # NEW, PRINTED or CHANGED
-    previous: Any = None  # ledger.LedgerEntry of the letter printed before
+    status: str  # NEW, PRINTED, CHANGED, WITHHELD or DUPLICATE
+    previous: Any = None  # ledger.LedgerEntry of the letter printed before (PRINTED, CHANGED)
+    issue: Issue | None = None  # the reason reported (WITHHELD, DUPLICATE)
 
 
 @dataclass
 class Plan:
-    """Registrations in input order with what the ledger says of each."""
+    """Registrations in input order with what the rule decided for each."""
 
     rows: list[Planned] = field(default_factory=list)
+    reprint: bool = False  # --reprint-changed: changed records are printed again
+    corrected: dict[str, str] = field(default_factory=dict)  # new key -> key printed before
+    do_not_deliver: list[dict[str, Any]] = field(default_factory=list)  # printed births
 
     def _of(self, status: str) -> list[Planned]:
         return [row for row in self.rows if row.status == status]
@@ -48,11 +68,24 @@ class Plan:
     def changed(self) -> list[Planned]:
         return self._of(CHANGED)
 
+    @property
+    def withheld(self) -> list[Planned]:
+        return self._of(WITHHELD)
+
+    @property
+    def duplicates(self) -> list[Planned]:
+        return self._of(DUPLICATE)
+
+    @property
+    def to_print(self) -> list[Registration]:
+        """The registrations that get a letter, in input order."""
+        wanted = (NEW, CHANGED) if self.reprint else (NEW,)
+        return [row.registration for row in self.rows if row.status in wanted]
+
 
 def classify(keyed: Sequence[tuple[str, Registration]], printed: dict[str, Any]) -> Plan:
     """Return ``keyed`` registrations as new, printed (the ledger's entry says what the
-    record says: ``Registration.same_content``) or changed (printed with other content).
-    The one rule: `run_batch`'s selection under the lock (ledger_session) applies it too."""
+    record says) or changed (printed with other content): step 1 of ``plan_batch``."""
     plan = Plan()
     for key, registration in keyed:
         previous = printed.get(key)
@@ -66,6 +99,152 @@ def classify(keyed: Sequence[tuple[str, Registration]], printed: dict[str, Any])
     return plan
 
 
+def plan_batch(
+    keyed: Sequence[tuple[str, Registration]], ledger: Any, *, reprint: bool = False
+) -> Plan:
+    """Return what a batch of ``keyed`` registrations (one per key) does, against
+    ``ledger`` (a ledger.Ledger, or None: nothing printed yet); the module's rule, steps 1-4.
+    Only reads the ledger."""
+    from cchc_letters import identity
+
+    plan = classify(keyed, ledger.printed(k for k, _ in keyed) if ledger else {})
+    plan.reprint = reprint
+    fresh = [i for i, row in enumerate(plan.rows) if row.status == NEW]
+    events = {i: identity.event(plan.rows[i].registration) for i in fresh}
+    _same_in_run(plan, fresh, events)
+    fresh = [i for i in fresh if plan.rows[i].status == NEW]
+    _corrected_keys(plan, fresh, events, ledger)
+    _deaths_stop_births(plan, ledger)
+    return plan
+
+
+def _same_in_run(plan: Plan, fresh: list[int], events: dict[int, Any]) -> None:
+    """Step 2: of new registrations that are the same event under two keys, keep one —
+    the later registration date, then the later row — and mark the others duplicates."""
+    rows = plan.rows
+    order = sorted(fresh, key=lambda i: (rows[i].registration.registration_date, i), reverse=True)
+    by_id: dict[str, int] = {}
+    by_name: dict[str, list[int]] = {}
+    for i in order:
+        event = events[i]
+        kept = by_id.get(event.by_id) if event.by_id else None
+        if kept is None and event.by_name:
+            kept = next((j for j in by_name.get(event.by_name, ()) if event.same(events[j])), None)
+        if kept is None:
+            if event.by_id:
+                by_id[event.by_id] = i
+            if event.by_name:
+                by_name.setdefault(event.by_name, []).append(i)
+            continue
+        row, other = rows[i], rows[kept]
+        rows[i] = replace(row, status=DUPLICATE, issue=_duplicate_issue(row, other))
+
+
+def _duplicate_issue(row: Planned, other: Planned) -> Issue:
+    registration, printed = row.registration, other.registration
+    why = (
+        "đăng ký sau" if printed.registration_date > registration.registration_date else "dòng sau"
+    )
+    return Issue(
+        code="probable_duplicate",
+        message=(
+            f"Có thể trùng với dòng {printed.source.row} của {printed.source.file}"
+            f"{f' [{printed.source.sheet}]' if printed.source.sheet else ''}: cùng người, cùng "
+            f"sự kiện nhưng khác số/quyển/năm đăng ký ({row.key} và {other.key}); chỉ in một "
+            f"thư, cho dòng kia ({why}). Hãy kiểm tra sổ: nếu đây là bản đúng, sửa hoặc bỏ "
+            "dòng kia rồi chạy lại (probable duplicate of that row: one letter only)."
+        ),
+        source=registration.source,
+        column="registration_number",
+        value=registration.number,
+        severity="duplicate",
+    )
+
+
+def _corrected_keys(plan: Plan, fresh: list[int], events: dict[int, Any], ledger: Any) -> None:
+    """Step 3: a new key whose event the ledger has printed under another key (a corrected
+    số, quyển or year) is a changed record; reprinted with --reprint-changed, the old
+    key's letter then superseded."""
+    found = ledger.printed_events(events[i] for i in fresh) if ledger and fresh else []
+    if not found:
+        return
+    for i in fresh:
+        row = plan.rows[i]
+        previous = next(
+            (
+                entry
+                for entry, stored in found
+                if entry.kind == row.registration.kind.value
+                and entry.key != row.key
+                and events[i].same(stored)
+            ),
+            None,
+        )
+        if previous is None:
+            continue
+        plan.rows[i] = replace(row, status=CHANGED, previous=previous)
+        if plan.reprint:
+            plan.corrected[row.key] = previous.key
+
+
+def _deaths_stop_births(plan: Plan, ledger: Any) -> None:
+    """Step 4: a child whose death is registered (in this run, or printed from the ledger)
+    gets no birth letter — withheld with a reason; a birth letter already printed for a
+    child whose death comes now is flagged not to deliver."""
+    from cchc_letters import identity
+    from cchc_letters.models import Birth, Death, Kind
+
+    deaths = [
+        (row.key, row.registration, identity.subject(row.registration))
+        for row in plan.rows
+        if isinstance(row.registration, Death)
+    ]
+    printing = set(map(id, plan.to_print))
+    births = [
+        i
+        for i, row in enumerate(plan.rows)
+        if isinstance(row.registration, Birth) and id(row.registration) in printing
+    ]
+    children = {i: identity.subject(plan.rows[i].registration) for i in births}
+    printed_deaths = ledger.printed_people(children.values(), Kind.DEATH) if ledger else []
+    known = [(k, str(r.source), who) for k, r, who in deaths]
+    known += [(e.key, f"{e.batch}/{e.print_file} #{e.position}", who) for e, who in printed_deaths]
+    for i in births:
+        death = next((d for d in known if children[i].same(d[2])), None)
+        if death is None:
+            continue
+        row = plan.rows[i]
+        plan.corrected.pop(row.key, None)
+        plan.rows[i] = replace(
+            row,
+            status=WITHHELD,
+            issue=Issue(
+                code="child_death_registered",
+                message=f"Trẻ đã được đăng ký khai tử ({death[0]}, {death[1]}): không in "
+                "thư chúc mừng khai sinh và lịch tiêm chủng (the child's death is "
+                "registered: no birth letter).",
+                source=row.registration.source,
+                severity="withheld",
+            ),
+        )
+    if not (ledger and deaths):
+        return
+    for entry, child in ledger.printed_people([d[2] for d in deaths], Kind.BIRTH):
+        for key, dead, who in deaths:
+            if who.same(child):
+                plan.do_not_deliver.append(
+                    {
+                        "key": entry.key,
+                        "batch": entry.batch,
+                        "print_file": entry.print_file,
+                        "position": entry.position,
+                        "death_key": key,
+                        "death_source": str(dead.source),
+                    }
+                )
+                break
+
+
 def ledger_plan(
     registrations: Sequence[Registration],
     *,
@@ -73,8 +252,9 @@ def ledger_plan(
     profile_path: Path | None = None,
     ledger_path: Path | None = None,
 ) -> Plan:
-    """Return what `generate --out OUT` would print of ``registrations`` now (read only: no
-    lock taken, nothing written; a missing ledger means everything is new)."""
+    """Return what `generate --out OUT` would do with ``registrations`` now (without
+    --reprint-changed): ``plan_batch`` read only — no lock taken, nothing written; a
+    missing ledger means nothing was printed."""
     from cchc_letters import ledger
     from cchc_letters.profile import load_profile
 
@@ -83,6 +263,6 @@ def ledger_plan(
     keyed = [(str(r.key(commune)), r) for r in registrations]
     path = ledger_path or ledger.default_path(out_dir)
     if not path.is_file():
-        return classify(keyed, {})
+        return plan_batch(keyed, None)
     with ledger.Ledger.open(path, create=False) as book:
-        return classify(keyed, book.printed(k for k, _ in keyed))
+        return plan_batch(keyed, book)

@@ -163,7 +163,7 @@ def _read_file(
         read_xlsx,
         sniff_format,
     )
-    from cchc_letters.ingest.text import sniff_delimiter
+    from cchc_letters.ingest.text import check_cells, read_text_file, sniff_delimiter
 
     try:
         with path.open("rb") as fh:
@@ -179,9 +179,9 @@ def _read_file(
     if fmt == "xlsx":
         sheets = read_xlsx(path)
     elif fmt in ("xls", "xlsb", "ods"):
-        sheets = read_calamine(path)
+        sheets = read_calamine(path, fmt)
     else:
-        data = path.read_bytes()
+        data = read_text_file(path)
         if data.lstrip()[:1] == b"<":
             raise FileProblem(
                 "unreadable_file",
@@ -198,6 +198,7 @@ def _read_file(
             or (declared if len(declared) == 1 else None)
             or (sniff_delimiter(text, vocab))
         )
+        check_cells(text, used_delimiter)
         sheets = [(None, parse(text, used_delimiter), {})]
         fmt = "csv"
 

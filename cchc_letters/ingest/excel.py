@@ -11,6 +11,14 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cchc_letters.ingest.limits import (
+    MAX_OTHER_XML,
+    MAX_SHARED_STRINGS_XML,
+    MAX_SHEET_CELLS,
+    MAX_SHEET_ROWS,
+    MAX_SHEET_XML,
+    MAX_TEXT_BYTES,
+)
 from cchc_letters.ingest.table import Grid, Spans
 from cchc_letters.ingest.text import FileProblem, nfc
 
@@ -104,6 +112,9 @@ def read_xlsx(path: Path) -> list[tuple[str, Grid, Spans]]:
     import io
     import zipfile
 
+    from cchc_letters.ingest.bounds import check_file_size
+
+    check_file_size(path)
     data = path.read_bytes()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -144,17 +155,11 @@ def _read_xlsx_fast(data: bytes, measured: WorkbookSize) -> list[tuple[str, Grid
     return sheets
 
 
-# ---- limits: what a workbook may expand to (docs/input.md, "Limits") -------------------
+# ---- limits: what a workbook may expand to (data/limits.toml; docs/input.md, "Limits") --
 # Readers expand a sheet to the rectangle from A1 to its farthest cell holding data (one
 # value in XFD1048576 is 17 billion cells), and hold the shared strings whole. A register
 # of 100,000 registrations × 30 columns is 3 million cells in 150 MB of XML; the limits
 # leave room for that and refuse what no register needs, before anything is expanded.
-MAX_SHEET_CELLS = 3_000_000  # rectangle A1 .. farthest cell with data, per sheet
-MAX_SHEET_ROWS = 200_000  # last row with data, per sheet
-MAX_SHEET_XML = 256 << 20  # uncompressed bytes of one sheet's XML
-MAX_SHARED_STRINGS_XML = 64 << 20  # uncompressed bytes of the shared strings
-MAX_OTHER_XML = 32 << 20  # styles, workbook, relationships … each
-MAX_TEXT_BYTES = 200_000  # one text between tags: Excel's own limit is 32,767 characters
 _CHUNK = 1 << 20
 
 # Any cell's reference (row tags have digits only). Quick, and an upper bound: formatted
@@ -179,12 +184,9 @@ class WorkbookSize:
 
 
 def _too_large(what: str) -> FileProblem:
-    return FileProblem(
-        "oversized_file",
-        f"Tệp Excel quá lớn để đọc an toàn: {what}. Không sổ hộ tịch nào cần nhiều như vậy — "
-        "có thể tệp bị hỏng, hoặc có ô gõ nhầm ở rất xa bảng (trong Excel bấm Ctrl+End để "
-        "tới ô dữ liệu cuối, xóa các hàng/cột thừa rồi lưu lại). Giới hạn: xem docs/input.md.",
-    )
+    from cchc_letters.ingest.bounds import too_large  # the one wording, for every format
+
+    return too_large(what)
 
 
 def measure_workbook(archive: ZipFile) -> WorkbookSize:
@@ -577,10 +579,15 @@ def _read_xlsx_openpyxl(path: Path) -> list[tuple[str, Grid, Spans]]:
     return sheets
 
 
-def read_calamine(path: Path) -> list[tuple[str, Grid, Spans]]:
-    """Return (sheet name, grid, merged spans) for every sheet of an XLS/XLSB/ODS workbook."""
+def read_calamine(path: Path, fmt: str) -> list[tuple[str, Grid, Spans]]:
+    """Return (sheet name, grid, merged spans) for every sheet of an XLS/XLSB/ODS workbook
+    (``fmt`` "xls", "xlsb" or "ods"), measured first (ingest/bounds.py): one that would
+    expand beyond the limits is refused with FileProblem before calamine reads it."""
     from python_calamine import CalamineWorkbook
 
+    from cchc_letters.ingest.bounds import measure_calamine
+
+    measure_calamine(path, fmt)
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheets = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -32,6 +33,68 @@ class FileProblem(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
+
+
+def read_text_file(path: str | os.PathLike[str]) -> bytes:
+    """Return the bytes of a CSV/TXT/TSV file, measured first: refused with FileProblem
+    ("oversized_file") when the file is over MAX_TEXT_FILE bytes, has more lines than
+    MAX_SHEET_ROWS, or a line longer than MAX_TEXT_BYTES (a file that is one 500 MB line).
+    Read a megabyte at a time, so a refusal costs little memory whatever the file holds."""
+    from cchc_letters.ingest.bounds import too_large
+    from cchc_letters.ingest.limits import MAX_SHEET_ROWS, MAX_TEXT_BYTES, MAX_TEXT_FILE
+
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_TEXT_FILE:
+                raise too_large(f"tệp {size:,} byte (giới hạn {MAX_TEXT_FILE:,})", excel=False)
+            chunks: list[bytes] = []
+            total = lines = 0
+            run = 0  # bytes since the last line break
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+                if total > MAX_TEXT_FILE:  # grew while read
+                    raise too_large(f"tệp hơn {MAX_TEXT_FILE:,} byte", excel=False)
+                breaks = chunk.count(b"\n")
+                lines += breaks
+                if lines > MAX_SHEET_ROWS:
+                    raise too_large(
+                        f"tệp có hơn {MAX_SHEET_ROWS:,} dòng (giới hạn {MAX_SHEET_ROWS:,})",
+                        excel=False,
+                    )
+                pieces = chunk.split(b"\n")  # a megabyte: cheap
+                longest = run + len(pieces[0])
+                if len(pieces) > 1:
+                    longest = max(longest, *map(len, pieces[1:-1]), len(pieces[-1]))
+                    run = len(pieces[-1])
+                else:
+                    run = longest
+                if longest > MAX_TEXT_BYTES:
+                    raise too_large(
+                        f"một dòng dài hơn {MAX_TEXT_BYTES:,} byte (không dòng nào của sổ "
+                        "hộ tịch dài như vậy)",
+                        excel=False,
+                    )
+                chunks.append(chunk)
+    except OSError as exc:
+        raise FileProblem(
+            "unreadable_file", f"Không đọc được tệp: {exc.strerror or exc}."
+        ) from None
+    return b"".join(chunks)
+
+
+def check_cells(text: str, delimiter: str) -> None:
+    """Raise FileProblem ("oversized_file") when ``text`` could hold more cells than a sheet
+    may (MAX_SHEET_CELLS): the lines plus the delimiters (those inside quotes count too),
+    an upper bound found without splitting anything."""
+    from cchc_letters.ingest.bounds import too_large
+    from cchc_letters.ingest.limits import MAX_SHEET_CELLS
+
+    cells = text.count("\n") + 1 + text.count(delimiter)
+    if cells > MAX_SHEET_CELLS:
+        raise too_large(
+            f"tệp có tới {cells:,} ô (giới hạn {MAX_SHEET_CELLS:,} ô mỗi bảng)", excel=False
+        )
 
 
 def normalise_delimiter(value: str | None) -> str | None:
