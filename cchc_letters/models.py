@@ -319,14 +319,19 @@ class Registration:
     raw: Mapping[str, str] = field(default_factory=dict)  # field -> raw text, for audit
     note: str | None = None
     understood: frozenset[str] = frozenset()  # fields of `raw` that 0.1 did not recognise
+    # What ``_once`` remembers: not a field of the record (not compared, printed or copied
+    # by ``replace``); a field all the same, so that instances keep CPython's small shared-key
+    # __dict__ (an attribute added later makes each one 600 bytes larger).
+    _memo: dict[str, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def _once(self, name: str, compute: Callable[[], _T]) -> _T:
         """Return ``compute()``, computed once per record: a registration is frozen, and
         the manifest, the ledger, the selection and the delivery sheet each ask for its key
         and content hash (10,000 letters computed the canonical số 160,000 times). The value
-        lives in the instance's ``__dict__``, outside the fields (equality, repr and
-        ``replace`` do not see it)."""
-        memo = self.__dict__
+        lives in ``_memo``, which equality, repr and ``replace`` do not see."""
+        memo = self._memo
         try:
             return memo[name]  # type: ignore[no-any-return]
         except KeyError:
