@@ -120,6 +120,13 @@ class LedgerSession:
             duplicates=len(plan.duplicates),
         )
 
+    def abandon(self) -> None:
+        """Mark the batch registered by ``begin`` as never completed: it wrote no letter
+        (every one failed on its template), so its folder is not kept."""
+        if self.ledger and self.batch_id is not None:
+            self.ledger.abandon_batch(self.batch_id, now=self.options.clock())
+        self.batch_id = None
+
     def begin(self, final: Path) -> None:
         """Register the batch about to be written as ``writing``."""
         self.final = final

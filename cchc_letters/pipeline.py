@@ -139,6 +139,14 @@ def _run_batch(
                 schedule_id=prepared.schedule_version.id if prepared.schedule_version else "",
                 progress=_telling(step, progress),
             )
+            # Rows their template failed on (its data: the template renders other rows, see
+            # prepare) are rejections; the other letters print.
+            result.issues = [*result.issues, *written.not_rendered]
+            result.rejected += len(written.not_rendered)
+            if not written.printed:  # every letter to print failed: no batch folder
+                session.abandon()
+                write_reports(result, selection.changed, options)
+                return session.finish(result, selection)
             result.batch_dir, result.manifest_file = batch.final, batch.final / output.MANIFEST_NAME
             result.letters, result.files, result.printed = (
                 written.letters,
@@ -193,8 +201,9 @@ def _commit(
 def prepare(options: BatchOptions) -> Prepared:
     """Read, validate, load and lint the templates, pick the schedule: nothing written.
 
-    The first letter of each kind is rendered too, so a template that fails on real data
-    stops the run before anything is written.
+    Each kind's template is tried on the batch's rows until one renders, so a template that
+    fails on every row stops the run before anything is written (TemplateProblem); one that
+    fails only on some rows' data rejects those rows when they are written.
     """
     from cchc_letters.intake import check_inputs
     from cchc_letters.kinds import entry
@@ -236,11 +245,51 @@ def prepare(options: BatchOptions) -> Prepared:
         schedule_version=schedule_version,
     )
     for kind, template in templates.items():
-        first = next(r for r in checked.registrations if r.kind is kind)
-        template.render_body(prepared.context_of(first))
+        of_kind = [r for r in checked.registrations if r.kind is kind]
+        _measure_samples(template, kind, prepared, _renders_once(template, of_kind, prepared))
     if schedule_version is not None:
         _plan_schedules(prepared)
     return prepared
+
+
+def _renders_once(template: LetterTemplate, of_kind: list[Registration], prepared: Prepared) -> str:
+    """Render ``template`` with its rows in turn until one renders (usually the first);
+    return that body. Raise TemplateProblem, naming the template, when it fails on every
+    one."""
+    from cchc_letters.errors import TemplateProblem
+
+    first: TemplateProblem | None = None
+    for registration in of_kind:
+        try:
+            return template.render_body(prepared.context_of(registration))
+        except TemplateProblem as exc:
+            first = first or exc
+    assert first is not None, "a template is loaded only for a kind with rows"
+    rows = "dòng" if len(of_kind) == 1 else f"cả {len(of_kind)} dòng"
+    raise TemplateProblem(
+        f"mẫu thư lỗi với {rows} {of_kind[0].kind.vietnamese}, chưa tạo thư nào "
+        f"(the template fails on every row, nothing written): {first.message}",
+        hint="Sửa mẫu thư rồi chạy: cchc-letters templates check",
+    )
+
+
+def _measure_samples(template: LetterTemplate, kind: Kind, prepared: Prepared, body: str) -> None:
+    """Measure the page fit of the run's first letter and of the kind's longest samples
+    (every limited field at its limit), so that the writer measures only letters longer
+    than those (pagefit.LetterFit)."""
+    from cchc_letters.errors import TemplateProblem
+    from cchc_letters.pagefit import LetterFit
+    from cchc_letters.variables import limit_contexts
+
+    bodies = [body]
+    options = prepared.options
+    samples = limit_contexts(kind, prepared.profile, options.letter_date, prepared.schedule_version)
+    for context in samples:
+        try:
+            bodies.append(template.render_body(context))
+        except TemplateProblem:  # the samples are no row of this run: only not measured
+            pass
+    LetterFit.of(template).calibrate(bodies)
 
 
 def _plan_schedules(prepared: Prepared) -> None:

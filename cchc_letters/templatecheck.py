@@ -33,7 +33,7 @@ from cchc_letters.templatelint import (
     name_findings,
     split_tag_findings,
 )
-from cchc_letters.variables import SAMPLE_DATE, long_contexts, sample_context
+from cchc_letters.variables import SAMPLE_DATE, limit_contexts, long_contexts, sample_context
 
 
 @dataclass
@@ -41,6 +41,8 @@ class CheckReport(LintReport):
     """The lint findings of some kinds' templates, and their long letters' page counts."""
 
     pages: dict[Kind, int] = field(default_factory=dict)  # long-sample page counts
+    # page counts with every limited field at its limit (data/columns.toml [limits])
+    pages_at_limits: dict[Kind, int] = field(default_factory=dict)
     layout_checked: bool = False
     layout_note: str | None = None
     loaded: dict[Kind, LetterTemplate] = field(default_factory=dict, repr=False)
@@ -50,6 +52,7 @@ class CheckReport(LintReport):
             "ok": self.ok,
             "templates": {kind.value: str(path) for kind, path in self.files.items()},
             "pages": {kind.value: pages for kind, pages in self.pages.items()},
+            "pages_at_limits": {kind.value: n for kind, n in self.pages_at_limits.items()},
             "layout_checked": self.layout_checked,
             "layout_note": self.layout_note,
             "findings": [f.to_json() for f in self.findings],
@@ -68,8 +71,10 @@ def check_templates(
 
     ``folder`` is a commune's templates folder (a kind it lacks falls back to the default);
     ``profile`` supplies the sample letter's commune values (default: the demo profile).
-    ``layout`` renders each template with long sample values and counts its pages with
-    LibreOffice; when LibreOffice is missing ``layout_note`` says so and nothing fails.
+    ``layout`` renders each template with long sample values, and with every field that has
+    a limit (data/columns.toml ``[limits]``) at that limit and the longest schedule, and
+    counts its pages with LibreOffice; when LibreOffice is missing ``layout_note`` says so
+    and nothing fails.
     """
     if profile is None:
         from cchc_letters.profile import load_profile
@@ -80,13 +85,17 @@ def check_templates(
     report = CheckReport(files=files)
     if folder is not None:
         report.findings += folder_findings(Path(folder), files)
-    long_letters: dict[Kind, tuple[LetterTemplate, list[dict[str, Any]]]] = {}
+    long_letters: dict[Kind, tuple[LetterTemplate, list[tuple[bool, dict[str, Any]]]]] = {}
     for kind, path in files.items():
         findings, template = check_template(path, kind, profile=profile, letter_date=letter_date)
         report.findings += findings
         if template is not None:
             report.loaded[kind] = template
-            long_letters[kind] = (template, long_contexts(kind, profile, letter_date))
+            # The long samples, and the same with every limited field at its limit (what
+            # makes the per-row limits of data/columns.toml a one-page guarantee).
+            contexts = [(False, c) for c in long_contexts(kind, profile, letter_date)]
+            contexts += [(True, c) for c in limit_contexts(kind, profile, letter_date)]
+            long_letters[kind] = (template, contexts)
     if layout and long_letters:
         _check_pages(report, long_letters)
     elif not layout:
@@ -124,8 +133,11 @@ def count_pdf_pages(pdf: Path) -> int:
 
 
 def _check_pages(
-    report: CheckReport, letters: dict[Kind, tuple[LetterTemplate, list[dict[str, Any]]]]
+    report: CheckReport,
+    letters: dict[Kind, tuple[LetterTemplate, list[tuple[bool, dict[str, Any]]]]],
 ) -> None:
+    """Count the pages of each kind's long letters (``(at_limits, context)``) in one
+    LibreOffice run; a letter over one page is a ``too_long`` error."""
     from cchc_letters.pdf import PdfUnavailable, convert_to_pdf, find_soffice
 
     if find_soffice() is None:
@@ -137,32 +149,61 @@ def _check_pages(
         return
     with tempfile.TemporaryDirectory(prefix="cchc-check-") as tmp:
         folder = Path(tmp)
-        docs = [
-            (kind, write_letter(template, context, folder / f"{kind.value}-long-{n}.docx"))
-            for kind, (template, contexts) in letters.items()
-            for n, context in enumerate(contexts, start=1)
-        ]
+        docs = []
+        for kind, (template, contexts) in letters.items():
+            for limits in (False, True):
+                of_case = [c for at_limits, c in contexts if at_limits is limits]
+                for n, context in enumerate(of_case, start=1):
+                    name = f"{kind.value}-{'limits' if limits else 'long'}-{n}.docx"
+                    docs.append((kind, limits, write_letter(template, context, folder / name)))
         try:
-            pdfs = convert_to_pdf([doc for _, doc in docs], folder)
+            pdfs = convert_to_pdf([doc for _, _, doc in docs], folder)
         except PdfUnavailable as exc:
             report.layout_note = f"không kiểm tra được số trang (page count not checked): {exc}"
             return
         report.layout_checked = True
-        for (kind, _), pdf in zip(docs, pdfs, strict=True):
-            report.pages[kind] = max(report.pages.get(kind, 0), count_pdf_pages(pdf))
-        for kind, pages in report.pages.items():
+        for (kind, limits, _), pdf in zip(docs, pdfs, strict=True):
+            counts = report.pages_at_limits if limits else report.pages
+            counts[kind] = max(counts.get(kind, 0), count_pdf_pages(pdf))
+        for kind in letters:
+            pages, at_limits = report.pages.get(kind, 0), report.pages_at_limits.get(kind, 0)
             if pages > 1:
-                report.findings.append(
-                    Finding(
-                        str(report.files[kind]),
-                        kind.value,
-                        "too_long",
-                        f"với tên và địa chỉ dài, thư {kind.vietnamese} dài {pages} trang, "
-                        "không vừa một trang (would not fit one page with long sample values): "
-                        "rút gọn lời văn, giảm cỡ chữ hoặc khoảng cách đoạn; xem thử bằng "
-                        f"`cchc-letters preview {kind.value} --long --pdf`",
-                    )
+                what = (
+                    f"với tên và địa chỉ dài, thư {kind.vietnamese} dài {pages} trang, không "
+                    "vừa một trang (would not fit one page with long sample values)"
                 )
+            elif at_limits > 1:
+                what = (
+                    f"với mỗi tên, địa chỉ, nơi sinh, số và quyển dài tới giới hạn được nhận "
+                    f"({_limits_text()}), thư {kind.vietnamese} dài {at_limits} trang, không "
+                    "vừa một trang: một dòng dữ liệu hợp lệ sẽ in ra hai trang (would not fit "
+                    "one page with values at their length limits)"
+                )
+            else:
+                continue
+            report.findings.append(
+                Finding(
+                    str(report.files[kind]),
+                    kind.value,
+                    "too_long",
+                    f"{what}: rút gọn lời văn, giảm cỡ chữ hoặc khoảng cách đoạn; xem thử "
+                    f"bằng `cchc-letters preview {kind.value} --long --pdf`",
+                )
+            )
+
+
+def _limits_text() -> str:
+    """Return the length limits for a message: "tên 50, … ký tự" (data/columns.toml)."""
+    from cchc_letters.ingest.columns import field_limits
+
+    limits = field_limits()
+    shown = (
+        ("tên", "child_name"),
+        ("địa chỉ", "mother_residence"),
+        ("nơi sinh", "child_birth_place"),
+    )
+    parts = [f"{what} {limits[name]}" for what, name in shown if name in limits]
+    return ", ".join(parts) + " ký tự; data/columns.toml [limits]"
 
 
 # ---- export ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from cchc_letters.datewords import date_in_words
-from cchc_letters.ingest.columns import field_label
+from cchc_letters.ingest.columns import field_label, field_limits
 from cchc_letters.models import (
     Issue,
     Kind,
@@ -49,9 +49,12 @@ _TIME_FIRST = re.compile(
 class RowProblem(Exception):
     """One reason a row cannot become a letter (internal: becomes an Issue)."""
 
-    def __init__(self, code: str, message: str, column: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, column: str | None = None, value: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.column = code, message, column
+        self.value = value  # what the report shows of the cell, when not the cell itself
 
 
 class DateProblem(ValueError):
@@ -345,8 +348,34 @@ class RowReader:
         )
 
 
+# How much of an over-long value the report shows (a 500-character cell would fill the row).
+_SHOWN_OF_LONG_VALUE = 60
+
+
+def check_lengths(read: RowReader, limits: dict[str, int]) -> None:
+    """Note each printed field longer than its limit (data/columns.toml ``[limits]``): its
+    letter would not fit one page, so the row is rejected rather than printed over two."""
+    for name, value in read.cleaned.items():
+        limit = limits.get(name)
+        if limit is not None and len(value) > limit:
+            label = field_label(name)
+            read.note(
+                RowProblem(
+                    "value_too_long",
+                    f"{label[:1].upper()}{label[1:]} dài {len(value)} ký tự, quá giới hạn "
+                    f"{limit} ký tự: thư sẽ không vừa một trang. Kiểm tra lại ô này (có thể "
+                    "đã dán nhiều ô vào một ô), viết gọn lại rồi chạy lại.",
+                    name,
+                    value=value[:_SHOWN_OF_LONG_VALUE].rstrip() + "…",
+                )
+            )
+
+
 def _registration(
-    row: RawRow, letter_date: date, cleaned: dict[str, str] | None = None
+    row: RawRow,
+    letter_date: date,
+    cleaned: dict[str, str] | None = None,
+    limits: dict[str, int] | None = None,
 ) -> Registration:
     """Return the registration of a row; RowProblems listing every problem it has.
 
@@ -379,6 +408,7 @@ def _registration(
                 "registration_date",
             )
         )
+    check_lengths(read, field_limits() if limits is None else limits)
     common = dict(
         kind=kind.kind,
         number=read.text("registration_number"),
@@ -444,7 +474,12 @@ def _where(source: SourceRef) -> str:
 
 
 def _issue(
-    row: RawRow, code: str, message: str, column: str | None, severity: str = "error"
+    row: RawRow,
+    code: str,
+    message: str,
+    column: str | None,
+    severity: str = "error",
+    value: str | None = None,
 ) -> Issue:
     cell = row.cells.get(column) if column else None
     return Issue(
@@ -452,7 +487,7 @@ def _issue(
         message=message,
         source=row.source,
         column=cell.heading if cell else (field_label(column) if column else None),
-        value=cell.value if cell else None,
+        value=value if value is not None else (cell.value if cell else None),
         severity=severity,
     )
 
@@ -464,6 +499,7 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     each, no letter, not an error).
     """
     result = ValidationResult(rows_read=len(rows))
+    limits = field_limits()
     # hash of what a row says -> the rows (indexes) that said it first: a row's content is
     # ~2 KB of text held until the end (200 MB at 100,000 rows); a repeat is compared in full
     seen_content: dict[int, list[int]] = {}
@@ -492,13 +528,15 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
             continue
         said.append(index)
         try:
-            registration = _registration(row, letter_date, cleaned)
+            registration = _registration(row, letter_date, cleaned, limits)
         except RowProblem as problem:
-            result.issues.append(_issue(row, problem.code, problem.message, problem.column))
+            result.issues.append(
+                _issue(row, problem.code, problem.message, problem.column, value=problem.value)
+            )
             continue
         except RowProblems as problems:
             result.issues.extend(
-                _issue(row, p.code, p.message, p.column) for p in problems.problems
+                _issue(row, p.code, p.message, p.column, value=p.value) for p in problems.problems
             )
             continue
         # The registry's identity of a record is (số, quyển, năm đăng ký) per register;

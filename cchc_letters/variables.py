@@ -204,14 +204,98 @@ def long_contexts(
     return _contexts(kind, profile, letter_date, True)
 
 
-def _contexts(kind: Kind, profile: Any, letter_date: date, long: bool) -> list[dict[str, Any]]:
+# ---- the worst case: every limited field at its limit (data/columns.toml [limits]) --------
+
+# Registration attributes that hold an input field of another name (every other attribute
+# holds the field of its own name; a Person's ``full_name`` and ``residence`` hold
+# ``ATTR_name`` and ``ATTR_residence``).
+_FIELD_OF_ATTRIBUTE = {
+    "number": "registration_number",
+    "book": "book_number",
+    "birth_place": "child_birth_place",
+}
+# Real, wide text to fill a field with: capitals and stacked diacritics take the most room.
+_NAME_WORDS = "Nguyễn Huỳnh Trương Hoàng Phương Khương Dương Thượng Quỳnh Nhường".split()
+_PLACE_WORDS = (
+    "Tổ dân phố 12, khu phố Phước Trung, phường Phước Hưng, thành phố Bà Rịa, tỉnh Bà Rịa – "
+    "Vũng Tàu, Bệnh viện Đa khoa Khu vực Châu Đức,"
+).split()
+
+
+def filler(name: str, length: int) -> str:
+    """Return realistic text of exactly ``length`` characters for the field ``name``: a
+    name of long syllables, a register number, or an address."""
+    if name in ("registration_number", "book_number"):
+        return ("0123/2026-KS-" * length)[:length]
+    words = _NAME_WORDS if name.endswith("_name") else _PLACE_WORDS
+    text = ""
+    for n in range(length):
+        text = f"{text} {words[n % len(words)]}" if text else words[0]
+        if len(text) >= length:
+            break
+    text = text[:length]
+    return text[:-1] + "a" if text.endswith(" ") else text
+
+
+def at_limits(registration: Registration) -> tuple[Registration, frozenset[str]]:
+    """Return ``registration`` with every field that has a limit at its longest, and the
+    fields filled: the worst case the one-page check renders (a value longer than its limit
+    is rejected by validation, so this is the longest letter a row can make)."""
+    import dataclasses
+
+    from cchc_letters.ingest.columns import field_limits
+    from cchc_letters.models import Person
+
+    limits = field_limits()
+    filled: set[str] = set()
+
+    def fill(name: str, value: Any) -> Any:
+        if name in limits and (value is None or isinstance(value, str)):
+            filled.add(name)
+            return filler(name, limits[name])
+        return value
+
+    changes: dict[str, Any] = {}
+    for attribute in dataclasses.fields(registration):
+        value = getattr(registration, attribute.name)
+        if isinstance(value, Person):
+            prefix = attribute.name
+            changes[attribute.name] = dataclasses.replace(
+                value,
+                full_name=fill(f"{prefix}_name", value.full_name),
+                residence=fill(f"{prefix}_residence", value.residence),
+            )
+        elif isinstance(value, str) or value is None:
+            name = _FIELD_OF_ATTRIBUTE.get(attribute.name, attribute.name)
+            changes[attribute.name] = fill(name, value)
+    return dataclasses.replace(registration, **changes), frozenset(filled)
+
+
+def limit_contexts(
+    kind: Kind, profile: Any, letter_date: date = SAMPLE_DATE, schedule: Any = None
+) -> list[dict[str, Any]]:
+    """Return the contexts of ``kind``'s long samples with every limited field at its limit
+    (``at_limits``): each of the kind's worst cases (births: most notes, most schedule rows).
+    ``schedule`` is the schedule version (default: the one in force on ``letter_date``)."""
+    return _contexts(kind, profile, letter_date, True, at_limit=True, schedule=schedule)
+
+
+def _contexts(
+    kind: Kind,
+    profile: Any,
+    letter_date: date,
+    long: bool,
+    at_limit: bool = False,
+    schedule: Any = None,
+) -> list[dict[str, Any]]:
     from cchc_letters.enrich import letter_context
     from cchc_letters.profile import load_profile
 
     profile = profile if profile is not None else load_profile(None)
     letter = entry(kind)
-    schedule = None
-    if letter.uses_schedule:
+    if not letter.uses_schedule:
+        schedule = None
+    elif schedule is None:
         from cchc_letters.errors import ScheduleError
         from cchc_letters.schedule import load_versions, version_for
 
@@ -223,7 +307,12 @@ def _contexts(kind: Kind, profile: Any, letter_date: date, long: bool) -> list[d
             # --schedule) still gets a schedule table to render.
             schedule = max(versions, key=lambda version: version.valid_from)
     return [
-        letter_context(registration, profile, letter_date, schedule)
+        letter_context(
+            at_limits(registration)[0] if at_limit else registration,
+            profile,
+            letter_date,
+            schedule,
+        )
         for registration in letter.samples(letter_date, long)
     ]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cchc_letters.models import Kind, PrintedLetter, Registration
+from cchc_letters.models import Issue, Kind, PrintedLetter, Registration
 from cchc_letters.render import LetterTemplate
 
 ProgressCallback = Callable[[int, int], None]
@@ -49,6 +49,19 @@ class Letters:
     per_letter: bool
 
 
+@dataclass(frozen=True)
+class NotRendered:
+    """A letter not written (its template failed on that row's data, or it would not fit
+    one page): in place of its addressee."""
+
+    message: str  # the TemplateProblem's (the template's path and what failed), or the fit's
+    code: str = "template_error"
+
+
+# What a job gives back for each of its letters, in order: its addressee, or why it failed.
+LetterOutcome = str | NotRendered
+
+
 @dataclass
 class Written:
     """What ``write_letters`` put in the staging folder (paths are the final folder's)."""
@@ -56,6 +69,8 @@ class Written:
     letters: dict[Kind, int]
     files: list[Path] = field(default_factory=list)
     printed: list[PrintedLetter] = field(default_factory=list)
+    # Letters their template failed on: each that row's rejection (an Issue "template_error").
+    not_rendered: list[Issue] = field(default_factory=list)
 
 
 def plan_jobs(
@@ -83,36 +98,61 @@ def plan_jobs(
 
 def write_jobs(
     letters: Letters, jobs: Sequence[Job], letter_done: Callable[[], None] | None = None
-) -> list[list[str]]:
-    """Write the files of ``jobs``; return each letter's addressee, per job.
+) -> list[list[LetterOutcome]]:
+    """Write the files of ``jobs``; return each letter's addressee (or ``NotRendered``), per job.
 
-    ``letter_done`` is called after each letter (in this process only), while its print file
-    is still being written.
+    A letter its template fails on, or that would not fit one page, is left out (its row
+    is rejected, the others print); a file none of whose letters rendered is not written.
+    ``letter_done`` is called after each letter (in this process only), while its print
+    file is still being written.
     """
+    from contextlib import ExitStack
+
     from cchc_letters import output
+    from cchc_letters.pagefit import LetterFit
 
     results = []
     for job in jobs:
         template = letters.templates[job.kind]
         of_kind = letters.by_kind[job.kind]
-        addressees = []
-        if letters.per_letter:
-            context = letters.context_of(of_kind[job.start])
-            body = template.render_body(context)
-            output.write_single_letter(template, letters.staging / job.name, body)
-            addressees.append(str(context.get("addressee", "")))
-            if letter_done:
-                letter_done()
-        else:
-            with output.PrintFile(template, letters.staging / job.name) as print_file:
-                for registration in of_kind[job.start : job.stop]:
-                    context = letters.context_of(registration)
-                    print_file.add(template.render_body(context, print_file.count))
-                    addressees.append(str(context.get("addressee", "")))
-                    if letter_done:
-                        letter_done()
-        results.append(addressees)
+        outcomes: list[LetterOutcome] = []
+        fit = LetterFit.of(template)
+        with ExitStack() as stack:
+            print_file = None
+            for registration in of_kind[job.start : job.stop]:
+                context = letters.context_of(registration)
+                body = _body(template, fit, context, print_file.count if print_file else 0)
+                if isinstance(body, NotRendered):
+                    outcomes.append(body)
+                else:
+                    if letters.per_letter:
+                        output.write_single_letter(template, letters.staging / job.name, body)
+                    else:
+                        if print_file is None:  # opened by its first letter that renders
+                            path = letters.staging / job.name
+                            print_file = stack.enter_context(output.PrintFile(template, path))
+                        print_file.add(body)
+                    outcomes.append(str(context.get("addressee", "")))
+                if letter_done:
+                    letter_done()
+        results.append(outcomes)
     return results
+
+
+def _body(
+    template: LetterTemplate, fit: Any, context: Mapping[str, Any], index: int
+) -> str | NotRendered:
+    """Return a letter's body XML, or why it is not written: its template fails on its
+    data, or it would not fit one page (pagefit's estimate)."""
+    from cchc_letters.errors import TemplateProblem
+
+    try:
+        body = template.render_body(context, index)
+    except TemplateProblem as exc:
+        return NotRendered(exc.message)
+    if not fit.fits(body):
+        return NotRendered(too_long_message(template, fit, body), "letter_too_long")
+    return body
 
 
 # A worker process's letters: set by the pool's initializer in the worker only (the forked
@@ -156,7 +196,7 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
-def _worker_write(jobs: Sequence[Job]) -> list[list[str]]:
+def _worker_write(jobs: Sequence[Job]) -> list[list[LetterOutcome]]:
     assert _WORKER_LETTERS is not None, "started by _start_worker"
     return write_jobs(_WORKER_LETTERS, jobs)
 
@@ -177,8 +217,8 @@ def run_jobs(
     group: int,
     letter_done: Callable[[], None],
     meanwhile: Callable[[], None] | None = None,
-) -> Iterator[tuple[Job, list[str]]]:
-    """Yield (job, addressees) in job order, writing ``group`` jobs per task.
+) -> Iterator[tuple[Job, list[LetterOutcome]]]:
+    """Yield (job, each letter's addressee or NotRendered) in job order, writing ``group`` jobs per task.
 
     With more than one worker the jobs are written by forked processes; results come back in
     submission order, so files, positions and the manifest are exactly those of the serial
@@ -221,6 +261,30 @@ def run_jobs(
                 raise
     finally:
         gc.unfreeze()
+
+
+def too_long_message(template: LetterTemplate, fit: Any, body: str) -> str:
+    """Return why a letter is not written: it would not fit one page (pagefit's estimate)."""
+    return (
+        f"Thư của dòng này ước tính dài {fit.pages(body):.2f} trang, không vừa một trang "
+        f"(mẫu thư {template.path}), nên không in. Kiểm tra các ô dài của dòng (ghi chú, "
+        "địa chỉ, tên…) rồi viết gọn, hoặc rút gọn mẫu thư (cchc-letters templates check)."
+    )
+
+
+def not_rendered_issue(registration: Registration, outcome: NotRendered) -> Issue:
+    """Return the rejection of a row whose letter was not written: its template failed on
+    its data (``template_error``) or its letter would not fit one page
+    (``letter_too_long``)."""
+    if outcome.code == "template_error":
+        message = (
+            f"Mẫu thư lỗi với dữ liệu của dòng này, không in thư: {outcome.message}. Sửa mẫu "
+            "thư (cchc-letters templates check) hoặc dòng này rồi chạy lại; các dòng khác vẫn "
+            "được in."
+        )
+    else:
+        message = outcome.message
+    return Issue(code=outcome.code, message=message, source=registration.source)
 
 
 def write_letters(
@@ -273,19 +337,24 @@ def write_letters(
     # Per-letter jobs are tiny: hand them to a worker a hundred at a time.
     group = 100 if per_letter else 1
     workers = worker_count(total)
-    for job, addressees in run_jobs(
+    for job, outcomes in run_jobs(
         letters, jobs, workers, group, letter_done, meanwhile if workers > 1 else None
     ):
         path = final / job.name
         version = schedule_id if entry(job.kind).uses_schedule else ""
         of_job = letters.by_kind[job.kind][job.start : job.stop]
-        for position, (registration, addressee) in enumerate(
-            zip(of_job, addressees, strict=True), start=1
-        ):
+        position = 0
+        for registration, outcome in zip(of_job, outcomes, strict=True):
+            if isinstance(outcome, NotRendered):
+                written.letters[job.kind] -= 1
+                written.not_rendered.append(not_rendered_issue(registration, outcome))
+                continue
+            position += 1
             key = str(registration.key(commune))
             written.printed.append(
-                PrintedLetter(registration, key, addressee, path, position, version)
+                PrintedLetter(registration, key, outcome, path, position, version)
             )
-        written.files.append(path)
+        if position:
+            written.files.append(path)
     write_manifest(staging, written.printed)
     return written

@@ -170,9 +170,15 @@ def test_page_check_measures_files_of_the_batch_writer(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf, "find_soffice", lambda: "/usr/bin/soffice")
     monkeypatch.setattr(pdf, "convert_to_pdf", fake_convert)
     report = templatecheck.check_templates(kinds={Kind.DEATH})
-    assert written == ["death-long-1.docx"]
+    # the long sample, and the same with every limited field at its limit
+    assert written == ["death-long-1.docx", "death-limits-1.docx"]
     assert "stop here" in report.layout_note
     # births have two worst cases: the late-registered child (notes) and a newborn (rows)
     written.clear()
     templatecheck.check_templates(kinds={Kind.BIRTH})
-    assert written == ["birth-long-1.docx", "birth-long-2.docx"]
+    assert written == [
+        "birth-long-1.docx",
+        "birth-long-2.docx",
+        "birth-limits-1.docx",
+        "birth-limits-2.docx",
+    ]

@@ -370,8 +370,41 @@ def test_default_birth_letter_fits_one_page_in_the_worst_case(folder):
     require_soffice()
     profile = worst_case_profile(folder)
     result = runner.invoke(app, ["templates", "check", "--profile", str(profile), "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["pages"] == {"birth": 1, "marriage": 1, "death": 1}
+    report = json.loads(result.stdout)
+    assert report["pages"] == {"birth": 1, "marriage": 1, "death": 1}
+    # With such a profile there is no room left for names and addresses at their length
+    # limits as well: the check says so (a valid row would print over two pages), so the
+    # commune shortens its template before such a row comes.
+    assert result.exit_code == 1, result.output
+    assert report["pages_at_limits"]["birth"] == 2
+    [finding] = report["findings"]
+    assert finding["code"] == "too_long" and "giới hạn" in finding["message"]
+
+
+def test_every_default_letter_fits_one_page_with_every_value_at_its_length_limit():
+    # The per-row limits of data/columns.toml are a one-page guarantee for the shipped
+    # templates and profile: every limited field at its limit, the longest schedules.
+    require_soffice()
+    report = check_templates()
+    assert report.layout_checked and report.ok, [str(f) for f in report.findings]
+    assert report.pages_at_limits == {Kind.BIRTH: 1, Kind.MARRIAGE: 1, Kind.DEATH: 1}
+
+
+def test_a_template_that_fits_long_samples_but_not_values_at_their_limits_is_too_long(folder):
+    # Address and addressee printed ten times more: the long samples still fit, a row whose
+    # names and address are as long as validation accepts would not.
+    require_soffice()
+    edit(
+        folder,
+        "death",
+        "{{ deceased.name }}",
+        "{{ deceased.name }}{% for i in range(10) %} {{ address }}; {{ addressee }}{% endfor %}",
+    )
+    report = check_templates(folder, kinds={Kind.DEATH})
+    assert report.pages[Kind.DEATH] == 1 and report.pages_at_limits[Kind.DEATH] >= 2
+    assert codes(report) == ["too_long"]
+    [finding] = report.errors
+    assert "giới hạn" in finding.message and "50" in finding.message
 
 
 def test_templates_check_measures_with_the_profile_given(folder):

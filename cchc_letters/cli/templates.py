@@ -64,6 +64,8 @@ def _present(report: CheckReport) -> None:
     for kind, path in report.files.items():
         pages = report.pages.get(kind)
         size = f" — {pages} trang với dữ liệu dài (pages with long values)" if pages else ""
+        if kind in report.pages_at_limits:
+            size += f", {report.pages_at_limits[kind]} trang với dữ liệu dài tới giới hạn"
         echo(f"{kind.value}: {path}{size}")
     for finding in report.findings:
         label = {"error": "LỖI (error)", "warning": "Cảnh báo (warning)", "info": "Ghi chú"}[

@@ -28,6 +28,29 @@ def _shipped_labels() -> dict[str, str]:
     return {name: spec["label"] for name, spec in shipped["fields"].items() if "label" in spec}
 
 
+@functools.cache
+def _shipped_limits() -> dict[str, int]:
+    shipped = _load_toml(data_dir() / "columns.toml")
+    return {
+        name: int(spec["max_length"])
+        for spec in shipped.get("limits", {}).values()
+        for name in spec["fields"]
+    }
+
+
+def field_limits() -> dict[str, int]:
+    """Return the longest value each printed field may hold (``[limits]`` of
+    data/columns.toml, and the ``max_length`` of a registered kind's own columns): a longer
+    value would not fit its letter on one page."""
+    from cchc_letters.kinds import columns
+
+    limits = dict(_shipped_limits())
+    for name, (column, _) in columns().items():
+        if column.max_length is not None:
+            limits.setdefault(name, column.max_length)
+    return limits
+
+
 def field_label(name: str, default: str | None = None) -> str:
     """Return a field's name in messages ("ngày đăng ký"): its ``label`` in data/columns.toml
     or in the registered kind that brings it; else ``default``, else the field's own name."""

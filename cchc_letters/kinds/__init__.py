@@ -64,6 +64,7 @@ class Column:
     name: str
     label: str
     headings: tuple[str, ...] = ()
+    max_length: int | None = None  # the longest value its letter fits one page with
 
 
 # (reader of one row: a validate.RowReader, the fields every registration has) -> the

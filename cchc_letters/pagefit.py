@@ -1,0 +1,231 @@
+"""Does a rendered letter fit one page? An estimate from the page's geometry.
+
+The guarantee that a letter fits one page is the per-field length limits of
+data/columns.toml, which `templates check` proves for a template by rendering every limited
+field at its limit with LibreOffice. This is the safety net, at generate time, for what a
+limit cannot cover: a commune's edited template that prints a field without a limit (a
+note), a template or profile changed since it was checked. A letter it refuses is that
+row's rejection (``letter_too_long``), never a letter printed over two pages.
+
+Hand-written, not a layout engine: LibreOffice takes about a second per letter, and the
+libraries that lay out DOCX need Word or a licence. This counts lines: each paragraph's
+characters (capitals and bold wider) at their font size over its line width (page width
+less margins and indents, or a table cell's width), times its line height, plus its spacing
+before and after; a table row is as tall as its tallest cell. On the shipped letters it is
+within 2 % of LibreOffice, and under it.
+
+Measuring costs about twice a letter's rendering (0.4-0.9 ms), so a batch measures only
+letters longer than the longest that fit (``LetterFit.calibrate``: the run's samples with
+every limited field at its limit): an ordinary letter costs one length comparison (in the
+3,000 births of benchmarks/bench_batch.py, 44 letters were measured: 30 ms of 3.2 s). The
+blind spot of that shortcut: a letter whose XML is no longer than those samples', with its
+text where the samples had table rows (a commune template printing a long unlimited field
+in a letter with few schedule rows), is not measured.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# Widths in Times New Roman, as fractions of the font size, measured on LibreOffice's
+# letters (about 85 characters of a 13 pt letter on a 16.5 cm line; 65 of a bold name in
+# title case): a lower-case letter, space or digit 0.41, a capital 0.70, bold 12 % wider.
+# Each is taken a little low, so that the estimate errs on the side of fewer lines.
+CHAR_WIDTH_EM = 0.40
+CAPITAL_WIDTH_EM = 0.68
+BOLD_WIDTH = 1.10
+# A single-spaced line is about 1.15 of the font size tall (Times New Roman's ascent and
+# descent); 1.1 errs on the side of less height.
+LINE_HEIGHT_EM = 1.15
+CELL_MARGINS = 2 * 108  # twips, Word's default left and right cell margins
+# The estimate runs 1-2 % under LibreOffice's layout of the shipped letters (measured: 0.953
+# of the page for a birth letter LibreOffice fills to 0.971): a letter estimated over 98 %
+# of the text area is over a page.
+FULL_PAGE = 0.98
+
+_INT = r'"(-?\d+)"'
+_PG_SZ_W = re.compile(r"<w:pgSz\b[^>]*?\bw:w=" + _INT)
+_PG_SZ_H = re.compile(r"<w:pgSz\b[^>]*?\bw:h=" + _INT)
+_MARGIN = {
+    side: re.compile(rf"<w:pgMar\b[^>]*?\bw:{side}={_INT}")
+    for side in ("top", "bottom", "left", "right")
+}
+_NORMAL_STYLE = re.compile(r'<w:style\b[^>]*w:styleId="Normal".*?</w:style>', re.DOTALL)
+_DEFAULTS = re.compile(r"<w:docDefaults>.*?</w:docDefaults>", re.DOTALL)
+_SIZE = re.compile(r"<w:sz w:val=" + _INT)
+_CELL_WIDTH = re.compile(r'<w:tcW\b[^>]*?\bw:w="(\d+)"')
+_TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
+_ENTITY = re.compile(r"&[#\w]+;")
+_BREAK = re.compile(r"<w:br/>|<w:br [^>]*/>|<w:cr/>")
+_BOLD = re.compile(r'<w:b/>|<w:b w:val="(?:1|true|on)"/>')
+_SPACING = re.compile(r"<w:spacing\b[^>]*/>")
+_IND = re.compile(r"<w:ind\b[^>]*/>")
+_ATTR = re.compile(r'\bw:(\w+)="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class PageGeometry:
+    """A template's text area (twips) and its body text's font size (half-points)."""
+
+    width: int
+    height: int
+    size: int
+
+    @classmethod
+    def of(cls, template: Any) -> PageGeometry:
+        """Return the geometry of a LetterTemplate, read once and kept on it."""
+        found = getattr(template, "_page_geometry", None)
+        if found is None:
+            found = cls.read(template.section_properties, _styles(template))
+            template._page_geometry = found
+        return found
+
+    @classmethod
+    def read(cls, section_properties: str, styles: str = "") -> PageGeometry:
+        """Return the geometry of a ``<w:sectPr>`` (A4, 2 cm margins when it says nothing)."""
+
+        def number(pattern: re.Pattern[str], default: int) -> int:
+            found = pattern.search(section_properties)
+            return int(found[1]) if found else default
+
+        margins = {side: abs(number(p, 1134)) for side, p in _MARGIN.items()}
+        width = number(_PG_SZ_W, 11906) - margins["left"] - margins["right"]
+        height = number(_PG_SZ_H, 16838) - margins["top"] - margins["bottom"]
+        size = 24  # Word's 12 pt
+        for part in (_DEFAULTS.search(styles), _NORMAL_STYLE.search(styles)):
+            if part and (found := _SIZE.search(part[0])):
+                size = int(found[1])
+        return cls(max(width, 1440), max(height, 1440), size)
+
+
+def _styles(template: Any) -> str:
+    for info, data in template.other_parts:
+        if info.filename == "word/styles.xml":
+            return bytes(data).decode("utf-8", "replace")
+    return ""
+
+
+class LetterFit:
+    """A template's page, and the longest body XML known to fit it (``of(template)``)."""
+
+    def __init__(self, geometry: PageGeometry) -> None:
+        self.geometry = geometry
+        # A letter whose body XML is no longer than one measured to fit is taken to fit
+        # without measuring: its extra length is text, and text only grows a letter. With
+        # the run's samples measured (``calibrate``), only a letter longer than the longest
+        # of them (every limited field at its limit) costs a measure (~0.3 ms).
+        self.fits_within = 0
+
+    @classmethod
+    def of(cls, template: Any) -> LetterFit:
+        """Return the fit of a LetterTemplate, made once and kept on it."""
+        found = getattr(template, "_letter_fit", None)
+        if found is None:
+            found = cls(PageGeometry.of(template))
+            template._letter_fit = found
+        return found
+
+    def calibrate(self, bodies: Any) -> None:
+        """Measure sample letters' bodies: the longest that fits sets ``fits_within``."""
+        for body in sorted(bodies, key=len, reverse=True):  # the longest that fits
+            if len(body) <= self.fits_within:
+                break
+            if self._fits(self.height(body)):
+                self.fits_within = len(body)
+                break
+
+    def fits(self, body_xml: str) -> bool:
+        """Return False when a letter's body is surely longer than one page."""
+        if len(body_xml) <= self.fits_within:
+            return True
+        return self._fits(self.height(body_xml))
+
+    def _fits(self, height: int) -> bool:
+        return height <= self.geometry.height * FULL_PAGE
+
+    def height(self, body_xml: str) -> int:
+        """Return the estimated height (twips) of a letter's body XML (always measured).
+
+        The XML is cut with str.split and str.find (regular expressions over the whole
+        body scan it character by character at Python's pace); tables are not nested in
+        letters, and a paragraph ends at its ``</w:p>``.
+        """
+        geometry = self.geometry
+        height, rest = 0, body_xml
+        while (start := rest.find("<w:tbl>")) >= 0 and (end := rest.find("</w:tbl>", start)) >= 0:
+            height += _paragraphs_height(rest[:start], geometry.width, geometry)
+            for row in rest[start:end].split("</w:tr>")[:-1]:
+                tallest = 0
+                for cell in row.split("</w:tc>")[:-1]:
+                    found = _CELL_WIDTH.search(cell)
+                    width = int(found[1]) - CELL_MARGINS if found else geometry.width
+                    tallest = max(tallest, _paragraphs_height(cell, max(width, 720), geometry))
+                height += tallest
+            rest = rest[end + len("</w:tbl>") :]
+        return height + _paragraphs_height(rest, geometry.width, geometry)
+
+    def pages(self, body_xml: str) -> float:
+        """Return the estimated height in pages (1.0 is a full page)."""
+        return self.height(body_xml) / self.geometry.height
+
+
+def _paragraphs_height(xml: str, width: int, geometry: PageGeometry) -> int:
+    height = 0
+    for paragraph in xml.split("</w:p>")[:-1]:
+        height += _paragraph_height(paragraph, width, geometry)
+    return height
+
+
+def estimated_height(body_xml: str, geometry: PageGeometry) -> int:
+    """Return the estimated height (twips) of a letter's body XML (nothing kept)."""
+    return LetterFit(geometry).height(body_xml)
+
+
+def _paragraph_height(xml: str, width: int, geometry: PageGeometry) -> int:
+    end = xml.find("</w:pPr>")
+    properties = xml[:end] if end >= 0 else ""
+    spacing = _attributes(_SPACING.search(properties)) if "<w:spacing" in properties else {}
+    indent = _attributes(_IND.search(properties)) if "<w:ind" in properties else {}
+    size = max(map(int, _SIZE.findall(xml)), default=geometry.size)  # half-points
+    rule = spacing.get("lineRule", "auto")
+    if "line" in spacing and rule == "exact":
+        line = abs(int(spacing["line"]))
+    else:
+        scale = int(spacing["line"]) / 240 if "line" in spacing and rule == "auto" else 1.0
+        line = round(size * 10 * LINE_HEIGHT_EM * scale)
+    usable = width - int(indent.get("left", 0) or 0) - int(indent.get("right", 0) or 0)
+    usable -= max(0, int(indent.get("firstLine", 0) or 0))  # as if on every line: a little more
+    lines = max(
+        1, -(-_text_width(xml[end + 1 :] if end >= 0 else xml, geometry) // max(usable, 720))
+    )
+    if "<w:br" in xml or "<w:cr" in xml:
+        lines += len(_BREAK.findall(xml))
+    before = int(spacing.get("before", 0) or 0)
+    after = int(spacing.get("after", 0) or 0)
+    return lines * line + before + after
+
+
+def _text_width(xml: str, geometry: PageGeometry) -> int:
+    """Return the width (twips) of a paragraph's runs set on one line: each character at
+    its run's size, capitals and bold wider."""
+    total = 0.0
+    for run in xml.split("</w:r>"):
+        if "<w:t" not in run:
+            continue
+        text = "".join(_TEXT.findall(run))
+        if "&" in text:
+            text = _ENTITY.sub("x", text)
+        found = _SIZE.search(run)
+        size = int(found[1]) if found else geometry.size
+        capitals = sum(1 for char in text if char.isupper())
+        em = (len(text) - capitals) * CHAR_WIDTH_EM + capitals * CAPITAL_WIDTH_EM
+        if _BOLD.search(run):
+            em *= BOLD_WIDTH
+        total += em * size * 10
+    return round(total)
+
+
+def _attributes(element: re.Match[str] | None) -> dict[str, str]:
+    return dict(_ATTR.findall(element[0])) if element else {}
