@@ -15,12 +15,16 @@ _SLOW_CALLS = (
     "pdf_pages(",
     "cli_process(",
     "paused_process(",
+    "run_cli(",  # tests/fault_helpers.py: the CLI in a child process
+    "Paused(",  # … held at a step
+    "small_disk(",  # mount(8) of a small tmpfs
     "subprocess.",
     "_run_cli(",
     "chromium",
     "webdriver",
     '"--pdf"',
     "layout=True",
+    "OpenXmlValidator",  # the OOXML schema validator: seconds per document kind
 )
 
 
@@ -29,6 +33,7 @@ _SLOW_MODULES = frozenset(
     {
         "test_performance_equivalence",
         "test_pdf_converters",
+        "test_ooxml",  # the OOXML schema validator on every kind of DOCX written
         "test_web_browser",
         "test_schedule_properties",
         "test_validate_properties",

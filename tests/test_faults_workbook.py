@@ -106,6 +106,7 @@ def test_formatted_empty_cells_far_away_are_not_data(tmp_path):
     assert result.issues == [] and len(result.rows) == 2
 
 
+@pytest.mark.slow  # a big hostile file: over a million rows
 def test_more_rows_than_any_register_is_refused(tmp_path):
     rows = b"".join(
         b'<row r="%d"><c r="H%d"><v>1</v></c></row>' % (n, n)
@@ -116,6 +117,7 @@ def test_more_rows_than_any_register_is_refused(tmp_path):
     assert issue.code == "oversized_file" and f"{MAX_SHEET_ROWS:,} hàng" in issue.message
 
 
+@pytest.mark.slow  # a big hostile file
 def test_a_huge_shared_strings_part_is_refused(tmp_path):
     # 300 MB of shared strings in a file of a few hundred kilobytes.
     one = b"<si><t>" + b"A" * 30_000 + b"</t></si>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -239,6 +240,7 @@ def write_export(path, kind, two_rows, columns, fmt):
     return path
 
 
+@pytest.mark.slow  # a property search: 150 exports written and read
 @settings(
     max_examples=150,
     deadline=None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -64,6 +65,7 @@ def export(draw):
     return kind, missing, others, own, ["Số", "Ngày đăng ký", *order]
 
 
+@pytest.mark.slow  # a property search: 120 exports read
 @settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -233,6 +233,7 @@ def _birth_template():
     return _BIRTH
 
 
+@pytest.mark.slow  # a property search: 60 letters rendered and parsed
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=30) | st.sampled_from(["a\rb\r\nc\td", "\x00\x0b\ud800x", "&amp; <w:p>"]))
 def test_any_registry_text_gives_valid_xml_and_prints_as_written(value):

@@ -37,6 +37,7 @@ def folder_in_checkout():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow  # asks git (a child process)
 def test_a_run_inside_the_checkout_leaves_nothing_git_would_commit(folder_in_checkout):
     out = folder_in_checkout / "out-of-a-run"
     inbox = folder_in_checkout / "inbox"

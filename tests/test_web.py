@@ -322,6 +322,22 @@ def test_browser_file_names_never_reach_the_disk(client, out):
 # ---- downloads and pictures only from OUT's batch folders ----------------------------
 
 
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """An app whose OUT has a printed batch and, beside it, what no URL may reach: another
+    folder's file, a file above OUT, a hidden file and a symlink to the ledger in the batch.
+    (One for all the requests below: they only read.)"""
+    out = tmp_path_factory.mktemp("planted") / "out"
+    with make_client(out) as client:
+        generate(client, str(upload_export(client).url.path))
+        (out / "other-folder").mkdir()
+        (out / "other-folder" / "manifest.csv").write_text("secret")
+        (out.parent / "secret.docx").write_bytes(b"PK")
+        (out / "batch-2026-11-27-001" / ".hidden").write_text("x")
+        (out / "batch-2026-11-27-001" / "link.csv").symlink_to(default_path(out))
+        yield client
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -342,22 +358,14 @@ def test_browser_file_names_never_reach_the_disk(client, out):
         "/jobs/0123456789abcdef",
     ],
 )
-def test_path_traversal_is_not_found(client, out, url):
-    generate(client, str(upload_export(client).url.path))
-    (out / "other-folder").mkdir()
-    (out / "other-folder" / "manifest.csv").write_text("secret")
-    (out.parent / "secret.docx").write_bytes(b"PK")
-    (out / "batch-2026-11-27-001" / ".hidden").write_text("x")
-    response = client.get(url)
+def test_path_traversal_is_not_found(planted, url):
+    response = planted.get(url)
     assert response.status_code == 404, response.text
     assert "sqlite" not in response.headers.get("content-type", "")
 
 
-def test_a_symlink_out_of_the_batch_folder_is_not_followed(client, out):
-    generate(client, str(upload_export(client).url.path))
-    link = out / "batch-2026-11-27-001" / "link.csv"
-    link.symlink_to(default_path(out))
-    assert client.get("/files/batch-2026-11-27-001/link.csv").status_code == 404
+def test_a_symlink_out_of_the_batch_folder_is_not_followed(planted):
+    assert planted.get("/files/batch-2026-11-27-001/link.csv").status_code == 404
 
 
 # ---- ledger --------------------------------------------------------------------------
