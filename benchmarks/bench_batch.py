@@ -205,11 +205,13 @@ def _tree_memory_sampler(pid: int, peak: dict, stop: threading.Event) -> None:
 def run_measured(command: list[str], cwd: Path) -> dict:
     """Run ``command`` to exit; return wall seconds, peak memory in MB and its stdout.
 
+    ``cwd`` is the checkout whose package the command runs (it is also put on PYTHONPATH).
+
     ``peak_rss_mb`` is the largest single process, from wait4()'s rusage of that one child
     (which includes its reaped workers; Linux reports ru_maxrss in KiB); ``tree_rss_mb`` and
     ``tree_pss_mb`` are the sampled peaks over the child and its workers together (psutil).
     """
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "PYTHONPATH": str(cwd), "PYTHONHASHSEED": "0"}
     peak: dict = {}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -263,7 +265,7 @@ def _seconds(run: dict) -> float:
     return run["seconds"]
 
 
-def _run_tool_once(xlsx: Path, out: Path, *extra: str) -> dict:
+def _run_tool_once(xlsx: Path, out: Path, *extra: str, root: Path = ROOT) -> dict:
     command = [
         sys.executable,
         "-m",
@@ -279,11 +281,36 @@ def _run_tool_once(xlsx: Path, out: Path, *extra: str) -> dict:
         "--json",
         *extra,
     ]
-    measured = run_measured(command, ROOT)
+    measured = run_measured(command, root)
     result = json.loads(measured.pop("stdout"))
     measured["letters"] = sum(result["letters"].values())
     measured["files"] = len(result["files"])
     return measured
+
+
+def compare_checkouts(xlsx: Path, out: Path, other: Path, repeat: int, *extra: str) -> dict:
+    """Run `generate` alternately from this checkout and from ``other`` (``repeat`` times each,
+    in turns, so both see the same load); return the median CPU and wall seconds of each."""
+    runs: dict[str, list[dict]] = {"this": [], "other": []}
+    for n in range(1, repeat + 1):
+        for which, root in (("this", ROOT), ("other", other)):
+            run = _run_tool_once(xlsx, out / f"{which}-{n}", *extra, root=root)
+            runs[which].append(run)
+    if len({r["letters"] for rs in runs.values() for r in rs}) != 1:
+        raise SystemExit(f"the two checkouts printed different numbers of letters: {runs}")
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    return {
+        which: {
+            "letters": rs[0]["letters"],
+            "cpu_seconds": median([r["cpu_seconds"] for r in rs]),
+            "seconds": median([r["seconds"] for r in rs]),
+            "runs_cpu_seconds": [round(r["cpu_seconds"], 3) for r in rs],
+        }
+        for which, rs in runs.items()
+    }
 
 
 # ------------------------------------------------------------------ the naive way (child)
@@ -578,6 +605,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-csv", action="store_true", help="skip the CSV run of the largest size"
     )
     parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this folder")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="only compare generate from this checkout with CHECKOUT at each --sizes size",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--baseline-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--mailmerge-child", nargs=3, help=argparse.SUPPRESS)
@@ -602,6 +635,26 @@ def main(argv: list[str] | None = None) -> int:
             if size not in inputs:
                 inputs[size] = write_xlsx(work / f"births-{size}.xlsx", size)
             return inputs[size]
+
+        if args.against:
+            # Two versions of the tool side by side (e.g. a branch and main), nothing else.
+            other = args.against.resolve()
+            for size in args.sizes:
+                c = compare_checkouts(births(size), work / f"against-{size}", other, args.repeat,
+                                      "--per-file", str(args.per_file))  # fmt: skip
+                figures["against"] = {**figures.get("against", {}), size: c}
+                this, that = c["this"], c["other"]
+                print(
+                    f"{size:>6} letters, median of {args.repeat}: this checkout "
+                    f"{this['cpu_seconds']:.2f} s CPU ({this['seconds']:.2f} s wall), {other} "
+                    f"{that['cpu_seconds']:.2f} s CPU ({that['seconds']:.2f} s wall): "
+                    f"{this['cpu_seconds'] / that['cpu_seconds'] - 1:+.1%} CPU; "
+                    f"runs {this['runs_cpu_seconds']} against {that['runs_cpu_seconds']}",
+                    flush=True,
+                )
+            if args.json:
+                args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
+            return 0
 
         # The peers first, each in its own process, on the same input and template.
         peers: dict = {}

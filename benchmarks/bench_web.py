@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,45 +26,8 @@ _spec = importlib.util.spec_from_file_location("bench_batch", HERE / "bench_batc
 bench_batch = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_batch)
 LETTER_DATE = bench_batch.LETTER_DATE
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(out: Path) -> tuple[subprocess.Popen, str, float]:
-    """Start `serve`; return the process, its URL and the seconds to its first page."""
-    import httpx2
-
-    port = _port()
-    began = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cchc_letters",
-            "serve",
-            "--no-browser",
-            "--port",
-            str(port),
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    while True:
-        try:
-            httpx2.get(url + "/batch", timeout=5).raise_for_status()
-            return process, url, time.perf_counter() - began
-        except httpx2.TransportError:
-            if process.poll() is not None:
-                raise SystemExit("serve did not start") from None
-            time.sleep(0.01)
+sys.path.insert(0, str(ROOT / "tests"))
+from serve_helpers import serve_process  # noqa: E402 - the tests' way to start `serve`
 
 
 def web_batch(url: str, export: Path) -> tuple[float, float]:
@@ -109,13 +70,9 @@ def main() -> None:
         for n in range(args.repeat):
             run = bench_batch.run_tool(export, folder / f"cli-{n}")
             cli.append(bench_batch._seconds(run))
-            process, url, seconds = start_server(folder / f"web-{n}")
-            starts.append(seconds)
-            try:
-                upload_seconds, generate_seconds = web_batch(url, export)
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
+            with serve_process(folder / f"web-{n}") as server:
+                starts.append(server.started_in)
+                upload_seconds, generate_seconds = web_batch(server.url, export)
             uploads.append(upload_seconds)
             web.append(generate_seconds)
     median = statistics.median

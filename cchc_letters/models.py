@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 from cchc_letters.errors import ExitCode
 
 if TYPE_CHECKING:
+    from cchc_letters.batch_outputs import Output
     from cchc_letters.delivery import DeliverySheet
     from cchc_letters.ledger import LedgerEntry
 
@@ -508,6 +509,8 @@ class BatchResult:
     # birth letters printed before for children whose death is registered now: not to deliver
     do_not_deliver: list[dict[str, Any]] = field(default_factory=list)
     delivery: DeliverySheet | None = None  # the batch's delivery sheet, None without one
+    # what each output format wrote beside the letters, by writer name (batch_outputs.py)
+    outputs: dict[str, Output] = field(default_factory=dict)
 
     @classmethod
     def failed_json(cls) -> dict[str, Any]:
@@ -546,6 +549,7 @@ class BatchResult:
             "unreadable_files": self.unreadable_files,
             "pdf_files": [str(p) for p in self.pdf_files],
             "pdf_message": self.pdf_message,
+            "outputs": {name: written.to_json() for name, written in self.outputs.items()},
             "profile": str(self.profile_path) if self.profile_path else None,
             "exit_code": int(self.exit_code),
         }

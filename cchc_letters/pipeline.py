@@ -2,7 +2,7 @@
 
 prepare (read, validate, load the templates, lint them; nothing written) → select against
 the ledger → write → commit → result. Each step is one call into the module that owns it:
-ingest, validate, render/templatelint, ledger_session, writing/output.
+ingest, validate, render/templatelint, ledger_session, writing/output, batch_outputs.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ def _run_batch(
     input could be read at all.
     """
     from cchc_letters import output
+    from cchc_letters.batch_outputs import BatchContext, write_outputs
     from cchc_letters.writing import write_letters
 
     prepared = prepare(options)
@@ -153,7 +154,9 @@ def _run_batch(
                 written.files,
                 written.printed,
             )
-            write_extras(result, selection.changed, batch, options, prepared.profile, pdf_progress)
+            extras = BatchContext(batch.final, result, selection.changed, options,
+                                  prepared.profile, pdf_progress)  # fmt: skip
+            result.outputs = write_outputs(batch.staging, extras)
             step("before-rename")
             batch.finish(_own_files(result))
         # The batch's children and children's deaths go to the ledger with its letters, for
@@ -168,9 +171,9 @@ def _run_batch(
 
 
 def _own_files(result: BatchResult) -> list[str]:
-    """Return the names of the files a batch wrote (print files, PDFs, reports)."""
-    paths = [*result.files, *result.pdf_files, result.manifest_file]
-    paths += [result.rejects_file, result.changed_file]
+    """Return the names of the files a batch wrote (print files, manifest, every output)."""
+    paths = [*result.files, result.manifest_file]
+    paths += [path for written in result.outputs.values() for path in written.files]
     return [p.name for p in paths if p is not None]
 
 
@@ -302,48 +305,6 @@ def _telling(step: StepCallback, progress: ProgressCallback | None) -> ProgressC
             progress(done, total)
 
     return tell
-
-
-def write_extras(
-    result: BatchResult,
-    changed: list[ChangedRecord],
-    batch: Any,
-    options: BatchOptions,
-    profile: Any,
-    pdf_progress: ProgressCallback | None = None,
-) -> None:
-    """Write a batch's delivery sheet, rejects, PDFs and changed records beside its letters.
-
-    PDFs come from LibreOffice converters in parallel (pdf.convert_batch); a print file it
-    could not convert is named in ``pdf_message``, the others keep their PDF.
-    """
-    from cchc_letters import output
-
-    if options.delivery_sheet:
-        from cchc_letters.delivery import write_delivery_sheet
-
-        sheet = write_delivery_sheet(
-            batch.staging, result.printed, profile, options.letter_date, batch.final.name
-        )
-        result.delivery = sheet.moved_to(batch.final)
-    if result.issues:
-        rows = output.reject_rows(result.issues)
-        output.write_csv(batch.staging / output.REJECTS_NAME, output.REJECT_COLUMNS, rows)
-        result.rejects_file = batch.final / output.REJECTS_NAME
-    if options.pdf and result.files:
-        from cchc_letters.pdf import PdfUnavailable, convert_batch
-
-        files = [batch.staging / p.name for p in result.files]
-        try:
-            made = convert_batch(files, batch.staging, progress=pdf_progress)
-            result.pdf_files = [batch.final / p.name for p in made.pdfs]
-            result.pdf_message = made.message()
-        except PdfUnavailable as exc:
-            result.pdf_message = str(exc)
-    if changed:
-        rows = output.changed_rows(changed)
-        output.write_csv(batch.staging / output.CHANGED_NAME, output.CHANGED_COLUMNS, rows)
-        result.changed_file = batch.final / output.CHANGED_NAME
 
 
 def write_reports(result: BatchResult, changed: list[ChangedRecord], options: BatchOptions) -> None:

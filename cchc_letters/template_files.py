@@ -39,17 +39,22 @@ def install_template(
 
     The file goes to the profile's ``[letters] templates_dir`` (set to ``mau-thu`` beside the
     profile when empty, the profile checked and saved as by ``profile_edit``). A template
-    already there is kept as ``KIND.docx.bak-YYYYMMDD-HHMMSS``. ``source`` must pass
-    ``check_templates`` without errors. Returns (installed file, backup or None).
+    already there is kept as ``KIND.docx.bak-YYYYMMDD-HHMMSS``. ``source`` must pass the
+    template lint without errors (templatelint: its folder and the file; no page count, so
+    no LibreOffice). Returns (installed file, backup or None).
     """
     from cchc_letters.profile import load_profile
     from cchc_letters.profile_edit import save_profile_text, with_templates_dir
-    from cchc_letters.templatecheck import check_templates
+    from cchc_letters.render import template_path
+    from cchc_letters.templatelint import LintReport, check_template, folder_findings
 
     profile = load_profile(profile_path)
     staged = source.parent
-    report = check_templates(staged, kinds={kind}, profile=profile, layout=False)
-    report.raise_for_errors()
+    files = {kind: template_path(kind, staged)}
+    findings, _ = check_template(files[kind], kind, profile=profile)
+    LintReport(
+        files=files, findings=[*folder_findings(staged, files), *findings]
+    ).raise_for_errors()
     folder = profile.templates_dir
     if folder is None:
         folder = Path(profile_path).parent / DEFAULT_FOLDER
@@ -83,19 +88,22 @@ def write_letter_for(
     page to look at before making it the commune's template: real data, nothing recorded).
     Raises TemplateProblem when the template has errors."""
     from cchc_letters.enrich import letter_context
-    from cchc_letters.models import Kind
+    from cchc_letters.kinds import entry
+    from cchc_letters.output import write_single_letter
     from cchc_letters.profile import load_profile
-    from cchc_letters.templatecheck import CheckReport, check_template, write_letter
+    from cchc_letters.templatelint import LintReport, check_template
 
     profile = load_profile(profile_path)
     findings, loaded = check_template(template, registration.kind, profile=profile)
-    CheckReport(files={registration.kind: template}, findings=findings).raise_for_errors()
+    LintReport(files={registration.kind: template}, findings=findings).raise_for_errors()
     assert loaded is not None  # no errors: it compiled
     schedule = None
-    if registration.kind is Kind.BIRTH:
+    if entry(registration.kind).uses_schedule:
         from cchc_letters.schedule import load_versions, version_for
 
         schedule = version_for(letter_date, load_versions())
     out.parent.mkdir(parents=True, exist_ok=True)
     context = letter_context(registration, profile, letter_date, schedule)
-    return write_letter(loaded, context, out)
+    # the batch writer itself, so the page looked at is the page printed
+    write_single_letter(loaded, out, loaded.render_body(context))
+    return out

@@ -18,6 +18,7 @@ _SLOW_CALLS = (
     "run_cli(",  # tests/fault_helpers.py: the CLI in a child process
     "Paused(",  # … held at a step
     "small_disk(",  # mount(8) of a small tmpfs
+    "serve_process(",  # tests/serve_helpers.py: a real server in a child process
     "subprocess.",
     "_run_cli(",
     "chromium",

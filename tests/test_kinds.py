@@ -247,3 +247,20 @@ def test_an_unregistered_kind_gets_no_context_and_its_rows_are_not_read(tmp_path
             LETTER_DATE,
         )
     Kind.forget("stray")
+
+
+def test_the_kind_options_help_lists_the_kinds_of_data_kinds_toml(monkeypatch):
+    import importlib
+
+    import cchc_letters.cli.common as common
+
+    data = kinds._data()
+    adoption = {**data["birth"], "vietnamese": "nuôi con nuôi"}
+    monkeypatch.setattr(kinds, "_data", lambda: {**data, "adoption": adoption})
+    try:
+        help_text = importlib.reload(common).KindOption.__metadata__[0].help
+    finally:
+        monkeypatch.undo()
+        importlib.reload(common)
+    assert "birth, marriage, death or adoption" in help_text
+    assert "(khai sinh / kết hôn / khai tử / nuôi con nuôi)" in help_text

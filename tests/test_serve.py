@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from docx_edit import write_profile
+from serve_helpers import free_port, serve_process
 from typer.testing import CliRunner
 
 from cchc_letters.cli import app
@@ -30,12 +27,6 @@ def started(monkeypatch):
     monkeypatch.setattr(serve_module, "_run", lambda *args, **kw: calls.append((args, kw)))
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     return calls
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_loopback_addresses():
@@ -107,51 +98,17 @@ def test_a_port_in_use_is_a_plain_message(started, tmp_path):
 
 
 def test_serve_answers_in_a_real_server(tmp_path):
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop(PASSWORD_ENV, None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cchc_letters",
-            "serve",
-            "--no-browser",
-            "--port",
-            str(port),
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    try:
-        body = None
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/batch", timeout=2
-                ) as response:
-                    body = response.read().decode("utf-8")
-                    break
-            except OSError:
-                time.sleep(0.05)
-        assert body is not None and "Lô thư hôm nay" in body
+    with serve_process(tmp_path / "out", capture=True) as server:
+        with urllib.request.urlopen(server.url + "/batch", timeout=5) as response:
+            assert "Lô thư hôm nay" in response.read().decode("utf-8")
         # another site's name for this computer (DNS rebinding) is not answered
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/batch", headers={"Host": "evil.example"}
-        )
+        request = urllib.request.Request(server.url + "/batch", headers={"Host": "evil.example"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=5)
         assert refused.value.code == 400
         refused.value.close()
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0].decode("utf-8")
-    assert f"http://localhost:{port}/" in output
-    assert "GET /batch 200" in output  # the server's own request log
+    assert f"http://localhost:{server.port}/" in server.output
+    assert "GET /batch 200" in server.output  # the server's own request log
 
 
 def test_windows_officers_start_it_with_a_double_click():

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from docx_edit import default_template, replace_text, rewrite_document
 from docx_helpers import letters_text
+from serve_helpers import serve_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_EXPORT = ROOT / "data" / "sample" / "registry-export" / "so-dang-ky-khai-sinh-2026.xlsx"
@@ -38,41 +35,9 @@ def _need_browser() -> None:
 @pytest.fixture
 def server(tmp_path):
     """A real `cchc-letters serve` on a free port; yields its base URL and OUT."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("CCHC_WEB_PASSWORD", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cchc_letters",
-            "serve",
-            "--no-browser",
-            "--port",
-            str(port),
-            "--out",
-            str(out),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(base + "/batch", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield base, out
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serve_process(out) as running:
+        yield running.url, out
 
 
 @pytest.fixture

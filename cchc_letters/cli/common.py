@@ -13,7 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
+from cchc_letters import kinds
 from cchc_letters.errors import CchcError
+
+KIND_NAMES = kinds.help_text()  # "birth, marriage or death (khai sinh / kết hôn / khai tử)"
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print exactly one JSON object on stdout, nothing else.")
@@ -114,8 +117,8 @@ KindOption = Annotated[
     str | None,
     typer.Option(
         "--kind",
-        help="Treat every input as this register: birth, marriage or death "
-        "(khai sinh / kết hôn / khai tử). Default: recognised from title, columns or a kind column.",
+        help=f"Treat every input as this register: {KIND_NAMES}. "
+        "Default: recognised from title, columns or a kind column.",
     ),
 ]
 MappingOption = Annotated[

@@ -9,6 +9,7 @@ import typer
 
 from cchc_letters.cli.app import app
 from cchc_letters.cli.common import (
+    KIND_NAMES,
     JsonOption,
     LedgerOption,
     WaitOption,
@@ -72,8 +73,7 @@ def list_(
         str | None,
         typer.Option(
             "--kind",
-            help="Only letters of this kind: birth, marriage or death "
-            "(khai sinh / kết hôn / khai tử).",
+            help=f"Only letters of this kind: {KIND_NAMES}.",
         ),
     ] = None,
     json_output: JsonOption = False,

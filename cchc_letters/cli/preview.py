@@ -9,6 +9,7 @@ import typer
 
 from cchc_letters.cli.app import app
 from cchc_letters.cli.common import (
+    KIND_NAMES,
     DateOption,
     JsonOption,
     ProfileOption,
@@ -23,7 +24,7 @@ def preview(
     kind: Annotated[
         str,
         typer.Argument(
-            help="birth, marriage or death (khai sinh / kết hôn / khai tử).",
+            help=f"{KIND_NAMES}.",
             metavar="KIND",
             show_default=False,
         ),

@@ -207,6 +207,14 @@ def names_text(items: Sequence[str] | None = None) -> str:
     return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " or " + ids[-1]
 
 
+def help_text() -> str:
+    """Return the built-in kinds for a help screen: "birth, marriage or death (khai sinh /
+    kết hôn / khai tử)", in the order of data/kinds.toml. Read from that file alone, so
+    ``--help`` imports no kind's module."""
+    data = _data()
+    return f"{names_text(list(data))} ({' / '.join(spec['vietnamese'] for spec in data.values())})"
+
+
 __all__ = [
     "Column",
     "LetterKind",
@@ -214,6 +222,7 @@ __all__ = [
     "entries",
     "entry",
     "from_data",
+    "help_text",
     "register",
     "unregister",
 ]
