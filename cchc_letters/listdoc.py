@@ -5,17 +5,25 @@ Used by the delivery sheet (delivery.py) and the health station's session lists
 (session_lists.py). Built with python-docx (the library under our templates); the few things
 it has no API for (a table heading row that repeats, rows that never split, the short line
 under the tiêu ngữ) are set in the XML directly.
+
+Importing python-docx and building through it cost about a fifth of a daily batch (issue 17),
+so a list whose every text is plain (no tab, line break, control character or space at either
+end: what python-docx writes as one plain ``<w:t>``) is written from strings instead: the
+same XML python-docx writes, into the package python-docx makes for an empty list (its
+styles, settings and section set-up), kept in the start-up cache (cache.py). The two paths
+give the same bytes (tests/test_listdoc_rows.py); any other text takes python-docx's path.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from html import escape as _html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
 
 from cchc_letters.profile import Profile
 
@@ -27,6 +35,7 @@ from cchc_letters.vietnamese import admin_date
 FONT = "Times New Roman"
 NATIONAL_NAME = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
+WIDTH_CM = 29.7 - 3.0 - 1.5  # A4 landscape less the margins (write_list_docx)
 
 
 @dataclass(frozen=True)
@@ -159,28 +168,43 @@ def _never_split(row: Any) -> None:
 _NOT_PLAIN = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]|^\\s|\\s$")
 
 
+def escape(text: str) -> str:
+    """Return ``text`` with &, < and > escaped (xml.sax.saxutils.escape, which imports
+    urllib and the http client: a fifth of a daily batch's start-up)."""
+    return _html_escape(text, quote=False)
+
+
 def _plain(text: str) -> bool:
     return not _NOT_PLAIN.search(text)
 
 
+def _cell_xml(text: str, width: int, *, bold: bool = False) -> str:
+    """Return the <w:tc> python-docx writes for ``_set_cell`` (and a width) with plain text."""
+    return (
+        f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p><w:pPr>'
+        '<w:spacing w:after="0"/><w:jc w:val="left"/></w:pPr><w:r/>'
+        + _run_xml(text, bold=bold, italic=False, size=11)
+        + "</w:p></w:tc>"
+    )
+
+
+def _row_xml(texts: Sequence[str], widths: Sequence[int], height: int | None) -> str:
+    """Return a data row's <w:tr> (no namespace declaration), the XML python-docx writes for
+    ``_never_split`` and ``_set_cell`` cells of plain text."""
+    tall = f'<w:trHeight w:val="{height}" w:hRule="atLeast"/>' if height else ""
+    cells = "".join(_cell_xml(text, width) for text, width in zip(texts, widths, strict=True))
+    return f"<w:tr><w:trPr><w:cantSplit/>{tall}</w:trPr>{cells}</w:tr>"
+
+
 def _row_element(texts: Sequence[str], widths: Sequence[int], height: int | None) -> Any:
-    """Return a data row's <w:tr>, the XML python-docx writes for ``_never_split`` and
-    ``_set_cell`` cells, built as one string: python-docx inserts each element after
-    scanning its siblings, which made a 10,000-letter delivery sheet take minutes
-    (quadratic in the rows of a table); this is linear."""
+    """Return a data row's <w:tr> element, built as one string: python-docx inserts each
+    element after scanning its siblings, which made a 10,000-letter delivery sheet take
+    minutes (quadratic in the rows of a table); this is linear."""
     from docx.oxml import parse_xml
     from docx.oxml.ns import nsdecls
 
-    tall = f'<w:trHeight w:val="{height}" w:hRule="atLeast"/>' if height else ""
-    cells = "".join(
-        f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p><w:pPr>'
-        '<w:spacing w:after="0"/><w:jc w:val="left"/></w:pPr><w:r/><w:r><w:rPr>'
-        '<w:b w:val="0"/><w:i w:val="0"/><w:sz w:val="22"/></w:rPr>'
-        + (f"<w:t>{escape(text)}</w:t>" if text else "")
-        + "</w:r></w:p></w:tc>"
-        for text, width in zip(texts, widths, strict=True)
-    )
-    return parse_xml(f"<w:tr {nsdecls('w')}><w:trPr><w:cantSplit/>{tall}</w:trPr>{cells}</w:tr>")
+    row = _row_xml(texts, widths, height)
+    return parse_xml(row.replace("<w:tr>", f"<w:tr {nsdecls('w')}>", 1))
 
 
 def _page(document: Any, page: ListPage, title: str) -> None:
@@ -233,6 +257,21 @@ def write_list_docx(
     written under a temporary name and renamed, so a failure leaves no half file."""
     import os
 
+    data = _plain_package(profile=profile, letter_date=letter_date, title=title, pages=pages)
+    if data is None:
+        data = _python_docx_package(
+            profile=profile, letter_date=letter_date, title=title, pages=pages
+        )
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    return path
+
+
+def _python_docx_package(
+    *, profile: Any, letter_date: date, title: str, pages: Sequence[ListPage]
+) -> bytes:
+    """Return the list built through python-docx (any text)."""
     from docx import Document
     from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.shared import Cm, Pt
@@ -251,20 +290,16 @@ def write_list_docx(
     # Decree 30/2020: top and bottom 20–25 mm, left 30–35 mm, right 15–20 mm.
     section.top_margin = section.bottom_margin = Cm(2.0)
     section.left_margin, section.right_margin = Cm(3.0), Cm(1.5)
-    width = 29.7 - 3.0 - 1.5
     for number, page in enumerate(pages):
         if number:
             document.add_section(WD_SECTION.NEW_PAGE)
-        _header(document, profile, letter_date, width)
+        _header(document, profile, letter_date, WIDTH_CM)
         _page(document, page, title)
     core = document.core_properties
     core.title, core.author, core.last_modified_by = title, profile.committee_name, ""
     core.created = core.modified = datetime(letter_date.year, letter_date.month, letter_date.day)
     core.revision = 1
-    partial = path.with_name(path.name + ".part")
-    partial.write_bytes(_fixed_zip(document, letter_date))
-    os.replace(partial, path)
-    return path
+    return _fixed_zip(document, letter_date)
 
 
 def _fixed_zip(document: Any, letter_date: date) -> bytes:
@@ -294,3 +329,265 @@ def _drop_styles_with_effects(document: Any) -> None:
     for rel_id, rel in list(part.rels.items()):
         if rel.reltype.endswith("/stylesWithEffects"):
             part.drop_rel(rel_id)
+
+
+# ---- the same package from strings (plain text only) --------------------------------------
+
+_SENTINEL_TITLE = "CCHC-LIST-TITLE-7d1f"
+_SENTINEL_AUTHOR = "CCHC-LIST-AUTHOR-7d1f"
+_SENTINEL_DATE = date(2001, 2, 3)
+_DATE_TEXT = "{:%Y-%m-%d}T00:00:00Z"  # python-docx's W3CDTF date in docProps/core.xml
+_TBL_LOOK = (
+    '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" '
+    'w:noHBand="0" w:noVBand="1" w:val="04A0"/>'
+)
+_NO_BORDERS = (
+    "<w:tblBorders>"
+    + "".join(
+        f'<w:{s} w:val="nil"/>' for s in ("top", "left", "bottom", "right", "insideH", "insideV")
+    )
+    + "</w:tblBorders>"
+)
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """python-docx's package for an empty list: every part in its order, and the pieces of
+    word/document.xml around the body."""
+
+    parts: tuple[tuple[str, bytes], ...]
+    document_start: str  # up to the end of <w:body> and whatever the body starts with
+    final_section: str  # the last <w:sectPr> (python-docx's sentinel, with its rsids)
+    document_end: str  # </w:body></w:document>
+    core: str  # docProps/core.xml with the sentinel title, author and date
+
+
+def _twips(cm: float) -> int:
+    """python-docx's Cm(cm) written as twips (EMU rounded down, then to the nearest twip)."""
+    return int(round(int(cm * 360000) / 635))
+
+
+def _half_points(size: float) -> int:
+    """python-docx's Pt(size) written as a font size (half-points, rounded down)."""
+    return int(int(size * 12700) / 12700 * 2)
+
+
+def _run_xml(text: str, *, bold: bool, italic: bool, size: float) -> str:
+    b = "<w:b/>" if bold else '<w:b w:val="0"/>'
+    i = "<w:i/>" if italic else '<w:i w:val="0"/>'
+    t = f"<w:t>{escape(text)}</w:t>" if text else ""
+    return f'<w:r><w:rPr>{b}{i}<w:sz w:val="{_half_points(size)}"/></w:rPr>{t}</w:r>'
+
+
+def _paragraph_xml(
+    text: str, *, bold: bool = False, italic: bool = False, size: float = 13.0
+) -> str:
+    """Return the centred paragraph ``_fill`` makes of plain ``text``."""
+    return (
+        '<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="center"/></w:pPr>'
+        + _run_xml(text, bold=bold, italic=italic, size=size)
+        + "</w:p>"
+    )
+
+
+def _rule_xml(indent_cm: float) -> str:
+    indent = _twips(indent_cm)
+    return (
+        '<w:p><w:pPr><w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" '
+        'w:color="000000"/></w:pBdr><w:spacing w:after="80"/>'
+        f'<w:ind w:left="{indent}" w:right="{indent}"/></w:pPr></w:p>'
+    )
+
+
+def _header_xml(profile: Any, letter_date: date) -> str:
+    """Return ``_header``'s table as python-docx writes it."""
+    # add_table shares the block width (page less margins, as python-docx reads them back
+    # from the section in twips) evenly between the columns.
+    emu = (_twips(29.7) - _twips(3.0) - _twips(1.5)) * 635
+    grid = int(round((emu // 2) / 635))
+    lines = [(line, False) for line in profile.parent_lines]
+    lines += [(line, True) for line in profile.agency_lines]
+    left = "".join(_paragraph_xml(line, bold=bold, size=12.5) for line, bold in lines)
+    place = profile.place_name or profile.commune_name
+    return (
+        f'<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/>{_NO_BORDERS}{_TBL_LOOK}</w:tblPr>'
+        f'<w:tblGrid><w:gridCol w:w="{grid}"/><w:gridCol w:w="{grid}"/></w:tblGrid><w:tr>'
+        f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{_twips(WIDTH_CM * 0.4)}"/></w:tcPr>'
+        + (left or "<w:p/>")
+        + _rule_xml(3.0)
+        + f'</w:tc><w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{_twips(WIDTH_CM * 0.6)}"/></w:tcPr>'
+        + _paragraph_xml(NATIONAL_NAME, bold=True, size=12.5)
+        + _paragraph_xml(MOTTO, bold=True, size=13.5)
+        + _rule_xml(4.2)
+        + _paragraph_xml(f"{place}, {admin_date(letter_date)}", italic=True, size=13)
+        + "</w:tc></w:tr></w:tbl>"
+    )
+
+
+def _page_xml(page: ListPage, title: str) -> str:
+    """Return ``_page``'s paragraphs and table as python-docx writes them."""
+    widths = [_twips(column.width_cm) for column in page.columns]
+    height = _twips(1.1) if page.tall_rows else None
+    parts = [
+        _paragraph_xml("", size=6),
+        _paragraph_xml(title, bold=True, size=14),
+        _paragraph_xml(page.heading, bold=True, size=13),
+        *(_paragraph_xml(note, italic=True, size=12) for note in page.notes),
+        _paragraph_xml("", size=6),
+        '<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:type="auto" w:w="0"/>'
+        f'<w:tblLayout w:type="fixed"/>{_TBL_LOOK}</w:tblPr><w:tblGrid>',
+        *(f'<w:gridCol w:w="{width}"/>' for width in widths),
+        "</w:tblGrid><w:tr><w:trPr><w:tblHeader/></w:trPr>",
+        *(
+            _cell_xml(column.title, width, bold=True)
+            for column, width in zip(page.columns, widths, strict=True)
+        ),
+        "</w:tr>",
+        *(_row_xml(_texts(values), widths, height) for values in page.rows),
+        '</w:tbl><w:p><w:pPr><w:spacing w:after="0"/></w:pPr></w:p>',
+    ]
+    return "".join(parts)
+
+
+def _texts(values: Sequence[Any]) -> list[str]:
+    return ["" if value is None else str(value) for value in values]
+
+
+def _all_plain(profile: Any, letter_date: date, title: str, pages: Sequence[ListPage]) -> bool:
+    place = profile.place_name or profile.commune_name
+    texts = [
+        title,
+        str(profile.committee_name or ""),
+        f"{place}, {admin_date(letter_date)}",
+        *profile.parent_lines,
+        *profile.agency_lines,
+    ]
+    for page in pages:
+        texts += [page.heading, *page.notes, *(c.title for c in page.columns)]
+        texts += [text for values in page.rows for text in _texts(values) if text]
+    return all(isinstance(text, str) and (text == "" or _plain(text)) for text in texts)
+
+
+def _plain_package(
+    *, profile: Any, letter_date: date, title: str, pages: Sequence[ListPage]
+) -> bytes | None:
+    """Return the list written from strings, or None when a text is not plain (or the
+    committee's name is empty: python-docx writes an empty creator differently; or the title
+    or that name is longer than python-docx allows in docProps/core.xml)."""
+    import io
+    import zipfile
+
+    if not profile.committee_name or not _all_plain(profile, letter_date, title, pages):
+        return None
+    if max(len(title), len(profile.committee_name)) > 255:
+        return None  # python-docx refuses a core property that long: its path says so
+    skeleton = _skeleton()
+    if skeleton is None:
+        return None
+    body = []
+    for number, page in enumerate(pages):
+        if number:
+            body.append(f"<w:p><w:pPr>{_section_break(skeleton.final_section)}</w:pPr></w:p>")
+        body.append(_header_xml(profile, letter_date))
+        body.append(_page_xml(page, title))
+    document = (
+        skeleton.document_start + "".join(body) + skeleton.final_section + skeleton.document_end
+    )
+    core = (
+        skeleton.core.replace(_SENTINEL_TITLE, escape(title))
+        .replace(_SENTINEL_AUTHOR, escape(profile.committee_name))
+        .replace(_DATE_TEXT.format(_SENTINEL_DATE), _DATE_TEXT.format(letter_date))
+    )
+    made = {"word/document.xml": document.encode("utf-8"), "docProps/core.xml": core.encode()}
+    out = io.BytesIO()
+    stamp = (letter_date.year, letter_date.month, letter_date.day, 0, 0, 0)
+    with zipfile.ZipFile(out, "w") as target:  # as _fixed_zip writes python-docx's package
+        for name, data in skeleton.parts:
+            entry = zipfile.ZipInfo(name, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, made.get(name, data))
+    return out.getvalue()
+
+
+def _section_break(final_section: str) -> str:
+    """python-docx's clone of the last <w:sectPr> for a section break: no attributes."""
+    return re.sub(r"^<w:sectPr\b[^>]*>", "<w:sectPr>", final_section)
+
+
+def _skeleton() -> _Skeleton | None:
+    """Return python-docx's package for an empty list, from the start-up cache when this
+    listdoc.py with this python-docx and lxml made it before."""
+    import hashlib
+
+    from cchc_letters import cache
+
+    key = cache.key_of(
+        "list-skeleton-1",
+        hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+        cache.installed("docx"),
+        cache.installed("lxml"),
+    )
+    return _skeleton_for(tuple(key) if key else None)
+
+
+@functools.lru_cache(maxsize=2)
+def _skeleton_for(key: tuple[str, ...] | None) -> _Skeleton | None:
+    import base64
+
+    from cchc_letters import cache
+
+    stored = cache.lookup("lists", list(key) if key else None)
+    if isinstance(stored, dict):
+        try:
+            return _Skeleton(
+                parts=tuple((n, base64.b64decode(d)) for n, d in stored["parts"]),
+                document_start=stored["document_start"],
+                final_section=stored["final_section"],
+                document_end=stored["document_end"],
+                core=stored["core"],
+            )
+        except (KeyError, TypeError, ValueError):
+            pass
+    skeleton = _make_skeleton()
+    if skeleton is None:
+        return None
+    cache.store(
+        "lists",
+        list(key) if key else None,
+        {
+            "parts": [[n, base64.b64encode(d).decode("ascii")] for n, d in skeleton.parts],
+            "document_start": skeleton.document_start,
+            "final_section": skeleton.final_section,
+            "document_end": skeleton.document_end,
+            "core": skeleton.core,
+        },
+    )
+    return skeleton
+
+
+def _make_skeleton() -> _Skeleton | None:
+    """Build an empty list with python-docx and cut it into the pieces _plain_package fills."""
+    import io
+    import types
+    import zipfile
+
+    stand_in = types.SimpleNamespace(committee_name=_SENTINEL_AUTHOR)
+    package = _python_docx_package(
+        profile=stand_in, letter_date=_SENTINEL_DATE, title=_SENTINEL_TITLE, pages=()
+    )
+    with zipfile.ZipFile(io.BytesIO(package)) as source:
+        parts = tuple((info.filename, source.read(info.filename)) for info in source.infolist())
+    named = dict(parts)
+    document = named["word/document.xml"].decode("utf-8")
+    body = re.search(
+        r"<w:body>(.*)(<w:sectPr\b.*</w:sectPr>)(</w:body></w:document>)$", document, re.S
+    )
+    if body is None:  # python-docx changed its empty document: keep to its own path
+        return None
+    return _Skeleton(
+        parts=parts,
+        document_start=document[: body.start(1)] + body.group(1),
+        final_section=body.group(2),
+        document_end=body.group(3),
+        core=named["docProps/core.xml"].decode("utf-8"),
+    )

@@ -10,6 +10,8 @@ The print-file writer (output.py) streams those bodies into one document.
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import itertools
 import re
 import threading
@@ -374,11 +376,16 @@ def read_template(path: Path) -> TemplateSource:
 
     Raises TemplateProblem when the file is not a usable DOCX.
     """
-    from docxtpl import DocxTemplate
-
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as package:
+        # Read once: the bytes cleaned are the bytes the cache entry is keyed by.
+        if path.stat().st_size > MAX_TEMPLATE_PACKAGE:
+            raise TemplateProblem(
+                f"{path}: mẫu thư DOCX nặng {path.stat().st_size:,} byte, quá giới hạn "
+                f"{MAX_TEMPLATE_PACKAGE:,} byte (hỏng, hoặc chứa ảnh quá lớn)"
+            )
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
             # Every part is held in memory: a zip bomb saved as .docx must not expand.
             expanded = sum(info.file_size for info in package.infolist())
             if expanded > MAX_TEMPLATE_PACKAGE:
@@ -392,9 +399,7 @@ def read_template(path: Path) -> TemplateSource:
                 if info.filename != DOCUMENT_PART
             )
             document_xml = package.read(DOCUMENT_PART).decode("utf-8")
-        docx = DocxTemplate(str(path))
-        docx.init_docx()
-        body_xml = docx.patch_xml(docx.get_xml())
+        body_xml = _cleaned_body(data)
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
         raise TemplateProblem(f"{path}: không mở được mẫu thư DOCX ({exc})") from None
     except SyntaxError as exc:  # lxml's XMLSyntaxError: malformed XML, an entity bomb
@@ -421,6 +426,35 @@ def read_template(path: Path) -> TemplateSource:
         section_properties=sect_pr.group(0),
         other_parts=other_parts,
     )
+
+
+def _cleaned_body(data: bytes) -> str:
+    """Return docxtpl's clean-up of a template package's body (``patch_xml(get_xml())``).
+
+    Importing docxtpl and opening the package with python-docx cost more than a daily batch
+    of letters, so the result is kept in the start-up cache (cache.py), keyed by the package's
+    bytes and the installed docxtpl, python-docx and lxml: the same file cleaned by the same
+    code gives the same body. Raises what docxtpl raises for a broken package.
+    """
+    from cchc_letters import cache
+
+    key = cache.key_of(
+        "cleaned-body-1",
+        hashlib.sha256(data).hexdigest(),
+        cache.installed("docxtpl"),
+        cache.installed("docx"),
+        cache.installed("lxml"),
+    )
+    cached = cache.lookup("templates", key)
+    if isinstance(cached, str):
+        return cached
+    from docxtpl import DocxTemplate
+
+    docx = DocxTemplate(io.BytesIO(data))
+    docx.init_docx()
+    body_xml: str = docx.patch_xml(docx.get_xml())
+    cache.store("templates", key, body_xml)
+    return body_xml
 
 
 def describe_template_error(exc: Exception) -> str:

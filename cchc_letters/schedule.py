@@ -6,6 +6,7 @@ Pure: the letter date and the profile are passed in; nothing here reads the cloc
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -228,6 +229,24 @@ def load_versions(folder: Path | None = None) -> list[ScheduleVersion]:
     files = sorted(folder.glob("*.toml"))
     if not files:
         raise ScheduleError(f"{folder}: không có tệp lịch tiêm chủng nào (*.toml)")
+    # A run asks several times (lint's samples, the batch, --schedule): parse each state of
+    # the folder once. The key is every file's size and modification time, so an edited,
+    # added or removed file is read again.
+    stamps = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            stamps.append((path, -1, -1))
+        else:
+            stamps.append((path, stat.st_size, stat.st_mtime_ns))
+    return list(_load_files(tuple(stamps)))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_files(stamps: tuple[tuple[Path, int, int], ...]) -> tuple[ScheduleVersion, ...]:
+    """Return the versions of these files (see load_versions), oldest first."""
+    files = [path for path, _, _ in stamps]
     versions = sorted((load_version(p) for p in files), key=lambda v: v.valid_from)
     seen: dict[str, Path | None] = {}
     for version in versions:
@@ -245,7 +264,7 @@ def load_versions(folder: Path | None = None) -> list[ScheduleVersion]:
             )
     for version in versions:  # frozen: set once, here, before anyone sees the versions
         object.__setattr__(version, "history", tuple(versions))
-    return versions
+    return tuple(versions)
 
 
 def version_for(

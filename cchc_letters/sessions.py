@@ -5,12 +5,8 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from cchc_letters.errors import ScheduleError
-
-if TYPE_CHECKING:
-    from holidays import HolidayBase
 from cchc_letters.profile import SessionDays
 
 # How far to look back for a session moved forward past ``start`` (Tết and a weekend can
@@ -19,11 +15,57 @@ _LOOK_BACK = timedelta(days=21)
 _LOOK_AHEAD = timedelta(days=400)
 
 
-@lru_cache(maxsize=1)
-def _vietnam_holidays() -> HolidayBase:  # imported lazily (it is not small)
-    import holidays
+# What the holidays package reads to choose the language of holiday names (is_tet reads them).
+_LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
-    return holidays.country_holidays("VN")
+
+class _VietnamHolidays:
+    """Vietnam's public holidays (``holidays.country_holidays("VN")``), a year at a time.
+
+    Importing ``holidays`` imports every country it knows (a tenth of a second, more than a
+    daily batch's letters), so each year's dates and names are kept in the start-up cache
+    (cache.py), keyed by the installed package and the locale it names holidays in.
+    """
+
+    def __init__(self) -> None:
+        self._years: dict[int, dict[date, str]] = {}
+
+    def _year(self, year: int) -> dict[date, str]:
+        found = self._years.get(year)
+        if found is None:
+            found = self._years[year] = self._load(year)
+        return found
+
+    def _load(self, year: int) -> dict[date, str]:
+        import os
+
+        from cchc_letters import cache
+
+        key = cache.key_of(
+            "vn-holidays-1",
+            str(year),
+            cache.installed("holidays"),
+            *(f"{name}={os.environ.get(name, '')}" for name in _LOCALE_VARIABLES),
+        )
+        cached = cache.lookup("holidays", key)
+        if isinstance(cached, dict):
+            return {date.fromisoformat(day): name for day, name in cached.items()}
+        import holidays
+
+        days = dict(holidays.country_holidays("VN", years=year).items())
+        cache.store("holidays", key, {day.isoformat(): name for day, name in days.items()})
+        return days
+
+    def __contains__(self, day: date) -> bool:
+        return day in self._year(day.year)
+
+    def get(self, day: date) -> str | None:
+        return self._year(day.year).get(day)
+
+
+@lru_cache(maxsize=1)
+def _vietnam_holidays() -> _VietnamHolidays:
+    return _VietnamHolidays()
 
 
 def is_holiday(day: date) -> bool:

@@ -7,8 +7,6 @@ import re
 import unicodedata
 from datetime import date
 
-from babel.dates import format_date
-
 from cchc_letters.models import Sex
 
 VIETNAM_TIME_ZONE = 7.0  # the Vietnamese lunar calendar is computed at UTC+7, not UTC+8
@@ -73,7 +71,32 @@ def short_date(value: date) -> str:
 
 def weekday_name(value: date) -> str:
     """Return the Vietnamese weekday name ("thứ Tư", "Chủ nhật") from Babel's locale data."""
-    return format_date(value, "EEEE", locale="vi")
+    return _weekday_names()[value.weekday()]
+
+
+@functools.lru_cache(maxsize=1)
+def _weekday_names() -> tuple[str, ...]:
+    """Return Babel's seven Vietnamese weekday names, Monday first.
+
+    Importing babel.dates and loading its Vietnamese data cost more than a daily batch's
+    letters, so the names are kept in the start-up cache (cache.py), keyed by the installed
+    Babel.
+    """
+    from cchc_letters import cache
+
+    key = cache.key_of("vi-weekdays-1", cache.installed("babel"))
+    stored = cache.lookup("babel", key)
+    if isinstance(stored, list) and len(stored) == 7 and all(isinstance(n, str) for n in stored):
+        return tuple(stored)
+    from babel.dates import format_date
+
+    monday = date(2024, 1, 1)
+    names = tuple(
+        format_date(date.fromordinal(monday.toordinal() + day), "EEEE", locale="vi")
+        for day in range(7)
+    )
+    cache.store("babel", key, list(names))
+    return names
 
 
 def lunar_parts(value: date) -> tuple[int, int, int, bool]:

@@ -1,5 +1,15 @@
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+
+# The start-up cache (cchc_letters/cache.py) of this test run, never the user's own; one
+# folder for the whole run (child processes inherit it), so later tests read what earlier
+# ones stored, as a user's second run does.
+os.environ["CCHC_CACHE_DIR"] = tempfile.mkdtemp(prefix="cchc-test-cache-")
+atexit.register(shutil.rmtree, os.environ["CCHC_CACHE_DIR"], ignore_errors=True)
 
 # Let tests import the shared helpers in tests/docx_helpers.py.
 sys.path.insert(0, str(Path(__file__).parent))

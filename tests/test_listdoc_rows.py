@@ -48,3 +48,124 @@ def test_text_python_docx_treats_specially_is_not_plain():
     assert listdoc._plain("Ấp Suối Nghệ, xã Ngãi Giao")
     for text in ("a\tb", "a\nb", " leading", "trailing ", "bell\x07"):
         assert not listdoc._plain(text)
+
+
+# ---- whole lists written from strings (issue 17: no python-docx in a daily batch) ---------
+
+LIST_COLUMNS = [
+    listdoc.Column("STT", 1.3),
+    listdoc.Column("Loại thư", 1.9),
+    listdoc.Column("Người nhận & <thư>", 4.4),
+    listdoc.Column("Ký nhận", 3.0),
+]
+
+
+def _lists():
+    """(title, pages) of lists as delivery.py and session_lists.py make them, and odd ones."""
+    page = listdoc.ListPage
+    return [
+        (
+            "DANH SÁCH GIAO THƯ",
+            [
+                page(
+                    heading="Ấp Suối Nghệ",
+                    notes=["Lô thư batch-2026-12-01-001: 2 thư", "Địa chỉ không khớp > ấp"],
+                    columns=LIST_COLUMNS,
+                    rows=[(1, "Khai sinh", "Anh A & chị B", None), (2, "Khai tử", "", "")],
+                    tall_rows=True,
+                )
+            ],
+        ),
+        ("DANH SÁCH TRẺ", []),
+        (
+            "Buổi tiêm 05/01/2027 & <trẻ>",
+            [
+                page(
+                    heading=f"Ấp {n}",
+                    columns=LIST_COLUMNS,
+                    rows=[(i, "x", "y", "z") for i in range(n)],
+                    tall_rows=bool(n % 2),
+                )
+                for n in range(4)
+            ],
+        ),
+    ]
+
+
+def _profiles():
+    import dataclasses
+
+    from cchc_letters.profile import load_profile
+
+    profile = load_profile(None)
+    return [profile, dataclasses.replace(profile, parent_lines=(), agency_lines=())]
+
+
+def test_plain_lists_are_the_bytes_python_docx_writes(tmp_path, monkeypatch):
+    from datetime import date
+
+    monkeypatch.setenv("CCHC_CACHE_DIR", str(tmp_path / "cache"))
+    for warm in (False, True):  # the package python-docx makes, then the same from the cache
+        listdoc._skeleton_for.cache_clear()
+        for profile in _profiles():
+            for title, pages in _lists():
+                for day in (date(2026, 12, 1), date(2031, 1, 9)):
+                    made = listdoc._plain_package(
+                        profile=profile, letter_date=day, title=title, pages=pages
+                    )
+                    assert made is not None, (warm, title)
+                    assert made == listdoc._python_docx_package(
+                        profile=profile, letter_date=day, title=title, pages=pages
+                    ), (warm, title, day)
+        assert list((tmp_path / "cache").glob("lists/*.json"))
+
+
+def test_a_text_python_docx_writes_its_own_way_takes_python_docx_path(tmp_path):
+    import dataclasses
+    from datetime import date
+
+    profile = _profiles()[0]
+    for odd in ("a\tb", "hai\ndòng", " đầu", "cuối "):
+        column = listdoc.Column(odd, 2.0)
+        lists = {
+            "row": ("T", listdoc.ListPage("Ấp 1", LIST_COLUMNS, rows=[(1, odd, "", "")])),
+            "note": ("T", listdoc.ListPage("Ấp 1", LIST_COLUMNS, rows=[], notes=["a", odd])),
+            "heading": ("T", listdoc.ListPage(odd, LIST_COLUMNS, rows=[])),
+            "column": ("T", listdoc.ListPage("Ấp 1", [*LIST_COLUMNS, column], rows=[])),
+            "title": (odd, listdoc.ListPage("Ấp 1", LIST_COLUMNS, rows=[])),
+        }
+        for where, (title, page) in lists.items():
+            args = {"letter_date": date(2026, 12, 1), "title": title, "pages": [page]}
+            assert listdoc._plain_package(profile=profile, **args) is None, (odd, where)
+            written = listdoc.write_list_docx(tmp_path / "list.docx", profile=profile, **args)
+            assert written.read_bytes() == listdoc._python_docx_package(profile=profile, **args)
+        odd_profile = dataclasses.replace(profile, agency_lines=(*profile.agency_lines, odd))
+        args = {"letter_date": date(2026, 12, 1), "title": "T", "pages": []}
+        assert listdoc._plain_package(profile=odd_profile, **args) is None, (odd, "profile")
+
+
+def test_a_damaged_list_skeleton_in_the_cache_is_made_again(tmp_path, monkeypatch):
+    from datetime import date
+
+    monkeypatch.setenv("CCHC_CACHE_DIR", str(tmp_path / "cache"))
+    title, pages = _lists()[0]
+    args = {"profile": _profiles()[0], "letter_date": date(2026, 12, 1), "title": title}
+    listdoc._skeleton_for.cache_clear()
+    expected = listdoc._plain_package(**args, pages=pages)
+    (entry,) = (tmp_path / "cache").glob("lists/*.json")
+    stored = entry.read_text(encoding="utf-8")
+    entry.write_text(stored.replace('"core"', '"kore"'), encoding="utf-8")
+    listdoc._skeleton_for.cache_clear()
+    assert listdoc._plain_package(**args, pages=pages) == expected
+
+
+def test_a_title_python_docx_refuses_is_refused_as_before(tmp_path):
+    from datetime import date
+
+    import pytest
+
+    args = {"profile": _profiles()[0], "letter_date": date(2026, 12, 1), "pages": []}
+    assert listdoc._plain_package(**args, title="T" * 256) is None
+    with pytest.raises(ValueError):
+        listdoc.write_list_docx(tmp_path / "list.docx", **args, title="T" * 256)
+    assert listdoc._plain_package(**args, title="T" * 255) is not None

@@ -1,0 +1,130 @@
+"""A small on-disk cache of what every run would otherwise recompute at start-up (issue 17).
+
+A commune's daily batch is a few letters; importing docxtpl (for a template's clean-up) and
+the ``holidays`` package (every country, for Vietnam's) cost more than writing them. What
+those produce is a pure function of inputs that rarely change, so it is kept here:
+
+* a template's cleaned body (render.read_template), keyed by the SHA-256 of its
+  ``word/document.xml`` and the installed docxtpl, python-docx and lxml;
+* Vietnam's public holidays of one year (sessions.py), keyed by the installed ``holidays``.
+
+An entry is found only by its whole key (stored beside the value and compared on reading),
+so a changed template, a new library version or a reinstall (pip writes new files, with new
+modification times) is a miss, never stale wording. An entry that cannot be read or parsed
+is a miss too; writing is atomic (a temporary file renamed) and best effort: a read-only or
+full disk only makes the run slower. The folder is ``$CCHC_CACHE_DIR`` when set (empty: no
+cache), else the user's cache folder (``~/.cache/cchc-letters`` on Linux). Deleting it at any
+time is safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ENV_VAR = "CCHC_CACHE_DIR"
+MAX_ENTRIES = 64  # per namespace; the oldest go first (an edited template leaves its old body)
+
+
+def cache_dir() -> Path | None:
+    """Return the cache folder, or None when ``$CCHC_CACHE_DIR`` is set empty (no cache)."""
+    configured = os.environ.get(ENV_VAR)
+    if configured is not None:
+        return Path(configured) if configured.strip() else None
+    # The platform's user cache folder (what platformdirs would say; not worth a dependency).
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / "cchc-letters" / "cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "cchc-letters"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cchc-letters"
+
+
+def installed(module: str) -> str | None:
+    """Return what identifies the installed code of a top-level package without importing
+    it: the path, size and modification time of its ``__init__.py`` (any reinstall writes it
+    anew); None when that cannot be told (then nothing it makes may be cached)."""
+    from importlib.machinery import PathFinder
+
+    # On sys.path, as an import would find it (whether or not it is imported already).
+    spec = PathFinder.find_spec(module)
+    origin = spec.origin if spec else None
+    if not origin or not os.path.isabs(origin):
+        return None
+    try:
+        stat = os.stat(origin)
+    except OSError:
+        return None
+    return f"{module}:{origin}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def key_of(*parts: str | None) -> list[str] | None:
+    """Return a cache key of ``parts``, or None (do not cache) when one of them is unknown."""
+    if any(part is None for part in parts):
+        return None
+    return [str(part) for part in parts]
+
+
+def _entry(namespace: str, key: Sequence[str] | None) -> Path | None:
+    folder = cache_dir()
+    if folder is None or key is None:
+        return None
+    digest = hashlib.sha256("\0".join(key).encode("utf-8", "surrogatepass")).hexdigest()
+    return folder / namespace / f"{digest}.json"
+
+
+def lookup(namespace: str, key: Sequence[str] | None) -> Any | None:
+    """Return the value stored under exactly ``key``, or None (no entry, unreadable, other
+    key, no key)."""
+    path = _entry(namespace, key)
+    if path is None or key is None:
+        return None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != list(key):
+        return None
+    return stored.get("value")
+
+
+def store(namespace: str, key: Sequence[str] | None, value: Any) -> None:
+    """Keep ``value`` (JSON) under ``key``; silently nothing when the folder is not writable
+    or there is no key."""
+    path = _entry(namespace, key)
+    if path is None or key is None:
+        return
+    import threading
+
+    # Per process and thread: the office app's threads may store the same entry at once.
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps({"key": list(key), "value": value}), encoding="utf-8")
+        os.replace(partial, path)
+        _prune(path.parent)
+    except OSError:
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _prune(folder: Path) -> None:
+    """Remove the oldest entries beyond MAX_ENTRIES (another run may be pruning too)."""
+    entries = []
+    for child in folder.glob("*.json"):
+        try:
+            entries.append((child.stat().st_mtime_ns, child))
+        except OSError:
+            pass
+    for _, child in sorted(entries)[:-MAX_ENTRIES]:
+        try:
+            child.unlink()
+        except OSError:
+            pass

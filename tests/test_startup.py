@@ -1,0 +1,254 @@
+"""Start-up (issue 17): a command imports only what it needs; the start-up cache is never stale.
+
+Speed itself is measured in benchmarks/bench_daily.py, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from docx_edit import default_template, replace_text, rewrite_document
+
+from cchc_letters import cache
+from cchc_letters.render import read_template
+
+ROOT = Path(__file__).resolve().parent.parent
+CHILD_RUN = "<w:t>{{ child.name }}</w:t>"
+
+# Run a command in a fresh interpreter and print the third-party top-level packages it
+# imported (what a user's process holds when the command ends).
+_REPORT = """
+import json, sys
+from cchc_letters.cli import app
+try:
+    app(sys.argv[1:], prog_name="cchc-letters")
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("holidays.countries."))))
+"""
+
+
+def _imported(args: list[str], cache_dir: Path) -> tuple[set[str], list[str]]:
+    env = {**os.environ, "CCHC_CACHE_DIR": str(cache_dir)}
+    done = subprocess.run(
+        [sys.executable, "-c", _REPORT, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    packages, countries = done.stdout.strip().splitlines()[-2:]
+    return set(json.loads(packages)), json.loads(countries)
+
+
+HEAVY = {
+    "docxtpl",
+    "docx",
+    "babel",
+    "openpyxl",
+    "python_calamine",
+    "holidays",
+    "pydantic",
+    "starlette",
+}
+
+
+@pytest.mark.slow  # child processes
+def test_help_imports_no_heavy_library(tmp_path):
+    for args in (["--help"], ["generate", "--help"], ["--version"]):
+        packages, _ = _imported(args, tmp_path / "cache")
+        assert not packages & (HEAVY | {"docx", "jinja2", "lxml", "rich"}), (args, packages)
+
+
+@pytest.mark.slow  # child processes
+def test_a_daily_batch_with_its_cache_imports_none_of_docxtpl_docx_babel_holidays(tmp_path):
+    cache_dir = tmp_path / "cache"
+    first, _ = _imported(["generate", "data/sample", "--out", str(tmp_path / "a")], cache_dir)
+    # The first run (empty cache) cleans the templates with docxtpl, asks holidays and babel,
+    # and makes the delivery sheet's empty package with python-docx.
+    assert {"docxtpl", "docx", "holidays", "babel"} <= first
+    second, countries = _imported(
+        ["generate", "data/sample", "--out", str(tmp_path / "b")], cache_dir
+    )
+    assert (tmp_path / "b").is_dir() and any((tmp_path / "b").glob("batch-*/*.docx"))
+    assert not second & HEAVY, second
+    assert countries == []  # not one of the 250 countries the holidays package imports
+
+
+# ---- the template cache ------------------------------------------------------------------
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cache.ENV_VAR, str(folder))
+    return folder
+
+
+def _without(monkeypatch, *modules: str) -> None:
+    """Make importing ``modules`` fail, as if they were not installed."""
+    for name in modules:
+        for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            monkeypatch.delitem(sys.modules, loaded)
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def _read(path: Path) -> tuple:
+    """read_template's result, comparable (ZipInfo objects are equal only to themselves)."""
+    parts = read_template(path)
+    return (
+        parts.source,
+        parts.document_xml,
+        parts.document_prefix,
+        parts.document_suffix,
+        parts.section_properties,
+        [(info.filename, data) for info, data in parts.other_parts],
+    )
+
+
+def test_a_cached_template_reads_the_same_without_docxtpl(cache_dir, monkeypatch):
+    path = default_template("birth")
+    first = _read(path)
+    assert list(cache_dir.glob("templates/*.json"))
+    _without(monkeypatch, "docxtpl")
+    assert _read(path) == first
+
+
+def test_an_edited_template_is_cleaned_again_never_the_old_wording(cache_dir, tmp_path):
+    path = Path(shutil.copy(default_template("birth"), tmp_path / "birth.docx"))
+    assert "CHỮ MỚI" not in read_template(path).source
+    rewrite_document(
+        default_template("birth"),
+        path,
+        replace_text(CHILD_RUN, "<w:t>{{ child.name }} CHỮ MỚI</w:t>"),
+    )
+    assert "CHỮ MỚI" in read_template(path).source
+
+
+def test_another_docxtpl_install_is_a_miss(cache_dir, monkeypatch):
+    path = default_template("death")
+    read_template(path)
+    installed = cache.installed
+    monkeypatch.setattr(
+        cache, "installed", lambda m: installed(m) + ("-reinstalled" if m == "docxtpl" else "")
+    )
+    _without(monkeypatch, "docxtpl")
+    with pytest.raises(ImportError):
+        read_template(path)
+
+
+def test_a_damaged_or_foreign_entry_is_a_miss(cache_dir):
+    path = default_template("marriage")
+    expected = _read(path)
+    entries = list(cache_dir.glob("templates/*.json"))
+    entries[0].write_text('{"key": ["other"], "value": "<w:p>old</w:p>"}', encoding="utf-8")
+    assert _read(path) == expected
+    entries[0].write_bytes(b"\x00\xff not json")
+    assert _read(path) == expected
+
+
+def test_no_cache_when_the_variable_is_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.ENV_VAR, "")
+    monkeypatch.chdir(tmp_path)
+    assert read_template(default_template("birth")).source
+    assert cache.cache_dir() is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unwritable_cache_folder_only_costs_time(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(cache.ENV_VAR, str(blocker / "cache"))
+    assert read_template(default_template("birth")).source
+
+
+def test_a_broken_template_is_not_cached(cache_dir, tmp_path):
+    from cchc_letters.errors import TemplateProblem
+
+    broken = tmp_path / "birth.docx"
+    shutil.copy(default_template("birth"), broken)
+    with zipfile.ZipFile(default_template("birth")) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = data.replace(b"</w:body>", b"")
+            dst.writestr(info, data)
+    for _ in range(2):
+        with pytest.raises(TemplateProblem):
+            read_template(broken)
+    assert not list(cache_dir.glob("templates/*.json"))
+
+
+# ---- Vietnam's holidays --------------------------------------------------------------------
+
+
+def test_cached_holidays_are_the_holiday_packages_own(cache_dir, monkeypatch):
+    import holidays
+
+    from cchc_letters.sessions import _VietnamHolidays
+
+    expected = holidays.country_holidays("VN", years=range(2025, 2031))
+    cold = _VietnamHolidays()
+    every_day = [date(2025, 1, 1) + timedelta(days=n) for n in range(6 * 365 + 1)]
+    assert [day in cold for day in every_day] == [day in expected for day in every_day]
+    assert [cold.get(day) for day in expected] == [expected.get(day) for day in expected]
+    _without(monkeypatch, "holidays")
+    warm = _VietnamHolidays()
+    assert [day in warm for day in every_day] == [day in expected for day in every_day]
+    assert [warm.get(day) for day in expected] == [expected.get(day) for day in expected]
+    assert warm.get(date(2026, 2, 17))  # Tết 2026
+
+
+def test_holidays_named_in_another_language_are_not_taken_from_the_cache(cache_dir, monkeypatch):
+    from cchc_letters.sessions import _VietnamHolidays
+
+    _VietnamHolidays().get(date(2027, 2, 6))
+    monkeypatch.setenv("LANGUAGE", "th")
+    _without(monkeypatch, "holidays")
+    with pytest.raises(ImportError):
+        _VietnamHolidays().get(date(2027, 2, 6))
+
+
+# ---- schedule files read once per state of the folder ------------------------------------
+
+
+def test_an_edited_schedule_file_is_read_again(tmp_path):
+    from cchc_letters.schedule import default_schedules_dir, load_versions
+
+    folder = tmp_path / "schedules"
+    shutil.copytree(default_schedules_dir(), folder)
+    first = load_versions(folder)
+    assert load_versions(folder) == first
+    edited = first[-1].path
+    text = edited.read_text(encoding="utf-8")
+    assert "\ntitle = " in text
+    edited.write_text(text.replace("\ntitle = ", '\ntitle = "Bản sửa" # ', 1), encoding="utf-8")
+    assert load_versions(folder)[-1].title == "Bản sửa"
+
+
+# ---- Vietnamese weekday names --------------------------------------------------------------
+
+
+def test_cached_weekday_names_are_babels_own(cache_dir, monkeypatch):
+    from babel.dates import format_date
+
+    from cchc_letters import vietnamese
+
+    days = [date(2026, 11, 30) + timedelta(days=n) for n in range(14)]  # Monday first
+    expected = [format_date(day, "EEEE", locale="vi") for day in days]
+    vietnamese._weekday_names.cache_clear()
+    assert [vietnamese.weekday_name(day) for day in days] == expected
+    vietnamese._weekday_names.cache_clear()
+    _without(monkeypatch, "babel")
+    assert [vietnamese.weekday_name(day) for day in days] == expected
+    vietnamese._weekday_names.cache_clear()
