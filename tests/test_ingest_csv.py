@@ -420,3 +420,14 @@ def test_book_number_printed_in_the_title(tmp_path):
     assert [r.cells["book_number"].value for r in rows] == ["02/2026", "02/2026"]
     assert rows[0].cells["book_number"].heading == "Quyển số: 02/2026"
     assert rows[1].value("registration_date") == "26/11/2026"
+
+
+def test_a_shipped_table_is_parsed_once_per_state_of_its_file(tmp_path):
+    from cchc_letters.ingest.columns import shipped_toml
+
+    path = tmp_path / "columns.toml"
+    path.write_text('[fields.a]\nheadings = ["A"]\n', encoding="utf-8")
+    first = shipped_toml(path)
+    assert shipped_toml(path) is first  # the same parse while the file is unchanged
+    path.write_text('[fields.a]\nheadings = ["A", "Ā"]\n', encoding="utf-8")
+    assert shipped_toml(path)["fields"]["a"]["headings"] == ["A", "Ā"]  # edited: read again

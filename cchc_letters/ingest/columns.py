@@ -156,6 +156,21 @@ def _kinds(values: list[str], where: str) -> frozenset[Kind]:
         raise InputError(f"{where}: kinds must be {names_text(ids)}") from None
 
 
+def shipped_toml(path: Path) -> dict[str, Any]:
+    """Return a shipped data file (columns.toml, headings.toml) parsed, once per state of the
+    file: every input file of a run reads the vocabulary. Callers only read the tables."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return _load_toml(path)  # (the error message)
+    return _parsed_once(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_once(path: Path, size: int, mtime_ns: int) -> dict[str, Any]:
+    return _load_toml(path)
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -177,7 +192,7 @@ def load_vocabulary(extra: Path | None = None) -> Vocabulary:
     tried before the shipped ones. A broken mapping file is an InputError (stops the run).
     """
     vocab = Vocabulary()
-    shipped = _load_toml(data_dir() / "columns.toml")
+    shipped = shipped_toml(data_dir() / "columns.toml")
     for name, spec in shipped.get("fields", {}).items():
         vocab.kinds[name] = _kinds(spec.get("kinds", []), f"columns.toml [fields.{name}]")
         for heading in [name, *spec.get("headings", [])]:
