@@ -24,6 +24,10 @@ class Identity:
     by_id: str | None
     by_name: str | None
 
+    def parts(self) -> tuple[str | None, str | None]:
+        """Return ``(by_id, by_name)`` (``dataclasses.astuple`` deep-copies: slow per row)."""
+        return (self.by_id, self.by_name)
+
     def same(self, other: Identity) -> bool:
         """Return True when both name the same person or event: IDs decide when both have
         them; otherwise name and date must be known and equal."""
@@ -50,7 +54,11 @@ def person(who: Person) -> Identity:
 
 def subject(registration: Registration) -> Identity:
     """Return the person a letter is about: the child of a birth, the deceased of a death
-    (a marriage has two: none here)."""
+    (a marriage has two: none here). Computed once per registration."""
+    return registration._once("_subject", lambda: _subject(registration))
+
+
+def _subject(registration: Registration) -> Identity:
     if isinstance(registration, Birth):
         return person(registration.child)
     if isinstance(registration, Death):
@@ -59,7 +67,12 @@ def subject(registration: Registration) -> Identity:
 
 
 def event(registration: Registration) -> Identity:
-    """Return the identity of the event a registration records (its kind and people)."""
+    """Return the identity of the event a registration records (its kind and people),
+    computed once per registration."""
+    return registration._once("_event", lambda: _event(registration))
+
+
+def _event(registration: Registration) -> Identity:
     kind = registration.kind.value
     if isinstance(registration, Birth):
         child = registration.child

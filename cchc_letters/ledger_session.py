@@ -144,8 +144,6 @@ class LedgerSession:
         if self.ledger and self.batch_id is not None:
             assert self.final is not None
             sync_batch(self.final)  # the rename must be on disk before the ledger says so
-            from dataclasses import astuple
-
             from cchc_letters import identity
 
             letters = []
@@ -160,7 +158,7 @@ class LedgerSession:
                         event.by_id,
                         event.by_name,
                         self.corrected.get(p.key),
-                        *astuple(identity.subject(p.registration)),
+                        *identity.subject(p.registration).parts(),
                     )
                 )
             self.ledger.record_batch(

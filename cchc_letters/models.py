@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 
 from cchc_letters.errors import ExitCode
 
@@ -235,6 +236,7 @@ class Person:
         return self.birth_date.year if self.birth_date else self.birth_year
 
 
+_T = TypeVar("_T")
 _DIGITS = re.compile(r"\d+")
 # The content hash of a registration (Registration.content_hash): a version prefix, then
 # field=digest pairs. A ledger may also hold 0.1 hashes (16 hex digits, no prefix).
@@ -254,6 +256,7 @@ def _digest(value: str) -> str:
 _SPACE = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=4096)  # a row's số and quyển are asked for several times
 def canonical_register_id(text: str) -> str:
     """Return a số đăng ký or quyển số in the one form used to compare registrations.
 
@@ -317,6 +320,24 @@ class Registration:
     raw: Mapping[str, str] = field(default_factory=dict)  # field -> raw text, for audit
     note: str | None = None
     understood: frozenset[str] = frozenset()  # fields of `raw` that 0.1 did not recognise
+    # What ``_once`` remembers: not a field of the record (not compared, printed or copied
+    # by ``replace``); a field all the same, so that instances keep CPython's small shared-key
+    # __dict__ (an attribute added later makes each one 600 bytes larger).
+    _memo: dict[str, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def _once(self, name: str, compute: Callable[[], _T]) -> _T:
+        """Return ``compute()``, computed once per record: a registration is frozen, and
+        the manifest, the ledger, the selection and the delivery sheet each ask for its key
+        and content hash (10,000 letters computed the canonical số 160,000 times). The value
+        lives in ``_memo``, which equality, repr and ``replace`` do not see."""
+        memo = self._memo
+        try:
+            return memo[name]  # type: ignore[no-any-return]
+        except KeyError:
+            value = memo[name] = compute()
+            return value
 
     def content_hash(self) -> str:
         """Return the record's content in a form the ledger keeps, to notice a correction.
@@ -328,9 +349,17 @@ class Registration:
         or a --mapping added) is no correction: ``same_content`` compares the fields both
         have.
         """
+        return self._once("_content_hash", self._content_hash)
+
+    def _content_hash(self) -> str:
         return MEANING_PREFIX + ",".join(
             f"{name}={_digest(value)}" for name, value in sorted(self.meaning().items())
         )
+
+    def _digests(self) -> dict[str, str]:
+        """Return the digest of each field's meaning, read back from ``content_hash``."""
+        pairs = self.content_hash()[len(MEANING_PREFIX) :].split(",")
+        return dict(pair.split("=", 1) for pair in pairs if "=" in pair)
 
     def same_content(self, stored: str) -> bool:
         """True when ``stored`` (a ledger's content hash) says what this record says.
@@ -343,7 +372,7 @@ class Registration:
         then = dict(
             pair.split("=", 1) for pair in stored[len(MEANING_PREFIX) :].split(",") if "=" in pair
         )
-        now = {name: _digest(value) for name, value in self.meaning().items()}
+        now = self._digests()
         common = then.keys() & now.keys()
         return bool(common) and all(then[name] == now[name] for name in common)
 
@@ -373,6 +402,9 @@ class Registration:
         """Return each field the export gave (also empty ones), normalised to its meaning:
         dates ISO, names and free text NFC in one case with spaces collapsed, số and quyển
         canonical, sex as male/female. The STT and the kind column are not content."""
+        return self._meaning()
+
+    def _meaning(self) -> dict[str, str]:
         people = {
             f.name: getattr(self, f.name)
             for f in fields(self)
@@ -411,8 +443,11 @@ class Registration:
 
     def key(self, commune: str) -> RegistrationKey:
         """Return the de-duplication key of this record within ``commune``."""
-        return RegistrationKey(
-            commune, self.kind, self.book, self.number, self.registration_date.year
+        return self._once(
+            f"_key:{commune}",
+            lambda: RegistrationKey(
+                commune, self.kind, self.book, self.number, self.registration_date.year
+            ),
         )
 
 

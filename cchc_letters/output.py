@@ -368,8 +368,6 @@ class StagedBatch:
 
 def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
     """Write ``folder/manifest.csv``: one row per letter written (``PrintedLetter``)."""
-    from dataclasses import astuple
-
     from cchc_letters import identity
 
     path = folder / MANIFEST_NAME
@@ -391,8 +389,8 @@ def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
                 p.registration.source.file,
                 p.registration.source.sheet or "",
                 p.registration.source.row,
-                *(h or "" for h in astuple(identity.event(p.registration))),
-                *(h or "" for h in astuple(identity.subject(p.registration))),
+                *(h or "" for h in identity.event(p.registration).parts()),
+                *(h or "" for h in identity.subject(p.registration).parts()),
             )
             for p in printed
         ),

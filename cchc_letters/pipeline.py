@@ -250,6 +250,8 @@ def prepare(options: BatchOptions) -> Prepared:
     for kind, template in templates.items():
         of_kind = [r for r in checked.registrations if r.kind is kind]
         _measure_samples(template, kind, prepared, _renders_once(template, of_kind, prepared))
+    if schedule_version is not None:
+        _plan_schedules(prepared)
     return prepared
 
 
@@ -291,6 +293,25 @@ def _measure_samples(template: LetterTemplate, kind: Kind, prepared: Prepared, b
         except TemplateProblem:  # the samples are no row of this run: only not measured
             pass
     LetterFit.of(template).calibrate(bodies)
+
+
+def _plan_schedules(prepared: Prepared) -> None:
+    """Plan each child's schedule here, once per birth date (schedule.child_schedule
+    remembers it), before the writers fork: they inherit the plans, and so do the ledger's
+    session lists after them; otherwise all three processes planned every birth date."""
+    from cchc_letters.errors import CchcError
+    from cchc_letters.models import Birth
+    from cchc_letters.schedule import child_schedule
+
+    letter_date, profile = prepared.options.letter_date, prepared.profile
+    for registration in prepared.registrations:
+        if isinstance(registration, Birth) and registration.child.birth_date is not None:
+            try:
+                child_schedule(
+                    registration.child.birth_date, letter_date, profile, prepared.schedule_version
+                )
+            except CchcError:
+                return  # that letter meets it again where it is written, and says so there
 
 
 def _telling(step: StepCallback, progress: ProgressCallback | None) -> ProgressCallback:

@@ -296,6 +296,10 @@ def address_case(value: str) -> str:
     entirely upper case (an officer typed it with care) is returned as written (in NFC).
     """
     text = clean_text(value)
+    # Most addresses were typed with care: found at their first lower-case letter instead of
+    # looking at every character (half the time of a birth letter's context).
+    if not text.isupper() and any(c.isalpha() and not c.isupper() for c in text):
+        return text
     letters = [c for c in text if c.isalpha()]
     if not letters or not all(c.isupper() for c in letters):
         return text

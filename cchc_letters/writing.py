@@ -216,16 +216,20 @@ def run_jobs(
     workers: int,
     group: int,
     letter_done: Callable[[], None],
+    meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[tuple[Job, list[LetterOutcome]]]:
     """Yield (job, each letter's addressee or NotRendered) in job order, writing ``group`` jobs per task.
 
     With more than one worker the jobs are written by forked processes; results come back in
     submission order, so files, positions and the manifest are exactly those of the serial
     path. ``letter_done`` is called once per letter either way: as it is written here, or
-    when a worker's file comes back.
+    when a worker's file comes back. ``meanwhile()`` is called once the workers have their
+    jobs (this process would otherwise only wait), or first when there are none.
     """
     groups = [jobs[i : i + group] for i in range(0, len(jobs), group)]
     if workers <= 1:
+        if meanwhile:
+            meanwhile()
         for chunk in groups:
             yield from zip(chunk, write_jobs(letters, chunk, letter_done), strict=True)
         return
@@ -242,7 +246,10 @@ def run_jobs(
             workers, mp_context=context, initializer=_start_worker, initargs=(letters, os.getpid())
         ) as pool:
             try:
-                for chunk, results in zip(groups, pool.map(_worker_write, groups), strict=True):
+                written = pool.map(_worker_write, groups)  # every job handed out
+                if meanwhile:
+                    meanwhile()
+                for chunk, results in zip(groups, written, strict=True):
                     for job, addressees in zip(chunk, results, strict=True):
                         for _ in addressees:
                             letter_done()
@@ -316,9 +323,23 @@ def write_letters(
         if progress:
             progress(done, total)
 
+    def meanwhile() -> None:
+        """What the manifest, the ledger and the selection ask of each letter, computed
+        while the workers write (each registration remembers it: computed once)."""
+        from cchc_letters import identity
+
+        for registration in registrations:
+            registration.key(commune)
+            registration.content_hash()
+            identity.event(registration)
+            identity.subject(registration)
+
     # Per-letter jobs are tiny: hand them to a worker a hundred at a time.
     group = 100 if per_letter else 1
-    for job, outcomes in run_jobs(letters, jobs, worker_count(total), group, letter_done):
+    workers = worker_count(total)
+    for job, outcomes in run_jobs(
+        letters, jobs, workers, group, letter_done, meanwhile if workers > 1 else None
+    ):
         path = final / job.name
         version = schedule_id if entry(job.kind).uses_schedule else ""
         of_job = letters.by_kind[job.kind][job.start : job.stop]

@@ -172,3 +172,32 @@ def test_a_title_python_docx_refuses_is_refused_as_before(tmp_path):
     with pytest.raises(ValueError):
         listdoc.write_list_docx(tmp_path / "list.docx", **args, title="T" * 256)
     assert listdoc._plain_package(**args, title="T" * 255) is not None
+
+
+def test_plain_rows_written_at_their_place_between_special_rows(tmp_path):
+    """A list with special rows goes through python-docx: the plain rows between them come
+    out in order, around the rows python-docx builds, on their own pages."""
+    from datetime import date
+
+    from cchc_letters.profile import load_profile
+
+    pages = [
+        listdoc.ListPage(
+            "Ấp A", COLUMNS, [(1, "An & Bình"), (2, "tab\there"), (3, "Chi"), (4, "")]
+        ),
+        listdoc.ListPage("Ấp B", COLUMNS, [(5, " edge"), (6, "Dũng <Lê>")], tall_rows=True),
+    ]
+    path = listdoc.write_list_docx(
+        tmp_path / "list.docx",
+        profile=load_profile(),
+        letter_date=date(2026, 11, 27),
+        title="Danh sách",
+        pages=pages,
+    )
+    document = docx.Document(str(path))
+    data_tables = [t for t in document.tables if t.rows[0].cells[0].text == "STT"]
+    got = [[[c.text for c in row.cells] for row in t.rows[1:]] for t in data_tables]
+    assert got == [
+        [["1", "An & Bình"], ["2", "tab\there"], ["3", "Chi"], ["4", ""]],
+        [["5", " edge"], ["6", "Dũng <Lê>"]],
+    ]

@@ -253,3 +253,73 @@ def test_none_prints_as_nothing_not_none(tmp_path):
     path = template_with(tmp_path, "birth", "{{ child.name }}", "[{{ mother.birth_date }}]")
     body = LetterTemplate.load(path).render_body(sample_context(Kind.BIRTH))
     assert "[]" in body and "None" not in body
+
+
+def test_printable_cleans_each_forbidden_character_and_leaves_the_rest():
+    from markupsafe import Markup
+
+    from cchc_letters.render import printable
+
+    assert printable("a\tb\rc\nd") == "a b c d"
+    for forbidden in "\x00\x07\x08\x0b\x0c\x0e\x1f\ud800\udfff\ufffe\uffff":
+        assert printable(f"x{forbidden}y") == "xy", repr(forbidden)
+    assert printable("Tổ 3 & 4, ấp <Bình Ba>") == "Tổ 3 & 4, ấp <Bình Ba>"
+    assert printable(Markup("<w:br/>")) == Markup("<w:br/>")  # already markup: as it is
+    assert printable(None) == "" and printable(7) == 7
+
+
+def test_a_name_missing_from_a_context_dict_is_a_template_error(tmp_path):
+    path = template_with(tmp_path, "birth", "{{ child.name }}", "{{ child.nickname }}")
+    with pytest.raises(TemplateProblem):
+        LetterTemplate.load(path).render_body(sample_context(Kind.BIRTH))
+
+
+def test_a_dict_method_name_is_read_as_jinja_reads_it_not_as_a_key(tmp_path):
+    path = template_with(tmp_path, "birth", "{{ child.name }}", "[{{ child.keys is callable }}]")
+    context = sample_context(Kind.BIRTH)
+    context["child"] = {**context["child"], "keys": "not this"}
+    body = LetterTemplate.load(path).render_body(context)
+    assert "[True]" in body and "not this" not in body
+
+
+def _compiled(source: str) -> LetterTemplate:
+    from cchc_letters.render import TemplateSource
+
+    parts = TemplateSource(Path("t.docx"), "", source, "", "", "", ())
+    return LetterTemplate.compile(parts)
+
+
+P = "<w:p><w:r><w:t>{}</w:t></w:r></w:p>"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        P.format("a") + "\n" + P.format("{{ name }}") + "\n" + P.format("c"),
+        # a line break before a tag, the paragraph after it: joined as each letter renders
+        P.format("a") + "\n{% if name %}\n" + P.format("b") + "{% endif %}\n" + P.format("c"),
+        P.format("a") + "\n{% for i in [1, 2] %}\n" + P.format("{{ i }}") + "\n{% endfor %}",
+    ],
+)
+def test_paragraphs_are_joined_as_before_whichever_way(source):
+    """The source has a line break before each paragraph (line numbers); the letters are
+    what rendering the whole source and then taking those out gives, joined at compile time
+    or not."""
+    body = _compiled(source).render_body({"name": "An"})
+    assert body == _reference_render(source, {"name": "An"})
+
+
+def _reference_render(source: str, context: dict) -> str:
+    """The whole letter rendered, then every line break before a paragraph taken out."""
+    from cchc_letters.render import jinja_environment
+
+    return jinja_environment().from_string(source).render(context).replace("\n<w:p", "<w:p")
+
+
+def test_the_default_templates_need_no_search_per_letter():
+    for kind in ("birth", "marriage", "death"):
+        template = LetterTemplate.load(default_template(kind))
+        assert template.joined
+        assert "\n<w:p" not in template.render_body(sample_context(Kind(kind)))
+    tagged = _compiled(P.format("a") + "\n{% if name %}\n" + P.format("b") + "{% endif %}")
+    assert not tagged.joined

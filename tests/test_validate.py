@@ -226,6 +226,20 @@ def test_exact_duplicate_is_reported_once_not_as_an_error():
     assert "dòng 5" in checked.issues[0].message
 
 
+def test_rows_whose_contents_hash_alike_are_compared_in_full(monkeypatch):
+    """Validation keeps a hash of each row's content, not the content: rows that only
+    share a hash are different rows; a real repeat is still found among them."""
+    from cchc_letters import validate
+
+    monkeypatch.setattr(validate, "hash", lambda content: 0, raising=False)
+    rows = [birth(5), birth(6, registration_number="02"), birth(7, registration_number="03")]
+    rows.append(birth(9, registration_number="02"))
+    checked = validate_rows(rows, letter_date=LETTER_DATE)
+    assert [r.number for r in checked.registrations] == ["01", "02", "03"]
+    assert [(i.code, i.source.row) for i in checked.issues] == [("duplicate_row", 9)]
+    assert "dòng 6" in checked.issues[0].message
+
+
 def test_same_registration_with_different_content_rejects_every_version():
     # Two cumulative exports given together, a row corrected in the later one: which is
     # right cannot be told, so neither the old nor the corrected version is printed.
