@@ -17,7 +17,7 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -426,6 +426,43 @@ class TemplateSource:
     other_parts: tuple[tuple[zipfile.ZipInfo, bytes], ...]
 
 
+def check_copied_parts(path: Path, parts: Iterable[tuple[str, bytes]]) -> None:
+    """Raise TemplateProblem naming the part when an XML part of a template is not
+    well-formed XML or declares a DTD.
+
+    Every part but the body is copied unchanged into every print file (output.py), and the
+    readers of the template (python-docx) parse only the parts they use, without expanding
+    entities: a broken customXml item, or a "billion laughs" in styles.xml, would load
+    silently and be written into every letter of every batch — files Word refuses to
+    open. No Office part declares a DTD (OOXML forbids one), so a DOCTYPE is refused
+    before anything could expand it; the parser never loads a DTD nor the network.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(
+        resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False
+    )
+    for name, data in parts:
+        if not name.lower().endswith((".xml", ".rels")):
+            continue  # pictures, fonts, thumbnails: copied as they are
+        try:
+            root = etree.fromstring(data, parser)
+        except etree.XMLSyntaxError as exc:
+            raise TemplateProblem(
+                f"{path}: phần {name} của mẫu thư DOCX không phải XML đúng ({exc}); Word không "
+                "mở được tệp in nào có phần này. Hãy mở mẫu bằng Word hoặc LibreOffice và lưu "
+                "lại, hoặc lấy lại mẫu gốc (templates export)."
+            ) from None
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise TemplateProblem(
+                f"{path}: phần {name} của mẫu thư DOCX khai báo DTD/thực thể XML (<!DOCTYPE …>) "
+                "— tệp Word thật không bao giờ có, và đó là cách một tệp XML 'nổ' ra hàng tỷ ký "
+                "tự; mẫu này không được dùng. Hãy lấy lại mẫu gốc (templates export) hoặc lưu "
+                "lại mẫu bằng Word."
+            )
+
+
 def read_template(path: Path) -> TemplateSource:
     """Return the template at ``path`` cleaned by docxtpl (tags split by Word rejoined).
 
@@ -454,7 +491,7 @@ def read_template(path: Path) -> TemplateSource:
                 if info.filename != DOCUMENT_PART
             )
             document_xml = package.read(DOCUMENT_PART).decode("utf-8")
-        body_xml = _cleaned_body(data)
+        body_xml = _cleaned_body(data, path)
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
         raise TemplateProblem(f"{path}: không mở được mẫu thư DOCX ({exc})") from None
     except SyntaxError as exc:  # lxml's XMLSyntaxError: malformed XML, an entity bomb
@@ -483,18 +520,20 @@ def read_template(path: Path) -> TemplateSource:
     )
 
 
-def _cleaned_body(data: bytes) -> str:
-    """Return docxtpl's clean-up of a template package's body (``patch_xml(get_xml())``).
+def _cleaned_body(data: bytes, path: Path) -> str:
+    """Return docxtpl's clean-up of a template package's body (``patch_xml(get_xml())``),
+    after ``check_copied_parts`` has passed the package's parts.
 
     Importing docxtpl and opening the package with python-docx cost more than a daily batch
     of letters, so the result is kept in the start-up cache (cache.py), keyed by the package's
-    bytes and the installed docxtpl, python-docx and lxml: the same file cleaned by the same
-    code gives the same body. Raises what docxtpl raises for a broken package.
+    bytes and the installed docxtpl, python-docx and lxml: the same file cleaned (and checked)
+    by the same code gives the same body. Raises TemplateProblem for a hostile part, what
+    docxtpl raises for a broken package.
     """
     from cchc_letters import cache
 
     key = cache.key_of(
-        "cleaned-body-1",
+        "cleaned-body-2",  # 2: only packages whose copied parts passed check_copied_parts
         hashlib.sha256(data).hexdigest(),
         cache.installed("docxtpl"),
         cache.installed("docx"),
@@ -503,6 +542,8 @@ def _cleaned_body(data: bytes) -> str:
     cached = cache.lookup("templates", key)
     if isinstance(cached, str):
         return cached
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        check_copied_parts(path, [(i.filename, package.read(i)) for i in package.infolist()])
     from docxtpl import DocxTemplate
 
     docx = DocxTemplate(io.BytesIO(data))

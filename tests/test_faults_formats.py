@@ -9,16 +9,19 @@ process); the other files are still read; under `watch` the file goes to failed/
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
 from hostile_files import ods, ods_row, xls, xlsb, xlsb_blank, xlsb_row, xlsb_text
 
 from cchc_letters.ingest import read_inputs
-from cchc_letters.ingest.bounds import measure_calamine
+from cchc_letters.ingest.bounds import _measure_biff, measure_calamine
+from cchc_letters.ingest.excel import measure_workbook
 from cchc_letters.ingest.limits import MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_TEXT_FILE
 from cchc_letters.ingest.text import FileProblem, read_text_file
 from cchc_letters.watch import FAILED
@@ -68,6 +71,38 @@ def test_an_ods_value_far_below_empty_repeated_rows_is_refused_naming_its_cell(t
     assert "K1048575" in problem.message
 
 
+def test_an_ods_table_prefix_bound_to_another_namespace_is_still_measured(tmp_path):
+    # calamine reads "table:table-row" by its literal name, whatever the prefix means.
+    path = ods(tmp_path / "ns.ods", ods_row("x", repeat=1_000_000))
+    rebound = tmp_path / "rebound.ods"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(rebound, "w") as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "content.xml":
+                data = data.replace(b"urn:oasis:names:tc:opendocument:xmlns:table:1.0", b"urn:x")
+            out.writestr(info, data)
+    assert measured(rebound, "ods").code == "oversized_file"
+
+
+def test_an_ods_of_millions_of_empty_cell_tags_is_refused(tmp_path):
+    row = "<table:table-row>" + "<table:table-cell/>" * 4_000_000 + "</table:table-row>"
+    problem = measured(ods(tmp_path / "tags.ods", row), "ods")
+    assert problem.code == "oversized_file" and "thẻ ô" in problem.message
+
+
+def test_cells_holding_data_and_empty_ones_are_told_apart_across_chunks(tmp_path):
+    # A 2 MB row of empty cells written open-and-closed (as some tools do), repeated 100
+    # times: 3.3 million cells, none of them data, wherever a megabyte ends.
+    empty = '<table:table-cell table:style-name="ce1"> </table:table-cell>'
+    cells = empty * (2_000_000 // len(empty))
+    rows = f'<table:table-row table:number-rows-repeated="100">{cells}'
+    measure_calamine(ods(tmp_path / "empty.ods", rows + "</table:table-row>"), "ods")
+    # The same with one value at its end: the 3.3 million cells are now the data's range.
+    far = "<table:table-cell><text:p>x</text:p></table:table-cell>"
+    path = ods(tmp_path / "far.ods", rows + far + "</table:table-row>")
+    assert measured(path, "ods").code == "oversized_file"
+
+
 def test_libreoffices_empty_rows_below_the_table_are_not_data(tmp_path):
     # LibreOffice ends every sheet with one empty row repeated to the last row: not data.
     empty = (
@@ -92,6 +127,46 @@ def test_an_xlsb_value_in_the_last_cell_is_refused_naming_it(tmp_path):
     assert problem.code == "oversized_file" and "XFD1048576" in problem.message
 
 
+def moved_sheet(path: Path, old: str, new: str, extra: bytes, marker: bytes) -> Path:
+    """Rewrite the workbook at ``path`` with its sheet part ``old`` stored as ``new`` (the
+    relationships and content types follow) and ``extra`` put before ``marker`` in it."""
+    moved = path.with_name("moved-" + path.name)
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(moved, "w") as out:
+        for info in source.infolist():
+            data, name = source.read(info), info.filename
+            if name == old:
+                name, data = new, data.replace(marker, extra + marker, 1)
+            elif name.endswith((".rels", "[Content_Types].xml")):
+                data = data.replace(
+                    old.removeprefix("xl/").encode(), new.removeprefix("xl/").encode()
+                )
+            out.writestr(name, data)
+    return moved
+
+
+def test_an_xlsx_sheet_stored_outside_worksheets_is_still_measured(tmp_path):
+    from test_faults_workbook import far_value, register_bytes
+
+    path = tmp_path / "so.xlsx"
+    path.write_bytes(register_bytes())
+    moved = moved_sheet(
+        path, "xl/worksheets/sheet1.xml", "xl/data/s.xml", far_value("XFD20000", 20000),
+        b"</sheetData>",
+    )  # fmt: skip
+    with zipfile.ZipFile(moved) as archive, pytest.raises(FileProblem) as raised:
+        measure_workbook(archive)
+    assert raised.value.code == "oversized_file" and "XFD20000" in raised.value.message
+
+
+def test_an_xlsb_sheet_stored_outside_worksheets_is_still_measured(tmp_path):
+    far = xlsb_row(1_048_575) + xlsb_text(16_383, "x")
+    moved = moved_sheet(
+        xlsb(tmp_path / "so.xlsb"), "xl/worksheets/sheet1.bin", "xl/data/s.bin", far,
+        b"\x92\x01\x00",  # BrtEndSheetData
+    )  # fmt: skip
+    assert measured(moved, "xlsb").code == "oversized_file"
+
+
 def test_an_xlsb_formatted_blank_far_away_is_not_data(tmp_path):
     path = xlsb(tmp_path / "blank.xlsb", xlsb_row(1_048_575) + xlsb_blank(16_383))
     measure_calamine(path, "xlsb")
@@ -109,6 +184,29 @@ def test_an_xls_whose_dimensions_claim_billions_of_rows_is_refused(tmp_path):
     path = xls(tmp_path / "dim.xls", dimensions=(0, 0xFFFFFFF0, 0, 0x4000))
     problem = measured(path, "xls")
     assert problem.code == "oversized_file" and "4,294,967,280" in problem.message
+
+
+def _biff(kind: int, data: bytes = b"") -> bytes:
+    return struct.pack("<HH", kind, len(data)) + data
+
+
+def test_an_xls_sheet_hidden_inside_another_record_is_measured_where_calamine_reads_it():
+    # A BOUNDSHEET pointing into the payload of another record: read from the start of the
+    # stream, that payload is skipped; calamine reads the sheet from the offset it is given.
+    bof_sheet = _biff(0x0809, struct.pack("<HH", 0x0600, 0x0010))
+    far_cell = _biff(0x0203, struct.pack("<HHHd", 65_535, 255, 0, 1.0))  # NUMBER at IV65536
+    hidden = bof_sheet + far_cell + _biff(0x000A)
+
+    def workbook_globals(offset: int) -> bytes:
+        sheet = struct.pack("<IBBBB", offset, 0, 0, 1, 0) + b"X"  # offset, state, type, "X"
+        bof = _biff(0x0809, struct.pack("<HH", 0x0600, 0x0005))
+        return bof + _biff(0x0085, sheet) + _biff(0x000A)
+
+    offset = len(workbook_globals(0)) + len(bof_sheet) + 4  # inside record 0x0099's payload
+    stream = workbook_globals(offset) + bof_sheet + _biff(0x0099, hidden) + _biff(0x000A)
+    with pytest.raises(FileProblem) as raised:
+        _measure_biff(stream)
+    assert "IV65536" in raised.value.message and "'X'" in raised.value.message
 
 
 def test_sound_files_of_each_format_pass_their_measure(tmp_path):
@@ -179,8 +277,12 @@ def in_child(script: str, *args: str) -> dict:
         "import json, resource, sys\n"
         f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
     )
+    # The child's own peak (VmHWM of its address space): ru_maxrss would carry over the
+    # peak of the test process it was forked from.
     epilogue = (
-        "\nfound['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "\nwith open('/proc/self/status') as fh:\n"
+        "    hwm = next(l for l in fh if l.startswith('VmHWM:'))\n"
+        "found['peak_mb'] = int(hwm.split()[1]) // 1024\n"
         "print(json.dumps(found))\n"
     )
     proc = subprocess.run(

@@ -13,6 +13,7 @@ naming the sheet, the farthest cell and the limit. XLSX/XLSM are measured in exc
 
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 import zlib
@@ -88,6 +89,31 @@ def check_file_size(path: Path) -> None:
         raise too_large(f"tệp {size:,} byte (giới hạn {MAX_WORKBOOK_FILE:,})")
 
 
+def sheet_targets(archive: ZipFile) -> set[str]:
+    """Return the parts any relationship of the package names as a worksheet, resolved as
+    the readers resolve them — wherever they are and whatever they are called (parts that
+    cannot be parsed name none; their sheets are still measured as XML or BIFF12 parts)."""
+    import posixpath
+    from xml.etree import ElementTree as ET
+
+    found: set[str] = set()
+    for info in archive.infolist():
+        if not info.filename.endswith(".rels") or info.file_size > MAX_OTHER_XML:
+            continue
+        source = posixpath.dirname(posixpath.dirname(info.filename))  # "xl/_rels/x" -> "xl"
+        try:
+            root = ET.fromstring(archive.read(info))
+        except Exception:  # noqa: BLE001 — a damaged part names nothing; readers judge it
+            continue
+        for rel in root.iter():
+            kind, target = rel.get("Type", ""), rel.get("Target", "")
+            if not kind.endswith("/worksheet") or not target:
+                continue
+            path = target.lstrip("/") if target.startswith("/") else posixpath.join(source, target)
+            found.add(posixpath.normpath(path))
+    return found
+
+
 class _Extent:
     """The farthest cell holding data in one sheet, checked against the limits as it grows."""
 
@@ -148,9 +174,19 @@ def _long_text(window: bytes, label: str) -> None:
 
 # ---- ODS: content.xml, with rows and cells that repeat ---------------------------------
 
-_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-_T = _TABLE_NS + " "
+# calamine finds the tables of content.xml by their literal names ("table:table-row",
+# "table:number-rows-repeated"), whatever namespace the prefix is bound to; so are they
+# found here — a measure that resolved namespaces would miss rows calamine expands. The
+# tags are found with one regular expression over each megabyte (no Python call per XML
+# element: a flood of tiny elements costs nothing), and every cell tag counts, so a
+# content.xml of millions of empty cells is refused in a second too.
+_ODS_TAG = re.compile(
+    rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>"
+)
+_ROWS_REPEATED = re.compile(rb"""\btable:number-rows-repeated\s*=\s*["']([^"']*)["']""")
+_COLUMNS_REPEATED = re.compile(rb"""\btable:number-columns-repeated\s*=\s*["']([^"']*)["']""")
+_TABLE_NAME = re.compile(rb"""\btable:name\s*=\s*["']([^"']*)["']""")
+_MAX_ODS_CELL_TAGS = MAX_SHEET_CELLS + MAX_SHEET_ROWS  # a tag is at least one cell, or a row's rest
 
 
 def _measure_ods(archive: ZipFile) -> None:
@@ -169,94 +205,103 @@ def _measure_ods(archive: ZipFile) -> None:
                 pass
 
 
-def _repeat(attrs: dict[str, str], name: str) -> int:
-    text = attrs.get(_T + name)
-    if text is None:
+def _repeat(attrs: bytes, pattern: re.Pattern[bytes]) -> int:
+    found = pattern.search(attrs)
+    if found is None:
         return 1
+    text = found[1]
     if not text.isdigit() or len(text) > 12:
-        raise too_large(f"content.xml lặp lại một hàng/cột {text[:20]!r} lần")
+        raise too_large(f"content.xml lặp lại một hàng/cột {text[:20].decode('latin-1')!r} lần")
     return max(int(text), 1)
 
 
 class _OdsTables:
-    """Expat handlers that follow rows and cells of every table of content.xml."""
+    """Rows and cells of the tables of content.xml, followed tag by tag across chunks."""
 
     def __init__(self) -> None:
         self.extent: _Extent | None = None
-        self.row = 0  # rows before the current one (0-based index of it)
+        self.row = 0  # rows before the current one
         self.row_repeat = 1
         self.col = 0
-        self.cell: tuple[int, bool] | None = None  # (columns repeated, holds data)
-        self.depth_in_cell = 0
+        self.cell_tags = 0
 
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        if self.cell is not None:
-            # Anything inside a cell (text:p, a link, an annotation) is its content.
-            self.cell = (self.cell[0], True)
-            self.depth_in_cell += 1
-            return
-        if name == _T + "table":
-            self.extent = _Extent(f"'{attrs.get(_T + 'name', '')}'")
-            self.row = 0
-        elif name == _T + "table-row":
-            self.row_repeat = _repeat(attrs, "number-rows-repeated")
-            self.col = 0
-        elif name in (_T + "table-cell", _T + "covered-table-cell"):
-            has_value = (_OFFICE_NS + " value-type") in attrs
-            self.cell = (_repeat(attrs, "number-columns-repeated"), has_value)
-            self.depth_in_cell = 0
+    def feed(self, window: bytes, end: int, final: bool) -> int:
+        """Follow the tags of ``window[:end]`` (complete tags only); return where the next
+        window must start (a cell whose emptiness the next chunk decides is read again)."""
+        for match in _ODS_TAG.finditer(window, 0, end):
+            closing, name, attrs = match.groups()
+            if name == b"table-row":
+                if closing:
+                    self.row += self.row_repeat
+                    self.row_repeat = 1
+                else:
+                    self.row_repeat = _repeat(attrs, _ROWS_REPEATED)
+                    self.col = 0
+                    if attrs.endswith(b"/"):  # an empty row: <table:table-row …/>
+                        self.row += self.row_repeat
+                        self.row_repeat = 1
+            elif name == b"table":
+                if not closing:
+                    found = _TABLE_NAME.search(attrs)
+                    label = found[1].decode("utf-8", "replace") if found else ""
+                    self.extent = _Extent(f"'{label}'")
+                    self.row, self.row_repeat = 0, 1
+            elif not closing:
+                data = self._holds_data(window, match, name, attrs, final)
+                if data is None:
+                    return match.start()  # decided by what the next chunk holds
+                self._cell(_repeat(attrs, _COLUMNS_REPEATED), data)
+        return end
 
-    def end(self, name: str) -> None:
-        if self.cell is not None and self.depth_in_cell:
-            self.depth_in_cell -= 1
-            return
-        if name in (_T + "table-cell", _T + "covered-table-cell") and self.cell is not None:
-            repeat, has_data = self.cell
-            self.cell = None
-            if has_data and self.extent is not None:
-                self.extent.add(
-                    self.row + self.row_repeat, self.col + repeat, repeat * self.row_repeat
-                )
-            self.col += repeat
-        elif name == _T + "table-row":
-            self.row += self.row_repeat
-            self.row_repeat = 1
+    @staticmethod
+    def _holds_data(
+        window: bytes, match: re.Match[bytes], name: bytes, attrs: bytes, final: bool
+    ) -> bool | None:
+        """Whether a cell holds data: a value type, or anything before its closing tag;
+        None when the window ends before that can be told."""
+        if b"office:value-type" in attrs:  # (a number's value may be an attribute only)
+            return True
+        if attrs.endswith(b"/"):
+            return False
+        close = b"</table:" + name + b">"
+        after = window.find(b"<", match.end())
+        if after < 0 or after + len(close) > len(window):
+            return False if final else None
+        return bool(window[match.end() : after].strip()) or not window.startswith(close, after)
 
-
-def _refuse_dtd(*_args: object) -> None:
-    # An ODS never declares a DTD; one that does may define entities (a "billion laughs"
-    # bomb): refused, never expanded.
-    raise FileProblem(
-        "unreadable_file",
-        "Tệp bảng tính khai báo DTD/thực thể XML (không tệp ODS thật nào có): không đọc. "
-        "Hãy mở bằng LibreOffice và lưu lại.",
-    )
+    def _cell(self, repeat: int, data: bool) -> None:
+        self.cell_tags += 1
+        if self.cell_tags > _MAX_ODS_CELL_TAGS:
+            raise too_large(
+                f"content.xml có hơn {_MAX_ODS_CELL_TAGS:,} thẻ ô (giới hạn "
+                f"{MAX_SHEET_CELLS:,} ô mỗi trang tính)"
+            )
+        if data and self.extent is not None:
+            self.extent.add(self.row + self.row_repeat, self.col + repeat, repeat * self.row_repeat)
+        self.col += repeat
 
 
 def _measure_ods_content(archive: ZipFile, info: ZipInfo) -> None:
-    from xml.parsers import expat
-
     tables = _OdsTables()
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler = tables.start
-    parser.EndElementHandler = tables.end
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.EntityDeclHandler = _refuse_dtd
     tail = b""
-    try:
-        for chunk in _chunks(archive, info, MAX_SHEET_XML, "content.xml"):
-            window = tail + chunk
-            _long_text(window, "content.xml")
-            cut = window.rfind(b"<")
-            tail = window[cut:] if cut >= 0 else window
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except expat.ExpatError as exc:
-        raise FileProblem(
-            "unreadable_file",
-            f"Tệp ODS bị hỏng (content.xml không đúng XML: {exc}). "
-            "Hãy mở bằng LibreOffice và lưu lại.",
-        ) from None
+    for chunk in _chunks(archive, info, MAX_SHEET_XML, "content.xml"):
+        window = tail + chunk
+        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+            # An ODS never declares a DTD; one that does may define entities (a "billion
+            # laughs" bomb): refused, never expanded.
+            raise FileProblem(
+                "unreadable_file",
+                "Tệp ODS khai báo DTD/thực thể XML (không tệp ODS thật nào có): không đọc. "
+                "Hãy mở bằng LibreOffice và lưu lại.",
+            )
+        _long_text(window, "content.xml")
+        cut = window.rfind(b"<")
+        if cut < 0:
+            tail = window
+            continue
+        tail = window[tables.feed(window, cut, final=False) :]
+    if tail:
+        tables.feed(tail, len(tail), final=True)
 
 
 # ---- XLSB: a zip like XLSX, the sheets in BIFF12 records --------------------------------
@@ -271,9 +316,17 @@ _BLANK_CELLS = frozenset({1, 12})
 
 
 def _measure_xlsb(archive: ZipFile) -> None:
+    # A sheet is measured wherever the workbook's relationships put it, and any binary part
+    # that starts as a sheet does (BrtBeginSheet) is followed too; VBA projects, printer
+    # settings and embedded objects are not BIFF12 and are only sized.
+    targets = sheet_targets(archive)
     for info in archive.infolist():
         lower = info.filename.lower()
-        if lower.startswith("xl/worksheets/") and lower.endswith(".bin"):
+        if (
+            info.filename in targets
+            or lower.startswith("xl/worksheets/")
+            or (lower.endswith(".bin") and _starts_as_sheet(archive, info))
+        ):
             _measure_xlsb_sheet(archive, info)
         elif lower.endswith("sharedstrings.bin"):
             for _ in _chunks(archive, info, MAX_SHARED_STRINGS_XML, info.filename):
@@ -281,6 +334,14 @@ def _measure_xlsb(archive: ZipFile) -> None:
         elif lower.endswith((".bin", ".xml", ".rels")):
             for _ in _chunks(archive, info, MAX_OTHER_XML, info.filename):
                 pass
+
+
+_BRT_BEGIN_SHEET = b"\x81\x01"  # record type 129, two bytes
+
+
+def _starts_as_sheet(archive: ZipFile, info: ZipInfo) -> bool:
+    with archive.open(info) as fh:
+        return fh.read(2) == _BRT_BEGIN_SHEET
 
 
 def _varint(data: bytes, pos: int, most: int) -> tuple[int, int] | None:
@@ -346,6 +407,7 @@ def _measure_xlsb_sheet(archive: ZipFile, info: ZipInfo) -> None:
 _XLS_CELLS = frozenset({0x0006, 0x00D6, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E})
 _XLS_MULRK = 0x00BD
 _XLS_BOF = 0x0809
+_XLS_EOF = 0x000A
 _XLS_BOUNDSHEET = 0x0085
 _XLS_DIMENSIONS = 0x0200
 _BIFF8_ROWS, _BIFF8_COLS = 65_536, 256
@@ -379,29 +441,41 @@ def _measure_xls(path: Path) -> None:
 
 
 def _measure_biff(data: bytes) -> None:
-    unpack = struct.unpack_from
+    """Measure the workbook globals from the start of the stream, then each sheet from the
+    offset its BOUNDSHEET record gives — where calamine starts reading it, so a sheet
+    pointed into the middle of another record is read here as calamine reads it."""
     names: dict[int, str] = {}
-    extent: _Extent | None = None
-    pos, end = 0, len(data)
+    _scan_biff(data, 0, _Extent("(workbook)"), names)
+    for offset, name in names.items():
+        _scan_biff(data, offset, _Extent(name), None)
+
+
+def _scan_biff(data: bytes, pos: int, extent: _Extent, names: dict[int, str] | None) -> None:
+    """Follow the records of one substream from ``pos`` to its EOF record (nested BOF/EOF
+    pairs, an embedded chart, are followed through), counting its cells into ``extent``
+    and, in the globals (``names`` given), collecting each BOUNDSHEET's offset and name."""
+    unpack = struct.unpack_from
+    end = len(data)
+    depth = 0
     while pos + 4 <= end:
         kind, length = unpack("<HH", data, pos)
         start = pos + 4
         if start + length > end:
             break
         if kind in _XLS_CELLS and length >= 4:
-            if extent is not None:
-                row, col = unpack("<HH", data, start)
-                extent.add(row + 1, col + 1)
-        elif kind == _XLS_MULRK and length >= 6 and extent is not None:
+            row, col = unpack("<HH", data, start)
+            extent.add(row + 1, col + 1)
+        elif kind == _XLS_MULRK and length >= 6:
             row, first = unpack("<HH", data, start)
             (last,) = unpack("<H", data, start + length - 2)
             extent.add(row + 1, last + 1, max(last - first + 1, 1))
-        elif kind == _XLS_BOF and length >= 4:
-            (substream,) = unpack("<H", data, start + 2)
-            extent = (
-                _Extent(names.get(pos, f"thứ {len(names) + 1}")) if substream == 0x0010 else None
-            )
-        elif kind == _XLS_BOUNDSHEET and length >= 8:
+        elif kind == _XLS_BOF:
+            depth += 1
+        elif kind == _XLS_EOF:
+            depth -= 1
+            if depth <= 0:
+                return
+        elif kind == _XLS_BOUNDSHEET and length >= 8 and names is not None:
             (offset,) = unpack("<I", data, start)
             count, high = data[start + 6], data[start + 7]
             raw = data[start + 8 : start + 8 + count * (2 if high else 1)]

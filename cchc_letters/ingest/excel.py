@@ -200,14 +200,21 @@ def measure_workbook(archive: ZipFile) -> WorkbookSize:
     import zipfile
     import zlib
 
+    from cchc_letters.ingest.bounds import sheet_targets
+
     names = _sheet_names(archive)
+    targets = sheet_targets(archive)
     size = WorkbookSize()
     for info in archive.infolist():
         lower = info.filename.lower()
-        if not lower.endswith((".xml", ".rels")):
+        in_place = lower.startswith("xl/worksheets/") or info.filename in targets
+        if not (in_place or lower.endswith((".xml", ".rels"))):
             continue  # pictures, printer settings, VBA: never read
-        is_sheet = lower.startswith("xl/worksheets/")
-        if is_sheet:
+        # Cells are counted in every XML part, not only under xl/worksheets/: calamine reads
+        # a sheet wherever the workbook's relationships put it (a sheet moved to
+        # "xl/data/s.xml" would otherwise be expanded unmeasured).
+        is_sheet = True
+        if in_place:
             limit = MAX_SHEET_XML
         elif lower.endswith("sharedstrings.xml"):
             limit = MAX_SHARED_STRINGS_XML
