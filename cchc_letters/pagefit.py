@@ -11,8 +11,10 @@ Hand-written, not a layout engine: LibreOffice takes about a second per letter, 
 libraries that lay out DOCX need Word or a licence. This counts lines: each paragraph's
 characters (capitals and bold wider) at their font size over its line width (page width
 less margins and indents, or a table cell's width), times its line height, plus its spacing
-before and after; a table row is as tall as its tallest cell. On the shipped letters it is
-within 2 % of LibreOffice, and under it.
+before and after; a table row is as tall as its tallest cell; characters have the widths
+of Times (Adobe's metrics). It is within about 5 % of LibreOffice (``FULL_PAGE``), so it
+refuses only a letter surely over a page: a net for gross overflows (a long note printed
+by a commune template), not a second page check.
 
 Measuring costs about twice a letter's rendering (0.4-0.9 ms), so a batch measures only
 letters longer than the longest that fit (``LetterFit.calibrate``: the run's samples with
@@ -29,21 +31,36 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# Widths in Times New Roman, as fractions of the font size, measured on LibreOffice's
-# letters (about 85 characters of a 13 pt letter on a 16.5 cm line; 65 of a bold name in
-# title case): a lower-case letter, space or digit 0.41, a capital 0.70, bold 12 % wider.
-# Each is taken a little low, so that the estimate errs on the side of fewer lines.
-CHAR_WIDTH_EM = 0.40
-CAPITAL_WIDTH_EM = 0.68
-BOLD_WIDTH = 1.10
+# Character widths in thousandths of the font size: the Adobe metrics of Times Roman and
+# Times Bold, which Times New Roman (and LibreOffice's Liberation Serif) match. A Vietnamese
+# letter is as wide as its base letter (ễ as e, Đ as D, ư as u).
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_REGULAR_WIDTHS = (
+    "444 500 444 500 444 333 500 500 278 278 500 278 778 500 500 500 500 333 389 278 500 500 "
+    "722 500 500 444 722 667 667 722 611 556 722 722 333 389 722 611 889 722 722 556 722 667 "
+    "556 611 722 722 944 722 722 611"
+)
+_BOLD_WIDTHS = (
+    "500 556 444 556 444 333 500 556 278 333 556 278 833 556 500 556 556 444 389 333 556 500 "
+    "722 500 500 444 722 667 722 722 667 611 778 778 389 500 778 667 944 722 778 611 778 722 "
+    "556 667 722 722 1000 722 722 667"
+)
+_OTHER = {" ": 250, ",": 250, ".": 250, ":": 278, ";": 278, "/": 278, "-": 333, "(": 333}
+_OTHER |= {")": 333, "–": 500, "—": 1000, "&": 778, "\u00a0": 250}
+_OTHER |= dict.fromkeys("0123456789", 500)
+# A line breaks before the word that does not fit: on average half a word of its width
+# stays empty (about 3 %).
+LINE_FILL = 0.97
 # A single-spaced line is about 1.15 of the font size tall (Times New Roman's ascent and
 # descent); 1.1 errs on the side of less height.
 LINE_HEIGHT_EM = 1.15
 CELL_MARGINS = 2 * 108  # twips, Word's default left and right cell margins
-# The estimate runs 1-2 % under LibreOffice's layout of the shipped letters (measured: 0.953
-# of the page for a birth letter LibreOffice fills to 0.971): a letter estimated over 98 %
-# of the text area is over a page.
-FULL_PAGE = 0.98
+# The estimate is within about 5 % of LibreOffice's layout either way (measured: the
+# shipped letters' samples from 1 % under to 2.3 % over; a letter of one long bold
+# paragraph 5.6 % over, a wide-lettered bold name 2 % under). A safety net must not refuse a
+# letter that fits: only a letter estimated over 105 % of the text area is refused, one
+# surely over a page.
+FULL_PAGE = 1.05
 
 _INT = r'"(-?\d+)"'
 _PG_SZ_W = re.compile(r"<w:pgSz\b[^>]*?\bw:w=" + _INT)
@@ -209,22 +226,37 @@ def _paragraph_height(xml: str, width: int, geometry: PageGeometry) -> int:
 
 def _text_width(xml: str, geometry: PageGeometry) -> int:
     """Return the width (twips) of a paragraph's runs set on one line: each character at
-    its run's size, capitals and bold wider."""
+    its run's size and weight."""
     total = 0.0
     for run in xml.split("</w:r>"):
         if "<w:t" not in run:
             continue
         text = "".join(_TEXT.findall(run))
         if "&" in text:
-            text = _ENTITY.sub("x", text)
+            text = _ENTITY.sub("&", text)
         found = _SIZE.search(run)
         size = int(found[1]) if found else geometry.size
-        capitals = sum(1 for char in text if char.isupper())
-        em = (len(text) - capitals) * CHAR_WIDTH_EM + capitals * CAPITAL_WIDTH_EM
-        if _BOLD.search(run):
-            em *= BOLD_WIDTH
-        total += em * size * 10
-    return round(total)
+        widths = _WIDTHS[bool(_BOLD.search(run))]
+        thousandths = sum(widths.get(char) or _width(widths, char) for char in text)
+        total += thousandths / 1000 * size * 10
+    return round(total / LINE_FILL)
+
+
+def _width(widths: dict[str, int], char: str) -> int:
+    """Return the width of a character not in the table (a Vietnamese letter: its base)."""
+    import unicodedata
+
+    base = unicodedata.normalize("NFD", char)[0]
+    base = {"đ": "d", "Đ": "D"}.get(base, base)
+    width = widths.get(base, 500)
+    widths[char] = width  # remembered: the same few letters come back
+    return width
+
+
+_WIDTHS = {
+    weight: {**dict(zip(_LETTERS, map(int, table.split()), strict=True)), **_OTHER}
+    for weight, table in ((False, _REGULAR_WIDTHS), (True, _BOLD_WIDTHS))
+}
 
 
 def _attributes(element: re.Match[str] | None) -> dict[str, str]:

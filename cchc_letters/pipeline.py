@@ -201,12 +201,13 @@ def _commit(
         ) from None
 
 
-def prepare(options: BatchOptions) -> Prepared:
+def prepare(options: BatchOptions, checked: Any = None) -> Prepared:
     """Read, validate, load and lint the templates, pick the schedule: nothing written.
 
     Each kind's template is tried on the batch's rows until one renders, so a template that
     fails on every row stops the run before anything is written (TemplateProblem); one that
     fails only on some rows' data rejects those rows when they are written.
+    ``checked`` is the input already read and validated (intake.CheckedInput, for `check`).
     """
     from cchc_letters.intake import check_inputs
     from cchc_letters.kinds import entry
@@ -215,14 +216,15 @@ def prepare(options: BatchOptions) -> Prepared:
     from cchc_letters.templatelint import lint_templates
 
     profile = load_profile(options.profile_path)
-    checked = check_inputs(
-        options.inputs,
-        letter_date=options.letter_date,
-        kind=options.kind,
-        mapping=options.mapping,
-        encoding=options.encoding,
-        delimiter=options.delimiter,
-    )
+    if checked is None:
+        checked = check_inputs(
+            options.inputs,
+            letter_date=options.letter_date,
+            kind=options.kind,
+            mapping=options.mapping,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+        )
     read = checked.read
     if not read.files and read.issues:
         details = "; ".join(f"{i.file}: {i.message}" for i in read.issues)

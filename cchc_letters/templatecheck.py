@@ -187,7 +187,8 @@ def _check_pages(
                     kind.value,
                     "too_long",
                     f"{what}: rút gọn lời văn, giảm cỡ chữ hoặc khoảng cách đoạn; xem thử "
-                    f"bằng `cchc-letters preview {kind.value} --long --pdf`",
+                    f"bằng `cchc-letters preview {kind.value} "
+                    f"{'--long' if pages > 1 else '--at-limits'} --pdf`",
                 )
             )
 
@@ -264,11 +265,14 @@ def render_preview(
     pdf: bool = False,
     letter_date: date = SAMPLE_DATE,
     long: bool = False,
+    at_limits: bool = False,
 ) -> PreviewResult:
     """Write one ``kind`` letter rendered with the sample data to ``out`` (and a PDF beside it).
 
     The template is ``template``, else the profile's, else the default. A template with
     errors raises TemplateProblem listing them (what `templates check` would say).
+    ``at_limits``: the long sample with every limited field at its limit (the page check's
+    worst case).
     """
     from cchc_letters.pdf import PdfUnavailable, convert_to_pdf
     from cchc_letters.profile import load_profile
@@ -284,7 +288,11 @@ def render_preview(
         out = out.with_suffix(".docx")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_letter(loaded, sample_context(kind, profile, letter_date, long=long), out)
+        if at_limits:
+            context = limit_contexts(kind, profile, letter_date)[0]
+        else:
+            context = sample_context(kind, profile, letter_date, long=long)
+        write_letter(loaded, context, out)
     except OSError as exc:
         raise TemplateProblem(f"{out}: không ghi được bản xem trước ({exc})") from None
     result = PreviewResult(template=path, docx=out)

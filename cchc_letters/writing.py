@@ -263,6 +263,26 @@ def run_jobs(
         gc.unfreeze()
 
 
+def unprintable(
+    registrations: Sequence[Registration],
+    *,
+    templates: Mapping[Kind, LetterTemplate],
+    context_of: ContextOf,
+) -> list[Issue]:
+    """Return the rejection of each registration whose letter the writer would not write
+    (``_body``: its template fails on its data, or it would not fit one page), rendering
+    every letter and writing none (`check --profile`)."""
+    from cchc_letters.pagefit import LetterFit
+
+    issues = []
+    for registration in registrations:
+        template = templates[registration.kind]
+        body = _body(template, LetterFit.of(template), context_of(registration), 0)
+        if isinstance(body, NotRendered):
+            issues.append(not_rendered_issue(registration, body))
+    return issues
+
+
 def too_long_message(template: LetterTemplate, fit: Any, body: str) -> str:
     """Return why a letter is not written: it would not fit one page (pagefit's estimate)."""
     return (

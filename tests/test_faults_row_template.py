@@ -169,3 +169,44 @@ def test_a_template_failing_on_every_row_stops_the_batch_with_a_clear_error(tmp_
     message = caught.value.message
     assert "cả 3 dòng" in message and "death.docx" in message and "Traceback" not in message
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("batch-*"))
+
+
+def test_check_with_the_profile_reports_the_rows_generate_would_reject(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cchc_letters.cli import app
+
+    given = options(tmp_path, NAMES)
+    args = ["check", str(given.inputs[0]), "--date", "2026-11-27", "--json"]
+    runner = CliRunner()
+    checked = runner.invoke(app, [*args, "--profile", str(given.profile_path)])
+    assert checked.exit_code == 3, checked.output
+    report = json.loads(checked.stdout)
+    assert report["valid"] == 3 and report["rejected"] == 1
+    [issue] = [i for i in report["issues"] if i["severity"] == "error"]
+    assert issue["row"] == 3 and issue["code"] == "template_error"
+    assert "death.docx" in issue["reason"]
+    # The same row generate rejects; nothing written by check.
+    assert not (tmp_path / "out").exists()
+    result = run_batch(given)
+    assert [r["row"] for r in rejects(result.rejects_file)] == [str(issue["row"])]
+    # Without a profile check only validates (the shipped templates render every valid row).
+    assert runner.invoke(app, args).exit_code == 0
+    # A template failing on every row is the same clear error as in generate.
+    (tmp_path / "every").mkdir()
+    every = options(tmp_path / "every", ["Lê Hoa", "Trần Văn"])
+    failed = runner.invoke(
+        app,
+        [
+            "check",
+            str(every.inputs[0]),
+            "--date",
+            "2026-11-27",
+            "--profile",
+            str(every.profile_path),
+        ],
+    )
+    assert failed.exit_code == 1 and "cả 2 dòng" in failed.output
+    assert "Traceback" not in failed.output

@@ -60,6 +60,20 @@ def test_preview_long_sample(tmp_path):
     assert "Công Tằng Tôn Nữ Thị Hoàng Lan" in docx_text(out)
 
 
+def test_preview_at_limits_shows_the_page_checks_worst_case(tmp_path):
+    # What `templates check` measured when it says a letter is too long at the limits.
+    from cchc_letters.ingest.columns import field_limits
+    from cchc_letters.variables import filler
+
+    out = tmp_path / "d.docx"
+    result = runner.invoke(app, ["preview", "death", "--at-limits", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    limit = field_limits()["deceased_name"]
+    text = docx_text(out)
+    assert filler("deceased_name", limit) in text
+    assert filler("deceased_residence", field_limits()["deceased_residence"]) in text
+
+
 def test_preview_of_a_broken_template_names_the_problem(tmp_path):
     broken = rewrite_document(
         default_template("death"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -91,6 +92,21 @@ _FAILED: dict[str, Any] = {
 }
 
 
+# check fills the letters only when told which commune's templates: the shipped templates
+# fit one page and render every row validation accepts (templates check proves it), so
+# without a profile there is nothing more to find, and filling costs what generating does.
+CheckProfileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--profile",
+        help="Commune profile (TOML): also fill every letter with its templates, as generate "
+        "would, and list the rows it would reject then (a template error on that row's data, "
+        "a letter over one page). Costs about as much as generating.",
+        dir_okay=False,
+    ),
+]
+
+
 @app.command("check")
 def check(
     inputs: InputsArgument,
@@ -99,13 +115,16 @@ def check(
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     letter_date: DateOption = None,
+    profile: CheckProfileOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Kiểm tra tệp xuất từ sổ hộ tịch, không viết thư — read and validate exports only.
 
     Lists every row that could not become a letter (file, sheet, row, column, value, reason)
-    and every file that could not be read. Exit 0 when every row is usable (exact duplicates
-    are only reported), 3 when something was rejected or unreadable.
+    and every file that could not be read. With --profile, also fills every letter with the
+    commune's templates and lists the rows generate would reject then. Exit 0 when every row
+    is usable (exact duplicates are only reported), 3 when something was rejected or
+    unreadable.
     """
     from cchc_letters.intake import check_inputs
 
@@ -119,14 +138,17 @@ def check(
             encoding=encoding,
             delimiter=delimiter,
         )
-    read, issues = checked.read, checked.issues
+        unprintable: list[Issue] = []
+        if profile is not None and checked.registrations:
+            unprintable = _unprintable(checked, inputs, profile, when)
+    read, issues = checked.read, [*checked.issues, *unprintable]
     failed = any(i.severity == "error" for i in issues)
     summary = {
         "ok": not failed,
         "letter_date": when.isoformat(),
         "rows_read": checked.rows_read,
-        "valid": len(checked.registrations),
-        "rejected": checked.rejected,
+        "valid": len(checked.registrations) - len(unprintable),
+        "rejected": checked.rejected + len(unprintable),
         "duplicates": checked.duplicates,
         "unreadable_files": checked.unreadable_files,
     }
@@ -142,6 +164,19 @@ def check(
         _print_table(issues, read.files, summary)
     if failed:
         raise typer.Exit(int(ExitCode.REJECTED))
+
+
+def _unprintable(checked: Any, inputs: list[Path], profile: Path, when: Any) -> list[Issue]:
+    """Return the rows generate would reject when writing their letters with the profile's
+    templates (pipeline.prepare, then writing.unprintable: nothing written)."""
+    from cchc_letters.pipeline import BatchOptions, prepare
+    from cchc_letters.writing import unprintable
+
+    options = BatchOptions(inputs=inputs, out_dir=Path("."), letter_date=when, profile_path=profile)
+    prepared = prepare(options, checked)
+    return unprintable(
+        prepared.registrations, templates=prepared.templates, context_of=prepared.context_of
+    )
 
 
 def _print_table(

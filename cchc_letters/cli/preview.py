@@ -50,6 +50,15 @@ def preview(
         bool,
         typer.Option("--long", help="Use the long sample names and addresses of the page check."),
     ] = False,
+    at_limits: Annotated[
+        bool,
+        typer.Option(
+            "--at-limits",
+            help="Fill every name, address, place, số and quyển up to its length limit "
+            "(data/columns.toml [limits]): the longest letter a row can make, as the page "
+            "check renders it.",
+        ),
+    ] = False,
     letter_date: DateOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -69,6 +78,7 @@ def preview(
             pdf=pdf,
             letter_date=parse_date_option(letter_date),
             long=long,
+            at_limits=at_limits,
         )
     if json_output:
         print_json(result.to_json())
