@@ -7,6 +7,7 @@ sheet. Rows with tabs, line breaks or edge spaces still go through python-docx.)
 from __future__ import annotations
 
 import docx
+import pytest
 from docx.shared import Cm
 from lxml import etree
 
@@ -101,6 +102,7 @@ def _profiles():
     return [profile, dataclasses.replace(profile, parent_lines=(), agency_lines=())]
 
 
+@pytest.mark.slow  # every case built twice, with python-docx too: seconds
 def test_plain_lists_are_the_bytes_python_docx_writes(tmp_path, monkeypatch):
     from datetime import date
 
@@ -120,6 +122,7 @@ def test_plain_lists_are_the_bytes_python_docx_writes(tmp_path, monkeypatch):
         assert list((tmp_path / "cache").glob("lists/*.json"))
 
 
+@pytest.mark.slow  # every case built twice, with python-docx too: seconds
 def test_a_text_python_docx_writes_its_own_way_takes_python_docx_path(tmp_path):
     import dataclasses
     from datetime import date
