@@ -20,6 +20,7 @@ import functools
 import itertools
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape as _html_escape
@@ -299,11 +300,35 @@ def _python_docx_package(
             document.add_section(WD_SECTION.NEW_PAGE)
         _header(document, profile, letter_date, WIDTH_CM)
         _page(document, page, title)
-    core = document.core_properties
-    core.title, core.author, core.last_modified_by = title, profile.committee_name, ""
-    core.created = core.modified = datetime(letter_date.year, letter_date.month, letter_date.day)
-    core.revision = 1
+    with _core_properties_prefix():
+        core = document.core_properties
+        core.title, core.author, core.last_modified_by = title, profile.committee_name, ""
+        core.created = core.modified = datetime(
+            letter_date.year, letter_date.month, letter_date.day
+        )
+        core.revision = 1
     return _fixed_zip(document, letter_date)
+
+
+CORE_PROPERTIES_NS = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+
+
+@contextmanager
+def _core_properties_prefix() -> Iterator[None]:
+    """Bind python-docx's ``cp`` prefix to the core-properties namespace while the list's
+    properties are set. docxcompose (imported with docxtpl) rebinds ``cp`` in python-docx's
+    shared prefix map to the custom-properties namespace; python-docx's setters then miss
+    ``cp:lastModifiedBy`` and ``cp:revision`` and add second, wrongly named copies to
+    docProps/core.xml (which Word may report as unreadable content)."""
+    from docx.oxml.ns import nsmap
+
+    bound = nsmap.get("cp")
+    nsmap["cp"] = CORE_PROPERTIES_NS
+    try:
+        yield
+    finally:
+        if bound is not None:
+            nsmap["cp"] = bound
 
 
 def _fixed_zip(document: Any, letter_date: date) -> bytes:
@@ -568,7 +593,7 @@ def _skeleton() -> _Skeleton | None:
     from cchc_letters import cache
 
     key = cache.key_of(
-        "list-skeleton-1",
+        "list-skeleton-2",  # 2: core.xml without the wrongly named copies
         hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
         cache.installed("docx"),
         cache.installed("lxml"),

@@ -201,3 +201,35 @@ def test_plain_rows_written_at_their_place_between_special_rows(tmp_path):
         [["1", "An & Bình"], ["2", "tab\there"], ["3", "Chi"], ["4", ""]],
         [["5", " edge"], ["6", "Dũng <Lê>"]],
     ]
+
+
+@pytest.mark.parametrize("odd_row", [False, True], ids=["from strings", "through python-docx"])
+def test_core_properties_stay_in_their_namespace_after_docxtpl_is_imported(
+    tmp_path, monkeypatch, odd_row
+):
+    """docxcompose (docxtpl's dependency) rebinds python-docx's "cp" prefix on import; the
+    list's docProps/core.xml must still hold one lastModifiedBy and one revision, each in the
+    core-properties namespace (a second copy in another namespace is not valid OPC)."""
+    import zipfile
+    from datetime import date
+
+    import docxtpl  # noqa: F401  (what a batch imports before it writes its delivery sheet)
+
+    monkeypatch.setenv("CCHC_CACHE_DIR", str(tmp_path / "cache"))
+    listdoc._skeleton_for.cache_clear()
+    rows = [(1, "a\tb" if odd_row else "Khai sinh", "Anh A", "")]
+    page = listdoc.ListPage("Ấp 1", LIST_COLUMNS, rows=rows)
+    written = listdoc.write_list_docx(
+        tmp_path / "list.docx",
+        profile=_profiles()[0],
+        letter_date=date(2026, 12, 1),
+        title="DANH SÁCH",
+        pages=[page],
+    )
+    with zipfile.ZipFile(written) as package:
+        core = etree.fromstring(package.read("docProps/core.xml"))
+    ns = listdoc.CORE_PROPERTIES_NS
+    children = [child.tag for child in core]
+    assert children.count(f"{{{ns}}}lastModifiedBy") == 1
+    assert children.count(f"{{{ns}}}revision") == 1
+    assert all(tag.startswith(f"{{{ns}}}") or "purl.org" in tag for tag in children), children
