@@ -34,7 +34,10 @@ def test_soffice_dies_when_the_run_is_sigkilled_during_pdf(tmp_path):
     require_soffice()
     out = tmp_path / "out"
     export = write_births(tmp_path / "births.csv", range(1, 61))
-    run = fault_process(*generate_args([export], out, "--per-letter", "--pdf"))
+    # TMPDIR: the LibreOffice profiles of the killed run stay in the test folder.
+    run = fault_process(
+        *generate_args([export], out, "--per-letter", "--pdf"), env={"TMPDIR": str(tmp_path)}
+    )
     try:
         deadline = time.monotonic() + 120
         while not soffice_bin_started(out):
