@@ -84,6 +84,7 @@ def test_an_ods_table_prefix_bound_to_another_namespace_is_still_measured(tmp_pa
     assert measured(rebound, "ods").code == "oversized_file"
 
 
+@pytest.mark.slow  # a big hostile file: millions of cell tags measured
 def test_an_ods_of_millions_of_empty_cell_tags_is_refused(tmp_path):
     row = "<table:table-row>" + "<table:table-cell/>" * 4_000_000 + "</table:table-row>"
     problem = measured(ods(tmp_path / "tags.ods", row), "ods")
