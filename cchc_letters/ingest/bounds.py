@@ -130,21 +130,14 @@ class _Extent:
             self.cols = last_col
         self.cells += cells
         if self.rows > MAX_SHEET_ROWS or max(self.rows * self.cols, self.cells) > MAX_SHEET_CELLS:
-            corner = f"{_column_letters(self.cols)}{self.rows}"
+            from cchc_letters.ingest.excel import column_letters
+
+            corner = f"{column_letters(self.cols)}{self.rows}"
             raise too_large(
                 f"trang tính {self.label} có dữ liệu tới ô {corner} (vùng A1:{corner} gồm "
                 f"{self.rows:,} hàng, {max(self.rows * self.cols, self.cells):,} ô; giới hạn "
                 f"{MAX_SHEET_ROWS:,} hàng và {MAX_SHEET_CELLS:,} ô mỗi trang tính)"
             )
-
-
-def _column_letters(index: int) -> str:
-    """Return the column letters of a 1-based column number (1 -> A, 16384 -> XFD)."""
-    letters = ""
-    while index > 0:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters or "A"
 
 
 def _chunks(archive: ZipFile, info: ZipInfo, limit: int, label: str) -> Iterator[bytes]:

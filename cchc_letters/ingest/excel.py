@@ -252,7 +252,7 @@ def _over_limits(extent: Extent) -> bool:
 def _check_extent(extent: Extent, label: str) -> None:
     if _over_limits(extent):
         rows, cols, cells, _ = extent
-        corner = f"{_column_letters(cols)}{rows}"
+        corner = f"{column_letters(cols)}{rows}"
         raise _too_large(
             f"trang tính {label} có dữ liệu tới ô {corner} (vùng A1:{corner} gồm {rows:,} hàng, "
             f"{max(rows * cols, cells):,} ô; giới hạn {MAX_SHEET_ROWS:,} hàng và "
@@ -337,8 +337,9 @@ def _check_texts(window: bytes, half: int, label: str) -> None:
             raise _too_large(f"một ô trong {label} dài hơn {MAX_TEXT_BYTES:,} byte")
 
 
-def _column_letters(index: int) -> str:
-    """Return the column letters of a 1-based column number (1 -> A, 16384 -> XFD)."""
+def column_letters(index: int) -> str:
+    """Return the column letters of a 1-based column number (1 -> A, 16384 -> XFD).
+    (openpyxl.utils has one, but importing openpyxl costs a daily batch 0.1 s.)"""
     letters = ""
     while index > 0:
         index, rest = divmod(index - 1, 26)
