@@ -296,6 +296,24 @@ def _joins_every_paragraph(env: Any, source: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=16)
+def _compiled_source(source: str) -> tuple[Any, bool, tuple[str, ...]]:
+    """Return (the compiled Jinja template, whether it joins every paragraph itself, its
+    ``{% autoescape %}`` findings) of a cleaned body; TemplateSyntaxError if it does not parse.
+
+    Kept per process by the body's text: the office app, ``watch`` and the tests load the same
+    templates for batch after batch, and compiling one costs about 20 ms. The same text always
+    compiles to the same template (a fresh environment from ``jinja_environment``), which is
+    read-only once made and safe to render from several threads."""
+    env = jinja_environment()
+    joined = _joins_every_paragraph(env, source)
+    if joined:  # else joined after rendering, as before (the same letters either way)
+        env.add_extension(_joined_paragraphs())
+    ast = env.parse(source)
+    compiled = env.from_string(ast)
+    return compiled, joined, tuple(autoescape_findings(ast))
+
+
 @dataclass
 class LetterTemplate:
     """A compiled letter template and the fixed parts of its DOCX package."""
@@ -321,19 +339,13 @@ class LetterTemplate:
         """Return the compiled template of a package read by ``read_template``."""
         from jinja2 import TemplateSyntaxError
 
-        env = jinja_environment()
-        joined = _joins_every_paragraph(env, parts.source)
-        if joined:  # else joined after rendering, as before (the same letters either way)
-            env.add_extension(_joined_paragraphs())
         try:
-            ast = env.parse(parts.source)
-            compiled = env.from_string(ast)
+            compiled, joined, unescaped = _compiled_source(parts.source)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(
                 f"{parts.path}: {_syntax_message(exc.message)} "
                 f"(gần: {text_near(parts.source, exc.lineno, _quoted(exc.message))!r})"
             ) from None
-        unescaped = autoescape_findings(ast)
         if unescaped:
             raise TemplateProblem(
                 f"{parts.path}: mẫu thư không được tắt autoescape ({'; '.join(unescaped)}): "

@@ -15,6 +15,28 @@ atexit.register(shutil.rmtree, os.environ["CCHC_CACHE_DIR"], ignore_errors=True)
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+def _build_cli_once() -> None:
+    """typer's CliRunner turns the Typer app into its click command anew on every invoke
+    (~35 ms; ~240 invokes in the quick loop). The command is the same each time (the app is
+    never changed after import), so it is built once per app, as a real run builds it once."""
+    import weakref
+
+    import typer.main
+    import typer.testing
+
+    built: weakref.WeakKeyDictionary[object, object] = weakref.WeakKeyDictionary()
+
+    def get_command(app):
+        if app not in built:
+            built[app] = typer.main.get_command(app)
+        return built[app]
+
+    typer.testing._get_command = get_command
+
+
+_build_cli_once()
+
+
 # `pytest -m "not slow"` is the quick loop: no LibreOffice, no browser, no child process.
 # A test is slow when its own code starts one of them (the names below), so a new test that
 # does is marked without anyone remembering to; others mark themselves (@pytest.mark.slow).
