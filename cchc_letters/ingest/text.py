@@ -304,18 +304,28 @@ def sniff_delimiter(text: str, vocab: Vocabulary) -> str:
     """
     head = "\n".join(text.splitlines()[:SNIFF_LINES])
     best, best_key = ",", (-1, -1)
+    absent_key: tuple[int, int] | None = None  # every absent delimiter makes the same table
     for delimiter in ("\t", ";", ","):
-        try:
-            grid = parse(head, delimiter)
-        except FileProblem:
-            continue
-        header = find_header(grid, vocab)
-        score = 0
-        if header is not None:
-            score = sum(1 for c in header[2] if resolve(vocab, c, None, True))
-        widths = [len(r) for _, r in grid if len(r) > 1]
-        common = max(widths.count(w) for w in set(widths)) if widths else 0
-        key = (score, common)
+        if delimiter not in head and absent_key is not None:
+            key = absent_key
+        else:
+            try:
+                key = _table_quality(parse(head, delimiter), vocab)
+            except FileProblem:
+                continue
+            if delimiter not in head:
+                absent_key = key
         if key > best_key:
             best, best_key = delimiter, key
     return best
+
+
+def _table_quality(grid: Grid, vocab: Vocabulary) -> tuple[int, int]:
+    """Return (known headings found, lines with the most common number of fields)."""
+    header = find_header(grid, vocab)
+    score = 0
+    if header is not None:
+        score = sum(1 for c in header[2] if resolve(vocab, c, None, True))
+    widths = [len(r) for _, r in grid if len(r) > 1]
+    common = max(widths.count(w) for w in set(widths)) if widths else 0
+    return score, common
