@@ -79,7 +79,9 @@ class BatchNotRecorded(CchcError):
 
     exit_code = ExitCode.UNRECORDED
 
-    def __init__(self, message: str, *, hint: str | None = None, details: dict[str, Any] | None = None):
+    def __init__(
+        self, message: str, *, hint: str | None = None, details: dict[str, Any] | None = None
+    ):
         super().__init__(message, hint=hint)
         self.details = details or {}
 

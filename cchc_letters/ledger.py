@@ -438,9 +438,7 @@ class Ledger:
                 found[row[0]] = LedgerEntry(*row)
         return found
 
-    def printed_events(
-        self, identities: Iterable[Identity]
-    ) -> list[tuple[LedgerEntry, Identity]]:
+    def printed_events(self, identities: Iterable[Identity]) -> list[tuple[LedgerEntry, Identity]]:
         """Return the current letters whose event identity (``identity.Identity``) is one of
         ``identities`` by ID or by name, each with its stored identity."""
         return self._printed_by("event", identities)

@@ -19,7 +19,7 @@ by a commune template), not a second page check.
 Measuring costs about twice a letter's rendering (0.4-0.9 ms), so a batch measures only
 letters longer than the longest that fit (``LetterFit.calibrate``: the run's samples with
 every limited field at its limit): an ordinary letter costs one length comparison (in the
-3,000 births of benchmarks/bench_batch.py, 44 letters were measured: 30 ms of 3.2 s). The
+3,000 births of benchmarks/bench_batch.py, 43 letters were measured: 38 ms of 4.0 s). The
 blind spot of that shortcut: a letter whose XML is no longer than those samples', with its
 text where the samples had table rows (a commune template printing a long unlimited field
 in a letter with few schedule rows), is not measured.

@@ -45,7 +45,9 @@ class WebConfig:
     allowed_hosts: list[str] | None = None
     inbox: Path | None = None  # `watch`'s inbox, whose waiting exports the batch page offers
     lock_wait: float = 30.0  # seconds to wait for a CLI run holding OUT's lock
-    today: Callable[[], date] = date.today  # the default letter date of the forms (tests pass a fixed one)
+    today: Callable[[], date] = (
+        date.today
+    )  # the default letter date of the forms (tests pass a fixed one)
     jobs: dict[str, Job] = field(default_factory=dict)
 
     @property
@@ -101,9 +103,7 @@ def render(
     return PAGES.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status)
 
 
-def problem(
-    request: Request, message: str, hint: str | None = None, status: int = 400
-) -> Response:
+def problem(request: Request, message: str, hint: str | None = None, status: int = 400) -> Response:
     """Return the error page: what went wrong and what to do, never a traceback."""
     return render(request, "problem.html", {"message": message, "hint": hint}, status)
 
