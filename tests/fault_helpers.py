@@ -5,29 +5,20 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from ledger_helpers import LETTER_DATE, ROOT
+from ledger_helpers import LETTER_DATE, ROOT, python_process
 
 RUNNER = ROOT / "tests" / "fault_runner.py"
 
 
 def fault_process(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start the CLI (tests/fault_runner.py) as a real process, faults set by ``env``."""
-    return subprocess.Popen(
-        [sys.executable, str(RUNNER), *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    )
+    return python_process(RUNNER, *args, env=env)
 
 
 def generate_args(inputs, out: Path, *extra: str) -> list[str]:

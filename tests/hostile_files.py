@@ -166,3 +166,14 @@ def xls(path: Path, far: tuple[int, int] | None = None, *, dimensions=None) -> P
         data[at + 4 : at + 18] = struct.pack("<IIHHH", *dimensions, 0)
         path.write_bytes(bytes(data))
     return path
+
+
+# The prolog of a "billion laughs" XML part: nine levels of entities, each ten of the last.
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">'
+        for n in range(1, 10)
+    )
+    + "]>"
+)

@@ -65,8 +65,13 @@ def docx_text(path: Path) -> str:
 
 def cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start `python cli.py ARGS` as a real process (stdout/stderr captured)."""
+    return python_process(ROOT / "cli.py", *args, env=env)
+
+
+def python_process(script: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start `python SCRIPT ARGS` in the checkout, UTF-8 text on captured stdout/stderr."""
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), *args],
+        [sys.executable, str(script), *args],
         cwd=ROOT,
         env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
         stdout=subprocess.PIPE,

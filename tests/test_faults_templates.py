@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from docx_edit import default_template, replace_text, rewrite_document, write_profile
+from hostile_files import LAUGHS
 from typer.testing import CliRunner
 
 from cchc_letters import render
@@ -148,16 +149,6 @@ def test_autoescape_off_is_refused_by_the_batch_before_anything_is_written(tmp_p
 def test_autoescape_true_is_allowed(tmp_path):
     birth_template(tmp_path / "t", "{% autoescape true %}{{ child.name }}{% endautoescape %}")
     assert check_templates(tmp_path / "t", layout=False).errors == []
-
-
-LAUGHS = (
-    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(
-        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">'
-        for n in range(1, 10)
-    )
-    + "]>"
-)
 
 
 def entity_bomb(xml: str) -> str:

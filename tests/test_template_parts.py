@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from docx_edit import default_template, write_profile
+from hostile_files import LAUGHS
 from typer.testing import CliRunner
 
 from cchc_letters.cli import app
@@ -21,14 +22,6 @@ from cchc_letters.templatecheck import check_templates
 
 runner = CliRunner()
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "registrations.csv"
-LAUGHS = (
-    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(
-        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">'
-        for n in range(1, 10)
-    )
-    + "]>"
-)
 
 
 def with_part(dst: Path, part: str, transform) -> Path:
