@@ -3,6 +3,8 @@ helpers each kind's context builder (cchc_letters/kinds/) uses: people, honorifi
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date
 from typing import Any, TypedDict
 
@@ -14,6 +16,30 @@ from cchc_letters.vietnamese import (
     honorific,
     weekday_name,
 )
+
+# The values a letter takes from the profile alone (commune, header, signer, station) are the
+# same for every letter of a batch: made once per profile and shared by its letters' contexts
+# (read-only: templates render in Jinja's immutable sandbox). A Profile is frozen; it is held
+# here, so its identity is not reused while its values are.
+_profile_values: tuple[Profile | None, dict[str, Any]] = (None, {})
+
+
+def profile_value(profile: Profile, name: str, make: Callable[[Profile], Any]) -> Any:
+    """Return ``make(profile)``, made once per profile (by identity) and ``name``."""
+    global _profile_values
+    held, values = _profile_values
+    if held is not profile:
+        values = {}
+        _profile_values = (profile, values)
+    value = values.get(name)
+    if value is None:
+        value = values[name] = make(profile)
+    return value
+
+
+# The letters of one household name the same residence two or three times (mother, father,
+# the address): each is put in letter case once.
+_letter_case = functools.lru_cache(maxsize=1024)(address_case)
 
 
 def sessions_text(profile: Profile) -> str:
@@ -90,7 +116,7 @@ def person_context(
         "birth_date": person.birth_date,
         "birth_year": person.year_of_birth,
         "age": age,
-        "residence": address_case(person.residence) if person.residence else "",
+        "residence": _letter_case(person.residence) if person.residence else "",
         "present": True,
     }
 
@@ -111,6 +137,21 @@ def common_context(
 ) -> dict[str, Any]:
     """Return the values every letter has: commune, header, signer, dates, registration."""
     return {
+        **profile_value(profile, "common", _profile_context),
+        "letter_date": letter_date,
+        "registration": {
+            "number": registration.number,
+            "book": registration.book,
+            "date": registration.registration_date,
+            "kind": registration.kind.vietnamese,
+        },
+        "note": registration.note or "",
+    }
+
+
+def _profile_context(profile: Profile) -> dict[str, Any]:
+    """Return the common values that come from the profile alone (``common_context``)."""
+    return {
         "commune": {
             "name": profile.commune_name,
             "title": profile.commune_title,
@@ -127,14 +168,6 @@ def common_context(
             "title": profile.signer_title,
             "name": profile.signer_name,
         },
-        "letter_date": letter_date,
-        "registration": {
-            "number": registration.number,
-            "book": registration.book,
-            "date": registration.registration_date,
-            "kind": registration.kind.vietnamese,
-        },
-        "note": registration.note or "",
     }
 
 
@@ -152,7 +185,7 @@ def letter_address(registration: Registration) -> str:
 def letter_address_line(registration: Registration) -> str:
     """Return ``letter_address`` in letter case, for the letter's ``address``."""
     address = letter_address(registration)
-    return address_case(address) if address else ""
+    return _letter_case(address) if address else ""
 
 
 def letter_context(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from typing import Any
 
-from cchc_letters.enrich import letter_address_line, names_line, person_context, sessions_text
+from cchc_letters.enrich import (
+    letter_address_line,
+    names_line,
+    person_context,
+    profile_value,
+    sessions_text,
+)
 from cchc_letters.kinds import DATE, ROWS, TEXT, TEXT_LIST, YES_NO, Variable, from_data
 from cchc_letters.models import Birth, Kind, Person, Sex
 from cchc_letters.profile import Profile
@@ -20,6 +27,10 @@ from cchc_letters.vietnamese import place_text, title_case_name
 # has the most schedule rows (longest with a profile that adds local vaccines). The page
 # check renders both.
 LONG_CHILD_AGES_DAYS = (180, 15)
+
+
+# Births of a batch name the same few birth places (the district's hospitals) again and again.
+_birth_place = functools.lru_cache(maxsize=1024)(place_text)
 
 
 def build(read: RowReader, common: dict[str, Any]) -> Birth | None:
@@ -60,7 +71,7 @@ def context(reg: Birth, profile: Profile, letter_date: date, schedule: Any) -> d
     Honorifics: the child by the child rules, the parents as adults on the letter date
     (the mother's sex is female and the father's male when the record leaves it empty).
     """
-    from cchc_letters.schedule import AT_SCHOOL, child_schedule
+    from cchc_letters.schedule import child_schedule
 
     assert reg.child.birth_date is not None  # validate guarantees it for births
     child = person_context(reg.child, role="child", on=letter_date, profile=profile)
@@ -70,39 +81,65 @@ def context(reg: Birth, profile: Profile, letter_date: date, schedule: Any) -> d
     father = person_context(reg.father, role="adult", on=letter_date, profile=profile, sex=Sex.MALE)
     plan = child_schedule(reg.child.birth_date, letter_date, profile, schedule)
     addressee = names_line(father, mother) or f"Gia đình {child['honorific']} {child['name']}"
-    station = profile.health_station
     return {
         "child": child,
         "mother": mother,
         "father": father,
-        "birth_place": place_text(reg.birth_place),
+        "birth_place": _birth_place(reg.birth_place),
         "addressee": addressee,
         "address": letter_address_line(reg),
-        "station": {
-            "name": station.name,
-            "address": station.address,
-            "phone": station.phone,
-            "sessions": sessions_text(profile),
-        },
-        "schedule": {
-            "id": plan.version_id,
-            "legal_basis": plan.legal_basis,
-            "visits": [
-                {
-                    "label": visit.label,
-                    "vaccines": visit.vaccines_text,
-                    "due": visit.due,
-                    "session": visit.session,
-                    "where": visit.where,
-                    "status": visit.status,
-                    "due_now": visit.status == "due_now",
-                    "at_school": visit.where == AT_SCHOOL,
-                }
-                for visit in plan.visits
-            ],
-            "notes": list(plan.notes),
-        },
+        "station": profile_value(profile, "birth.station", _station_context),
+        "schedule": _schedule_context(plan),
     }
+
+
+def _station_context(profile: Profile) -> dict[str, Any]:
+    station = profile.health_station
+    return {
+        "name": station.name,
+        "address": station.address,
+        "phone": station.phone,
+        "sessions": sessions_text(profile),
+    }
+
+
+# A plan is the same object for every child born on the same day (schedule.child_schedule
+# remembers it), and so is its part of the context: shared by those letters (read-only, as
+# templates render in the immutable sandbox). Kept with the plan itself, so that its id is
+# not reused while the entry is here.
+_schedules: dict[int, tuple[Any, dict[str, Any]]] = {}
+_SCHEDULES_KEPT = 4096
+
+
+def _schedule_context(plan: Any) -> dict[str, Any]:
+    """Return the ``schedule`` values of a child's plan (schedule.ChildSchedule)."""
+    from cchc_letters.schedule import AT_SCHOOL
+
+    kept = _schedules.get(id(plan))
+    if kept is not None and kept[0] is plan:
+        return kept[1]
+    value = {
+        "id": plan.version_id,
+        "legal_basis": plan.legal_basis,
+        "visits": [
+            {
+                "label": visit.label,
+                "vaccines": visit.vaccines_text,
+                "due": visit.due,
+                "session": visit.session,
+                "where": visit.where,
+                "status": visit.status,
+                "due_now": visit.status == "due_now",
+                "at_school": visit.where == AT_SCHOOL,
+            }
+            for visit in plan.visits
+        ],
+        "notes": list(plan.notes),
+    }
+    if len(_schedules) >= _SCHEDULES_KEPT:
+        _schedules.clear()
+    _schedules[id(plan)] = (plan, value)
+    return value
 
 
 def sample(letter_date: date, *, long: bool = False, child_age_days: int | None = None) -> Birth:
