@@ -252,3 +252,67 @@ def test_cached_weekday_names_are_babels_own(cache_dir, monkeypatch):
     _without(monkeypatch, "babel")
     assert [vietnamese.weekday_name(day) for day in days] == expected
     vietnamese._weekday_names.cache_clear()
+
+
+# ---- parsed TOML ---------------------------------------------------------------------------
+
+
+def _shipped_toml() -> list[Path]:
+    return sorted((ROOT / "data").rglob("*.toml"))
+
+
+def test_cached_toml_is_tomllibs_own_parse(cache_dir, monkeypatch):
+    import tomllib
+
+    files = _shipped_toml()
+    assert any("vaccination_schedules" in str(p) for p in files)  # with dates
+    expected = [tomllib.loads(p.read_text(encoding="utf-8")) for p in files]
+    assert [cache.load_toml(p) for p in files] == expected  # the misses, stored
+    assert len(list(cache_dir.glob("toml/*.json"))) == len(files)
+    _without(monkeypatch, "tomllib")
+    warm = [cache.load_toml(p) for p in files]
+    assert warm == expected
+    assert [_types(v) for v in warm] == [_types(v) for v in expected]  # a date stays a date
+    warm[0]["changed"] = True  # each call gives its own copy
+    assert cache.load_toml(files[0]) == expected[0]
+
+
+def _types(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value).__name__
+
+
+def test_edited_toml_is_parsed_again(cache_dir, tmp_path):
+    path = tmp_path / "a.toml"
+    path.write_text('name = "cũ"\n', encoding="utf-8")
+    assert cache.load_toml(path) == {"name": "cũ"}
+    path.write_text('name = "mới"\n', encoding="utf-8")
+    assert cache.load_toml(path) == {"name": "mới"}
+
+
+def test_toml_that_json_cannot_carry_is_parsed_every_time(cache_dir, monkeypatch):
+    text = 'at = 2026-11-27T08:00:00\nx = nan\n"\\u0000date" = "2026-01-01"\n'
+    first = cache.loads_toml(text)
+    assert list(cache_dir.glob("toml/*.json")) == []
+    assert cache.loads_toml(text).keys() == first.keys()
+    for tricky in ('"\\u0000date" = "2026-01-01"\n', '[t]\n"\\u0000x" = 1\n', "t = 07:30:00\n"):
+        import tomllib
+
+        assert cache.loads_toml(tricky) == tomllib.loads(tricky) == cache.loads_toml(tricky)
+    assert list(cache_dir.glob("toml/*.json")) == []
+
+
+def test_broken_toml_raises_tomllibs_error(cache_dir, tmp_path):
+    import tomllib
+
+    path = tmp_path / "bad.toml"
+    path.write_text("name = \n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(tomllib.TOMLDecodeError):
+            cache.load_toml(path)
+    path.write_bytes(b'name = "\xff"\n')
+    with pytest.raises(UnicodeDecodeError):
+        cache.load_toml(path)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cchc_letters import cache
 from cchc_letters.errors import InputError
 from cchc_letters.models import Kind
 from cchc_letters.resources import data_dir
@@ -337,8 +338,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
     """Return the grammar of data/headings.toml (or ``path``)."""
     path = path or data_dir() / "headings.toml"
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = cache.load_toml(path)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"Không đọc được {path}: {exc}") from None
     grammar = Grammar()
