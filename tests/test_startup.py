@@ -316,3 +316,40 @@ def test_broken_toml_raises_tomllibs_error(cache_dir, tmp_path):
     path.write_bytes(b'name = "\xff"\n')
     with pytest.raises(UnicodeDecodeError):
         cache.load_toml(path)
+
+
+# ---- the command line builds only the command it runs ------------------------------------
+
+
+def _cli_cases() -> list[list[str]]:
+    from typer.main import get_command
+
+    from cchc_letters.cli import app
+
+    whole = get_command(app)
+    cases = []
+    for name, command in whole.commands.items():  # type: ignore[attr-defined]
+        # (not a command alone: serve and watch would start serving and watching)
+        cases += [[name, "--help"], [name, "--no-such-option"], [name, "--date", "x"]]
+        for sub in getattr(command, "commands", {}):
+            cases += [[name, sub, "--help"], [name, sub, "--no-such-option"]]
+            cases += [[name], [name, "nope"]]
+    return cases
+
+
+def test_a_command_run_alone_parses_helps_and_fails_as_in_the_whole_application():
+    from typer.testing import CliRunner
+
+    from cchc_letters.cli import app, app_for
+
+    runner = CliRunner()
+    cases = _cli_cases()
+    assert ["generate", "--help"] in cases and ["ledger", "rebuild", "--help"] in cases
+    for args in cases:
+        alone = app_for(args)
+        assert alone is not app and len(alone.registered_commands + alone.registered_groups) == 1
+        expected = runner.invoke(app, args, prog_name="cchc-letters")
+        got = runner.invoke(alone, args, prog_name="cchc-letters")
+        assert (got.exit_code, got.output) == (expected.exit_code, expected.output), args
+    for args in ([], ["--help"], ["--version"], ["nope"], ["generat"], ["--version", "generate"]):
+        assert app_for(args) is app
