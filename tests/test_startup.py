@@ -34,6 +34,7 @@ except SystemExit:
     pass
 print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names))))
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("holidays.countries."))))
+print(json.dumps(sorted(m for m in sys.modules if m in set(sys.stdlib_module_names) | {"html.entities"})))
 """
 
 
@@ -47,8 +48,12 @@ def _imported(args: list[str], cache_dir: Path) -> tuple[set[str], list[str]]:
         text=True,
         timeout=120,
     )
-    packages, countries = done.stdout.strip().splitlines()[-2:]
+    packages, countries, stdlib = done.stdout.strip().splitlines()[-3:]
+    _STDLIB[tuple(args)] = set(json.loads(stdlib))
     return set(json.loads(packages)), json.loads(countries)
+
+
+_STDLIB: dict[tuple[str, ...], set[str]] = {}  # the standard modules of each run of _imported
 
 
 HEAVY = {
@@ -83,6 +88,10 @@ def test_a_daily_batch_with_its_cache_imports_none_of_docxtpl_docx_babel_holiday
     assert (tmp_path / "b").is_dir() and any((tmp_path / "b").glob("batch-*/*.docx"))
     assert not second & HEAVY, second
     assert countries == []  # not one of the 250 countries the holidays package imports
+    # Nor the process pool of large batches (writing.worker_count), nor html.entities (2,000
+    # names; listdoc.escape).
+    stdlib = _STDLIB[("generate", "data/sample", "--out", str(tmp_path / "b"))]
+    assert not stdlib & {"multiprocessing", "concurrent", "html.entities", "socket"}, stdlib
 
 
 # ---- the template cache ------------------------------------------------------------------
@@ -353,3 +362,12 @@ def test_a_command_run_alone_parses_helps_and_fails_as_in_the_whole_application(
         assert (got.exit_code, got.output) == (expected.exit_code, expected.output), args
     for args in ([], ["--help"], ["--version"], ["nope"], ["generat"], ["--version", "generate"]):
         assert app_for(args) is app
+
+
+def test_listdoc_escape_is_html_escape_without_quotes():
+    import html
+
+    from cchc_letters.listdoc import escape
+
+    for text in ("", "Ấp <1> & \"2\" 'ba'", "&amp;&lt;", "a>b", "\x00 \ud800"):
+        assert escape(text) == html.escape(text, quote=False)
