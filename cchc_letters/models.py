@@ -328,6 +328,8 @@ def canonical_register_id(text: str) -> str:
     "no book") is empty, as ``str(RegistrationKey)`` prints it, and digit runs of any
     length are fine (``int()`` refuses more than 4,300 digits).
     """
+    if text.isascii() and text.isdigit():  # most numbers: "00012" -> "12"
+        return text.lstrip("0") or "0"
     text = _SPACE.sub("", unicodedata.normalize("NFC", text)).casefold().replace(":", "/")
     text = _DIGITS.sub(lambda m: m[0].lstrip("0") or "0", text)
     return "" if text == "-" else text
