@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -93,43 +94,60 @@ def about(registration: Registration) -> str:
 def plan(printed: Iterable[Any], profile: Profile) -> list[DeliveryRow]:
     """Return the sheet's rows: every printed letter once, by hamlet (the profile's order,
     "Khác" last), then in print order (kind, file, position), numbered from 1."""
+    return [DeliveryRow(*values) for values in _plan(printed, profile)]
+
+
+# A row of the sheet as a plain tuple, DeliveryRow's fields in their order (a frozen
+# dataclass per letter cost more than the rest of the plan; the sheet is written from these).
+_Row = tuple[int, str, str, str, str, str, str, str, str, str, int]
+
+
+def _plan(printed: Iterable[Any], profile: Profile) -> list[_Row]:
+    """Return ``plan``'s rows as tuples. An address, a kind and a hamlet repeat from letter
+    to letter: each is worked out once."""
     from cchc_letters.enrich import letter_address
     from cchc_letters.vietnamese import address_case
 
     index = HamletIndex(profile.hamlets)
     placed = []
-    for order, letter in enumerate(printed):
+    for letter in printed:
+        address = letter_address(letter.registration)
+        placed.append((index.order(index.group(address)), address, letter))
+    placed.sort(key=itemgetter(0))  # stable: print order within a hamlet
+    hamlet_of: dict[str, str] = {}
+    cased: dict[str, str] = {}
+    kinds: dict[Any, str] = {}
+    rows: list[_Row] = []
+    for number, (_, address, letter) in enumerate(placed, start=1):
         registration = letter.registration
-        address = letter_address(registration)
-        hamlet = index.group(address)
-        placed.append((index.order(hamlet), order, hamlet, letter, address))
-    placed.sort(key=lambda item: item[:2])
-    rows = []
-    for number, (_, _, hamlet, letter, address) in enumerate(placed, start=1):
-        registration = letter.registration
-        kind = registration.kind.vietnamese
+        if address not in hamlet_of:
+            hamlet_of[address] = index.group(address)
+            cased[address] = address_case(address) if address else ""
+        if registration.kind not in kinds:
+            kind = registration.kind.vietnamese
+            kinds[registration.kind] = kind[:1].upper() + kind[1:]
         rows.append(
-            DeliveryRow(
-                number=number,
-                hamlet=hamlet,
-                kind=kind[:1].upper() + kind[1:],
-                about=about(registration),
-                addressee=letter.addressee,
-                address=address_case(address) if address else "",
-                registration_number=registration.number,
-                book=registration.book,
-                key=letter.key,
-                print_file=letter.print_file.name,
-                position=letter.position,
+            (
+                number,
+                hamlet_of[address],
+                kinds[registration.kind],
+                about(registration),
+                letter.addressee,
+                cased[address],
+                registration.number,
+                registration.book,
+                letter.key,
+                letter.print_file.name,
+                letter.position,
             )
         )
     return rows
 
 
-def _groups(rows: Sequence[DeliveryRow]) -> dict[str, list[DeliveryRow]]:
-    groups: dict[str, list[DeliveryRow]] = {}
+def _groups(rows: Sequence[_Row]) -> dict[str, list[_Row]]:
+    groups: dict[str, list[_Row]] = {}
     for row in rows:
-        groups.setdefault(row.hamlet, []).append(row)
+        groups.setdefault(row[1], []).append(row)
     return groups
 
 
@@ -141,7 +159,7 @@ def write_delivery_sheet(
     from cchc_letters.listdoc import Column, ListPage, write_list_docx
     from cchc_letters.output import write_csv
 
-    rows = plan(printed, profile)
+    rows = _plan(printed, profile)
     groups = _groups(rows)
     columns = (
         Column("STT", 1.3),
@@ -168,16 +186,28 @@ def write_delivery_sheet(
                 columns=columns,
                 rows=[
                     (
-                        r.number,
-                        r.kind,
-                        r.about,
-                        r.addressee,
-                        r.address,
-                        r.registration_number + (f", quyển {r.book}" if r.book else ""),
-                        f"{r.print_file}, thư {r.position}",
+                        number,
+                        kind,
+                        whom,
+                        addressee,
+                        address,
+                        f"{registration_number}, quyển {book}" if book else registration_number,
+                        f"{print_file}, thư {position}",
                         "",
                     )
-                    for r in members
+                    for (
+                        number,
+                        _,
+                        kind,
+                        whom,
+                        addressee,
+                        address,
+                        registration_number,
+                        book,
+                        _,
+                        print_file,
+                        position,
+                    ) in members
                 ],
                 tall_rows=True,
             )
@@ -186,18 +216,10 @@ def write_delivery_sheet(
         folder / DOCX_NAME, profile=profile, letter_date=letter_date, title=TITLE, pages=pages
     )
     csv_path = folder / CSV_NAME
-    write_csv(
-        csv_path,
-        CSV_COLUMNS,
-        (
-            (r.number, r.hamlet, r.kind, r.about, r.addressee, r.address,
-             r.registration_number, r.book, r.key, r.print_file, r.position, "")
-            for r in rows
-        ),
-    )  # fmt: skip
+    write_csv(csv_path, CSV_COLUMNS, (row + ("",) for row in rows))  # CSV_COLUMNS' order
     return DeliverySheet(
         docx=docx,
         csv=csv_path,
         groups={hamlet: len(members) for hamlet, members in groups.items()},
-        unplaced=groups.get(OTHER, []),
+        unplaced=[DeliveryRow(*row) for row in groups.get(OTHER, [])],
     )

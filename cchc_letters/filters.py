@@ -28,10 +28,10 @@ class FilterSpec:
 
 def _date_argument(filter_name: str, value: Any) -> date:
     """Return ``value`` when it is a date; a template error naming the filter otherwise."""
-    from jinja2.exceptions import TemplateRuntimeError
-
     if isinstance(value, date):
         return value
+    from jinja2.exceptions import TemplateRuntimeError  # here: ~20 date filters a letter
+
     shown = "giá trị trống (empty)" if value in (None, "") else repr(value)
     raise TemplateRuntimeError(
         f"bộ lọc {filter_name} cần một ngày, nhận được {shown}; "
@@ -43,7 +43,20 @@ def admin_date(value: Any) -> str:
     return vietnamese.admin_date(_date_argument("admin_date", value))
 
 
+# A schedule table prints the same few hundred dates letter after letter (~15 a letter):
+# each plain ``date`` is formatted once per process.
+_SHORT_DATES: dict[date, str] = {}
+_SHORT_DATES_KEPT = 4096
+
+
 def short_date(value: Any) -> str:
+    if type(value) is date:  # not a datetime: its own hash and equality
+        text = _SHORT_DATES.get(value)
+        if text is None:
+            if len(_SHORT_DATES) >= _SHORT_DATES_KEPT:
+                _SHORT_DATES.clear()
+            text = _SHORT_DATES[value] = vietnamese.short_date(value)
+        return text
     return vietnamese.short_date(_date_argument("short_date", value))
 
 

@@ -25,6 +25,7 @@ _UNIT_WORDS = ("xa ", "phuong ", "thi tran ", "thi xa ", "huyen ", "quan ", "tin
 _HAMLET_WORDS = ("to dan pho ", "khu pho ", "tdp ", "kp ", "ap ", "thon ", "xom ", "khu ",
                  "buon ", "ban ", "lang ", "to ", "khom ")  # fmt: skip
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
+_PARTS = re.compile(r"[,;\n]")
 
 
 def fold(text: str) -> str:
@@ -63,22 +64,48 @@ class HamletIndex:
         for core, owners in cores.items():
             if len(owners) == 1 and core not in terms:
                 terms[core] = next(iter(owners))
-        # Longest first: "ap suoi nghe 2" before "suoi nghe".
-        self._terms = sorted(terms.items(), key=lambda item: -len(item[0]))
+        # Longest first: "ap suoi nghe 2" before "suoi nghe" (the first of equally long
+        # terms in the profile's order). An address part names a term when the term's words
+        # are a run of its words: each run of up to the longest term's words is looked up,
+        # and the best-ranked term found wins (what testing every term in turn would find).
+        ordered = sorted(terms.items(), key=lambda item: -len(item[0]))
+        self._rank = {term: (rank, name) for rank, (term, name) in enumerate(ordered)}
+        self._longest = max((term.count(" ") + 1 for term in terms), default=0)
+        self._parts: dict[str, str | None] = {}  # an address part -> its hamlet (or None)
+        self._found: dict[str, str | None] = {}  # an address -> its hamlet (or None)
+        self._order: dict[str, int] | None = None
 
     def find(self, address: str | None) -> str | None:
         """Return the hamlet ``address`` is in, or None when it names none of the list."""
         if not address:
             return None
-        for part in re.split(r"[,;\n]", address):
-            folded = fold(part)
-            if not folded or any(folded.startswith(w) for w in _UNIT_WORDS):
-                continue
-            padded = f" {folded} "
-            for term, name in self._terms:
-                if f" {term} " in padded:
-                    return name
+        if address not in self._found:
+            self._found[address] = self._find(address)
+        return self._found[address]
+
+    def _find(self, address: str) -> str | None:
+        for part in _PARTS.split(address):
+            if part not in self._parts:
+                self._parts[part] = self._part(part)
+            name = self._parts[part]
+            if name is not None:
+                return name
         return None
+
+    def _part(self, part: str) -> str | None:
+        """Return the hamlet one address part names (None: none, or a higher unit)."""
+        folded = fold(part)
+        if not folded or folded.startswith(_UNIT_WORDS):
+            return None
+        words = folded.split(" ")
+        rank = self._rank
+        best: tuple[int, str] | None = None
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + self._longest, len(words)) + 1):
+                hit = rank.get(" ".join(words[start:end]))
+                if hit is not None and (best is None or hit[0] < best[0]):
+                    best = hit
+        return best[1] if best is not None else None
 
     def group(self, address: str | None) -> str:
         """Return the hamlet of ``address``, or OTHER ("Khác")."""
@@ -86,4 +113,8 @@ class HamletIndex:
 
     def order(self, name: str) -> int:
         """Return the sort position of a group: the profile's order, "Khác" last."""
-        return self.names.index(name) if name in self.names else len(self.names)
+        if self._order is None:
+            self._order = {}
+            for position, known in enumerate(self.names):
+                self._order.setdefault(known, position)
+        return self._order.get(name, len(self.names))

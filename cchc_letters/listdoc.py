@@ -475,9 +475,84 @@ def _page_pieces(page: ListPage, title: str) -> Iterator[str]:
             "</w:tr>",
         ]
     )
-    for values in page.rows:
-        yield _row_xml(_texts(values), widths, height)
+    yield from _rows_xml(page.rows, widths, height)
     yield '</w:tbl><w:p><w:pPr><w:spacing w:after="0"/></w:pPr></w:p>'
+
+
+_SEPARATOR = "\x01"  # between the texts of rows joined to be checked or escaped at once
+_CONTROL_BUT_SEPARATOR = re.compile("[\x00\x02-\x1f\ud800-\udfff\ufffe\uffff]")
+_SPACE_AFTER_SEPARATOR = re.compile("\x01\\s")  # (a literal first: searched fast)
+
+
+def _joined_plain(texts: Sequence[str]) -> bool:
+    """Return whether every one of ``texts`` is plain (``_plain``), checked on them joined
+    by ``_SEPARATOR``: a few searches for a page instead of one per cell. A text holding the
+    separator itself is not plain (a control character), seen as one separator too many;
+    a text that ends with a space is one that starts with it, the joined texts reversed."""
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) != max(len(texts) - 1, 0):
+        return False
+    if _CONTROL_BUT_SEPARATOR.search(joined):
+        return False
+    if joined[:1].isspace() or joined[-1:].isspace():
+        return False
+    return not (
+        _SPACE_AFTER_SEPARATOR.search(joined) or _SPACE_AFTER_SEPARATOR.search(joined[::-1])
+    )
+
+
+_TEXT = "<w:t>{}</w:t>"  # a cell's text in the row template (_rows_xml)
+
+
+def _rows_xml(
+    rows: Sequence[Sequence[Any]], widths: Sequence[int], height: int | None, size: int = 256
+) -> Iterator[str]:
+    """Yield ``_row_xml`` of each of ``rows`` (plain texts), ``size`` rows to a piece.
+
+    A piece is made by C calls rather than Python calls per cell: one row's XML cut at its
+    cells' texts gives the literal XML between them; the texts of ``size`` rows are joined,
+    escaped at once and split again, and the piece is one join of a list whose slots (a
+    literal, a text's ``<w:t>``, the text, its ``</w:t>``, ... for each row) are filled a
+    column at a time by slice assignment. An empty text has no ``<w:t>`` (``_run_xml``)."""
+    width = len(widths)
+    literals = _row_xml(["{}"] * width, widths, height).split(_TEXT)
+    if any(len(values) != width for values in rows) or len(literals) != width + 1:
+        for values in rows:  # zip(strict=True) says which row is the wrong length
+            yield _row_xml(_texts(values), widths, height)
+        return
+    stride = 4 * width + 1  # a row's slots: literal, <w:t>, text, </w:t> per cell; literal
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        count = len(chunk)
+        texts = _flat_texts(chunk)
+        joined = _SEPARATOR.join(texts)
+        if "&" in joined or "<" in joined or ">" in joined:
+            escaped = escape(joined).split(_SEPARATOR)
+            # (a text holding the separator is not plain: escaped one by one all the same)
+            texts = escaped if len(escaped) == len(texts) else [escape(t) for t in texts]
+        slots = [""] * (count * stride)
+        for number, literal in enumerate(literals):
+            slots[4 * number :: stride] = [literal] * count
+        for column in range(width):
+            cells = texts[column::width]
+            if all(cells):
+                slots[4 * column + 1 :: stride] = ["<w:t>"] * count
+                slots[4 * column + 3 :: stride] = ["</w:t>"] * count
+            elif any(cells):
+                cells = [f"<w:t>{text}</w:t>" if text else "" for text in cells]
+            slots[4 * column + 2 :: stride] = cells
+        yield "".join(slots)
+
+
+def _flat_texts(rows: Sequence[Sequence[Any]]) -> list[str]:
+    """Return the texts of ``rows``' cells, row after row (``_texts`` of each row)."""
+    values = list(itertools.chain.from_iterable(rows))
+    types = set(map(type, values))
+    if types == {str}:
+        return values
+    if type(None) not in types:
+        return list(map(str, values))
+    return ["" if value is None else str(value) for value in values]
 
 
 def _texts(values: Sequence[Any]) -> list[str]:
@@ -495,8 +570,9 @@ def _all_plain(profile: Any, letter_date: date, title: str, pages: Sequence[List
     ]
     for page in pages:
         texts += [page.heading, *page.notes, *(c.title for c in page.columns)]
-        texts += [text for values in page.rows for text in _texts(values) if text]
-    return all(isinstance(text, str) and (text == "" or _plain(text)) for text in texts)
+    if not all(isinstance(text, str) and (text == "" or _plain(text)) for text in texts):
+        return False
+    return all(_joined_plain(_flat_texts(page.rows)) for page in pages)
 
 
 def _plain_package(
@@ -574,9 +650,18 @@ def _document_pieces(
     yield skeleton.document_end
 
 
-def _chunks(pieces: Iterator[str], size: int = 256) -> Iterator[str]:
-    """Yield ``pieces`` joined ``size`` at a time."""
-    while batch := list(itertools.islice(pieces, size)):
+def _chunks(pieces: Iterator[str], size: int = 1 << 19) -> Iterator[str]:
+    """Yield ``pieces`` joined into chunks of about ``size`` characters (a piece longer than
+    that is a chunk of its own)."""
+    batch: list[str] = []
+    length = 0
+    for piece in pieces:
+        batch.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(batch)
+            batch, length = [], 0
+    if batch:
         yield "".join(batch)
 
 

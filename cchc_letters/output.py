@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import os
 import re
 import zipfile
@@ -276,14 +277,61 @@ def spreadsheet_safe(value: Any) -> str:
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write a UTF-8 (with BOM, so Excel shows Vietnamese) CSV atomically."""
+    """Write a UTF-8 (with BOM, so Excel shows Vietnamese) CSV atomically: ``columns``, then
+    ``rows`` with each value made ``spreadsheet_safe``, as ``csv.writer`` writes them.
+
+    Rows go out 512 at a time, each lot (when it can) joined column by column by
+    ``_joined_rows`` rather than value by value by csv and spreadsheet_safe, which took a
+    quarter of a second for a 10,000-letter manifest."""
     partial = path.with_name(path.name + ".part")
     with partial.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
         writer.writerow(columns)
-        for row in rows:
-            writer.writerow([spreadsheet_safe(v) for v in row])
+        fh.write(buffer.getvalue())
+        iterator = iter(rows)
+        while chunk := list(itertools.islice(iterator, 512)):
+            text = _joined_rows(chunk)
+            if text is None:
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerows([spreadsheet_safe(v) for v in row] for row in chunk)
+                text = buffer.getvalue()
+            fh.write(text)
     os.replace(partial, path)
+
+
+_FORMULA_AFTER_NUL = re.compile("\x00[=+\\-@\t\r]")  # a value that starts so, after NUL
+_QUOTED_CHARACTERS = re.compile('[,"\r\n]')  # what csv (QUOTE_MINIMAL) puts in quotes
+
+
+def _joined_rows(rows: Sequence[Sequence[Any]]) -> str | None:
+    """Return ``rows`` as ``csv.writer`` writes them after ``spreadsheet_safe``, or None when
+    that takes csv itself: a value other than text or a whole number (None included), a
+    value that starts a formula or holds a NUL, rows of unequal length or one value each.
+
+    A column's values are joined (NUL between them) and checked at once; a column where a
+    value needs quotes has those values quoted (csv's way: in double quotes, a quote doubled);
+    the rows are then joined from the columns by C calls, not a Python call per value."""
+    width = len(rows[0])
+    if width < 2 or any(len(row) != width for row in rows):
+        return None
+    columns = []
+    for column in zip(*rows, strict=True):
+        types = set(map(type, column))
+        if not types <= {str, int}:
+            return None
+        texts = column if types == {str} else tuple(map(str, column))
+        joined = "\x00".join(texts)
+        if joined.count("\x00") != len(texts) - 1 or _FORMULA_AFTER_NUL.search("\x00" + joined):
+            return None
+        if _QUOTED_CHARACTERS.search(joined):
+            texts = tuple(
+                '"' + text.replace('"', '""') + '"' if _QUOTED_CHARACTERS.search(text) else text
+                for text in texts
+            )
+        columns.append(texts)
+    return "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
 
 
 REPORTS_DIR = "reports"
@@ -368,34 +416,39 @@ class StagedBatch:
 
 def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
     """Write ``folder/manifest.csv``: one row per letter written (``PrintedLetter``)."""
-    from cchc_letters import identity
-
     path = folder / MANIFEST_NAME
-    write_csv(
-        path,
-        MANIFEST_COLUMNS,
-        (
-            (
-                p.registration.kind.value,
-                p.key,
-                p.registration.number,
-                p.registration.book,
-                p.registration.registration_date.isoformat(),
-                p.addressee,
-                p.print_file.name,
-                p.position,
-                p.schedule_version,
-                p.registration.content_hash(),
-                p.registration.source.file,
-                p.registration.source.sheet or "",
-                p.registration.source.row,
-                *(h or "" for h in identity.event(p.registration).parts()),
-                *(h or "" for h in identity.subject(p.registration).parts()),
-            )
-            for p in printed
-        ),
-    )
+    write_csv(path, MANIFEST_COLUMNS, _manifest_rows(printed))
     return path
+
+
+def _manifest_rows(printed: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+    """Yield the manifest's rows (MANIFEST_COLUMNS) of the letters ``printed``."""
+    from cchc_letters.identity import event, subject
+
+    for p in printed:
+        registration = p.registration
+        source = registration.source
+        event_id, event_name = event(registration).parts()
+        person_id, person_name = subject(registration).parts()
+        yield (
+            registration.kind.value,
+            p.key,
+            registration.number,
+            registration.book,
+            registration.registration_date.isoformat(),
+            p.addressee,
+            p.print_file.name,
+            p.position,
+            p.schedule_version,
+            registration.content_hash(),
+            source.file,
+            source.sheet or "",
+            source.row,
+            event_id or "",
+            event_name or "",
+            person_id or "",
+            person_name or "",
+        )
 
 
 CHANGED_NAME = "changed.csv"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from docx_helpers import convert_to_pdf, pdf_pages
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cchc_letters.delivery import CSV_NAME, DOCX_NAME
@@ -104,6 +106,42 @@ def test_a_core_two_hamlets_share_places_neither():
     index = HamletIndex([Hamlet("Ấp Bình Ba"), Hamlet("Khu phố Bình Ba")])
     assert index.group("thôn Bình Ba") == OTHER
     assert index.group("khu phố Bình Ba") == "Khu phố Bình Ba"
+
+
+def _every_term(index: HamletIndex, address: str | None) -> str:
+    """The placing rule spelled out: each part in turn (higher units skipped), each term
+    of the index longest first (the profile's order among equally long ones)."""
+    import re
+
+    from cchc_letters import hamlets
+
+    terms = sorted(index._rank.items(), key=lambda item: item[1][0])
+    for part in re.split(r"[,;\n]", address or ""):
+        folded = fold(part)
+        if not folded or folded.startswith(hamlets._UNIT_WORDS):
+            continue
+        for term, (_, name) in terms:
+            if f" {term} " in f" {folded} ":
+                return name
+    return OTHER
+
+
+_WORDS = ["ấp", "Ap", "khu phố", "KP", "thôn", "tổ", "xã", "Suối", "Nghệ", "Bắc", "Bình", "Ba",
+          "Ngãi", "Giao", "Thượng", "Vĩnh", "1", "2", "số", "đường", "Khu phố Ngãi Giao Thượng",
+          "ẤP SUỐI NGHỆ BẮC", "Đồng Tâm", "Hải-Phong"]  # fmt: skip
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from(_WORDS), min_size=0, max_size=6).map(" ".join),
+        min_size=0,
+        max_size=4,
+    ).map(", ".join)
+)
+def test_the_index_places_as_trying_every_term_would(address):
+    index = HamletIndex(load_profile().hamlets)
+    assert index.group(address) == _every_term(index, address)
+    assert index.group(address) == _every_term(index, address)  # and again, remembered
 
 
 def test_fold_ignores_case_accents_and_punctuation():

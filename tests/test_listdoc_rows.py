@@ -9,6 +9,8 @@ from __future__ import annotations
 import docx
 import pytest
 from docx.shared import Cm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from cchc_letters import listdoc
@@ -233,3 +235,30 @@ def test_core_properties_stay_in_their_namespace_after_docxtpl_is_imported(
     assert children.count(f"{{{ns}}}lastModifiedBy") == 1
     assert children.count(f"{{{ns}}}revision") == 1
     assert all(tag.startswith(f"{{{ns}}}") or "purl.org" in tag for tag in children), children
+
+
+# ---- a lot of rows at once (issue 17): the same XML as row by row ----------------------
+
+CELL_TEXT = st.one_of(
+    st.text(alphabet=st.sampled_from("aẤ &<>{}%\x01"), max_size=4), st.integers(-2, 12), st.none()
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.lists(CELL_TEXT, min_size=3, max_size=3), max_size=40),
+    size=st.integers(1, 50),
+    tall=st.booleans(),
+)
+def test_rows_made_a_lot_at_a_time_are_the_rows_made_one_by_one(rows, size, tall):
+    widths = [720, 1500, 2600]
+    height = 624 if tall else None
+    one_by_one = "".join(listdoc._row_xml(listdoc._texts(r), widths, height) for r in rows)
+    assert "".join(listdoc._rows_xml(rows, widths, height, size=size)) == one_by_one
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("aẤ \t\n\x00\x01\x1f\xa0\u2003\ud800\uffff"),
+                        max_size=3), max_size=5))  # fmt: skip
+def test_texts_checked_joined_are_plain_as_checked_one_by_one(texts):
+    assert listdoc._joined_plain(texts) == all(listdoc._plain(text) for text in texts)

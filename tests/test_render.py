@@ -268,6 +268,35 @@ def test_printable_cleans_each_forbidden_character_and_leaves_the_rest():
     assert printable(None) == "" and printable(7) == 7
 
 
+def test_each_value_prints_as_escape_of_printable_whichever_way_it_is_output(tmp_path):
+    # The compiled template outputs a plain str with nothing to clean or escape as it is, and
+    # every other value through escape(printable(value)): both ways must print the same.
+    from markupsafe import Markup, escape
+
+    from cchc_letters.render import printable
+
+    values = [
+        "Nguyễn Văn An",
+        "Tổ 3 & 4",
+        "<w:p>",
+        'O\'Neil "Ba"',
+        "a\tb\nc",
+        "x\x00\x0by",
+        "\ud800",
+        Markup("<w:br/>"),
+        None,
+        7,
+        date(2026, 2, 5),
+        "",
+    ]
+    path = template_with(
+        tmp_path, "birth", "{{ child.name }}", "[{% for v in values %}{{ v }}|{% endfor %}]"
+    )
+    context = {**sample_context(Kind.BIRTH), "values": values}
+    body = LetterTemplate.load(path).render_body(context)
+    assert "[" + "".join(f"{escape(printable(v))}|" for v in values) + "]" in body
+
+
 def test_a_name_missing_from_a_context_dict_is_a_template_error(tmp_path):
     path = template_with(tmp_path, "birth", "{{ child.name }}", "{{ child.nickname }}")
     with pytest.raises(TemplateProblem):
@@ -323,3 +352,19 @@ def test_the_default_templates_need_no_search_per_letter():
         assert "\n<w:p" not in template.render_body(sample_context(Kind(kind)))
     tagged = _compiled(P.format("a") + "\n{% if name %}\n" + P.format("b") + "{% endif %}")
     assert not tagged.joined
+
+
+def test_the_short_date_filter_remembers_each_date_apart():
+    # Formatted once per date (schedule tables repeat them): each date keeps its own text,
+    # and a datetime, equal to no date, is formatted for itself.
+    from datetime import datetime
+
+    from cchc_letters.filters import short_date
+
+    assert [short_date(date(2026, 2, 5)), short_date(date(2026, 5, 2))] == [
+        "05/02/2026",
+        "02/05/2026",
+    ]
+    assert short_date(date(2026, 2, 5)) == "05/02/2026"
+    assert short_date(date(2026, 5, 2)) == "02/05/2026"
+    assert short_date(datetime(2026, 2, 6, 7, 30)) == "06/02/2026"
