@@ -8,11 +8,12 @@ the same registration (kind, số, quyển, năm) with different content is an e
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from operator import itemgetter
+from operator import gt, itemgetter
 
 from cchc_letters.datewords import date_in_words
 from cchc_letters.ingest.columns import field_label, field_limits
@@ -398,12 +399,26 @@ def _person_fields(prefix: str) -> tuple[str, ...]:
 _SHOWN_OF_LONG_VALUE = 60
 
 
+# The rows of a table have the same fields in the same order: their limits, in that order
+# (no limit: the longest a text can be), per tuple of field names and limits dict.
+_ALIGNED: dict[tuple[str, ...], tuple[dict[str, int], tuple[int, ...]]] = {}
+
+
+def _aligned(names: tuple[str, ...], limits: dict[str, int]) -> tuple[int, ...]:
+    found = _ALIGNED.get(names)
+    if found is None or found[0] is not limits:
+        if len(_ALIGNED) > 64:
+            _ALIGNED.clear()
+        found = _ALIGNED[names] = (limits, tuple(limits.get(n, sys.maxsize) for n in names))
+    return found[1]
+
+
 def check_lengths(read: RowReader, limits: dict[str, int]) -> None:
     """Note each printed field longer than its limit (data/columns.toml ``[limits]``): its
     letter would not fit one page, so the row is rejected rather than printed over two."""
     cleaned = read.cleaned
-    if max(map(len, cleaned.values()), default=0) <= min(limits.values(), default=0):
-        return  # nearly every row: no value is as long as the shortest limit
+    if not any(map(gt, map(len, cleaned.values()), _aligned(tuple(cleaned), limits))):
+        return  # nearly every row: each length compared with its limit, in C
     for name, value in cleaned.items():
         limit = limits.get(name)
         if limit is not None and len(value) > limit:
