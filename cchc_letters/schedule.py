@@ -17,7 +17,7 @@ from cchc_letters.errors import ProfileError, ScheduleError
 from cchc_letters.profile import Profile
 from cchc_letters.resources import data_dir
 from cchc_letters.schedule_data import CONFIDENCES, ScheduleRow, Span, nfc_tree, parse_row
-from cchc_letters.sessions import next_session, tet_cancelled
+from cchc_letters.sessions import session_calendar
 
 # due_now / planned: the dose has a date (or a place, see Dose.where); catch_up: no date —
 # the child is past its target group, or an earlier dose it depends on has none, so the
@@ -317,6 +317,7 @@ def _plain_dose_text(dose: Dose) -> str:
     return f"{dose.short_name or dose.name} ({dose.dose})"
 
 
+@functools.lru_cache(maxsize=8192)  # a batch's letters write the same few thousand days
 def _d(day: date) -> str:
     return f"{day:%d/%m/%Y}"
 
@@ -417,7 +418,13 @@ def _legal_basis(letter_version: ScheduleVersion, used: list[ScheduleVersion]) -
     for a letter dated in June 2026 whose child has doses falling due after 01/07/2026.
     """
     parts = [letter_version.legal_basis]
-    for version in sorted(set(used), key=lambda v: v.valid_from):
+    # As set(used), without hashing: a version's hash is all its rows', and ``used`` holds
+    # one entry per dose (the same few objects).
+    distinct: list[ScheduleVersion] = []
+    for version in {id(v): v for v in used}.values():
+        if not any(version == other for other in distinct):
+            distinct.append(version)
+    for version in sorted(distinct, key=lambda v: v.valid_from):
         if version.valid_from > letter_version.valid_from:
             parts.append(f"từ {_d(version.valid_from)}: {version.legal_basis}")
     return "; ".join(parts)
@@ -456,18 +463,29 @@ def child_schedule(
         # Keyed by identity: hashing a frozen Profile and version (all their rows) for every
         # letter would cost more than the cache saves.
         _check_switched_off(profile, version)
-        _memo = (profile, version, {})
+        _memo = (profile, version, {}, _version_rows(version, profile))
     plans = _memo[2]
     plan = plans.get((dob, letter_date))
     if plan is None:
         if len(plans) >= _MEMO_SIZE:
             plans.clear()
-        plan = plans[(dob, letter_date)] = _child_schedule(dob, letter_date, profile, version)
+        plan = plans[(dob, letter_date)] = _child_schedule(
+            dob, letter_date, profile, version, _memo[3]
+        )
     return plan
 
 
 _MEMO_SIZE = 2048  # ~8 kB each: 17 MB at most; five years of distinct birth dates
-_memo: tuple[Profile, ScheduleVersion, dict[tuple[date, date], ChildSchedule]] | None = None
+# (profile, version, plans by (birth date, letter date), _version_rows(version, profile))
+_memo: (
+    tuple[
+        Profile,
+        ScheduleVersion,
+        dict[tuple[date, date], ChildSchedule],
+        tuple[tuple[ScheduleVersion, tuple[_NominalRow, ...]], ...],
+    ]
+    | None
+) = None
 
 
 def _check_switched_off(profile: Profile, version: ScheduleVersion) -> None:
@@ -486,22 +504,51 @@ def _check_switched_off(profile: Profile, version: ScheduleVersion) -> None:
         )
 
 
+# One schedule row as the nominal dates need it: (row, key, vaccine, age, min_interval,
+# ((key, min_interval) of each ``after`` rule)), worked out once per version and profile.
+_NominalRow = tuple[
+    ScheduleRow, tuple[str, str], str, Span, Span | None, tuple[tuple[tuple[str, str], Span], ...]
+]
+
+
+def _nominal_rows(rows: tuple[ScheduleRow, ...]) -> tuple[_NominalRow, ...]:
+    return tuple(
+        (row, row.key, row.vaccine, row.age, row.min_interval,
+         tuple((rule.key, rule.min_interval) for rule in row.after))
+        for row in rows
+    )  # fmt: skip
+
+
 def _nominal_dates(dob: date, rows: tuple[ScheduleRow, ...]) -> dict[tuple[str, str], date]:
     """Return when each row falls due by the schedule alone: its age, intervals and rules.
 
     No sessions, no letter date: this is the day that decides which version applies.
     """
+    return _nominal(dob, _nominal_rows(rows))
+
+
+def _nominal(dob: date, rows: tuple[_NominalRow, ...]) -> dict[tuple[str, str], date]:
     nominal: dict[tuple[str, str], date] = {}
     previous: dict[str, date] = {}
-    for row in rows:
-        day = row.age.after(dob)
-        if row.min_interval is not None and row.vaccine in previous:
-            day = max(day, row.min_interval.after(previous[row.vaccine]))
-        for rule in row.after:
-            if rule.key in nominal:
-                day = max(day, rule.min_interval.after(nominal[rule.key]))
-        nominal[row.key] = previous[row.vaccine] = day
+    for _, key, vaccine, age, min_interval, after in rows:
+        day = age.after(dob)
+        if min_interval is not None and vaccine in previous:
+            day = max(day, min_interval.after(previous[vaccine]))
+        for rule_key, interval in after:
+            if rule_key in nominal:
+                day = max(day, interval.after(nominal[rule_key]))
+        nominal[key] = previous[vaccine] = day
     return nominal
+
+
+def _version_rows(
+    version: ScheduleVersion, profile: Profile
+) -> tuple[tuple[ScheduleVersion, tuple[_NominalRow, ...]], ...]:
+    """Return each version of ``version.history`` with its rows (``schedule_rows``)."""
+    return tuple(
+        (each, _nominal_rows(schedule_rows(each, profile)))
+        for each in version.history or (version,)
+    )
 
 
 def applicable_rows(
@@ -515,18 +562,24 @@ def applicable_rows(
     A dose falling due before the oldest version (children born before 2018) follows the
     oldest version that has it.
     """
-    history = version.history or (version,)
+    return _applicable_rows(dob, _version_rows(version, profile))
+
+
+def _applicable_rows(
+    dob: date, versions: tuple[tuple[ScheduleVersion, tuple[_NominalRow, ...]], ...]
+) -> list[tuple[ScheduleRow, ScheduleVersion, date]]:
     chosen: dict[tuple[str, str], tuple[ScheduleRow, ScheduleVersion, date, int]] = {}
     fallback: dict[tuple[str, str], tuple[ScheduleRow, ScheduleVersion, date, int]] = {}
-    for each in history:
-        rows = schedule_rows(each, profile)
-        nominal = _nominal_dates(dob, rows)
-        for index, row in enumerate(rows):
-            day = nominal[row.key]
-            if len(history) == 1 or each.in_force(day):
-                chosen[row.key] = (row, each, day, index)  # oldest first: a later one wins
-            elif day < history[0].valid_from and row.key not in fallback:
-                fallback[row.key] = (row, each, day, index)
+    alone = len(versions) == 1
+    oldest_from = versions[0][0].valid_from
+    for each, rows in versions:
+        nominal = _nominal(dob, rows)
+        for index, (row, key, *_) in enumerate(rows):
+            day = nominal[key]
+            if alone or each.in_force(day):
+                chosen[key] = (row, each, day, index)  # oldest first: a later one wins
+            elif day < oldest_from and key not in fallback:
+                fallback[key] = (row, each, day, index)
     for key, value in fallback.items():
         chosen.setdefault(key, value)
     ordered = sorted(chosen.values(), key=lambda item: (item[2], item[3]))
@@ -534,10 +587,14 @@ def applicable_rows(
 
 
 def _child_schedule(
-    dob: date, letter_date: date, profile: Profile, version: ScheduleVersion
+    dob: date,
+    letter_date: date,
+    profile: Profile,
+    version: ScheduleVersion,
+    versions: tuple[tuple[ScheduleVersion, tuple[_NominalRow, ...]], ...] | None = None,
 ) -> ChildSchedule:
     planner = _Planner(dob, letter_date, profile)
-    for row, each, falls_due in applicable_rows(dob, version, profile):
+    for row, each, falls_due in _applicable_rows(dob, versions or _version_rows(version, profile)):
         planner.plan(row, each, falls_due)
     doses = planner.doses
     notes: list[str] = []
@@ -610,12 +667,14 @@ class _Planner:
         self.previous: dict[str, tuple[str, str]] = {}  # vaccine -> key of its latest dose
         self.at_session: dict[date, list[tuple[ScheduleRow, Dose]]] = {}
         self.live_days: list[date] = []
+        self.local = {r.key for r in profile.local_vaccines}
+        self.calendar = session_calendar(profile.sessions)
 
     # -- one dose
 
     def plan(self, row: ScheduleRow, version: ScheduleVersion, falls_due: date) -> None:
         dob, letter_date = self.dob, self.letter_date
-        local = row.key in {r.key for r in self.profile.local_vaccines}
+        local = row.key in self.local
         base: _DoseRow = {
             "vaccine": row.vaccine,
             "name": row.name,
@@ -676,7 +735,9 @@ class _Planner:
                 due = max(due, after)
         deadline = row.deadline.last_day_before(dob) if row.deadline else None
         target_end = row.target_until.after(dob) - timedelta(days=1) if row.target_until else None
-        latest = min((d for d in (deadline, target_end) if d is not None), default=None)
+        latest = deadline if target_end is None else target_end
+        if deadline is not None and target_end is not None:
+            latest = min(deadline, target_end)
         status: Status = "due_now" if due <= letter_date else "planned"
         start = max(due, letter_date)
         common: _DoseDates = {**base, "due": due, "deadline": deadline, "latest": latest}
@@ -707,7 +768,7 @@ class _Planner:
             dose = Dose(**common, session=None, status=status, where=AT_SCHOOL, why=tuple(why))
             self._keep(row, dose, due)
             return
-        first = next_session(start, self.profile.sessions)
+        first = self.calendar.next_session(start)
         session: date | None = None  # stays None: past the latest day, or moved too often
         candidate = first
         postponed = ""
@@ -720,7 +781,7 @@ class _Planner:
                 break
             postponed = clash  # the last reason is the one that set the date
             why.append(f"buổi {_d(candidate)}: {self._clash_text(clash)}, hẹn buổi sau")
-            candidate = next_session(candidate + timedelta(days=1), self.profile.sessions)
+            candidate = self.calendar.next_session(candidate + timedelta(days=1))
         if session is None:
             if deadline is not None and latest == deadline and target_end != latest:
                 # still in time, but no session day (with room) before the deadline
@@ -737,7 +798,7 @@ class _Planner:
             )
             return
         why.append(f"buổi tiêm đầu tiên phù hợp từ {_d(start)}: {_d(session)}")
-        cancelled = tet_cancelled(start, first, self.profile.sessions)
+        cancelled = self.calendar.tet_cancelled(start, first)
         if cancelled is not None:
             self.tet.append((cancelled, first))
             why.append(f"buổi {_d(cancelled)} nghỉ Tết: chuyển sang {_d(first)}")

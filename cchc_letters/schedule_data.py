@@ -8,6 +8,7 @@ schedule.py can both use it without a cycle.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,7 +27,24 @@ def add_months(start: date, months: int) -> date:
     year, month = divmod(start.month - 1 + months, 12)
     year += start.year
     month += 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+    day = start.day
+    if day > 28:  # only then can the month be too short (calendar.monthrange is slow)
+        day = min(day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+@functools.lru_cache(maxsize=16384)  # a batch's children share birth and session dates
+def _after(count: int, unit: str, start: date) -> date:
+    """Return the date ``count`` ``unit`` after ``start`` (Span.after)."""
+    if unit == "months":
+        return add_months(start, count)
+    if unit == "years":
+        return add_months(start, 12 * count)
+    if unit == "weeks":
+        return start + timedelta(weeks=count)
+    if unit == "days":
+        return start + timedelta(days=count)
+    return start + timedelta(days=-(-count // 24))
 
 
 @dataclass(frozen=True)
@@ -57,15 +75,7 @@ class Span:
         is 28 Feb, or 29 Feb in a leap year); weeks and days are exact; hours are rounded
         up to whole days, because the time of birth is not known (24 hours -> next day).
         """
-        if self.unit == "months":
-            return add_months(start, self.count)
-        if self.unit == "years":
-            return add_months(start, 12 * self.count)
-        if self.unit == "weeks":
-            return start + timedelta(weeks=self.count)
-        if self.unit == "days":
-            return start + timedelta(days=self.count)
-        return start + timedelta(days=-(-self.count // 24))
+        return _after(self.count, self.unit, start)
 
     def last_day_before(self, dob: date) -> date:
         """Return the last date on which a dose with this deadline may still be given.

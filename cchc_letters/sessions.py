@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -90,10 +91,32 @@ def is_session_day(day: date, sessions: SessionDays) -> bool:
     A day of the month the month does not have (31 in April, 30 in February) falls on the
     month's last day: "ngày 31 hàng tháng" means the last day of every month.
     """
-    if day.weekday() in sessions.weekdays:
-        return True
-    last = calendar.monthrange(day.year, day.month)[1]
-    return any(min(d, last) == day.day for d in sessions.days_of_month)
+    return day.day in _month_session_days(day.year, day.month, sessions)[1]
+
+
+@lru_cache(maxsize=1024)
+def _month_session_days(
+    year: int, month: int, sessions: SessionDays
+) -> tuple[tuple[date, ...], frozenset[int]]:
+    """Return the scheduled session days of one month (``is_session_day``), in order, and
+    their days of the month: the planner walks a month's few session days instead of
+    testing its every day."""
+    last = calendar.monthrange(year, month)[1]
+    days = {min(d, last) for d in sessions.days_of_month}
+    if sessions.weekdays:
+        first = date(year, month, 1).weekday()
+        days.update(d for d in range(1, last + 1) if (first + d - 1) % 7 in sessions.weekdays)
+    return tuple(date(year, month, d) for d in sorted(days)), frozenset(days)
+
+
+def _session_days(first: date, last: date, sessions: SessionDays) -> Iterator[date]:
+    """Yield the scheduled session days from ``first`` to ``last`` (both included), in order."""
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        for day in _month_session_days(year, month, sessions)[0]:
+            if first <= day <= last:
+                yield day
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 def _next_working_day(day: date) -> date:
@@ -133,21 +156,24 @@ def held_on(day: date, sessions: SessionDays) -> date | None:
 
 @lru_cache(maxsize=8192)  # a batch asks the same few hundred days again and again
 def next_session(start: date, sessions: SessionDays) -> date:
+    """Return the first session held on or after ``start`` (see ``_next_session``)."""
+    return _next_session(start, sessions)
+
+
+def _next_session(start: date, sessions: SessionDays) -> date:
     """Return the first session held on or after ``start`` (see ``held_on``).
 
     A moved session may fall on or after ``start`` although the day it was scheduled for is
     before it (the 5 Feb session in Tết held on 11 Feb is still ahead of a child due on 8 Feb).
     Raises ScheduleError when the profile gives no session within a year.
     """
-    day = start - _LOOK_BACK
-    end = start + _LOOK_AHEAD
     best: date | None = None
-    while day <= end and (best is None or day <= best + _LOOK_BACK):
-        if is_session_day(day, sessions):
-            held = held_on(day, sessions)
-            if held is not None and held >= start and (best is None or held < best):
-                best = held
-        day += timedelta(days=1)
+    for day in _session_days(start - _LOOK_BACK, start + _LOOK_AHEAD, sessions):
+        if best is not None and day > best + _LOOK_BACK:
+            break
+        held = held_on(day, sessions)
+        if held is not None and held >= start and (best is None or held < best):
+            best = held
     if best is None:
         raise ScheduleError(
             f"không có buổi tiêm chủng nào trong vòng một năm sau {start:%d/%m/%Y} "
@@ -164,14 +190,46 @@ def tet_cancelled(start: date, session: date, sessions: SessionDays) -> date | N
     holidays and is not held before ``session``, when ``session`` is in a later month;
     None otherwise (the letter then needs no sentence about it).
     """
-    day = start
-    while day < session:
-        if is_session_day(day, sessions) and is_tet(day):
+    if session <= start:
+        return None
+    for day in _session_days(start, session - timedelta(days=1), sessions):
+        if is_tet(day):
             held = held_on(day, sessions)
             if (held is None or held >= session) and (session.year, session.month) > (
                 day.year,
                 day.month,
             ):
                 return day
-        day += timedelta(days=1)
     return None
+
+
+class SessionCalendar:
+    """``next_session`` and ``tet_cancelled`` of one profile's session days, each answer
+    kept by date: a batch's planner asks the same few hundred days for every child, and
+    keying a shared cache by the (frozen, unhashed) SessionDays would hash it each time."""
+
+    def __init__(self, sessions: SessionDays) -> None:
+        self.sessions = sessions
+        self._next: dict[date, date] = {}
+        self._tet: dict[tuple[date, date], date | None] = {}
+
+    def next_session(self, start: date) -> date:
+        """Return ``next_session(start, self.sessions)``."""
+        found = self._next.get(start)
+        if found is None:
+            found = self._next[start] = _next_session(start, self.sessions)
+        return found
+
+    def tet_cancelled(self, start: date, session: date) -> date | None:
+        """Return ``tet_cancelled(start, session, self.sessions)``."""
+        key = (start, session)
+        if key in self._tet:
+            return self._tet[key]
+        found = self._tet[key] = tet_cancelled(start, session, self.sessions)
+        return found
+
+
+@lru_cache(maxsize=8)
+def session_calendar(sessions: SessionDays) -> SessionCalendar:
+    """Return the (shared) SessionCalendar of ``sessions``."""
+    return SessionCalendar(sessions)
