@@ -7,7 +7,8 @@ ingest, validate, render/templatelint, ledger_session, writing/output, batch_out
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,9 +85,33 @@ def run_batch(
     from cchc_letters.errors import write_failed
 
     try:
-        return _run_batch(options, progress, step, pdf_progress)
+        with few_collections():
+            return _run_batch(options, progress, step, pdf_progress)
     except OSError as exc:
         raise write_failed(exc, str(exc.filename or options.out_dir)) from None
+
+
+# The cyclic garbage collector's thresholds while a batch runs. A batch makes about a hundred
+# objects per row (cells, registrations, schedules, letters) that live until it ends, and
+# next to no cyclic garbage; at CPython's default (700, 10, 10) the collector rescans them
+# hundreds of times: 935 collections and 0.48 of the parent's 6.8 CPU seconds at 10,000
+# births, against 8 collections and 0.08 s at these (peak memory unchanged). The writers
+# inherit them (forked).
+BATCH_GC_THRESHOLDS = (50_000, 20, 20)
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Run the block with the collector's ``BATCH_GC_THRESHOLDS``, then restore the
+    thresholds it had (the office app and ``watch`` run batch after batch in one process)."""
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(*BATCH_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _run_batch(

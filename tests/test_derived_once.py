@@ -138,3 +138,36 @@ def test_each_birth_dates_schedule_is_planned_before_the_writers_start(tmp_path:
         progress=progress,
     )
     assert at_first_letter == [3] and sorted(planned) == sorted(ours)
+
+
+def test_a_batch_runs_with_few_collections_and_restores_the_collector(tmp_path: Path):
+    """The cyclic collector rescans a batch's long-lived objects far less often while it runs
+    (pipeline.BATCH_GC_THRESHOLDS); afterwards the process has its own thresholds back, also
+    when the batch fails (the office app and watch run batch after batch)."""
+    import gc
+
+    from cchc_letters.errors import CchcError
+    from cchc_letters.pipeline import BATCH_GC_THRESHOLDS
+
+    source = tmp_path / "input.csv"
+    source.write_text(HEADER + "".join(r + "\n" for r in ROWS), encoding="utf-8")
+    seen: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        run_batch(
+            BatchOptions(inputs=[source], out_dir=tmp_path / "out", letter_date=LETTER_DATE),
+            step=lambda name: seen.append(gc.get_threshold()),
+        )
+        assert seen and set(seen) == {BATCH_GC_THRESHOLDS}
+        assert gc.get_threshold() == (700, 10, 10)
+        missing = tmp_path / "missing.csv"
+        try:
+            run_batch(
+                BatchOptions(inputs=[missing], out_dir=tmp_path / "o2", letter_date=LETTER_DATE)
+            )
+        except CchcError:
+            pass
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
