@@ -33,7 +33,7 @@ NEW, PRINTED, CHANGED = "new", "printed", "changed"
 WITHHELD, DUPLICATE = "withheld", "duplicate"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many per batch: no __dict__ each
 class Planned:
     """One registration, its key, what the rule decided and why."""
 
