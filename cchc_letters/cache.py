@@ -6,7 +6,10 @@ those produce is a pure function of inputs that rarely change, so it is kept her
 
 * a template's cleaned body (render.read_template), keyed by the SHA-256 of its
   ``word/document.xml`` and the installed docxtpl, python-docx and lxml;
-* Vietnam's public holidays of one year (sessions.py), keyed by the installed ``holidays``.
+* Vietnam's public holidays of one year (sessions.py), keyed by the installed ``holidays``;
+* the parsed content of a TOML file (the shipped data files, a profile, the vaccination
+  schedules: ``load_toml``/``loads_toml``), keyed by the SHA-256 of its text and the Python
+  version (tomllib is pure Python: the data files take longer to parse than to read as JSON).
 
 An entry is found only by its whole key (stored beside the value and compared on reading),
 so a changed template, a new library version or a reinstall (pip writes new files, with new
@@ -128,3 +131,72 @@ def _prune(folder: Path) -> None:
             child.unlink()
         except OSError:
             pass
+
+
+# ---- parsed TOML -------------------------------------------------------------------------
+
+_DATE_TAG = "\0date"  # a TOML date in JSON; no TOML key can start with NUL unquoted ...
+
+
+class _NotJson(Exception):
+    """A TOML value that JSON cannot carry exactly (a time, a datetime, nan, a NUL key)."""
+
+
+def _to_json(value: Any) -> Any:
+    from datetime import date, datetime, time
+
+    if isinstance(value, dict):
+        if any(key.startswith("\0") for key in value):  # ... but a quoted one can
+            raise _NotJson
+        return {key: _to_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_to_json(item) for item in value]
+    if isinstance(value, (datetime, time)):
+        raise _NotJson
+    if isinstance(value, date):
+        return {_DATE_TAG: value.isoformat()}
+    if isinstance(value, float) and value - value != 0:  # nan, inf
+        raise _NotJson
+    return value  # str, int, bool, a finite float: JSON gives them back exactly
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and _DATE_TAG in value:
+            from datetime import date
+
+            return date.fromisoformat(value[_DATE_TAG])
+        return {key: _from_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_json(item) for item in value]
+    return value
+
+
+def loads_toml(text: str) -> dict[str, Any]:
+    """Return ``tomllib.loads(text)``, from the cache when this text was parsed before (a
+    fresh object each call: the caller may change it). Errors are tomllib's."""
+    key = key_of(
+        "toml-1", sys.version, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    )
+    stored = lookup("toml", key)
+    if isinstance(stored, dict) and isinstance(stored.get("toml"), dict):
+        value: dict[str, Any] = (
+            _from_json(stored["toml"]) if stored.get("dates") else stored["toml"]
+        )
+        return value
+    import tomllib
+
+    parsed = tomllib.loads(text)
+    try:
+        as_json = _to_json(parsed)
+    except _NotJson:
+        return parsed
+    store("toml", key, {"toml": as_json, "dates": as_json != parsed})
+    return parsed
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Return what ``tomllib.load`` gives for the file at ``path`` (its errors, and OSError
+    or UnicodeDecodeError as reading it raises them), from the cache when its text was
+    parsed before."""
+    return loads_toml(path.read_bytes().decode())

@@ -101,12 +101,11 @@ class Kind(str, metaclass=_KindType):
 
 def _built_in_kinds() -> dict[str, str]:
     """Return the built-in kinds of data/kinds.toml: id -> Vietnamese name."""
-    import tomllib
-
+    from cchc_letters import cache
     from cchc_letters.resources import data_dir
 
-    with (data_dir() / "kinds.toml").open("rb") as fh:
-        return {k: spec["vietnamese"] for k, spec in tomllib.load(fh)["kinds"].items()}
+    kinds = cache.load_toml(data_dir() / "kinds.toml")["kinds"]
+    return {k: spec["vietnamese"] for k, spec in kinds.items()}
 
 
 _BUILT_IN_KINDS = _built_in_kinds()

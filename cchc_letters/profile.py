@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cchc_letters import cache
 from cchc_letters.errors import ProfileError
 from cchc_letters.resources import data_dir
 from cchc_letters.schedule_data import ScheduleRow, nfc_tree, parse_row
@@ -285,7 +286,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
             hint="Mở bằng Notepad, chọn File › Save As, Encoding: UTF-8, rồi lưu lại.",
         ) from None
     try:
-        return tomllib.loads(text)
+        return cache.loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: tệp hồ sơ xã không đúng cú pháp TOML: {exc}") from None
 

@@ -147,8 +147,9 @@ _VERSION_KEYS = {
 def load_version(path: Path) -> ScheduleVersion:
     """Return the version read from one TOML file; ScheduleError naming the file if broken."""
     try:
-        with path.open("rb") as fh:
-            raw = nfc_tree(tomllib.load(fh))
+        from cchc_letters import cache
+
+        raw = nfc_tree(cache.load_toml(path))
     except OSError as exc:
         raise ScheduleError(f"{path}: không đọc được tệp lịch tiêm chủng: {exc}") from None
     except tomllib.TOMLDecodeError as exc:

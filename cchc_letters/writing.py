@@ -203,9 +203,11 @@ def _worker_write(jobs: Sequence[Job]) -> list[list[LetterOutcome]]:
 
 def worker_count(letters: int) -> int:
     """Return how many processes should write a batch of ``letters`` letters."""
+    if letters < PARALLEL_MIN_LETTERS:
+        return 1  # (before importing multiprocessing: a daily batch never needs it)
     import multiprocessing
 
-    if letters < PARALLEL_MIN_LETTERS or "fork" not in multiprocessing.get_all_start_methods():
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 

@@ -34,6 +34,7 @@ except SystemExit:
     pass
 print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names))))
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("holidays.countries."))))
+print(json.dumps(sorted(m for m in sys.modules if m in set(sys.stdlib_module_names) | {"html.entities"})))
 """
 
 
@@ -47,8 +48,12 @@ def _imported(args: list[str], cache_dir: Path) -> tuple[set[str], list[str]]:
         text=True,
         timeout=120,
     )
-    packages, countries = done.stdout.strip().splitlines()[-2:]
+    packages, countries, stdlib = done.stdout.strip().splitlines()[-3:]
+    _STDLIB[tuple(args)] = set(json.loads(stdlib))
     return set(json.loads(packages)), json.loads(countries)
+
+
+_STDLIB: dict[tuple[str, ...], set[str]] = {}  # the standard modules of each run of _imported
 
 
 HEAVY = {
@@ -83,6 +88,10 @@ def test_a_daily_batch_with_its_cache_imports_none_of_docxtpl_docx_babel_holiday
     assert (tmp_path / "b").is_dir() and any((tmp_path / "b").glob("batch-*/*.docx"))
     assert not second & HEAVY, second
     assert countries == []  # not one of the 250 countries the holidays package imports
+    # Nor the process pool of large batches (writing.worker_count), nor html.entities (2,000
+    # names; listdoc.escape).
+    stdlib = _STDLIB[("generate", "data/sample", "--out", str(tmp_path / "b"))]
+    assert not stdlib & {"multiprocessing", "concurrent", "html.entities", "socket"}, stdlib
 
 
 # ---- the template cache ------------------------------------------------------------------
@@ -252,3 +261,113 @@ def test_cached_weekday_names_are_babels_own(cache_dir, monkeypatch):
     _without(monkeypatch, "babel")
     assert [vietnamese.weekday_name(day) for day in days] == expected
     vietnamese._weekday_names.cache_clear()
+
+
+# ---- parsed TOML ---------------------------------------------------------------------------
+
+
+def _shipped_toml() -> list[Path]:
+    return sorted((ROOT / "data").rglob("*.toml"))
+
+
+def test_cached_toml_is_tomllibs_own_parse(cache_dir, monkeypatch):
+    import tomllib
+
+    files = _shipped_toml()
+    assert any("vaccination_schedules" in str(p) for p in files)  # with dates
+    expected = [tomllib.loads(p.read_text(encoding="utf-8")) for p in files]
+    assert [cache.load_toml(p) for p in files] == expected  # the misses, stored
+    assert len(list(cache_dir.glob("toml/*.json"))) == len(files)
+    _without(monkeypatch, "tomllib")
+    warm = [cache.load_toml(p) for p in files]
+    assert warm == expected
+    assert [_types(v) for v in warm] == [_types(v) for v in expected]  # a date stays a date
+    warm[0]["changed"] = True  # each call gives its own copy
+    assert cache.load_toml(files[0]) == expected[0]
+
+
+def _types(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value).__name__
+
+
+def test_edited_toml_is_parsed_again(cache_dir, tmp_path):
+    path = tmp_path / "a.toml"
+    path.write_text('name = "cũ"\n', encoding="utf-8")
+    assert cache.load_toml(path) == {"name": "cũ"}
+    path.write_text('name = "mới"\n', encoding="utf-8")
+    assert cache.load_toml(path) == {"name": "mới"}
+
+
+def test_toml_that_json_cannot_carry_is_parsed_every_time(cache_dir, monkeypatch):
+    text = 'at = 2026-11-27T08:00:00\nx = nan\n"\\u0000date" = "2026-01-01"\n'
+    first = cache.loads_toml(text)
+    assert list(cache_dir.glob("toml/*.json")) == []
+    assert cache.loads_toml(text).keys() == first.keys()
+    for tricky in ('"\\u0000date" = "2026-01-01"\n', '[t]\n"\\u0000x" = 1\n', "t = 07:30:00\n"):
+        import tomllib
+
+        assert cache.loads_toml(tricky) == tomllib.loads(tricky) == cache.loads_toml(tricky)
+    assert list(cache_dir.glob("toml/*.json")) == []
+
+
+def test_broken_toml_raises_tomllibs_error(cache_dir, tmp_path):
+    import tomllib
+
+    path = tmp_path / "bad.toml"
+    path.write_text("name = \n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(tomllib.TOMLDecodeError):
+            cache.load_toml(path)
+    path.write_bytes(b'name = "\xff"\n')
+    with pytest.raises(UnicodeDecodeError):
+        cache.load_toml(path)
+
+
+# ---- the command line builds only the command it runs ------------------------------------
+
+
+def _cli_cases() -> list[list[str]]:
+    from typer.main import get_command
+
+    from cchc_letters.cli import app
+
+    whole = get_command(app)
+    cases = []
+    for name, command in whole.commands.items():  # type: ignore[attr-defined]
+        # (not a command alone: serve and watch would start serving and watching)
+        cases += [[name, "--help"], [name, "--no-such-option"], [name, "--date", "x"]]
+        for sub in getattr(command, "commands", {}):
+            cases += [[name, sub, "--help"], [name, sub, "--no-such-option"]]
+            cases += [[name], [name, "nope"]]
+    return cases
+
+
+def test_a_command_run_alone_parses_helps_and_fails_as_in_the_whole_application():
+    from typer.testing import CliRunner
+
+    from cchc_letters.cli import app, app_for
+
+    runner = CliRunner()
+    cases = _cli_cases()
+    assert ["generate", "--help"] in cases and ["ledger", "rebuild", "--help"] in cases
+    for args in cases:
+        alone = app_for(args)
+        assert alone is not app and len(alone.registered_commands + alone.registered_groups) == 1
+        expected = runner.invoke(app, args, prog_name="cchc-letters")
+        got = runner.invoke(alone, args, prog_name="cchc-letters")
+        assert (got.exit_code, got.output) == (expected.exit_code, expected.output), args
+    for args in ([], ["--help"], ["--version"], ["nope"], ["generat"], ["--version", "generate"]):
+        assert app_for(args) is app
+
+
+def test_listdoc_escape_is_html_escape_without_quotes():
+    import html
+
+    from cchc_letters.listdoc import escape
+
+    for text in ("", "Ấp <1> & \"2\" 'ba'", "&amp;&lt;", "a>b", "\x00 \ud800"):
+        assert escape(text) == html.escape(text, quote=False)

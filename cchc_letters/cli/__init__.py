@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import sys
+from collections.abc import Sequence
+
+import typer
+
 from cchc_letters.cli.app import app
 
 # Each module adds its commands to ``app`` when imported; keep heavy imports inside commands.
@@ -17,6 +23,33 @@ from cchc_letters.cli import serve  # noqa: E402,F401
 from cchc_letters.cli import sessions  # noqa: E402,F401
 
 
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """Return ``app`` holding only the command that ``args`` start with, else ``app`` itself.
+
+    Typer builds every command's options from its function's signature before running one;
+    for ``generate`` that was more than a tenth of a small batch's start-up. The command's
+    parsing, help and errors are the same: they never list its siblings, and the group keeps
+    its callback (``--version``), so it stays a group. Anything else (no command, an option
+    first, an unknown name) gets the whole application, with its list of commands.
+    """
+    if not args or args[0].startswith("-"):
+        return app
+    from typer.main import get_command_name, solve_typer_info_defaults
+
+    commands = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None and (c.name or get_command_name(c.callback.__name__)) == args[0]
+    ]
+    groups = [g for g in app.registered_groups if solve_typer_info_defaults(g).name == args[0]]
+    if len(commands) + len(groups) != 1:
+        return app
+    narrowed = copy.copy(app)
+    narrowed.registered_commands = commands
+    narrowed.registered_groups = groups
+    return narrowed
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app_for(sys.argv[1:])()

@@ -173,8 +173,9 @@ def _parsed_once(path: Path, size: int, mtime_ns: int) -> dict[str, Any]:
 
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        from cchc_letters import cache
+
+        return cache.load_toml(path)
     except OSError as exc:
         raise InputError(f"Không đọc được tệp ánh xạ cột {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:

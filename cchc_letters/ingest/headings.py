@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cchc_letters import cache
 from cchc_letters.errors import InputError
 from cchc_letters.models import Kind
 from cchc_letters.resources import data_dir
@@ -70,6 +71,10 @@ class Grammar:
     subject_alone: str = "name"
     longest: int = 0
     kinds: dict[str, frozenset[Kind]] = field(default_factory=dict)  # known fields' registers
+    # Derived from ``phrases`` on first use, dropped by ``add`` (see _vocabulary).
+    _derived: tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def add(self, phrase: str, part: str, name: str) -> None:
         key = fold(phrase)
@@ -79,6 +84,23 @@ class Grammar:
         if (part, name) not in parts:
             parts.append((part, name))
         self.longest = max(self.longest, len(key))
+        self._derived = None
+
+    def _vocabulary(self) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
+        """Return (every prefix of every phrase, the phrases of 4 characters or more that
+        name subjects, with those subjects): a cell's reading stops at the first character
+        that continues no phrase, and its scan for subjects looks at those phrases only
+        (most cells read while looking for the header row are data, not headings)."""
+        if self._derived is None:
+            prefixes = frozenset(p[:n] for p in self.phrases for n in range(1, len(p) + 1))
+            naming = tuple(
+                (phrase, names)
+                for phrase, parts in self.phrases.items()
+                if len(phrase) >= 4
+                and (names := frozenset(name for part, name in parts if part == SUBJECT))
+            )
+            self._derived = (prefixes, naming)
+        return self._derived
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -94,17 +116,20 @@ class Grammar:
     def _mentioned(self, heading: str) -> frozenset[str]:
         words = [fold(w) for w in _words(heading)]
         found: set[str] = set()
+        prefixes, naming = self._vocabulary()
         for i in range(len(words)):
             run = ""
             for j in range(i, min(len(words), i + 6)):
                 run += words[j]
+                if run and run not in prefixes:
+                    break  # no phrase starts with these words: none with more of them
                 for part, name in self.phrases.get(run, ()):
                     if part == SUBJECT:
                         found.add(name)
         key = fold(heading)
-        for phrase, parts in self.phrases.items():
-            if len(phrase) >= 4 and phrase in key:
-                found.update(name for part, name in parts if part == SUBJECT)
+        for phrase, names in naming:
+            if phrase in key:
+                found.update(names)
         return frozenset(found)
 
     def names_subject_only(self, heading: str) -> bool:
@@ -164,13 +189,17 @@ def _segment(grammar: Grammar, heading: str) -> tuple[tuple[tuple[str, str], ...
         pos += len(w)
         bounds.add(pos)
     n = len(text)
+    prefixes = grammar._vocabulary()[0]
     # best[i] = (cost, segmentations of text[i:]); cost = (cuts inside a word, phrases)
     best: list[tuple[tuple[int, int], list[tuple[tuple[str, str], ...]]] | None] = [None] * (n + 1)
     best[n] = ((0, 0), [()])
     for i in range(n - 1, -1, -1):
         found: tuple[tuple[int, int], list[tuple[tuple[str, str], ...]]] | None = None
         for j in range(i + 1, min(n, i + grammar.longest) + 1):
-            parts = grammar.phrases.get(text[i:j])
+            piece = text[i:j]
+            if piece not in prefixes:
+                break  # no phrase starts with it: no longer piece is a phrase either
+            parts = grammar.phrases.get(piece)
             tail = best[j]
             if not parts or tail is None:
                 continue
@@ -309,8 +338,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
     """Return the grammar of data/headings.toml (or ``path``)."""
     path = path or data_dir() / "headings.toml"
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = cache.load_toml(path)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"Không đọc được {path}: {exc}") from None
     grammar = Grammar()

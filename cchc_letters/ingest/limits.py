@@ -6,14 +6,13 @@ workbooks, ingest/text.py for CSV); docs/input.md, "Limits", explains each one.
 
 from __future__ import annotations
 
-import tomllib
-
 from cchc_letters.resources import data_dir
 
 
 def _load() -> dict[str, int]:
-    with (data_dir() / "limits.toml").open("rb") as fh:
-        limits: dict[str, int] = tomllib.load(fh)["input"]
+    from cchc_letters import cache
+
+    limits: dict[str, int] = cache.load_toml(data_dir() / "limits.toml")["input"]
     return limits
 
 

@@ -16,7 +16,6 @@ does, with its own fields, template and context).
 from __future__ import annotations
 
 import importlib
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -118,9 +117,10 @@ _BUILT_IN_LOADED = False
 
 
 def _data() -> dict[str, Any]:
-    with (data_dir() / "kinds.toml").open("rb") as fh:
-        kinds: dict[str, Any] = tomllib.load(fh)["kinds"]
-        return kinds
+    from cchc_letters import cache
+
+    kinds: dict[str, Any] = cache.load_toml(data_dir() / "kinds.toml")["kinds"]
+    return kinds
 
 
 def from_data(kind_id: str, **code: Any) -> LetterKind:
