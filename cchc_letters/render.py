@@ -352,9 +352,15 @@ def _joins_every_paragraph(env: Any, source: str) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled_source(source: str) -> tuple[Any, bool, tuple[str, ...]]:
+def _compiled_source(source: str) -> tuple[Any, bool, tuple[str, ...], Any, frozenset[str]]:
     """Return (the compiled Jinja template, whether it joins every paragraph itself, its
-    ``{% autoescape %}`` findings) of a cleaned body; TemplateSyntaxError if it does not parse.
+    ``{% autoescape %}`` findings, its parsed tree as compiling left it, the variables it
+    looks up in the context) of a cleaned body; TemplateSyntaxError if it does not parse.
+
+    The last two are what the lint (templatelint.name_findings) would get from parsing the
+    body again and from ``jinja2.meta.find_undeclared_variables`` (a second pass of the code
+    generator over that tree, which folds its constants as compiling does); they are
+    collected while compiling, as that function collects them.
 
     Kept per process by the body's text: the office app, ``watch`` and the tests load the same
     templates for batch after batch, and compiling one costs about 20 ms. The same text always
@@ -365,8 +371,20 @@ def _compiled_source(source: str) -> tuple[Any, bool, tuple[str, ...]]:
     if joined:  # else joined after rendering, as before (the same letters either way)
         env.add_extension(_joined_paragraphs())
     ast = env.parse(source)
+    undeclared: set[str] = set()
+    generator = env.code_generator_class
+
+    class Tracking(generator):  # type: ignore[misc,valid-type]
+        def enter_frame(self, frame: Frame) -> None:
+            super().enter_frame(frame)
+            for action, param in frame.symbols.loads.values():  # as jinja2.meta does
+                if action == "resolve" and param not in self.environment.globals:
+                    undeclared.add(param)
+
+    env.code_generator_class = Tracking
     compiled = env.from_string(ast)
-    return compiled, joined, tuple(autoescape_findings(ast))
+    env.code_generator_class = generator
+    return compiled, joined, tuple(autoescape_findings(ast)), ast, frozenset(undeclared)
 
 
 def _next_pieces(compiled: Any, generated: Iterator[str]) -> list[str]:
@@ -393,6 +411,8 @@ class LetterTemplate:
     renumber_ids: bool
     document_xml: str = ""  # word/document.xml as stored, for the lint (templatelint.py)
     joined: bool = False  # the compiled template itself writes no line break before <w:p
+    ast: Any = None  # the parsed tree as compiling left it, and the variables it looks up in
+    undeclared: frozenset[str] | None = None  # the context, for the lint (_compiled_source)
 
     @classmethod
     def load(cls, path: Path) -> LetterTemplate:
@@ -405,7 +425,7 @@ class LetterTemplate:
         from jinja2 import TemplateSyntaxError
 
         try:
-            compiled, joined, unescaped = _compiled_source(parts.source)
+            compiled, joined, unescaped, ast, undeclared = _compiled_source(parts.source)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(
                 f"{parts.path}: {_syntax_message(exc.message)} "
@@ -428,6 +448,8 @@ class LetterTemplate:
             renumber_ids=bool(_DOC_PR_ID.search(parts.source) or _BOOKMARK_ID.search(parts.source)),
             document_xml=parts.document_xml,
             joined=joined,
+            ast=ast,
+            undeclared=undeclared,
         )
 
     def render_body(self, context: Mapping[str, Any], index: int = 0) -> str:

@@ -247,7 +247,12 @@ def lint_template(
     The sample letters (short and long) are rendered only when nothing else is an error.
     """
     findings = structure_findings(template, kind)
-    findings += name_findings(jinja_environment().parse(template.source), template, kind)
+    ast, undeclared = template.ast, template.undeclared
+    if ast is None or undeclared is None or _unknown_filter_or_test(ast):
+        # (name_findings gives an unknown one a stand-in in the tree's environment, which is
+        # the compiled template's: parse again in a fresh one)
+        ast, undeclared = jinja_environment().parse(template.source), None
+    findings += name_findings(ast, template, kind, undeclared=undeclared)
     if any(f.severity == ERROR for f in findings):
         return findings
     return findings + render_findings(template, kind, profile=profile, letter_date=letter_date)
@@ -431,8 +436,29 @@ def _display(path: list[str]) -> str:
     return ".".join(path)
 
 
-def name_findings(ast: Any, parts: TemplateSource | LetterTemplate, kind: Kind) -> list[Finding]:
-    """Return findings for names and filters the template uses that do not exist for ``kind``."""
+def _unknown_filter_or_test(ast: Any) -> bool:
+    """True when the parsed template uses a filter or test its environment does not have
+    (Jinja compiles one inside an ``{% if %}``: it fails only when rendered)."""
+    from jinja2 import nodes
+
+    env = ast.environment
+    return any(n.name not in env.filters for n in ast.find_all(nodes.Filter)) or any(
+        n.name not in env.tests for n in ast.find_all(nodes.Test)
+    )
+
+
+def name_findings(
+    ast: Any,
+    parts: TemplateSource | LetterTemplate,
+    kind: Kind,
+    *,
+    undeclared: frozenset[str] | None = None,
+) -> list[Finding]:
+    """Return findings for names and filters the template uses that do not exist for ``kind``.
+
+    ``undeclared``: the variables it looks up in the context when known (the compile
+    collected them: ``_compiled_source``), else found here with ``jinja2.meta``.
+    """
     from jinja2 import meta, nodes
 
     from cchc_letters.filters import FILTERS
@@ -496,7 +522,9 @@ def name_findings(ast: Any, parts: TemplateSource | LetterTemplate, kind: Kind) 
             )
             # (Jinja types its tests dict by its default functions, not as callables.)
             env.tests[node.name] = bool  # type: ignore[assignment]
-    for name in sorted(meta.find_undeclared_variables(ast) - set(tree)):
+    if undeclared is None:
+        undeclared = frozenset(meta.find_undeclared_variables(ast))
+    for name in sorted(undeclared - set(tree)):
         node = next(
             (n for n in ast.find_all(nodes.Name) if n.name == name and n.ctx == "load"), None
         )
