@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 
 from cchc_letters.errors import ExitCode
+from cchc_letters.memo import TextMemo
 
 if TYPE_CHECKING:
     from cchc_letters.batch_outputs import Output
@@ -252,6 +253,63 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:10]
 
 
+# A register repeats its places, dates, years and relations thousands of times (10,000
+# births hold ~24,000 distinct values in 150,000 fields): each distinct one is normalised
+# and hashed once.
+_PLAIN: TextMemo[str] = TextMemo(_plain)
+_DIGEST: TextMemo[str] = TextMemo(_digest)
+
+# What a field of ``Registration.raw`` is, for its meaning (``Registration.meaning``).
+_SKIP, _REGISTER_ID, _REGISTRATION_DATE, _FREE_TEXT, _BIRTH, _NAME, _SEX, _PERSONAL_ID = range(8)
+
+
+def _field_role(name: str) -> tuple[int, str, bool]:
+    """Return (role, the prefix of the person the field may be of, whether it may be an
+    event's date) of a field name: "mother_birth" -> (_BIRTH, "mother", False)."""
+    if name in ("serial", "kind"):  # the STT and the kind column are not content
+        return _SKIP, "", False
+    if name in ("registration_number", "book_number"):
+        return _REGISTER_ID, "", False
+    if name == "registration_date":
+        return _REGISTRATION_DATE, "", False
+    prefix, _, attr = name.partition("_")
+    if attr in ("birth", "birth_date"):
+        role = _BIRTH
+    elif attr == "name":
+        role = _NAME
+    elif attr == "sex":
+        role = _SEX
+    elif attr == "personal_id":
+        role = _PERSONAL_ID
+    else:
+        role = _FREE_TEXT
+    return role, prefix, name in _EVENT_FIELDS
+
+
+_ROLES: TextMemo[tuple[int, str, bool]] = TextMemo(_field_role)
+
+# Annotations of record fields that never hold a Person (``_people_fields``).
+_NOT_PERSON = frozenset(
+    {"str", "str | None", "int", "int | None", "date", "date | None", "Kind", "SourceRef"}
+    | {"Mapping[str, str]", "frozenset[str]", "dict[str, Any]"}
+)
+
+
+_PEOPLE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _people_fields(record: Registration) -> tuple[str, ...]:
+    """Return the fields of a record's class that may hold a Person: the others are texts,
+    dates and numbers (``dataclasses.fields`` builds a new tuple on every call)."""
+    cls = type(record)
+    found = _PEOPLE_FIELDS.get(cls)
+    if found is None:
+        found = _PEOPLE_FIELDS[cls] = tuple(
+            f.name for f in fields(record) if str(f.type) not in _NOT_PERSON
+        )
+    return found
+
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -269,6 +327,8 @@ def canonical_register_id(text: str) -> str:
     "no book") is empty, as ``str(RegistrationKey)`` prints it, and digit runs of any
     length are fine (``int()`` refuses more than 4,300 digits).
     """
+    if text.isascii() and text.isdigit():  # most numbers: "00012" -> "12"
+        return text.lstrip("0") or "0"
     text = _SPACE.sub("", unicodedata.normalize("NFC", text)).casefold().replace(":", "/")
     text = _DIGITS.sub(lambda m: m[0].lstrip("0") or "0", text)
     return "" if text == "-" else text
@@ -351,8 +411,9 @@ class Registration:
         return self._once("_content_hash", self._content_hash)
 
     def _content_hash(self) -> str:
+        digest = _DIGEST
         return MEANING_PREFIX + ",".join(
-            f"{name}={_digest(value)}" for name, value in sorted(self.meaning().items())
+            f"{name}={digest[value]}" for name, value in sorted(self.meaning().items())
         )
 
     def _digests(self) -> dict[str, str]:
@@ -404,41 +465,49 @@ class Registration:
         return self._meaning()
 
     def _meaning(self) -> dict[str, str]:
+        # One pass over the fields; what each field name is (_field_role), and the plain
+        # form of each distinct text, are worked out once, not once per record.
         people = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if isinstance(getattr(self, f.name), Person)
+            name: value
+            for name in _people_fields(self)
+            if isinstance(value := getattr(self, name), Person)
         }
+        roles, plain = _ROLES, _PLAIN
         out: dict[str, str] = {}
         for name, text in self.raw.items():
-            if name in ("serial", "kind"):
+            role, prefix, event = roles[name]
+            if role == _SKIP:
                 continue
-            out[name] = self._meaning_of(name, text, people)
+            if role == _REGISTER_ID:
+                out[name] = canonical_register_id(text)
+                continue
+            if role == _REGISTRATION_DATE:
+                out[name] = self.registration_date.isoformat()
+                continue
+            if event and isinstance(value := getattr(self, name, None), date):
+                out[name] = value.isoformat()
+                continue
+            person = people.get(prefix) if role != _FREE_TEXT else None
+            if person is not None:
+                if role == _BIRTH:
+                    if person.birth_date:
+                        out[name] = person.birth_date.isoformat()
+                        continue
+                    if person.birth_year:
+                        out[name] = str(person.birth_year)
+                        continue
+                elif role == _NAME:
+                    out[name] = plain[person.full_name]
+                    continue
+                elif role == _SEX:
+                    if person.sex:
+                        out[name] = person.sex.value
+                        continue
+                elif role == _PERSONAL_ID and person.personal_id:
+                    out[name] = person.personal_id
+                    continue
+            out[name] = plain[text]
         return out
-
-    def _meaning_of(self, name: str, text: str, people: dict[str, Person]) -> str:
-        if name in ("registration_number", "book_number"):
-            return canonical_register_id(text)
-        if name == "registration_date":
-            return self.registration_date.isoformat()
-        value = getattr(self, name, None) if name in _EVENT_FIELDS else None
-        if isinstance(value, date):
-            return value.isoformat()
-        prefix, _, attr = name.partition("_")
-        person = people.get(prefix)
-        if person is not None:
-            if attr in ("birth", "birth_date"):
-                if person.birth_date:
-                    return person.birth_date.isoformat()
-                if person.birth_year:
-                    return str(person.birth_year)
-            elif attr == "name":
-                return _plain(person.full_name)
-            elif attr == "sex":
-                return person.sex.value if person.sex else _plain(text)
-            elif attr == "personal_id" and person.personal_id:
-                return person.personal_id
-        return _plain(text)
 
     def key(self, commune: str) -> RegistrationKey:
         """Return the de-duplication key of this record within ``commune``."""

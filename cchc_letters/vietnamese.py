@@ -19,6 +19,23 @@ _SYLLABLE_START = re.compile(r"(^|[\s\-'’(])(\w)")  # \w is str.isalnum() or "
 _NAME_MARKS = re.compile(r"[\-'’(]")
 
 
+def _title_safe() -> re.Pattern[str]:
+    """Return a pattern for names that ``str.title()`` capitalises as ``title_case_name``
+    does: words of lower-case letters (Latin, with Vietnamese's accents) between single
+    spaces. Only letters whose title case is their one-letter upper case are let in; a
+    digit, mark or other sign (after which title() would capitalise again) is not."""
+    letters = [
+        c
+        for c in map(chr, [*range(0x61, 0x7B), *range(0xDF, 0x250), *range(0x1E00, 0x1F00)])
+        if c.islower() and c.isalpha() and len(c.upper()) == 1 and c.title() == c.upper()
+    ]
+    word = "[" + re.escape("".join(letters)) + "]+"
+    return re.compile(f"{word}(?: {word})*")
+
+
+_TITLE_SAFE = _title_safe()
+
+
 def clean_text(value: str) -> str:
     """Return ``value`` in NFC with runs of white space collapsed to one space."""
     # str.split() splits on exactly the characters the regex \s matches (str.isspace).
@@ -46,6 +63,10 @@ def title_case_name(value: str) -> str:
     Every syllable (also after a hyphen or apostrophe) starts upper case, the rest is lower case.
     """
     text = clean_text(value).lower()
+    if _TITLE_SAFE.fullmatch(text):
+        # Lower-case letters and single spaces only (almost every name): str.title() gives
+        # what the rule below gives, in one call.
+        return text.title()
     if not text or _NAME_MARKS.search(text):
         return _SYLLABLE_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
     # Most names are syllables between single spaces (clean_text left no other white

@@ -460,48 +460,58 @@ def rows_from_grid(
 
     header_keys = [[heading_key(v) for v in grid[start + k][1]] for k in range(height)]
     number_index = next((i for i, n in mapping.items() if n == "registration_number"), None)
+    # Worked out once per table, not per row: the columns whose text makes a row hold a
+    # registration (any mapped column but the STT), the header's widths, and per register
+    # the (field, heading, column) of each cell to hand on.
+    counted = [i for i, name in mapping.items() if name != "serial"]
+    header_widths = {len(keys) for keys in header_keys}
+    plans: dict[Kind | None, list[tuple[str, str, int]]] = {}
     skipped: list[int] = []
     rows: list[RawRow] = []
     in_footer = False
     for number, values in grid[start + height :]:
         texts = [v.strip() for v in values]
-        filled = [v for v in texts if v]
-        mapped_filled = [
-            texts[i]
-            for i, name in mapping.items()
-            if i < len(texts) and texts[i] and name != "serial"
-        ]
-        if not filled:
+        width = len(texts)
+        filled_count = width - texts.count("")
+        if not filled_count:
             continue  # blank row
-        if _is_column_number_row(texts) or _repeats_header(values, header_keys):
+        if _is_column_number_row(texts) or (
+            width in header_widths and _repeats_header(values, header_keys)
+        ):
             skipped.append(number)  # "(1) (2) (3)" row, or the header repeated on each page
             continue
-        has_number = number_index is not None and number_index < len(texts) and texts[number_index]
-        looks_like_data = bool(has_number) and len(mapped_filled) >= 2
         # A row with few cells and no registration is a footer when it reads like one, or
         # (one or two cells: signer names) when it comes after one. A registration missing
         # its number but with several values is a row to reject, never a footer.
         # (Only short rows are folded: folding every cell of every row was the slow part.)
-        footer = (len(filled) <= 3 and _FOOTER.search(heading_key(" ".join(filled)))) or (
-            in_footer and len(filled) <= 2
-        )
-        if footer and not looks_like_data:
-            in_footer = True  # totals line, "Người lập biểu", signatures under it
-            skipped.append(number)
-            continue
-        if not mapped_filled:
+        if filled_count <= 3 and (
+            _FOOTER.search(heading_key(" ".join(v for v in texts if v)))
+            or (in_footer and filled_count <= 2)
+        ):
+            has_number = number_index is not None and number_index < width and texts[number_index]
+            looks_like_data = (
+                bool(has_number) and sum(1 for i in counted if i < width and texts[i]) >= 2
+            )
+            if not looks_like_data:
+                in_footer = True  # totals line, "Người lập biểu", signatures under it
+                skipped.append(number)
+                continue
+        if not any(texts[i] for i in counted if i < width):
             skipped.append(number)  # only the pre-printed STT, or text in unknown columns
             continue
         row_kind = kind or table_kind
-        if not kind and kind_index is not None and kind_index < len(texts) and texts[kind_index]:
+        if not kind and kind_index is not None and kind_index < width and texts[kind_index]:
             row_kind = kind_from_text(texts[kind_index])
+        plan = plans.get(row_kind)
+        if plan is None:
+            plan = plans[row_kind] = [
+                (name, headings[i], i) for i, name in mapping_for(row_kind).items()
+            ]
         cells = {
-            name: RawCell(headings[i], values[i] if i < len(values) else "")
-            for i, name in mapping_for(row_kind).items()
+            name: RawCell(heading, values[i] if i < width else "") for name, heading, i in plan
         }
         if book_cell and "book_number" not in cells:
             cells["book_number"] = book_cell
-        mapping_for(row_kind)
         rows.append(RawRow(SourceRef(file, sheet, number), row_kind, cells, understood[row_kind]))
 
     # A required column that is missing makes every row of that register useless: say it
