@@ -94,12 +94,12 @@ def about(registration: Registration) -> str:
 def plan(printed: Iterable[Any], profile: Profile) -> list[DeliveryRow]:
     """Return the sheet's rows: every printed letter once, by hamlet (the profile's order,
     "Khác" last), then in print order (kind, file, position), numbered from 1."""
-    return [DeliveryRow(*values) for values in _plan(printed, profile)]
+    return [DeliveryRow(*values[:-1]) for values in _plan(printed, profile)]
 
 
-# A row of the sheet as a plain tuple, DeliveryRow's fields in their order (a frozen
-# dataclass per letter cost more than the rest of the plan; the sheet is written from these).
-_Row = tuple[int, str, str, str, str, str, str, str, str, str, int]
+# A row of the sheet as a plain tuple: giao-thu.csv's row (CSV_COLUMNS), DeliveryRow's fields
+# and the empty signature (a frozen dataclass per letter cost more than the rest of the plan).
+_Row = tuple[int, str, str, str, str, str, str, str, str, str, int, str]
 
 
 def _plan(printed: Iterable[Any], profile: Profile) -> list[_Row]:
@@ -139,6 +139,7 @@ def _plan(printed: Iterable[Any], profile: Profile) -> list[_Row]:
                 letter.key,
                 letter.print_file.name,
                 letter.position,
+                "",
             )
         )
     return rows
@@ -207,6 +208,7 @@ def write_delivery_sheet(
                         _,
                         print_file,
                         position,
+                        _,
                     ) in members
                 ],
                 tall_rows=True,
@@ -216,10 +218,10 @@ def write_delivery_sheet(
         folder / DOCX_NAME, profile=profile, letter_date=letter_date, title=TITLE, pages=pages
     )
     csv_path = folder / CSV_NAME
-    write_csv(csv_path, CSV_COLUMNS, (row + ("",) for row in rows))  # CSV_COLUMNS' order
+    write_csv(csv_path, CSV_COLUMNS, rows)
     return DeliverySheet(
         docx=docx,
         csv=csv_path,
         groups={hamlet: len(members) for hamlet, members in groups.items()},
-        unplaced=[DeliveryRow(*row) for row in groups.get(OTHER, [])],
+        unplaced=[DeliveryRow(*row[:-1]) for row in groups.get(OTHER, [])],
     )

@@ -316,20 +316,26 @@ def _joined_rows(rows: Sequence[Sequence[Any]]) -> str | None:
     width = len(rows[0])
     if width < 2 or any(len(row) != width for row in rows):
         return None
-    columns = []
+    columns: list[Sequence[str]] = []
     for column in zip(*rows, strict=True):
         types = set(map(type, column))
         if not types <= {str, int}:
             return None
-        texts = column if types == {str} else tuple(map(str, column))
+        texts: Sequence[str] = column if types == {str} else tuple(map(str, column))
         joined = "\x00".join(texts)
-        if joined.count("\x00") != len(texts) - 1 or _FORMULA_AFTER_NUL.search("\x00" + joined):
+        if (
+            joined.count("\x00") != len(texts) - 1
+            or joined.startswith(_FORMULA_START)
+            or _FORMULA_AFTER_NUL.search(joined)
+        ):
             return None
-        if _QUOTED_CHARACTERS.search(joined):
-            texts = tuple(
-                '"' + text.replace('"', '""') + '"' if _QUOTED_CHARACTERS.search(text) else text
-                for text in texts
-            )
+        if "," in joined or '"' in joined or "\r" in joined or "\n" in joined:
+            quoted = ('"' + joined.replace('"', '""').replace("\x00", '"\x00"') + '"').split("\x00")
+            needs = list(map(_QUOTED_CHARACTERS.search, texts))
+            if all(needs):  # (an address: each has a comma)
+                texts = quoted
+            else:
+                texts = [q if need else t for q, need, t in zip(quoted, needs, texts, strict=True)]
         columns.append(texts)
     return "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
 
