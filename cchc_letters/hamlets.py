@@ -28,11 +28,17 @@ _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _PARTS = re.compile(r"[,;\n]")
 
 
+# The combining marks of U+0300–U+036F (all of Vietnamese's), removed by one str.translate.
+_MARKS = {c: None for c in range(0x300, 0x370) if unicodedata.combining(chr(c))}
+
+
 def fold(text: str) -> str:
     """Return ``text`` without accents, đ as d, lower case, runs of non-letters as one space."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return _NOT_WORD.sub(" ", plain).strip()
+    plain = decomposed.translate(_MARKS)
+    if not plain.isascii():  # other scripts' marks: the rule itself (the ledger folds names)
+        plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return _NOT_WORD.sub(" ", plain.casefold()).strip()
 
 
 def _core(folded: str) -> str | None:

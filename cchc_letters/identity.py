@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from cchc_letters.models import Birth, Death, Marriage, Person, Registration
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many per batch: no __dict__ each
 class Identity:
     """One person or event: by personal ID(s) when known, and by name and date."""
 

@@ -16,7 +16,7 @@ import csv
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,9 @@ class LetterRecord:
     supersedes: str | None = None  # the key it was printed under before a key correction
     person_id: str | None = None  # identity.person(...) of the child / the deceased
     person_name: str | None = None
+    # ``key`` already parsed (the registration's own RegistrationKey, whose str() is
+    # ``key``), so that recording a batch need not parse and canonicalise it again.
+    parsed_key: RegistrationKey | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -438,6 +441,31 @@ class Ledger:
                 found[row[0]] = LedgerEntry(*row)
         return found
 
+    def any_printed(self, kind: Kind | None = None) -> bool:
+        """Return True when the ledger has a current letter (of ``kind``)."""
+        sql, params = "SELECT 1 FROM letters WHERE state = ?", [PRINTED]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind.value)
+        return self._db.execute(sql + " LIMIT 1", params).fetchone() is not None
+
+    def printed_keys(self, keys: Iterable[str]) -> dict[str, LedgerEntry]:
+        """Return ``printed(keys)`` for keys already canonical (``str(RegistrationKey)``, as
+        a batch's registrations give them): not parsed again, and only their rows read."""
+        wanted = sorted(set(keys))
+        found: dict[int, tuple[Any, ...]] = {}  # ledger id -> its row
+        if not self.any_printed():
+            return {}
+        for start in range(0, len(wanted), 500):  # within SQLite's limit of parameters
+            chunk = wanted[start : start + 500]
+            for row in self._db.execute(
+                f"SELECT l.id, {self._ENTRY_SQL[7:]} WHERE l.state = ? "
+                f"AND l.registration_key IN ({','.join('?' * len(chunk))})",
+                (PRINTED, *chunk),
+            ):
+                found[row[0]] = row
+        return {row[1]: LedgerEntry(*row[1:]) for _, row in sorted(found.items())}
+
     def printed_events(self, identities: Iterable[Identity]) -> list[tuple[LedgerEntry, Identity]]:
         """Return the current letters whose event identity (``identity.Identity``) is one of
         ``identities`` by ID or by name, each with its stored identity."""
@@ -457,6 +485,8 @@ class Ledger:
 
         wanted = list(identities)
         found: dict[int, tuple[Any, ...]] = {}  # ledger id -> its row
+        if not self.any_printed():
+            return []
         # In chunks: a first batch of 100,000 registrations must not pass SQLite's limit on
         # the number of parameters of one statement.
         for column, values in (
@@ -527,29 +557,45 @@ class Ledger:
         session lists, recorded in the same transaction.
         """
         stamp = now.isoformat()
+        # canonical, even from an old manifest
+        keys = [letter.parsed_key or _parse_key(letter.key) for letter in letters]
+        texts = [str(key) for key in keys]
+        # As if each letter in turn superseded the printed letters of its key (and of the
+        # key it corrects) and was then inserted: the letters printed before this batch
+        # are superseded first, all at once; a letter of this batch whose key a later
+        # letter of it prints again or corrects is inserted superseded.
+        later: set[str] = set()
+        superseded = [False] * len(letters)
+        for i in range(len(letters) - 1, -1, -1):
+            superseded[i] = texts[i] in later
+            later.add(texts[i])
+            corrects = letters[i].supersedes
+            if corrects:
+                later.add(corrects)
+
+        def rows() -> Iterator[tuple[Any, ...]]:  # one at a time: no 10,000 rows kept alive
+            for letter, key, text, ended in zip(letters, keys, texts, superseded, strict=True):
+                yield (
+                    text, key.commune, key.kind.value, key.year, key.book, key.number,
+                    letter.content_hash, batch_id, letter.print_file, letter.position, stamp,
+                    letter.event_id, letter.event_name, letter.person_id, letter.person_name,
+                    *((SUPERSEDED, stamp) if ended else (PRINTED, None)),
+                )  # fmt: skip
+
         with self._transaction() as db:
-            for letter in letters:
-                key = _parse_key(letter.key)  # canonical, even from an old manifest
-                db.execute(
+            if self.any_printed():
+                db.executemany(
                     "UPDATE letters SET state = ?, ended_at = ? "
                     "WHERE registration_key = ? AND state = ?",
-                    (SUPERSEDED, stamp, str(key), PRINTED),
+                    ((SUPERSEDED, stamp, text, PRINTED) for text in later),
                 )
-                if letter.supersedes:  # a corrected key: the old key's letter is replaced
-                    db.execute(
-                        "UPDATE letters SET state = ?, ended_at = ? "
-                        "WHERE registration_key = ? AND state = ?",
-                        (SUPERSEDED, stamp, letter.supersedes, PRINTED),
-                    )
-                db.execute(
-                    "INSERT INTO letters (registration_key, commune, kind, year, book, number, "
-                    "content_hash, batch_id, print_file, position, printed_at, event_id, "
-                    "event_name, person_id, person_name) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (str(key), key.commune, key.kind.value, key.year, key.book, key.number,
-                     letter.content_hash, batch_id, letter.print_file, letter.position, stamp,
-                     letter.event_id, letter.event_name, letter.person_id, letter.person_name),
-                )  # fmt: skip
+            db.executemany(
+                "INSERT INTO letters (registration_key, commune, kind, year, book, number, "
+                "content_hash, batch_id, print_file, position, printed_at, event_id, "
+                "event_name, person_id, person_name, state, ended_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows(),
+            )
             db.execute(
                 "UPDATE batches SET state = ?, finished_at = ?, letters = ? WHERE id = ?",
                 (state, stamp, len(letters), batch_id),

@@ -15,14 +15,14 @@ ledger file itself must stay as protected as the registry export it came from.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 ACTIVE = "active"
 MOVED = "moved"  # the station reported "chuyển đi"
@@ -151,7 +151,7 @@ class PeopleStore:
 
     @staticmethod
     def _digest(key: bytes, text: str) -> str:
-        return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.digest(key, text.encode("utf-8"), "sha256").hex()
 
     def _person(self, key: bytes, name: str, birth: date | None) -> str | None:
         if birth is None:
@@ -181,42 +181,58 @@ class PeopleStore:
                 "((id_digest IS NOT NULL AND id_digest = ?) OR person_digest = ?)",
                 (DEAD, stamp, DEAD, id_digest, person_digest),
             )
-        for child in people.children:
-            id_digest = self._id(key, child.personal_id)
-            person_digest = self._person(key, child.name, child.birth_date)
-            dead = db.execute(
-                "SELECT 1 FROM deaths WHERE (id_digest IS NOT NULL AND id_digest = ?) "
-                "OR person_digest = ?",
-                (id_digest, person_digest),
-            ).fetchone()
-            assert child.letter_date is not None and child.keep_until is not None
-            values = (
-                child.name, child.birth_date.isoformat(), child.sex, child.mother, child.father,
-                child.address, child.phone, child.schedule_version, child.letter_date.isoformat(),
-                id_digest, person_digest, child.keep_until.isoformat(),
-            )  # fmt: skip
-            # A reprint (--reprint-changed) updates the child's data; what the station
-            # reported (moved away) stays.
-            db.execute(
-                "INSERT INTO children (registration_key, child_name, birth_date, sex, "
-                "mother_name, father_name, address, phone, schedule_version, letter_date, "
-                "id_digest, person_digest, keep_until, status, status_at, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(registration_key) DO UPDATE SET child_name = excluded.child_name, "
-                "birth_date = excluded.birth_date, sex = excluded.sex, "
-                "mother_name = excluded.mother_name, father_name = excluded.father_name, "
-                "address = excluded.address, phone = excluded.phone, "
-                "schedule_version = excluded.schedule_version, "
-                "letter_date = excluded.letter_date, id_digest = excluded.id_digest, "
-                "person_digest = excluded.person_digest, keep_until = excluded.keep_until, "
-                "recorded_at = excluded.recorded_at",
-                (child.key, *values, DEAD if dead else ACTIVE, stamp if dead else None, stamp),
-            )
-            if dead:
-                db.execute(
-                    "UPDATE children SET status = ?, status_at = ? WHERE registration_key = ?",
-                    (DEAD, stamp, child.key),
+        if not people.children:
+            return
+        # The deaths recorded (this batch's too), as the sets of their digests: a child is
+        # dead when its ID digest is one of them, or its person digest (SQL's rule, "id_digest
+        # IS NOT NULL AND id_digest = ? OR person_digest = ?", once instead of per child).
+        dead_ids: set[str] = set()
+        dead_people: set[str] = set()
+        for id_digest, person_digest in db.execute("SELECT id_digest, person_digest FROM deaths"):
+            if id_digest is not None:
+                dead_ids.add(id_digest)
+            if person_digest is not None:
+                dead_people.add(person_digest)
+        died: list[tuple[str, str, str]] = []
+
+        def rows() -> Iterator[tuple[Any, ...]]:  # one at a time: no 10,000 rows kept alive
+            for child in people.children:
+                id_digest = self._id(key, child.personal_id)
+                person_digest = self._person(key, child.name, child.birth_date)
+                dead = (id_digest is not None and id_digest in dead_ids) or (
+                    person_digest is not None and person_digest in dead_people
                 )
+                assert child.letter_date is not None and child.keep_until is not None
+                if dead:
+                    died.append((DEAD, stamp, child.key))
+                yield (
+                    child.key, child.name, child.birth_date.isoformat(), child.sex, child.mother,
+                    child.father, child.address, child.phone, child.schedule_version,
+                    child.letter_date.isoformat(), id_digest, person_digest,
+                    child.keep_until.isoformat(), DEAD if dead else ACTIVE,
+                    stamp if dead else None, stamp,
+                )  # fmt: skip
+
+        # A reprint (--reprint-changed) updates the child's data; what the station
+        # reported (moved away) stays.
+        db.executemany(
+            "INSERT INTO children (registration_key, child_name, birth_date, sex, "
+            "mother_name, father_name, address, phone, schedule_version, letter_date, "
+            "id_digest, person_digest, keep_until, status, status_at, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(registration_key) DO UPDATE SET child_name = excluded.child_name, "
+            "birth_date = excluded.birth_date, sex = excluded.sex, "
+            "mother_name = excluded.mother_name, father_name = excluded.father_name, "
+            "address = excluded.address, phone = excluded.phone, "
+            "schedule_version = excluded.schedule_version, "
+            "letter_date = excluded.letter_date, id_digest = excluded.id_digest, "
+            "person_digest = excluded.person_digest, keep_until = excluded.keep_until, "
+            "recorded_at = excluded.recorded_at",
+            rows(),
+        )
+        db.executemany(
+            "UPDATE children SET status = ?, status_at = ? WHERE registration_key = ?", died
+        )
 
     # ---- reading ----
 

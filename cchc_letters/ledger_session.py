@@ -56,6 +56,7 @@ class LedgerSession:
         self.removed: list[Path] = []
         self.unrecorded: list[Path] = []  # folders accepted unrecorded (--new-ledger)
         self.corrected: dict[str, str] = {}  # new key -> key printed before (key corrections)
+        self.commune = ""  # of the registrations selected
 
     def __enter__(self) -> LedgerSession:
         from cchc_letters import ledger, locking, output
@@ -103,6 +104,7 @@ class LedgerSession:
 
         # validate_rows has left one registration per key (the same canonical key as
         # here): a repeat is a duplicate, and every version of a conflicting one is rejected.
+        self.commune = commune
         keyed = [(str(r.key(commune)), r) for r in registrations]
         assert len(dict(keyed)) == len(keyed), "validate_rows leaves one registration per key"
         reprint = self.options.reprint_changed
@@ -149,6 +151,7 @@ class LedgerSession:
             letters = []
             for p in printed:
                 event = identity.event(p.registration)
+                parsed = p.registration.key(self.commune)
                 letters.append(
                     LetterRecord(
                         p.key,
@@ -159,6 +162,7 @@ class LedgerSession:
                         event.by_name,
                         self.corrected.get(p.key),
                         *identity.subject(p.registration).parts(),
+                        parsed_key=parsed if str(parsed) == p.key else None,
                     )
                 )
             self.ledger.record_batch(

@@ -33,7 +33,7 @@ NEW, PRINTED, CHANGED = "new", "printed", "changed"
 WITHHELD, DUPLICATE = "withheld", "duplicate"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many per batch: no __dict__ each
 class Planned:
     """One registration, its key, what the rule decided and why."""
 
@@ -102,12 +102,13 @@ def classify(keyed: Sequence[tuple[str, Registration]], printed: dict[str, Any])
 def plan_batch(
     keyed: Sequence[tuple[str, Registration]], ledger: Any, *, reprint: bool = False
 ) -> Plan:
-    """Return what a batch of ``keyed`` registrations (one per key) does, against
+    """Return what a batch of ``keyed`` registrations (one per canonical key,
+    ``str(registration.key(commune))``) does, against
     ``ledger`` (a ledger.Ledger, or None: nothing printed yet); the module's rule, steps 1-4.
     Only reads the ledger."""
     from cchc_letters import identity
 
-    plan = classify(keyed, ledger.printed(k for k, _ in keyed) if ledger else {})
+    plan = classify(keyed, ledger.printed_keys(k for k, _ in keyed) if ledger else {})
     plan.reprint = reprint
     fresh = [i for i, row in enumerate(plan.rows) if row.status == NEW]
     events = {i: identity.event(plan.rows[i].registration) for i in fresh}
@@ -199,6 +200,8 @@ def _deaths_stop_births(plan: Plan, ledger: Any) -> None:
         for row in plan.rows
         if isinstance(row.registration, Death)
     ]
+    if not deaths and not (ledger and ledger.any_printed(Kind.DEATH)):
+        return  # no death known: no birth withheld, no printed birth to flag
     printing = set(map(id, plan.to_print))
     births = [
         i

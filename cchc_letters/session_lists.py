@@ -86,6 +86,8 @@ def people_of_batch(
     from cchc_letters.vietnamese import age_on
 
     people = People()
+    # keep_until of each birth date (the same for every child born that day)
+    kept: dict[date, date] = {}
     for letter in printed:
         registration = letter.registration
         if isinstance(registration, Birth) and schedule_version is not None:
@@ -103,7 +105,11 @@ def people_of_batch(
                     phone=normalise_phone(registration.phone),
                     schedule_version=schedule_version.id,
                     letter_date=letter_date,
-                    keep_until=keep_until(child.birth_date, letter_date, profile, schedule_version),
+                    keep_until=kept.get(child.birth_date)
+                    or kept.setdefault(
+                        child.birth_date,
+                        keep_until(child.birth_date, letter_date, profile, schedule_version),
+                    ),
                     personal_id=child.personal_id,
                 )
             )

@@ -65,6 +65,29 @@ def test_a_reprint_supersedes_and_forget_frees_a_key_but_history_stays(tmp_path)
         assert book.entries(kind=Kind.DEATH) == []
 
 
+def test_a_batch_supersedes_its_own_earlier_letters_as_if_recorded_one_by_one(tmp_path):
+    """A manifest may list a key twice, or a correction of a key printed earlier in it."""
+    later = NOW + timedelta(days=1)
+    corrected = LetterRecord(key(4), "c4", "khai-sinh-002.docx", 1, supersedes=key(2))
+    with Ledger.open(tmp_path / "l.sqlite3") as book:
+        book.record_batch(
+            book.begin_batch(tmp_path / "b1", now=NOW), [letter(1), letter(3)], now=NOW
+        )
+        letters = [letter(1, "x"), letter(2), letter(1, "y"), corrected]
+        book.record_batch(book.begin_batch(tmp_path / "b2", now=later), letters, now=later)
+        ones = book.history(key(1))
+        assert [(e.content_hash, e.state) for e in ones] == [
+            ("h1", SUPERSEDED),
+            ("x1", SUPERSEDED),
+            ("y1", PRINTED),
+        ]
+        assert [e.ended_at for e in ones] == [later.isoformat(), later.isoformat(), None]
+        assert [(e.batch, e.state) for e in book.history(key(2))] == [("b2", SUPERSEDED)]
+        keys = [key(n) for n in range(1, 6)]
+        assert set(book.printed(keys)) == {key(1), key(3), key(4)}
+        assert book.printed_keys(keys) == book.printed(keys)
+
+
 def test_keys_are_checked():
     assert parse_key(" 26575:birth:2026:-:7 ") == "26575:birth:2026:-:7"
     with pytest.raises(LedgerError):
