@@ -452,19 +452,28 @@ class Ledger:
     def printed_keys(self, keys: Iterable[str]) -> dict[str, LedgerEntry]:
         """Return ``printed(keys)`` for keys already canonical (``str(RegistrationKey)``, as
         a batch's registrations give them): not parsed again, and only their rows read."""
-        wanted = sorted(set(keys))
-        found: dict[int, tuple[Any, ...]] = {}  # ledger id -> its row
         if not self.any_printed():
             return {}
-        for start in range(0, len(wanted), 500):  # within SQLite's limit of parameters
-            chunk = wanted[start : start + 500]
+        found = self._printed_rows(
+            f"SELECT l.id, {self._ENTRY_SQL[7:]}", "l.registration_key", sorted(set(keys))
+        )
+        return {row[1]: LedgerEntry(*row[1:]) for _, row in sorted(found.items())}
+
+    def _printed_rows(
+        self, select: str, column: str, values: Sequence[str], found: dict[int, Any] | None = None
+    ) -> dict[int, tuple[Any, ...]]:
+        """Return ``found`` (ledger id -> row of ``select``) with the printed letters whose
+        ``column`` is one of ``values`` added, asked in chunks: a first batch of 100,000
+        registrations must not pass SQLite's limit on the parameters of one statement."""
+        found = {} if found is None else found
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
             for row in self._db.execute(
-                f"SELECT l.id, {self._ENTRY_SQL[7:]} WHERE l.state = ? "
-                f"AND l.registration_key IN ({','.join('?' * len(chunk))})",
+                f"{select} WHERE l.state = ? AND {column} IN ({','.join('?' * len(chunk))})",
                 (PRINTED, *chunk),
             ):
                 found[row[0]] = row
-        return {row[1]: LedgerEntry(*row[1:]) for _, row in sorted(found.items())}
+        return found
 
     def printed_events(self, identities: Iterable[Identity]) -> list[tuple[LedgerEntry, Identity]]:
         """Return the current letters whose event identity (``identity.Identity``) is one of
@@ -483,24 +492,16 @@ class Ledger:
     ) -> list[tuple[LedgerEntry, Identity]]:
         from cchc_letters.identity import Identity
 
-        wanted = list(identities)
-        found: dict[int, tuple[Any, ...]] = {}  # ledger id -> its row
         if not self.any_printed():
             return []
-        # In chunks: a first batch of 100,000 registrations must not pass SQLite's limit on
-        # the number of parameters of one statement.
-        for column, values in (
-            ("id", sorted({i.by_id for i in wanted if i.by_id})),
-            ("name", sorted({i.by_name for i in wanted if i.by_name})),
-        ):
-            for start in range(0, len(values), 500):
-                chunk = values[start : start + 500]
-                for row in self._db.execute(
-                    f"SELECT l.id, l.{what}_id, l.{what}_name, {self._ENTRY_SQL[7:]} "
-                    f"WHERE l.state = ? AND l.{what}_{column} IN ({','.join('?' * len(chunk))})",
-                    (PRINTED, *chunk),
-                ):
-                    found[row[0]] = row
+        wanted = list(identities)
+        select = f"SELECT l.id, l.{what}_id, l.{what}_name, {self._ENTRY_SQL[7:]}"
+        found = self._printed_rows(
+            select, f"l.{what}_id", sorted({i.by_id for i in wanted if i.by_id})
+        )
+        found = self._printed_rows(
+            select, f"l.{what}_name", sorted({i.by_name for i in wanted if i.by_name}), found
+        )
         return [
             (LedgerEntry(*row[3:]), Identity(row[1], row[2])) for _, row in sorted(found.items())
         ]
