@@ -14,6 +14,7 @@ import hashlib
 import io
 import itertools
 import re
+import sys
 import threading
 import time
 import zipfile
@@ -379,8 +380,13 @@ def _compiled_source(source: str) -> tuple[Any, bool, tuple[str, ...], Any, froz
     Kept per process by the body's text: the office app, ``watch`` and the tests load the same
     templates for batch after batch, and compiling one costs about 20 ms. The same text always
     compiles to the same template (a fresh environment from ``jinja_environment``), which is
-    read-only once made and safe to render from several threads."""
+    read-only once made and safe to render from several threads. Across processes it is kept
+    in the start-up cache (``_cached_compile``)."""
     env = jinja_environment()
+    key = _compiled_key(source, env)
+    cached = _cached_compile(env, key)
+    if cached is not None:
+        return cached
     joined = _joins_every_paragraph(env, source)
     if joined:  # else joined after rendering, as before (the same letters either way)
         env.add_extension(_joined_paragraphs())
@@ -396,9 +402,132 @@ def _compiled_source(source: str) -> tuple[Any, bool, tuple[str, ...], Any, froz
                     undeclared.add(param)
 
     env.code_generator_class = Tracking
-    compiled = env.from_string(ast)
+    code = env.compile(ast)
+    compiled = env.template_class.from_code(env, code, env.make_globals(None))  # from_string's
     env.code_generator_class = generator
-    return compiled, joined, tuple(autoescape_findings(ast)), ast, frozenset(undeclared)
+    found = compiled, joined, tuple(autoescape_findings(ast)), ast, frozenset(undeclared)
+    _store_compile(key, code, found)
+    return found
+
+
+# ---- compiled templates in the start-up cache ---------------------------------------------
+# Lexing, parsing, generating and compiling the three default templates' Python took about a
+# tenth of a daily batch. What it gives is a pure function of the cleaned body and the code
+# that compiles it: this module (the environment and its code generator), the filters (Jinja
+# folds a filter of constants at compile time: filters.py and vietnamese.py, which they call),
+# Jinja, and the Python that compiles the generated code. So it is kept in the start-up cache
+# (cache.py) under exactly those: the code object (``marshal``, as Python keeps a module's
+# bytecode in __pycache__) and the parsed tree as compiling left it (``pickle``, without its
+# environment: the lint reads it, templatelint.name_findings). Like __pycache__, what is read
+# back is code: the cache folder is the user's own (set $CCHC_CACHE_DIR only to a folder no
+# one else may write).
+_COMPILED_VERSION = "compiled-1"
+_COMPILING_MODULES = ("render.py", "filters.py", "vietnamese.py")  # beside this file
+
+
+@functools.cache
+def _compiling_code() -> str | None:
+    """Return the SHA-256 of the source of the modules a compiled template depends on (None
+    when one cannot be read): an edited code generator or filter is a miss, never the old
+    letters."""
+    digest = hashlib.sha256()
+    try:
+        for name in _COMPILING_MODULES:
+            digest.update(Path(__file__).with_name(name).read_bytes())
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _compiled_key(source: str, env: Any) -> list[str] | None:
+    from cchc_letters import cache
+
+    return cache.key_of(
+        _COMPILED_VERSION,
+        sys.version,
+        sys.implementation.cache_tag,
+        _compiling_code(),
+        cache.installed("jinja2"),
+        cache.installed("markupsafe"),
+        "\0".join(sorted(env.filters)),
+        "\0".join(sorted(env.tests)),
+        hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest(),
+    )
+
+
+def _cached_compile(
+    env: Any, key: list[str] | None
+) -> tuple[Any, bool, tuple[str, ...], Any, frozenset[str]] | None:
+    """Return what ``_compiled_source`` would, from the start-up cache; None on a miss (no
+    entry, or one that does not load)."""
+    from cchc_letters import cache
+
+    stored = cache.lookup("compiled", key)
+    if not isinstance(stored, dict):
+        return None
+    import base64
+    import marshal
+    import pickle
+
+    class Unpickler(pickle.Unpickler):
+        def persistent_load(self, pid: Any) -> Any:
+            if pid != "environment":
+                raise pickle.UnpicklingError(pid)
+            return env
+
+    try:
+        joined = stored["joined"]
+        if joined:
+            env.add_extension(_joined_paragraphs())
+        code = marshal.loads(base64.b64decode(stored["code"]))
+        ast = Unpickler(io.BytesIO(base64.b64decode(stored["ast"]))).load()
+        compiled = env.template_class.from_code(env, code, env.make_globals(None))
+        unescaped = tuple(stored["unescaped"])
+        undeclared = frozenset(stored["undeclared"])
+    except Exception:  # noqa: BLE001 — anything unreadable is a miss: compiled again
+        return None
+    if not (
+        isinstance(joined, bool) and all(isinstance(n, str) for n in (*unescaped, *undeclared))
+    ):
+        return None
+    return compiled, joined, unescaped, ast, undeclared
+
+
+def _store_compile(
+    key: list[str] | None, code: Any, found: tuple[Any, bool, tuple[str, ...], Any, frozenset[str]]
+) -> None:
+    """Keep a compile in the start-up cache; nothing when its tree does not pickle."""
+    from cchc_letters import cache
+
+    if key is None or cache.cache_dir() is None:
+        return
+    import base64
+    import marshal
+    import pickle
+
+    compiled, joined, unescaped, ast, undeclared = found
+    env = compiled.environment
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj: Any) -> Any:
+            return "environment" if obj is env else None
+
+    tree = io.BytesIO()
+    try:
+        Pickler(tree, protocol=pickle.HIGHEST_PROTOCOL).dump(ast)
+    except Exception:  # noqa: BLE001 — a folded constant that does not pickle: not kept
+        return
+    cache.store(
+        "compiled",
+        key,
+        {
+            "code": base64.b64encode(marshal.dumps(code)).decode("ascii"),
+            "ast": base64.b64encode(tree.getvalue()).decode("ascii"),
+            "joined": joined,
+            "unescaped": list(unescaped),
+            "undeclared": sorted(undeclared),
+        },
+    )
 
 
 def _next_pieces(compiled: Any, generated: Iterator[str]) -> list[str]:

@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from docx_edit import default_template, replace_text, rewrite_document
 
-from cchc_letters import cache
-from cchc_letters.render import read_template
+from cchc_letters import cache, render
+from cchc_letters.models import Kind
+from cchc_letters.render import LetterTemplate, read_template
+from cchc_letters.variables import SAMPLE_DATE
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD_RUN = "<w:t>{{ child.name }}</w:t>"
@@ -196,6 +198,72 @@ def test_a_broken_template_is_not_cached(cache_dir, tmp_path):
         with pytest.raises(TemplateProblem):
             read_template(broken)
     assert not list(cache_dir.glob("templates/*.json"))
+
+
+# ---- compiled templates ---------------------------------------------------------------------
+
+
+def _no_jinja_compile(monkeypatch) -> None:
+    """Make generating a template's Python fail, as if Jinja's compiler were gone."""
+    from jinja2 import Environment
+
+    def refused(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(Environment, "_generate", refused)
+
+
+def _compiled_again(path: Path) -> LetterTemplate:
+    render._compiled_source.cache_clear()  # this process's copy (the office app's)
+    return LetterTemplate.load(path)
+
+
+def _letter_and_lint(template: LetterTemplate, kind: Kind) -> tuple:
+    from cchc_letters.templatelint import lint_template
+    from cchc_letters.variables import sample_context
+
+    letter = template.render_body(sample_context(kind, None, SAMPLE_DATE, long=True))
+    findings = lint_template(template, kind, profile=None)
+    return letter, findings, template.joined, template.undeclared, template.ast.dump()
+
+
+@pytest.mark.parametrize("kind", [Kind.BIRTH, Kind.MARRIAGE, Kind.DEATH])
+def test_a_cached_compile_renders_and_lints_as_jinjas_own(cache_dir, monkeypatch, kind):
+    path = default_template(kind.value)
+    expected = _letter_and_lint(_compiled_again(path), kind)
+    assert list(cache_dir.glob("compiled/*.json"))
+    _no_jinja_compile(monkeypatch)
+    assert _letter_and_lint(_compiled_again(path), kind) == expected
+    render._compiled_source.cache_clear()
+
+
+def test_an_edited_template_or_compiler_is_compiled_again(cache_dir, monkeypatch, tmp_path):
+    path = default_template("birth")
+    _compiled_again(path)
+    edited = Path(shutil.copy(path, tmp_path / "birth.docx"))
+    rewrite_document(path, edited, replace_text(CHILD_RUN, "<w:t>{{ child.name }} MỚI</w:t>"))
+    monkeypatch.setattr(render, "_compiling_code", lambda: "render.py, edited")
+    _no_jinja_compile(monkeypatch)
+    with pytest.raises(AssertionError, match="compiled again"):
+        _compiled_again(path)  # the same template, another render.py
+    monkeypatch.undo()
+    monkeypatch.setenv(cache.ENV_VAR, str(cache_dir))
+    _compiled_again(path)
+    _no_jinja_compile(monkeypatch)
+    with pytest.raises(AssertionError, match="compiled again"):
+        _compiled_again(edited)  # another template
+    render._compiled_source.cache_clear()
+
+
+def test_a_damaged_compile_entry_is_compiled_again(cache_dir):
+    path = default_template("death")
+    expected = _letter_and_lint(_compiled_again(path), Kind.DEATH)
+    for entry in cache_dir.glob("compiled/*.json"):
+        stored = json.loads(entry.read_text(encoding="utf-8"))
+        stored["value"]["code"] = stored["value"]["code"][:40]
+        entry.write_text(json.dumps(stored), encoding="utf-8")
+    assert _letter_and_lint(_compiled_again(path), Kind.DEATH) == expected
+    render._compiled_source.cache_clear()
 
 
 # ---- Vietnam's holidays --------------------------------------------------------------------
