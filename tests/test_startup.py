@@ -96,6 +96,30 @@ def test_a_daily_batch_with_its_cache_imports_none_of_docxtpl_docx_babel_holiday
     assert not stdlib & {"multiprocessing", "concurrent", "html.entities", "socket"}, stdlib
 
 
+_COLLECTIONS = """
+import gc, json
+before = sum(s["collections"] for s in gc.get_stats())
+import cchc_letters.cli
+print(json.dumps([sum(s["collections"] for s in gc.get_stats()) - before, gc.isenabled()]))
+"""
+
+
+@pytest.mark.slow  # a child process
+def test_the_collector_does_not_run_while_the_command_line_imports():
+    # (about thirty collections before, over objects that all live to the end; a couple may
+    # still come while Python reads the package's own first module)
+    done = subprocess.run(
+        [sys.executable, "-c", _COLLECTIONS], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    collections, enabled = json.loads(done.stdout.strip().splitlines()[-1])
+    assert collections <= 3 and enabled, (collections, enabled, done.stderr)
+    off = _COLLECTIONS.replace("import cchc_letters.cli", "gc.disable(); import cchc_letters.cli")
+    done = subprocess.run(
+        [sys.executable, "-c", off], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [0, False]  # left as it was
+
+
 # ---- the template cache ------------------------------------------------------------------
 
 
