@@ -102,24 +102,25 @@ _COLLECTIONS = """
 import gc, json
 before = sum(s["collections"] for s in gc.get_stats())
 import cchc_letters.cli
-print(json.dumps([sum(s["collections"] for s in gc.get_stats()) - before, gc.isenabled()]))
+print(json.dumps([sum(s["collections"] for s in gc.get_stats()) - before, gc.isenabled(),
+                  gc.get_freeze_count() > 10_000]))
 """
 
 
 @pytest.mark.slow  # a child process
-def test_the_collector_does_not_run_while_the_command_line_imports():
+def test_the_collector_does_not_run_while_the_command_line_imports_nor_over_its_objects():
     # (about thirty collections before, over objects that all live to the end; a couple may
-    # still come while Python reads the package's own first module)
+    # still come while Python reads the package's own first module; then they are frozen)
     done = subprocess.run(
         [sys.executable, "-c", _COLLECTIONS], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
-    collections, enabled = json.loads(done.stdout.strip().splitlines()[-1])
-    assert collections <= 3 and enabled, (collections, enabled, done.stderr)
+    collections, enabled, frozen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert collections <= 3 and enabled and frozen, (collections, enabled, frozen, done.stderr)
     off = _COLLECTIONS.replace("import cchc_letters.cli", "gc.disable(); import cchc_letters.cli")
     done = subprocess.run(
         [sys.executable, "-c", off], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [0, False]  # left as it was
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [0, False, True]  # left off
 
 
 # ---- the template cache ------------------------------------------------------------------
