@@ -167,9 +167,10 @@ def _check_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
 
 
 # What a loop printed, kept per loop for this many lists (a batch's schedule tables are one
-# per birth date: 418 for 10,000 births), and for lists and tuples only (the letter context's
-# sequences: built by the kinds' Python code, never changed once made; the sandbox cannot).
-LOOP_TEXTS_KEPT = 4096
+# per birth date: 418 for 10,000 births; 1,024 tables of ~7 kB with their lists is ~10 MB),
+# and for lists and tuples only (the letter context's sequences: built by the kinds' Python
+# code, never changed once made; the sandbox cannot change them).
+LOOP_TEXTS_KEPT = 1024
 _KEPT = (list, tuple)
 
 
