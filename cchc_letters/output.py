@@ -542,13 +542,31 @@ def remove_incomplete(out_dir: Path) -> list[Path]:
     return leftovers
 
 
+SYNC_ONE_BY_ONE = 8  # a daily batch's few files: not worth a thread pool (nor its import)
+SYNC_THREADS = 8
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as fh:
+        os.fsync(fh.fileno())
+
+
 def sync_batch(final: Path) -> None:
     """Flush a renamed batch to disk — its files, its folder entry and the rename itself —
     so a power cut after the ledger commit cannot lose a batch the ledger says exists."""
-    for path in final.iterdir():
-        if path.is_file():
-            with path.open("rb+") as fh:
-                os.fsync(fh.fileno())
+    files = [path for path in final.iterdir() if path.is_file()]
+    if len(files) <= SYNC_ONE_BY_ONE:
+        for path in files:
+            _fsync_file(path)
+    else:
+        # Each fsync waits for the disk, not for Python (the GIL is let go): the 56 files of
+        # 10,000 letters took 0.25 s one after another; flushed together the device takes
+        # them in a few rounds. The first failure is raised, as before.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="fsync") as pool:
+            for done in pool.map(_fsync_file, files):
+                del done
     for folder in (final, final.parent):
         try:
             fd = os.open(folder, os.O_RDONLY)
