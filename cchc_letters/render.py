@@ -28,7 +28,7 @@ from cchc_letters.models import Kind
 
 if TYPE_CHECKING:  # Jinja is imported where a template is first compiled (start-up time)
     from jinja2.compiler import Frame
-    from jinja2.nodes import Concat, Getattr
+    from jinja2.nodes import Concat, For, Getattr
     from jinja2.runtime import Context
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -167,10 +167,77 @@ def _check_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
             raise _too_big("độ rộng định dạng quá lớn")
 
 
+# What a loop printed, kept per loop for this many lists (a batch's schedule tables are one
+# per birth date: 418 for 10,000 births; 1,024 tables of ~7 kB with their lists is ~10 MB),
+# and for lists and tuples only (the letter context's sequences: built by the kinds' Python
+# code, never changed once made; the sandbox cannot change them).
+LOOP_TEXTS_KEPT = 1024
+_KEPT = (list, tuple)
+
+
+def repeats_alike(loop: Any, environment: Any) -> bool:
+    """True when a ``{% for %}`` prints only from its own items: what its body, test and
+    ``else`` read is the loop's variables, constants and the letter filters (pure functions
+    of their arguments) — no other variable, no call, no assignment, no recursion. Such a loop
+    prints the same for the same list, whichever letter it is in."""
+    from jinja2 import nodes
+
+    allowed = (
+        nodes.Output, nodes.TemplateData, nodes.Const, nodes.Getattr, nodes.Getitem,
+        nodes.Slice, nodes.If, nodes.CondExpr, nodes.Compare, nodes.Operand, nodes.And,
+        nodes.Or, nodes.Not, nodes.Neg, nodes.Pos, nodes.BinExpr, nodes.Concat, nodes.Tuple,
+        nodes.List, nodes.Dict, nodes.Pair, nodes.Keyword,
+    )  # fmt: skip
+
+    def targets(loop: Any) -> frozenset[str]:  # "visit", or "a", "b" of "for a, b in …"
+        target = loop.target
+        found = (target, *target.find_all(nodes.Name))
+        return frozenset(n.name for n in found if isinstance(n, nodes.Name))
+
+    def pure(node: Any, bound: frozenset[str]) -> bool:
+        if isinstance(node, nodes.For):
+            if node.recursive or not pure(node.iter, bound):
+                return False
+            own = bound | targets(node)
+            return (
+                all(pure(n, own | {"loop"}) for n in node.body)
+                and (node.test is None or pure(node.test, own))
+                and all(pure(n, bound) for n in node.else_)
+            )
+        if isinstance(node, nodes.Name):
+            return node.ctx == "load" and node.name in bound
+        if isinstance(node, nodes.Filter):
+            if node.name not in environment.filters or node.node is None:
+                return False
+        elif isinstance(node, nodes.Test):
+            if node.name not in environment.tests:
+                return False
+        elif not isinstance(node, allowed):
+            return False
+        return all(pure(child, bound) for child in node.iter_child_nodes())
+
+    if loop.recursive:
+        return False
+    own = targets(loop)
+    return (
+        all(pure(n, own | {"loop"}) for n in loop.body)
+        and (loop.test is None or pure(loop.test, own))
+        and all(pure(n, frozenset()) for n in loop.else_)
+    )
+
+
 @functools.cache
 def _environment_class() -> type[ImmutableSandboxedEnvironment]:
+    from jinja2 import nodes
     from jinja2.compiler import CodeGenerator, optimizeconst
     from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def evaluated(name: str, lineno: int) -> nodes.InternalName:
+        """Return the node of a value the generated code has already computed, by its Python
+        name (made as jinja2's ``Parser.free_identifier`` makes one)."""
+        node = object.__new__(nodes.InternalName)
+        nodes.Node.__init__(node, name, lineno=lineno)
+        return node
 
     class LetterCodeGenerator(CodeGenerator):
         """Jinja's code generator, with each ``~`` concatenation's length checked (Jinja
@@ -194,6 +261,37 @@ def _environment_class() -> type[ImmutableSandboxedEnvironment]:
             self.write(f"({name}[{key}] if type({name} := (")
             self.visit(node.node, frame)
             self.write(f")) is dict and {key} in {name} else environment.getattr({name}, {key}))")
+
+        # A loop whose body reads nothing but its own items (``{%tr for visit in
+        # schedule.visits %}``: the birth letter's schedule table, half its rendering time)
+        # prints the same for the same list: the children born the same day share one
+        # schedule table (enrich.py), so each list's rows are rendered once per process and
+        # printed again from ``LetterEnvironment.loop_text``:
+        #   t_1 = (schedule.visits); t_2 = environment.loop_text('t_3', t_1)
+        #   if t_2 is None: <the loop, into a list t_4>; t_2 = environment.keep_loop_text(...)
+        #   yield t_2
+        def visit_For(self, node: For, frame: Frame) -> None:  # noqa: N802 — Jinja's visitor name
+            if self.environment.is_async or not repeats_alike(node, self.environment):
+                super().visit_For(node, frame)
+                return
+            value, text, site = (self.temporary_identifier() for _ in range(3))
+            self.writeline(f"{value} = ", node)
+            self.visit(node.iter, frame)
+            self.writeline(f"{text} = environment.loop_text({site!r}, {value})")
+            self.writeline(f"if {text} is None:")
+            self.indent()
+            buffered = frame.copy()
+            self.buffer(buffered)
+            loop = nodes.For(node.target, evaluated(value, node.lineno), node.body, node.else_,
+                             node.test, node.recursive, lineno=node.lineno)  # fmt: skip
+            super().visit_For(loop, buffered)
+            self.writeline(
+                f"{text} = environment.keep_loop_text({site!r}, {value}, {buffered.buffer})"
+            )
+            self.outdent()
+            self.start_write(frame, node)
+            self.write(text)
+            self.end_write(frame)
 
         # Each ``{{ value }}`` is ``escape(environment.finalize(value))`` in Jinja's code: two
         # Python calls per value, a third of rendering time. Where autoescape is on (always:
@@ -241,6 +339,38 @@ def _environment_class() -> type[ImmutableSandboxedEnvironment]:
         intercepted_binops = frozenset({"*", "**", "%", "+"})
         verbatim = _NOT_VERBATIM.search  # None: a str value prints as it is
         escaped = staticmethod(_escaped)
+
+        def loop_text(self, site: str, value: Any) -> str | None:
+            """Return what the loop at ``site`` printed for this very list, or None."""
+            kept = self._loop_texts.get(site, {}).get(id(value)) if type(value) in _KEPT else None
+            return kept[1] if kept is not None and kept[0] is value else None
+
+        def keep_loop_text(self, site: str, value: Any, pieces: list[str]) -> str:
+            """Return the loop's pieces joined, kept for ``value`` (a list or tuple; held, so
+            that its id is not reused) when it is one, at most LOOP_TEXTS_KEPT per loop."""
+            text = "".join(pieces)
+            if type(value) in _KEPT:
+                kept = self._loop_texts.setdefault(site, {})
+                if len(kept) >= LOOP_TEXTS_KEPT:
+                    kept.clear()
+                kept[id(value)] = (value, text)
+            return text
+
+        def loop_texts_of(self, value: Any) -> list[str]:
+            """Return what the loops kept for ``value`` (every text kept, for None)."""
+            return [
+                text
+                for kept in self._loop_texts.values()
+                for held, text in kept.values()
+                if value is None or held is value
+            ]
+
+        @property
+        def _loop_texts(self) -> dict[str, dict[int, tuple[Any, str]]]:
+            texts: dict[str, dict[int, tuple[Any, str]]] | None = self.__dict__.get("_texts")
+            if texts is None:
+                texts = self.__dict__["_texts"] = {}
+            return texts
 
         @staticmethod
         def checked_size(value: Any) -> Any:
