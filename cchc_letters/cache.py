@@ -9,7 +9,8 @@ those produce is a pure function of inputs that rarely change, so it is kept her
 * Vietnam's public holidays of one year (sessions.py), keyed by the installed ``holidays``;
 * a template's compiled Jinja code and parsed tree (render._compiled_source), keyed by the
   cleaned body's SHA-256, render.py's own SHA-256, the installed Jinja and MarkupSafe, the
-  Python build and the filters' and tests' names;
+  Python build and the filters' and tests' names: code, so written for this user alone and
+  read only from a file and folder no one else can write (``lookup``'s ``code``);
 * the parsed content of a TOML file (the shipped data files, a profile, the vaccination
   schedules: ``load_toml``/``loads_toml``), keyed by the SHA-256 of its text and the Python
   version (tomllib is pure Python: the data files take longer to parse than to read as JSON).
@@ -84,14 +85,23 @@ def _entry(namespace: str, key: Sequence[str] | None) -> Path | None:
     return folder / namespace / f"{digest}.json"
 
 
-def lookup(namespace: str, key: Sequence[str] | None) -> Any | None:
+def lookup(namespace: str, key: Sequence[str] | None, *, code: bool = False) -> Any | None:
     """Return the value stored under exactly ``key``, or None (no entry, unreadable, other
-    key, no key)."""
+    key, no key).
+
+    ``code``: the value is run (a compiled template), so it is read only from a file that
+    no one but this user could have written: the file and its folder owned by this user and
+    writable by no one else, as ``store`` makes them (POSIX; on Windows the user's own
+    AppData folder is private by its permissions).
+    """
     path = _entry(namespace, key)
     if path is None or key is None:
         return None
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            if code and not _private(fh.fileno(), path):
+                return None
+            stored = json.loads(fh.read().decode("utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(stored, dict) or stored.get("key") != list(key):
@@ -99,9 +109,21 @@ def lookup(namespace: str, key: Sequence[str] | None) -> Any | None:
     return stored.get("value")
 
 
-def store(namespace: str, key: Sequence[str] | None, value: Any) -> None:
+def _private(fd: int, path: Path) -> bool:
+    """True when the open entry ``fd`` and its folder are this user's and writable by no one
+    else (always, where there are no POSIX owners: Windows). Whoever could write the folders
+    above could only put a folder of their own in its place, which is not this user's."""
+    if not hasattr(os, "getuid"):
+        return True
+    uid = os.getuid()
+    return all(
+        st.st_uid == uid and not st.st_mode & 0o022 for st in (os.fstat(fd), os.stat(path.parent))
+    )
+
+
+def store(namespace: str, key: Sequence[str] | None, value: Any, *, code: bool = False) -> None:
     """Keep ``value`` (JSON) under ``key``; silently nothing when the folder is not writable
-    or there is no key."""
+    or there is no key. ``code``: readable and writable by this user only (see ``lookup``)."""
     path = _entry(namespace, key)
     if path is None or key is None:
         return
@@ -112,6 +134,9 @@ def store(namespace: str, key: Sequence[str] | None, value: Any) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial.write_text(json.dumps({"key": list(key), "value": value}), encoding="utf-8")
+        if code:  # whatever the umask (002 with a group of one's own, as Debian sets up users)
+            os.chmod(path.parent, 0o700)
+            os.chmod(partial, 0o600)
         os.replace(partial, path)
         _prune(path.parent)
     except OSError:

@@ -549,8 +549,8 @@ def _compiled_source(source: str) -> tuple[Any, bool, tuple[str, ...], Any, froz
 # (cache.py) under exactly those: the code object (``marshal``, as Python keeps a module's
 # bytecode in __pycache__) and the parsed tree as compiling left it (``pickle``, without its
 # environment: the lint reads it, templatelint.name_findings). Like __pycache__, what is read
-# back is code: the cache folder is the user's own (set $CCHC_CACHE_DIR only to a folder no
-# one else may write).
+# back is code: it is read only from files and folders no other user could have written
+# (cache.lookup's ``code``), whatever $CCHC_CACHE_DIR points at.
 _COMPILED_VERSION = "compiled-1"
 _COMPILING_MODULES = ("render.py", "filters.py", "vietnamese.py")  # beside this file
 
@@ -592,7 +592,7 @@ def _cached_compile(
     entry, or one that does not load)."""
     from cchc_letters import cache
 
-    stored = cache.lookup("compiled", key)
+    stored = cache.lookup("compiled", key, code=True)
     if not isinstance(stored, dict):
         return None
     import base64
@@ -657,6 +657,7 @@ def _store_compile(
             "unescaped": list(unescaped),
             "undeclared": sorted(undeclared),
         },
+        code=True,
     )
 
 

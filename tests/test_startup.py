@@ -293,6 +293,24 @@ def test_a_damaged_compile_entry_is_compiled_again(cache_dir):
     render._compiled_source.cache_clear()
 
 
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+def test_compiled_code_others_could_write_is_not_run(cache_dir, monkeypatch):
+    path = default_template("death")
+    _compiled_again(path)
+    (entry,) = cache_dir.glob("compiled/*.json")
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert entry.parent.stat().st_mode & 0o777 == 0o700
+    _no_jinja_compile(monkeypatch)
+    _compiled_again(path)  # this user's own entry: run
+    for loose, mode in ((entry, 0o620), (entry.parent, 0o722), (entry, 0o606)):
+        loose.chmod(mode)  # a group or anyone may write it: compiled again instead
+        with pytest.raises(AssertionError, match="compiled again"):
+            _compiled_again(path)
+        loose.chmod(0o600 if loose == entry else 0o700)
+    _compiled_again(path)
+    render._compiled_source.cache_clear()
+
+
 # ---- Vietnam's holidays --------------------------------------------------------------------
 
 
