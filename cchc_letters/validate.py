@@ -245,10 +245,38 @@ def _cleaned(row: RawRow) -> dict[str, str]:
     }
 
 
-def _cleaned_texts(texts: Mapping[str, str]) -> dict[str, str]:
-    """Return ``_cleaned`` of the row whose cells hold ``texts`` (field -> value)."""
-    normalize = unicodedata.normalize
-    return {name: " ".join(normalize("NFC", value).split()) for name, value in texts.items()}
+# How many distinct texts validation shares at most (then it starts afresh), so that a
+# column of distinct values (names, numbers) cannot grow its dicts without bound.
+_SHARED_TEXTS = 1 << 16
+
+
+def _clean(text: str) -> str:
+    # clean_text, written out: NFC, runs of white space made one space, none at the ends
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+class _Texts:
+    """Each text a batch's rows say, held once: a register repeats its places, dates,
+    years and relations in every row (10,000 births hold ~24,000 distinct values in 150,000
+    cells) and a reader makes a new string for every cell; the registrations hold what
+    this gives (their ``raw`` and their cleaned fields), so each repeated text once."""
+
+    def __init__(self) -> None:
+        self.shared: dict[str, str] = {}  # text -> the first string that said it
+        self.clean = TextMemo(_clean, _SHARED_TEXTS)  # each distinct text cleaned once
+
+    def of(self, row: RawRow) -> dict[str, str]:
+        """Return the text of each of a row's cells, the one held when it is held."""
+        shared = self.shared
+        if len(shared) > _SHARED_TEXTS:
+            shared.clear()
+        share = shared.setdefault
+        return {name: share(cell.value, cell.value) for name, cell in row.cells.items()}
+
+    def cleaned(self, texts: Mapping[str, str]) -> dict[str, str]:
+        """Return ``_cleaned`` of the row whose cells hold ``texts`` (field -> value)."""
+        clean = self.clean
+        return {name: clean[value] for name, value in texts.items()}
 
 
 class RowProblems(Exception):
@@ -593,21 +621,22 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
     seen_content: dict[int, list[tuple[SourceRef, Kind | None, Mapping[str, str]]]] = {}
     # key -> the distinct versions of that registration: (registration, its số's cell)
     versions: dict[RegistrationKey, list[tuple[Registration, RawCell | None]]] = {}
+    held = _Texts()
     rows_read = 0
     for row in rows:
         rows_read += 1
         if row.problem is not None:  # read unfaithfully (NUL byte, another encoding)
             result.issues.append(_issue(row, *row.problem, None))
             continue
-        texts = _texts(row)
-        cleaned = _cleaned_texts(texts)
+        texts = held.of(row)
+        cleaned = held.cleaned(texts)
         content = _content(row.kind, cleaned)
         said = seen_content.setdefault(hash(content), [])
         first = next(
             (
                 source
                 for source, kind, texts in said
-                if _content(kind, _cleaned_texts(texts)) == content
+                if _content(kind, held.cleaned(texts)) == content
             ),
             None,
         )

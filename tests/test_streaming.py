@@ -120,7 +120,9 @@ def row(line: int, number: str, name: str = "NGUYỄN VĂN AN", file: str = "so.
         "registration_date": "20/11/2026",
         "child_name": name,
         "child_birth_date": "12/11/2026",
-        "mother_residence": "Ấp Bình Ba, xã Ngãi Giao",
+        "mother_name": "LÊ THỊ BA",
+        # made anew for each row, as a reader makes each cell's text
+        "mother_residence": " ".join(["Ấp", "Bình", "Ba,", "xã", "Ngãi", " Giao"]),
     }
     headings = {"registration_number": "Số đăng ký"}
     return RawRow(
@@ -209,3 +211,14 @@ def test_check_inputs_counts_alike_whether_or_not_it_keeps_the_rows(tmp_path):
     assert [getattr(kept, c) for c in counts] == [5, 1, 1, 1]
     assert streamed.registrations == kept.registrations and len(kept.registrations) == 3
     assert streamed.read.rows == [] and len(kept.read.rows) == 5
+
+
+def test_a_text_repeated_in_many_rows_is_held_once():
+    rows = [row(1, "001"), row(2, "002")]
+    texts = [r.cells["mother_residence"].value for r in rows]
+    assert texts[0] == texts[1] and texts[0] is not texts[1]
+    first, second = validate_rows(rows, letter_date=LETTER_DATE).registrations
+    assert first.raw["mother_residence"] is second.raw["mother_residence"]
+    # the cleaned text (one space, not two) is held once too
+    assert first.mother.residence == "Ấp Bình Ba, xã Ngãi Giao"
+    assert first.mother.residence is second.mother.residence
