@@ -124,7 +124,7 @@ class Sex(StrEnum):
         return "Nam" if self is Sex.MALE else "Nữ"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per row, held by its registration
 class SourceRef:
     """Where a row came from, as the user sees it: file, sheet (None for CSV), row number."""
 
@@ -216,7 +216,7 @@ class Issue:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a batch of births holds three per row
 class Person:
     """A person named in a registration, normalised (NFC, title-case name)."""
 
@@ -334,7 +334,7 @@ def canonical_register_id(text: str) -> str:
     return "" if text == "-" else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per registration, remembered by it
 class RegistrationKey:
     """The registry's own identity of a record: (commune, kind, book, number, year).
 

@@ -222,3 +222,26 @@ def test_a_text_repeated_in_many_rows_is_held_once():
     # the cleaned text (one space, not two) is held once too
     assert first.mother.residence == "Ấp Bình Ba, xã Ngãi Giao"
     assert first.mother.residence is second.mother.residence
+
+
+def test_the_records_a_batch_holds_per_row_have_no_dict_of_their_own():
+    # A province's year holds 100,000 registrations at once, each with three Persons, a
+    # SourceRef and a key: slots, not a __dict__ each (about 200 bytes a registration).
+    import copy
+    import pickle
+    from dataclasses import replace
+
+    from cchc_letters.models import Person, RegistrationKey
+
+    records = [
+        Person("Lê Thị Ba", birth_year=1996, residence="Ấp Bình Ba"),
+        SourceRef("so.xlsx", "KS", 7),
+        RegistrationKey("", Kind.BIRTH, "01/2026", "007", 2026),
+    ]
+    for record in records:
+        assert not hasattr(record, "__dict__"), type(record).__name__
+        # still frozen records: copied, pickled (to and from the writers) and replaced
+        assert pickle.loads(pickle.dumps(record)) == record == copy.deepcopy(record)
+        assert replace(record) == record
+    assert records[2].number == "7"  # canonical, as __post_init__ makes it
+    assert hash(records[1]) == hash(SourceRef("so.xlsx", "KS", 7))
