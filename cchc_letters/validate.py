@@ -26,6 +26,7 @@ from cchc_letters.models import (
     RawRow,
     Registration,
     RegistrationKey,
+    RowTexts,
     Sex,
     SourceRef,
     canonical_register_id,
@@ -264,14 +265,26 @@ class _Texts:
     def __init__(self) -> None:
         self.shared: dict[str, str] = {}  # text -> the first string that said it
         self.clean = TextMemo(_clean, _SHARED_TEXTS)  # each distinct text cleaned once
+        # the fields of a row, in order -> where each is (shared by the RowTexts of a table)
+        self.places: dict[tuple[str, ...], dict[str, int]] = {}
 
-    def of(self, row: RawRow) -> dict[str, str]:
-        """Return the text of each of a row's cells, the one held when it is held."""
+    def of(self, row: RawRow) -> tuple[RowTexts, dict[str, str]]:
+        """Return the text of each of a row's cells (the one held when it is held), and
+        each cleaned (``_cleaned``)."""
         shared = self.shared
         if len(shared) > _SHARED_TEXTS:
             shared.clear()
-        share = shared.setdefault
-        return {name: share(cell.value, cell.value) for name, cell in row.cells.items()}
+        cells = row.cells
+        names = tuple(cells)
+        at = self.places.get(names)
+        if at is None:
+            if len(self.places) > 64:
+                self.places.clear()
+            at = self.places[names] = {name: i for i, name in enumerate(names)}
+        values = [cell.value for cell in cells.values()]
+        texts = tuple(map(shared.setdefault, values, values))
+        cleaned = dict(zip(names, map(self.clean.__getitem__, texts), strict=True))
+        return RowTexts(at, texts), cleaned
 
     def cleaned(self, texts: Mapping[str, str]) -> dict[str, str]:
         """Return ``_cleaned`` of the row whose cells hold ``texts`` (field -> value)."""
@@ -628,8 +641,7 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
         if row.problem is not None:  # read unfaithfully (NUL byte, another encoding)
             result.issues.append(_issue(row, *row.problem, None))
             continue
-        texts = held.of(row)
-        cleaned = held.cleaned(texts)
+        texts, cleaned = held.of(row)
         content = _content(row.kind, cleaned)
         said = seen_content.setdefault(hash(content), [])
         first = next(

@@ -245,3 +245,18 @@ def test_the_records_a_batch_holds_per_row_have_no_dict_of_their_own():
         assert replace(record) == record
     assert records[2].number == "7"  # canonical, as __post_init__ makes it
     assert hash(records[1]) == hash(SourceRef("so.xlsx", "KS", 7))
+
+
+def test_a_registrations_raw_reads_as_the_dict_of_its_row_and_shares_its_field_names():
+    import pickle
+
+    rows = [row(1, "001"), row(2, "002")]
+    first, second = validate_rows(rows, letter_date=LETTER_DATE).registrations
+    as_read = {name: cell.value for name, cell in rows[0].cells.items()}
+    assert first.raw == as_read and dict(first.raw) == as_read
+    assert list(first.raw.items()) == list(as_read.items())  # the row's order
+    assert repr(first.raw) == repr(as_read)
+    assert first.raw["child_name"] == "NGUYỄN VĂN AN" and "phone" not in first.raw
+    assert pickle.loads(pickle.dumps(first)) == first
+    # where each field is: one mapping for the rows of a table, not a dict per row
+    assert first.raw._at is second.raw._at
