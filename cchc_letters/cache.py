@@ -7,6 +7,9 @@ those produce is a pure function of inputs that rarely change, so it is kept her
 * a template's cleaned body (render.read_template), keyed by the SHA-256 of its
   ``word/document.xml`` and the installed docxtpl, python-docx and lxml;
 * Vietnam's public holidays of one year (sessions.py), keyed by the installed ``holidays``;
+* a template's compiled Jinja code and parsed tree (render._compiled_source), keyed by the
+  cleaned body's SHA-256, render.py's own SHA-256, the installed Jinja and MarkupSafe, the
+  Python build and the filters' and tests' names;
 * the parsed content of a TOML file (the shipped data files, a profile, the vaccination
   schedules: ``load_toml``/``loads_toml``), keyed by the SHA-256 of its text and the Python
   version (tomllib is pure Python: the data files take longer to parse than to read as JSON).

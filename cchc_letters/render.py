@@ -14,6 +14,7 @@ import hashlib
 import io
 import itertools
 import re
+import sys
 import threading
 import time
 import zipfile
@@ -27,7 +28,7 @@ from cchc_letters.models import Kind
 
 if TYPE_CHECKING:  # Jinja is imported where a template is first compiled (start-up time)
     from jinja2.compiler import Frame
-    from jinja2.nodes import Concat, Getattr
+    from jinja2.nodes import Concat, For, Getattr
     from jinja2.runtime import Context
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -166,10 +167,77 @@ def _check_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
             raise _too_big("độ rộng định dạng quá lớn")
 
 
+# What a loop printed, kept per loop for this many lists (a batch's schedule tables are one
+# per birth date: 418 for 10,000 births; 1,024 tables of ~7 kB with their lists is ~10 MB),
+# and for lists and tuples only (the letter context's sequences: built by the kinds' Python
+# code, never changed once made; the sandbox cannot change them).
+LOOP_TEXTS_KEPT = 1024
+_KEPT = (list, tuple)
+
+
+def repeats_alike(loop: Any, environment: Any) -> bool:
+    """True when a ``{% for %}`` prints only from its own items: what its body, test and
+    ``else`` read is the loop's variables, constants and the letter filters (pure functions
+    of their arguments) — no other variable, no call, no assignment, no recursion. Such a loop
+    prints the same for the same list, whichever letter it is in."""
+    from jinja2 import nodes
+
+    allowed = (
+        nodes.Output, nodes.TemplateData, nodes.Const, nodes.Getattr, nodes.Getitem,
+        nodes.Slice, nodes.If, nodes.CondExpr, nodes.Compare, nodes.Operand, nodes.And,
+        nodes.Or, nodes.Not, nodes.Neg, nodes.Pos, nodes.BinExpr, nodes.Concat, nodes.Tuple,
+        nodes.List, nodes.Dict, nodes.Pair, nodes.Keyword,
+    )  # fmt: skip
+
+    def targets(loop: Any) -> frozenset[str]:  # "visit", or "a", "b" of "for a, b in …"
+        target = loop.target
+        found = (target, *target.find_all(nodes.Name))
+        return frozenset(n.name for n in found if isinstance(n, nodes.Name))
+
+    def pure(node: Any, bound: frozenset[str]) -> bool:
+        if isinstance(node, nodes.For):
+            if node.recursive or not pure(node.iter, bound):
+                return False
+            own = bound | targets(node)
+            return (
+                all(pure(n, own | {"loop"}) for n in node.body)
+                and (node.test is None or pure(node.test, own))
+                and all(pure(n, bound) for n in node.else_)
+            )
+        if isinstance(node, nodes.Name):
+            return node.ctx == "load" and node.name in bound
+        if isinstance(node, nodes.Filter):
+            if node.name not in environment.filters or node.node is None:
+                return False
+        elif isinstance(node, nodes.Test):
+            if node.name not in environment.tests:
+                return False
+        elif not isinstance(node, allowed):
+            return False
+        return all(pure(child, bound) for child in node.iter_child_nodes())
+
+    if loop.recursive:
+        return False
+    own = targets(loop)
+    return (
+        all(pure(n, own | {"loop"}) for n in loop.body)
+        and (loop.test is None or pure(loop.test, own))
+        and all(pure(n, frozenset()) for n in loop.else_)
+    )
+
+
 @functools.cache
 def _environment_class() -> type[ImmutableSandboxedEnvironment]:
+    from jinja2 import nodes
     from jinja2.compiler import CodeGenerator, optimizeconst
     from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def evaluated(name: str, lineno: int) -> nodes.InternalName:
+        """Return the node of a value the generated code has already computed, by its Python
+        name (made as jinja2's ``Parser.free_identifier`` makes one)."""
+        node = object.__new__(nodes.InternalName)
+        nodes.Node.__init__(node, name, lineno=lineno)
+        return node
 
     class LetterCodeGenerator(CodeGenerator):
         """Jinja's code generator, with each ``~`` concatenation's length checked (Jinja
@@ -193,6 +261,37 @@ def _environment_class() -> type[ImmutableSandboxedEnvironment]:
             self.write(f"({name}[{key}] if type({name} := (")
             self.visit(node.node, frame)
             self.write(f")) is dict and {key} in {name} else environment.getattr({name}, {key}))")
+
+        # A loop whose body reads nothing but its own items (``{%tr for visit in
+        # schedule.visits %}``: the birth letter's schedule table, half its rendering time)
+        # prints the same for the same list: the children born the same day share one
+        # schedule table (enrich.py), so each list's rows are rendered once per process and
+        # printed again from ``LetterEnvironment.loop_text``:
+        #   t_1 = (schedule.visits); t_2 = environment.loop_text('t_3', t_1)
+        #   if t_2 is None: <the loop, into a list t_4>; t_2 = environment.keep_loop_text(...)
+        #   yield t_2
+        def visit_For(self, node: For, frame: Frame) -> None:  # noqa: N802 — Jinja's visitor name
+            if self.environment.is_async or not repeats_alike(node, self.environment):
+                super().visit_For(node, frame)
+                return
+            value, text, site = (self.temporary_identifier() for _ in range(3))
+            self.writeline(f"{value} = ", node)
+            self.visit(node.iter, frame)
+            self.writeline(f"{text} = environment.loop_text({site!r}, {value})")
+            self.writeline(f"if {text} is None:")
+            self.indent()
+            buffered = frame.copy()
+            self.buffer(buffered)
+            loop = nodes.For(node.target, evaluated(value, node.lineno), node.body, node.else_,
+                             node.test, node.recursive, lineno=node.lineno)  # fmt: skip
+            super().visit_For(loop, buffered)
+            self.writeline(
+                f"{text} = environment.keep_loop_text({site!r}, {value}, {buffered.buffer})"
+            )
+            self.outdent()
+            self.start_write(frame, node)
+            self.write(text)
+            self.end_write(frame)
 
         # Each ``{{ value }}`` is ``escape(environment.finalize(value))`` in Jinja's code: two
         # Python calls per value, a third of rendering time. Where autoescape is on (always:
@@ -240,6 +339,38 @@ def _environment_class() -> type[ImmutableSandboxedEnvironment]:
         intercepted_binops = frozenset({"*", "**", "%", "+"})
         verbatim = _NOT_VERBATIM.search  # None: a str value prints as it is
         escaped = staticmethod(_escaped)
+
+        def loop_text(self, site: str, value: Any) -> str | None:
+            """Return what the loop at ``site`` printed for this very list, or None."""
+            kept = self._loop_texts.get(site, {}).get(id(value)) if type(value) in _KEPT else None
+            return kept[1] if kept is not None and kept[0] is value else None
+
+        def keep_loop_text(self, site: str, value: Any, pieces: list[str]) -> str:
+            """Return the loop's pieces joined, kept for ``value`` (a list or tuple; held, so
+            that its id is not reused) when it is one, at most LOOP_TEXTS_KEPT per loop."""
+            text = "".join(pieces)
+            if type(value) in _KEPT:
+                kept = self._loop_texts.setdefault(site, {})
+                if len(kept) >= LOOP_TEXTS_KEPT:
+                    kept.clear()
+                kept[id(value)] = (value, text)
+            return text
+
+        def loop_texts_of(self, value: Any) -> list[str]:
+            """Return what the loops kept for ``value`` (every text kept, for None)."""
+            return [
+                text
+                for kept in self._loop_texts.values()
+                for held, text in kept.values()
+                if value is None or held is value
+            ]
+
+        @property
+        def _loop_texts(self) -> dict[str, dict[int, tuple[Any, str]]]:
+            texts: dict[str, dict[int, tuple[Any, str]]] | None = self.__dict__.get("_texts")
+            if texts is None:
+                texts = self.__dict__["_texts"] = {}
+            return texts
 
         @staticmethod
         def checked_size(value: Any) -> Any:
@@ -379,8 +510,13 @@ def _compiled_source(source: str) -> tuple[Any, bool, tuple[str, ...], Any, froz
     Kept per process by the body's text: the office app, ``watch`` and the tests load the same
     templates for batch after batch, and compiling one costs about 20 ms. The same text always
     compiles to the same template (a fresh environment from ``jinja_environment``), which is
-    read-only once made and safe to render from several threads."""
+    read-only once made and safe to render from several threads. Across processes it is kept
+    in the start-up cache (``_cached_compile``)."""
     env = jinja_environment()
+    key = _compiled_key(source, env)
+    cached = _cached_compile(env, key)
+    if cached is not None:
+        return cached
     joined = _joins_every_paragraph(env, source)
     if joined:  # else joined after rendering, as before (the same letters either way)
         env.add_extension(_joined_paragraphs())
@@ -396,9 +532,132 @@ def _compiled_source(source: str) -> tuple[Any, bool, tuple[str, ...], Any, froz
                     undeclared.add(param)
 
     env.code_generator_class = Tracking
-    compiled = env.from_string(ast)
+    code = env.compile(ast)
+    compiled = env.template_class.from_code(env, code, env.make_globals(None))  # from_string's
     env.code_generator_class = generator
-    return compiled, joined, tuple(autoescape_findings(ast)), ast, frozenset(undeclared)
+    found = compiled, joined, tuple(autoescape_findings(ast)), ast, frozenset(undeclared)
+    _store_compile(key, code, found)
+    return found
+
+
+# ---- compiled templates in the start-up cache ---------------------------------------------
+# Lexing, parsing, generating and compiling the three default templates' Python took about a
+# tenth of a daily batch. What it gives is a pure function of the cleaned body and the code
+# that compiles it: this module (the environment and its code generator), the filters (Jinja
+# folds a filter of constants at compile time: filters.py and vietnamese.py, which they call),
+# Jinja, and the Python that compiles the generated code. So it is kept in the start-up cache
+# (cache.py) under exactly those: the code object (``marshal``, as Python keeps a module's
+# bytecode in __pycache__) and the parsed tree as compiling left it (``pickle``, without its
+# environment: the lint reads it, templatelint.name_findings). Like __pycache__, what is read
+# back is code: the cache folder is the user's own (set $CCHC_CACHE_DIR only to a folder no
+# one else may write).
+_COMPILED_VERSION = "compiled-1"
+_COMPILING_MODULES = ("render.py", "filters.py", "vietnamese.py")  # beside this file
+
+
+@functools.cache
+def _compiling_code() -> str | None:
+    """Return the SHA-256 of the source of the modules a compiled template depends on (None
+    when one cannot be read): an edited code generator or filter is a miss, never the old
+    letters."""
+    digest = hashlib.sha256()
+    try:
+        for name in _COMPILING_MODULES:
+            digest.update(Path(__file__).with_name(name).read_bytes())
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _compiled_key(source: str, env: Any) -> list[str] | None:
+    from cchc_letters import cache
+
+    return cache.key_of(
+        _COMPILED_VERSION,
+        sys.version,
+        sys.implementation.cache_tag,
+        _compiling_code(),
+        cache.installed("jinja2"),
+        cache.installed("markupsafe"),
+        "\0".join(sorted(env.filters)),
+        "\0".join(sorted(env.tests)),
+        hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest(),
+    )
+
+
+def _cached_compile(
+    env: Any, key: list[str] | None
+) -> tuple[Any, bool, tuple[str, ...], Any, frozenset[str]] | None:
+    """Return what ``_compiled_source`` would, from the start-up cache; None on a miss (no
+    entry, or one that does not load)."""
+    from cchc_letters import cache
+
+    stored = cache.lookup("compiled", key)
+    if not isinstance(stored, dict):
+        return None
+    import base64
+    import marshal
+    import pickle
+
+    class Unpickler(pickle.Unpickler):
+        def persistent_load(self, pid: Any) -> Any:
+            if pid != "environment":
+                raise pickle.UnpicklingError(pid)
+            return env
+
+    try:
+        joined = stored["joined"]
+        if joined:
+            env.add_extension(_joined_paragraphs())
+        code = marshal.loads(base64.b64decode(stored["code"]))
+        ast = Unpickler(io.BytesIO(base64.b64decode(stored["ast"]))).load()
+        compiled = env.template_class.from_code(env, code, env.make_globals(None))
+        unescaped = tuple(stored["unescaped"])
+        undeclared = frozenset(stored["undeclared"])
+    except Exception:  # noqa: BLE001 — anything unreadable is a miss: compiled again
+        return None
+    if not (
+        isinstance(joined, bool) and all(isinstance(n, str) for n in (*unescaped, *undeclared))
+    ):
+        return None
+    return compiled, joined, unescaped, ast, undeclared
+
+
+def _store_compile(
+    key: list[str] | None, code: Any, found: tuple[Any, bool, tuple[str, ...], Any, frozenset[str]]
+) -> None:
+    """Keep a compile in the start-up cache; nothing when its tree does not pickle."""
+    from cchc_letters import cache
+
+    if key is None or cache.cache_dir() is None:
+        return
+    import base64
+    import marshal
+    import pickle
+
+    compiled, joined, unescaped, ast, undeclared = found
+    env = compiled.environment
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj: Any) -> Any:
+            return "environment" if obj is env else None
+
+    tree = io.BytesIO()
+    try:
+        Pickler(tree, protocol=pickle.HIGHEST_PROTOCOL).dump(ast)
+    except Exception:  # noqa: BLE001 — a folded constant that does not pickle: not kept
+        return
+    cache.store(
+        "compiled",
+        key,
+        {
+            "code": base64.b64encode(marshal.dumps(code)).decode("ascii"),
+            "ast": base64.b64encode(tree.getvalue()).decode("ascii"),
+            "joined": joined,
+            "unescaped": list(unescaped),
+            "undeclared": sorted(undeclared),
+        },
+    )
 
 
 def _next_pieces(compiled: Any, generated: Iterator[str]) -> list[str]:

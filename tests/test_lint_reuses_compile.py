@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 from docx_edit import default_template
 
-from cchc_letters import templatelint
+from cchc_letters import render, templatelint
 from cchc_letters.models import Kind
 from cchc_letters.render import LetterTemplate, jinja_environment, read_template
 
@@ -33,22 +33,33 @@ BODIES = [
 ]
 
 
-def _templates(kind: Kind) -> list[LetterTemplate]:
+def _templates(kind: Kind, *, from_cache: bool = False) -> list[LetterTemplate]:
+    """The default template of ``kind`` and its variants with each of BODIES; with
+    ``from_cache``, each as the start-up cache gives it back (render._cached_compile)."""
     parts = read_template(default_template(kind.value))
-    found = [LetterTemplate.compile(parts)]
-    for body in BODIES:
+    found = []
+    for body in ["", *BODIES]:
         source = parts.source.replace(CHILD, CHILD + body, 1)
         assert source != parts.source or not body
         try:
-            found.append(LetterTemplate.compile(dataclasses.replace(parts, source=source)))
+            template = LetterTemplate.compile(dataclasses.replace(parts, source=source))
+            if from_cache:
+                render._compiled_source.cache_clear()  # this process's copy: read the entry
+                assert render._cached_compile(
+                    render.jinja_environment(),
+                    render._compiled_key(source, template.compiled.environment),
+                ), "kept in the cache"
+                template = LetterTemplate.compile(dataclasses.replace(parts, source=source))
         except Exception:  # noqa: BLE001 — what the compile refuses never reaches the lint
             continue
+        found.append(template)
     return found
 
 
+@pytest.mark.parametrize("from_cache", [False, True], ids=["compiled", "from-cache"])
 @pytest.mark.parametrize("kind", [Kind.BIRTH, Kind.MARRIAGE, Kind.DEATH])
-def test_the_lint_finds_what_a_fresh_parse_finds(kind):
-    templates = _templates(kind)
+def test_the_lint_finds_what_a_fresh_parse_finds(kind, from_cache):
+    templates = _templates(kind, from_cache=from_cache)
     assert len(templates) > len(BODIES) // 2
     reused = 0
     for template in templates:

@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from docx_edit import default_template, replace_text, rewrite_document
 
-from cchc_letters import cache
-from cchc_letters.render import read_template
+from cchc_letters import cache, render
+from cchc_letters.models import Kind
+from cchc_letters.render import LetterTemplate, read_template
+from cchc_letters.variables import SAMPLE_DATE
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD_RUN = "<w:t>{{ child.name }}</w:t>"
@@ -87,11 +89,38 @@ def test_a_daily_batch_with_its_cache_imports_none_of_docxtpl_docx_babel_holiday
     )
     assert (tmp_path / "b").is_dir() and any((tmp_path / "b").glob("batch-*/*.docx"))
     assert not second & HEAVY, second
+    if sys.platform != "win32":  # the lock is flock's own (locking.py), not filelock's
+        assert "filelock" not in second, second
     assert countries == []  # not one of the 250 countries the holidays package imports
     # Nor the process pool of large batches (writing.worker_count), nor html.entities (2,000
     # names; listdoc.escape).
     stdlib = _STDLIB[("generate", "data/sample", "--out", str(tmp_path / "b"))]
     assert not stdlib & {"multiprocessing", "concurrent", "html.entities", "socket"}, stdlib
+
+
+_COLLECTIONS = """
+import gc, json
+before = sum(s["collections"] for s in gc.get_stats())
+import cchc_letters.cli
+print(json.dumps([sum(s["collections"] for s in gc.get_stats()) - before, gc.isenabled(),
+                  gc.get_freeze_count() > 10_000]))
+"""
+
+
+@pytest.mark.slow  # a child process
+def test_the_collector_does_not_run_while_the_command_line_imports_nor_over_its_objects():
+    # (about thirty collections before, over objects that all live to the end; a couple may
+    # still come while Python reads the package's own first module; then they are frozen)
+    done = subprocess.run(
+        [sys.executable, "-c", _COLLECTIONS], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    collections, enabled, frozen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert collections <= 3 and enabled and frozen, (collections, enabled, frozen, done.stderr)
+    off = _COLLECTIONS.replace("import cchc_letters.cli", "gc.disable(); import cchc_letters.cli")
+    done = subprocess.run(
+        [sys.executable, "-c", off], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [0, False, True]  # left off
 
 
 # ---- the template cache ------------------------------------------------------------------
@@ -196,6 +225,72 @@ def test_a_broken_template_is_not_cached(cache_dir, tmp_path):
         with pytest.raises(TemplateProblem):
             read_template(broken)
     assert not list(cache_dir.glob("templates/*.json"))
+
+
+# ---- compiled templates ---------------------------------------------------------------------
+
+
+def _no_jinja_compile(monkeypatch) -> None:
+    """Make generating a template's Python fail, as if Jinja's compiler were gone."""
+    from jinja2 import Environment
+
+    def refused(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(Environment, "_generate", refused)
+
+
+def _compiled_again(path: Path) -> LetterTemplate:
+    render._compiled_source.cache_clear()  # this process's copy (the office app's)
+    return LetterTemplate.load(path)
+
+
+def _letter_and_lint(template: LetterTemplate, kind: Kind) -> tuple:
+    from cchc_letters.templatelint import lint_template
+    from cchc_letters.variables import sample_context
+
+    letter = template.render_body(sample_context(kind, None, SAMPLE_DATE, long=True))
+    findings = lint_template(template, kind, profile=None)
+    return letter, findings, template.joined, template.undeclared, template.ast.dump()
+
+
+@pytest.mark.parametrize("kind", [Kind.BIRTH, Kind.MARRIAGE, Kind.DEATH])
+def test_a_cached_compile_renders_and_lints_as_jinjas_own(cache_dir, monkeypatch, kind):
+    path = default_template(kind.value)
+    expected = _letter_and_lint(_compiled_again(path), kind)
+    assert list(cache_dir.glob("compiled/*.json"))
+    _no_jinja_compile(monkeypatch)
+    assert _letter_and_lint(_compiled_again(path), kind) == expected
+    render._compiled_source.cache_clear()
+
+
+def test_an_edited_template_or_compiler_is_compiled_again(cache_dir, monkeypatch, tmp_path):
+    path = default_template("birth")
+    _compiled_again(path)
+    edited = Path(shutil.copy(path, tmp_path / "birth.docx"))
+    rewrite_document(path, edited, replace_text(CHILD_RUN, "<w:t>{{ child.name }} MỚI</w:t>"))
+    monkeypatch.setattr(render, "_compiling_code", lambda: "render.py, edited")
+    _no_jinja_compile(monkeypatch)
+    with pytest.raises(AssertionError, match="compiled again"):
+        _compiled_again(path)  # the same template, another render.py
+    monkeypatch.undo()
+    monkeypatch.setenv(cache.ENV_VAR, str(cache_dir))
+    _compiled_again(path)
+    _no_jinja_compile(monkeypatch)
+    with pytest.raises(AssertionError, match="compiled again"):
+        _compiled_again(edited)  # another template
+    render._compiled_source.cache_clear()
+
+
+def test_a_damaged_compile_entry_is_compiled_again(cache_dir):
+    path = default_template("death")
+    expected = _letter_and_lint(_compiled_again(path), Kind.DEATH)
+    for entry in cache_dir.glob("compiled/*.json"):
+        stored = json.loads(entry.read_text(encoding="utf-8"))
+        stored["value"]["code"] = stored["value"]["code"][:40]
+        entry.write_text(json.dumps(stored), encoding="utf-8")
+    assert _letter_and_lint(_compiled_again(path), Kind.DEATH) == expected
+    render._compiled_source.cache_clear()
 
 
 # ---- Vietnam's holidays --------------------------------------------------------------------
