@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CheckedInput:
-    """The rows read from the input files and what validation made of them."""
+    """What was read from the input files (``read.rows`` only when kept) and what
+    validation made of their rows."""
 
     read: ReadResult
     validated: ValidationResult
@@ -61,21 +62,28 @@ def check_inputs(
     mapping: Path | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    keep_rows: bool = False,
 ) -> CheckedInput:
     """Read every input file and validate its rows; nothing is written.
 
     The options are checked here (``options``: a UsageError naming the one that is wrong);
     a broken mapping file is an InputError. Problems of the files and rows are Issues.
+    Each row is validated as it is read and then let go (a province's year is 100,000
+    rows); ``keep_rows`` keeps them all in ``read.rows``, for showing rows beside their
+    problems.
     """
-    from cchc_letters.ingest import read_inputs
+    from cchc_letters.ingest import open_inputs
     from cchc_letters.options import delimiter_option, encoding_option, kind_option
     from cchc_letters.validate import validate_rows
 
-    read = read_inputs(
+    read, rows = open_inputs(
         inputs,
         kind=kind_option(kind),
         mapping=mapping,
         encoding=encoding_option(encoding),
         delimiter=delimiter_option(delimiter),
     )
-    return CheckedInput(read, validate_rows(read.rows, letter_date=letter_date))
+    if keep_rows:
+        read.rows.extend(rows)
+        rows = iter(read.rows)
+    return CheckedInput(read, validate_rows(rows, letter_date=letter_date))

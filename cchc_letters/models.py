@@ -6,12 +6,12 @@ import functools
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar, cast
 
 from cchc_letters.errors import ExitCode
 from cchc_letters.memo import TextMemo
@@ -124,7 +124,7 @@ class Sex(StrEnum):
         return "Nam" if self is Sex.MALE else "Nữ"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per row, held by its registration
 class SourceRef:
     """Where a row came from, as the user sees it: file, sheet (None for CSV), row number."""
 
@@ -168,6 +168,47 @@ class RawRow:
         """Return the stripped raw text of a field, or '' when absent."""
         cell = self.cells.get(name)
         return cell.value.strip() if cell else ""
+
+
+class RowTexts(Mapping[str, str]):
+    """A registration's ``raw``: each field's text as its row gave it, in the row's order.
+
+    A dict of its own was the largest part of a registration (450 bytes for 15 fields);
+    here where each field is (``at``: field -> position) is shared by the rows of a table,
+    and a row's texts are one tuple. Read only, as the frozen registration holding it.
+    """
+
+    __slots__ = ("_at", "_texts")
+
+    def __init__(self, at: Mapping[str, int], texts: tuple[str, ...]) -> None:
+        self._at = at
+        self._texts = texts
+
+    def __getitem__(self, name: str) -> str:
+        return self._texts[self._at[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def items(self) -> ItemsView[str, str]:
+        return _RowTextItems(self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+class _RowTextItems(ItemsView[str, str]):
+    """``RowTexts.items()``: the pairs made in C (the content hash reads every one)."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        # MappingView keeps its mapping in _mapping (which typeshed does not declare)
+        texts = cast(RowTexts, self._mapping)  # type: ignore[attr-defined]
+        return zip(texts._at, texts._texts, strict=True)
 
 
 class IssueRow(TypedDict):
@@ -216,7 +257,7 @@ class Issue:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a batch of births holds three per row
 class Person:
     """A person named in a registration, normalised (NFC, title-case name)."""
 
@@ -334,7 +375,7 @@ def canonical_register_id(text: str) -> str:
     return "" if text == "-" else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per registration, remembered by it
 class RegistrationKey:
     """The registry's own identity of a record: (commune, kind, book, number, year).
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from operator import gt, itemgetter
@@ -22,9 +22,11 @@ from cchc_letters.models import (
     Issue,
     Kind,
     Person,
+    RawCell,
     RawRow,
     Registration,
     RegistrationKey,
+    RowTexts,
     Sex,
     SourceRef,
     canonical_register_id,
@@ -244,6 +246,52 @@ def _cleaned(row: RawRow) -> dict[str, str]:
     }
 
 
+# How many distinct texts validation shares at most (then it starts afresh), so that a
+# column of distinct values (names, numbers) cannot grow its dicts without bound.
+_SHARED_TEXTS = 1 << 16
+
+
+def _clean(text: str) -> str:
+    # clean_text, written out: NFC, runs of white space made one space, none at the ends
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+class _Texts:
+    """Each text a batch's rows say, held once: a register repeats its places, dates,
+    years and relations in every row (10,000 births hold ~24,000 distinct values in 150,000
+    cells) and a reader makes a new string for every cell; the registrations hold what
+    this gives (their ``raw`` and their cleaned fields), so each repeated text once."""
+
+    def __init__(self) -> None:
+        self.shared: dict[str, str] = {}  # text -> the first string that said it
+        self.clean = TextMemo(_clean, _SHARED_TEXTS)  # each distinct text cleaned once
+        # the fields of a row, in order -> where each is (shared by the RowTexts of a table)
+        self.places: dict[tuple[str, ...], dict[str, int]] = {}
+
+    def of(self, row: RawRow) -> tuple[RowTexts, dict[str, str]]:
+        """Return the text of each of a row's cells (the one held when it is held), and
+        each cleaned (``_cleaned``)."""
+        shared = self.shared
+        if len(shared) > _SHARED_TEXTS:
+            shared.clear()
+        cells = row.cells
+        names = tuple(cells)
+        at = self.places.get(names)
+        if at is None:
+            if len(self.places) > 64:
+                self.places.clear()
+            at = self.places[names] = {name: i for i, name in enumerate(names)}
+        values = [cell.value for cell in cells.values()]
+        texts = tuple(map(shared.setdefault, values, values))
+        cleaned = dict(zip(names, map(self.clean.__getitem__, texts), strict=True))
+        return RowTexts(at, texts), cleaned
+
+    def cleaned(self, texts: Mapping[str, str]) -> dict[str, str]:
+        """Return ``_cleaned`` of the row whose cells hold ``texts`` (field -> value)."""
+        clean = self.clean
+        return {name: clean[value] for name, value in texts.items()}
+
+
 class RowProblems(Exception):
     """Every reason a row cannot become a letter, in the order of its columns' checks."""
 
@@ -440,6 +488,7 @@ def _registration(
     letter_date: date,
     cleaned: dict[str, str] | None = None,
     limits: dict[str, int] | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> Registration:
     """Return the registration of a row; RowProblems listing every problem it has.
 
@@ -479,7 +528,7 @@ def _registration(
         book=read.text("book_number"),
         registration_date=reg_date,
         source=row.source,
-        raw={name: cell.value for name, cell in row.cells.items()},
+        raw=_texts(row) if texts is None else texts,
         understood=row.understood,
         note=read.text("note") or None,
     )
@@ -500,17 +549,22 @@ def _kind_names() -> str:
 _Content = tuple[Kind | None, tuple[tuple[str, str], ...]]
 
 
-def _content(row: RawRow, cleaned: dict[str, str] | None = None) -> _Content:
-    """Return what a row says, normalised: equal for rows that are exact repeats.
+def _texts(row: RawRow) -> dict[str, str]:
+    """Return the text of each of a row's cells (a registration's ``raw``)."""
+    return {name: cell.value for name, cell in row.cells.items()}
+
+
+def _content(kind: Kind | None, cleaned: dict[str, str]) -> _Content:
+    """Return what a row of ``kind`` says, from its cells ``_cleaned``: equal for rows that
+    are exact repeats.
 
     The STT and the kind column's wording ("KS" / "khai sinh") are not content; spacing
     and NFC/NFD differences are not either.
     """
-    cleaned = _cleaned(row) if cleaned is None else cleaned
     if "serial" in cleaned or "kind" in cleaned:
         cleaned = {n: v for n, v in cleaned.items() if n not in ("serial", "kind")}
     # (name, value) pairs sorted, without the empty values: done in C, not per pair
-    return row.kind, tuple(filter(itemgetter(1), sorted(cleaned.items())))
+    return kind, tuple(filter(itemgetter(1), sorted(cleaned.items())))
 
 
 def _meaning(registration: Registration) -> Registration:
@@ -540,37 +594,64 @@ def _issue(
     value: str | None = None,
 ) -> Issue:
     cell = row.cells.get(column) if column else None
+    return _issue_at(row.source, cell, code, message, column, severity, value)
+
+
+def _issue_at(
+    source: SourceRef,
+    cell: RawCell | None,
+    code: str,
+    message: str,
+    column: str | None,
+    severity: str = "error",
+    value: str | None = None,
+) -> Issue:
+    """Return the Issue of the row at ``source`` whose cell of ``column`` is ``cell``."""
     return Issue(
         code=code,
         message=message,
-        source=row.source,
+        source=source,
         column=cell.heading if cell else (field_label(column) if column else None),
         value=value if value is not None else (cell.value if cell else None),
         severity=severity,
     )
 
 
-def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationResult:
+def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationResult:
     """Return the registrations built from ``rows`` and one Issue per row that cannot be used.
 
-    ``rows_read`` counts every row; ``duplicates`` the exact repeats (one "duplicate" Issue
-    each, no letter, not an error).
+    ``rows`` are taken one at a time and none is kept (``ingest.open_inputs`` reads them as
+    they are asked for): what the repeats are compared with is what each row's
+    registration holds anyway. ``rows_read`` counts every row; ``duplicates`` the exact
+    repeats (one "duplicate" Issue each, no letter, not an error).
     """
-    result = ValidationResult(rows_read=len(rows))
+    result = ValidationResult()
     limits = field_limits()
-    # hash of what a row says -> the rows (indexes) that said it first: a row's content is
-    # ~2 KB of text held until the end (200 MB at 100,000 rows); a repeat is compared in full
-    seen_content: dict[int, list[int]] = {}
-    # key -> the distinct versions of that registration: (registration, row)
-    versions: dict[RegistrationKey, list[tuple[Registration, RawRow]]] = {}
-    for index, row in enumerate(rows):
+    # hash of what a row says -> the rows that said it first: where each came from, its
+    # kind and its cells' texts (the same mapping as its registration's ``raw``, so only a
+    # rejected row's is held for this alone). A repeat's content is worked out again from
+    # those texts and compared in full: equal hashes are not taken for equal rows.
+    seen_content: dict[int, list[tuple[SourceRef, Kind | None, Mapping[str, str]]]] = {}
+    # key -> the distinct versions of that registration: (registration, its số's cell)
+    versions: dict[RegistrationKey, list[tuple[Registration, RawCell | None]]] = {}
+    held = _Texts()
+    rows_read = 0
+    for row in rows:
+        rows_read += 1
         if row.problem is not None:  # read unfaithfully (NUL byte, another encoding)
             result.issues.append(_issue(row, *row.problem, None))
             continue
-        cleaned = _cleaned(row)
-        content = _content(row, cleaned)
+        texts, cleaned = held.of(row)
+        content = _content(row.kind, cleaned)
         said = seen_content.setdefault(hash(content), [])
-        first = next((rows[i].source for i in said if _content(rows[i]) == content), None)
+        first = next(
+            (
+                source
+                for source, kind, texts in said
+                if _content(kind, held.cleaned(texts)) == content
+            ),
+            None,
+        )
         if first is not None:
             # The same export given twice, or a row copied twice: not an error, one letter.
             result.duplicates += 1
@@ -584,9 +665,9 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
                 )
             )
             continue
-        said.append(index)
+        said.append((row.source, row.kind, texts))
         try:
-            registration = _registration(row, letter_date, cleaned, limits)
+            registration = _registration(row, letter_date, cleaned, limits, texts)
         except RowProblem as problem:
             result.issues.append(
                 _issue(row, problem.code, problem.message, problem.column, value=problem.value)
@@ -617,8 +698,9 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
                 )
             )
             continue
-        versions.setdefault(key, []).append((registration, row))
+        versions.setdefault(key, []).append((registration, row.cells.get("registration_number")))
         result.registrations.append(registration)
+    result.rows_read = rows_read
     # A registration seen with different content (a record corrected between two cumulative
     # exports given together): which version is right cannot be told from the files, so no
     # version gets a letter — each is rejected, naming the others.
@@ -626,12 +708,13 @@ def validate_rows(rows: Sequence[RawRow], *, letter_date: date) -> ValidationRes
     for of_key in versions.values():
         if len(of_key) < 2:
             continue
-        for registration, row in of_key:
+        for registration, cell in of_key:
             conflicting.add(id(registration))
             others = "; ".join(_where(r.source) for r, _ in of_key if r is not registration)
             result.issues.append(
-                _issue(
-                    row,
+                _issue_at(
+                    registration.source,
+                    cell,
                     "conflicting_registration",
                     f"Cùng số {registration.number}, quyển {registration.book or '-'}, năm "
                     f"{registration.registration_date.year} với {others} nhưng nội dung "

@@ -1,15 +1,16 @@
 """Reading input files into raw rows with (file, sheet, row) provenance.
 
-``read_inputs`` is the one door: it expands folders, reads each CSV/XLSX/XLS file (sniffing
+``open_inputs`` is the one door: it expands folders, reads each CSV/XLSX/XLS file (sniffing
 format, encoding and delimiter), finds the header under any title rows, maps its headings
-to canonical field names (data/columns.toml plus an optional --mapping file) and returns
-the rows plus what it detected, and one Issue per file or sheet it could not use.
+to canonical field names (data/columns.toml plus an optional --mapping file) and gives the
+rows one at a time, as they are read, plus what it detected and one Issue per file or sheet
+it could not use. ``read_inputs`` is the same, with every row kept in a list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cchc_letters.ingest.columns import (
@@ -19,7 +20,14 @@ from cchc_letters.ingest.columns import (
     kind_in_title,
     load_vocabulary,
 )
-from cchc_letters.ingest.table import Grid, Spans, TableReport, rows_from_grid
+from cchc_letters.ingest.table import (
+    Grid,
+    Rows,
+    Spans,
+    TableReport,
+    TableResult,
+    rows_from_grid,
+)
 from cchc_letters.ingest.text import FileProblem, decode_lines, parse
 from cchc_letters.models import Issue, Kind, RawRow
 
@@ -34,6 +42,7 @@ __all__ = [
     "kind_from_text",
     "kind_in_title",
     "load_vocabulary",
+    "open_inputs",
     "read_inputs",
 ]
 
@@ -57,8 +66,9 @@ class FileReport:
 
 @dataclass
 class ReadResult:
-    """Rows in input order; one Issue per unreadable file (``source`` None, ``file`` set) or
-    unusable sheet (``source`` = the header row); ``files`` only for files that were read."""
+    """Rows in input order (kept by ``read_inputs``; ``open_inputs`` hands them on instead);
+    one Issue per unreadable file (``source`` None, ``file`` set) or unusable sheet
+    (``source`` = the header row); ``files`` only for files that were read."""
 
     rows: list[RawRow] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
@@ -107,12 +117,46 @@ def read_inputs(
     Raises UsageError for a bad --encoding or --delimiter, InputError for a broken mapping
     file; problems of the files themselves are Issues, and the other files still count.
     """
+    result, rows = open_inputs(
+        paths, kind=kind, mapping=mapping, encoding=encoding, delimiter=delimiter
+    )
+    result.rows.extend(rows)
+    return result
+
+
+def open_inputs(
+    paths: Sequence[Path],
+    *,
+    kind: Kind | None = None,
+    mapping: Path | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> tuple[ReadResult, Iterator[RawRow]]:
+    """Return the ReadResult of the input files and their rows, each read as it is asked
+    for (a register of 100,000 rows is never held whole); the result's ``issues`` and
+    ``files`` are complete once the last row has been taken, its ``rows`` stay empty.
+
+    The options, the mapping file and the folders are checked here, before any row is
+    read (the errors of ``read_inputs``); a file's own problems are Issues, as it is read.
+    """
     delimiter = _check_options(encoding, delimiter)
     vocab = load_vocabulary(mapping)
     result = ReadResult()
-    for path in expand_inputs(paths):
+    files = expand_inputs(paths)
+    return result, _rows_of(files, vocab, kind, encoding, delimiter, result)
+
+
+def _rows_of(
+    files: list[Path],
+    vocab: Vocabulary,
+    kind: Kind | None,
+    encoding: str | None,
+    delimiter: str | None,
+    result: ReadResult,
+) -> Iterator[RawRow]:
+    for path in files:
         try:
-            _read_file(path, vocab, kind, encoding, delimiter, result)
+            yield from _read_file(path, vocab, kind, encoding, delimiter, result)
         except FileProblem as problem:
             result.issues.append(Issue(problem.code, problem.message, file=str(path)))
         except Exception as exc:  # noqa: BLE001 — a user file must never crash the batch
@@ -124,18 +168,14 @@ def read_inputs(
                     file=str(path),
                 )
             )
-    return result
 
 
-def _mark_bad_lines(
-    rows: list[RawRow], grid: list[tuple[int, list[str]]], bad_lines: dict[int, tuple[str, str]]
-) -> list[RawRow]:
-    """Return ``rows`` with the problem of each bad physical line set on the row holding it.
+def _problems_at(grid: Grid, bad_lines: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    """Return the problem of each bad physical line, by the number of the row holding it.
 
     A record starts on its own line and may run over several (a cell with a line break).
     """
     import bisect
-    from dataclasses import replace
 
     starts = [line for line, _ in grid]
     problem_at: dict[int, tuple[str, str]] = {}
@@ -143,10 +183,32 @@ def _mark_bad_lines(
         at = bisect.bisect_right(starts, line) - 1
         if at >= 0:
             problem_at.setdefault(starts[at], bad_lines[line])
-    return [
-        replace(row, problem=problem_at[row.source.row]) if row.source.row in problem_at else row
-        for row in rows
-    ]
+    return problem_at
+
+
+def _handed_on(grid: Grid) -> Rows:
+    """Yield the rows of ``grid`` from the first, each dropped from the list as it is handed
+    on, so that the grid is released as its rows are made."""
+    grid.reverse()
+    while grid:
+        yield grid.pop()
+
+
+def _marked(
+    rows: Generator[RawRow, None, TableResult], problem_at: dict[int, tuple[str, str]]
+) -> Generator[RawRow, None, TableResult]:
+    """Yield ``rows`` with the problem of each bad physical line set on the row holding it;
+    return what the sheet's generator returns."""
+    if not problem_at:
+        return (yield from rows)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration as done:
+            table: TableResult = done.value
+            return table
+        problem = problem_at.get(row.source.row)
+        yield row if problem is None else replace(row, problem=problem)
 
 
 def _read_file(
@@ -156,11 +218,13 @@ def _read_file(
     encoding: str | None,
     delimiter: str | None,
     result: ReadResult,
-) -> None:
+) -> Iterator[RawRow]:
+    """Yield the rows of one file as they are read; then add its FileReport and its sheets'
+    Issues to ``result`` (FileProblem for a file that cannot be used)."""
     from cchc_letters.ingest.excel import (
         ENCRYPTED_MESSAGE,
-        read_calamine,
-        read_xlsx,
+        open_calamine,
+        open_xlsx,
         sniff_format,
     )
     from cchc_letters.ingest.text import check_cells, read_text_file, sniff_delimiter
@@ -172,14 +236,14 @@ def _read_file(
         raise FileProblem("unreadable_file", f"Không mở được tệp: {exc.strerror or exc}.") from None
     fmt = sniff_format(path, head)
     used_encoding = used_delimiter = None
-    bad_lines: dict[int, tuple[str, str]] = {}
-    sheets: Sequence[tuple[str | None, Grid, Spans]]  # (sheet name, None for CSV; rows; merged)
+    problem_at: dict[int, tuple[str, str]] = {}  # row number -> why it was read unfaithfully
+    sheets: Sequence[tuple[str | None, Rows, Spans]]  # (sheet name, None for CSV; rows; merged)
     if fmt == "encrypted":
         raise FileProblem("encrypted_file", ENCRYPTED_MESSAGE)
     if fmt == "xlsx":
-        sheets = read_xlsx(path)
+        sheets = open_xlsx(path)
     elif fmt in ("xls", "xlsb", "ods"):
-        sheets = read_calamine(path, fmt)
+        sheets = open_calamine(path, fmt)
     else:
         data = read_text_file(path)
         if data.lstrip()[:1] == b"<":
@@ -199,32 +263,36 @@ def _read_file(
             or (sniff_delimiter(text, vocab))
         )
         check_cells(text, used_delimiter)
-        sheets = [(None, parse(text, used_delimiter), {})]
+        grid = parse(text, used_delimiter)
+        del data, decoded, text  # the grid holds what is needed
+        if bad_lines:
+            problem_at = _problems_at(grid, bad_lines)
+        sheets = [(None, _handed_on(grid), {})]
         fmt = "csv"
 
     hint_text = path.stem
     tables: list[TableReport] = []
     skipped: list[str] = []
     total = 0
-    for sheet, grid, spans in sheets:
-        table = rows_from_grid(
-            grid,
-            file=str(path),
-            sheet=sheet,
-            vocab=vocab,
-            kind=kind,
-            hint_text=f"{sheet or ''} {hint_text}",
-            spans=spans,
-        )
-        result.rows.extend(
-            _mark_bad_lines(table.rows, grid, bad_lines) if bad_lines else table.rows
+    for sheet, rows, spans in sheets:
+        table = yield from _marked(
+            rows_from_grid(
+                rows,
+                file=str(path),
+                sheet=sheet,
+                vocab=vocab,
+                kind=kind,
+                hint_text=f"{sheet or ''} {hint_text}",
+                spans=spans,
+            ),
+            problem_at,
         )
         result.issues.extend(table.issues)
-        total += len(table.rows)
         if table.report is None:
             if sheet is not None:
                 skipped.append(sheet)
         else:
+            total += table.report.rows
             tables.append(table.report)
     if not tables:
         if fmt == "csv" and path.suffix.lower() in EXCEL_SUFFIXES:

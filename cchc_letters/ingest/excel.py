@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
@@ -19,11 +20,13 @@ from cchc_letters.ingest.limits import (
     MAX_SHEET_XML,
     MAX_TEXT_BYTES,
 )
-from cchc_letters.ingest.table import Grid, Spans
+from cchc_letters.ingest.table import Grid, Rows, Spans
 from cchc_letters.ingest.text import FileProblem, nfc
 
 if TYPE_CHECKING:
     from zipfile import ZipFile, ZipInfo
+
+    from python_calamine import CalamineSheet
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and password-protected .xlsx
 ZIP_MAGIC = b"PK\x03\x04"
@@ -66,22 +69,29 @@ def cell_text(value: object, number_format: str | None = None) -> str:
     return nfc(str(value))
 
 
-def _grid(rows: list[list[str]], merged: Merged) -> tuple[Grid, Spans]:
-    grid: Grid = []
-    for i, values in enumerate(rows):
+def _numbered(rows: Iterable[tuple[int, list[str]]]) -> Rows:
+    """Yield (row number, texts) of each row that holds a text, from (0-based index, texts)."""
+    for i, values in rows:
         while values and not values[-1].strip():
             values.pop()
         # Blank rows are left out (a sheet formatted far below its data has thousands);
         # each kept row carries its own number, so nothing shifts.
         if values:
-            grid.append((i + 1, values))  # Excel row numbers are 1-based, from the top
+            yield i + 1, values  # Excel row numbers are 1-based, from the top
+
+
+def _spans(merged: Merged) -> Spans:
     spans: Spans = {}
     for r0, c0, _r1, c1 in merged:
         # Only merges across columns matter (the header rows use them); merged down, a
         # heading stays in its top cell and the row below reads empty there, as wanted.
         if c1 > c0:
             spans.setdefault(r0 + 1, []).append((c0, c1))
-    return grid, spans
+    return spans
+
+
+def _grid(rows: list[list[str]], merged: Merged) -> tuple[Grid, Spans]:
+    return list(_numbered(enumerate(rows))), _spans(merged)
 
 
 def sniff_format(path: Path, head: bytes) -> str:
@@ -100,7 +110,14 @@ def sniff_format(path: Path, head: bytes) -> str:
 
 
 def read_xlsx(path: Path) -> list[tuple[str, Grid, Spans]]:
-    """Return (sheet name, grid, merged spans) for every worksheet of an XLSX/XLSM workbook.
+    """Return (sheet name, grid, merged spans) for every worksheet of an XLSX/XLSM workbook
+    (``open_xlsx``, each sheet's rows in a list)."""
+    return [(name, list(rows), spans) for name, rows, spans in open_xlsx(path)]
+
+
+def open_xlsx(path: Path) -> Sequence[tuple[str, Rows, Spans]]:
+    """Return (sheet name, rows, merged spans) for every worksheet of an XLSX/XLSM workbook;
+    each sheet's rows are made into texts as they are taken.
 
     Values come from calamine (a Rust reader, ~15x faster than openpyxl on a 10,000-row
     register); the one thing calamine does not give, a zero-padded number format ("00"),
@@ -123,12 +140,12 @@ def read_xlsx(path: Path) -> list[tuple[str, Grid, Spans]]:
     with archive:
         measured = measure_workbook(archive)
     try:
-        return _read_xlsx_fast(data, measured)
+        return _open_xlsx_fast(data, measured)
     except Exception:  # noqa: BLE001 — openpyxl decides, and names the problem
         return _read_xlsx_openpyxl(path)
 
 
-def _read_xlsx_fast(data: bytes, measured: WorkbookSize) -> list[tuple[str, Grid, Spans]]:
+def _open_xlsx_fast(data: bytes, measured: WorkbookSize) -> list[tuple[str, Rows, Spans]]:
     import io
     import zipfile
 
@@ -138,21 +155,56 @@ def _read_xlsx_fast(data: bytes, measured: WorkbookSize) -> list[tuple[str, Grid
     names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         extras = sheet_extras(archive, names, measured.parts_with_errors)
-    sheets = []
+    sheets: list[tuple[str, Rows, Spans]] = []
     for name in names:
+        # Every sheet is parsed here, so that a workbook calamine fails on goes to openpyxl
+        # whole; its values become texts only as its rows are taken (``_sheet_texts``).
         sheet = book.get_sheet_by_name(name)
         pads, errors = extras.get(name, ({}, {}))
-        values = sheet.to_python(skip_empty_area=False)
-        for (r, c), text in errors.items():
-            values.extend([] for _ in range(r + 1 - len(values)))
-            values[r] = list(values[r]) + [""] * (c + 1 - len(values[r]))
-            values[r][c] = text
-        rows = [_row_texts(i, row, pads) for i, row in enumerate(values)]
-        del values
         merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
-        sheets.append((name, *_grid(rows, merged)))
+        rows = _sheet_texts(sheet, functools.partial(_row_texts, pads=pads), errors)
+        sheets.append((name, _numbered(rows), _spans(merged)))
     book.close()
     return sheets
+
+
+def _sheet_texts(
+    sheet: CalamineSheet,
+    texts: Callable[[int, Sequence[object]], list[str]],
+    errors: Errors | None = None,
+) -> Iterator[tuple[int, list[str]]]:
+    """Yield (0-based row index, ``texts`` of its values) of every row of a calamine sheet
+    from A1, with the text of each error cell put in; one row at a time.
+
+    The rows are those of ``to_python(skip_empty_area=False)``, which would hold the whole
+    sheet as Python values at once (and copy calamine's grid when the data does not start
+    at A1): ``iter_rows`` gives the empty rows above the data, but not the empty columns on
+    its left, which are put back here.
+    """
+    by_row: dict[int, list[tuple[int, str]]] = {}
+    for (r, c), text in (errors or {}).items():
+        by_row.setdefault(r, []).append((c, text))
+    start = sheet.start
+    index = -1
+    if start is not None:  # None: an empty sheet (iter_rows would fail on it)
+        left: list[object] = [""] * start[1]
+        for index, row in enumerate(sheet.iter_rows()):
+            values: Sequence[object] = [*left, *row] if left else row
+            if index in by_row:
+                values = _with_errors(values, by_row.pop(index))
+            yield index, texts(index, values)
+    for r in sorted(by_row):  # error cells below the data calamine reads
+        if r > index:
+            yield r, texts(r, _with_errors([], by_row[r]))
+
+
+def _with_errors(values: Sequence[object], errors: list[tuple[int, str]]) -> list[object]:
+    """Return a row's values with the text of each of its error cells ("#N/A") put in."""
+    values = list(values)
+    for c, text in errors:
+        values.extend([""] * (c + 1 - len(values)))
+        values[c] = text
+    return values
 
 
 # ---- limits: what a workbook may expand to (data/limits.toml; docs/input.md, "Limits") --
@@ -587,10 +639,11 @@ def _read_xlsx_openpyxl(path: Path) -> list[tuple[str, Grid, Spans]]:
     return sheets
 
 
-def read_calamine(path: Path, fmt: str) -> list[tuple[str, Grid, Spans]]:
-    """Return (sheet name, grid, merged spans) for every sheet of an XLS/XLSB/ODS workbook
-    (``fmt`` "xls", "xlsb" or "ods"), measured first (ingest/bounds.py): one that would
-    expand beyond the limits is refused with FileProblem before calamine reads it."""
+def open_calamine(path: Path, fmt: str) -> list[tuple[str, Rows, Spans]]:
+    """Return (sheet name, rows, merged spans) for every sheet of an XLS/XLSB/ODS workbook
+    (``fmt`` "xls", "xlsb" or "ods"), each sheet's rows made into texts as they are taken;
+    measured first (ingest/bounds.py): one that would expand beyond the limits is refused
+    with FileProblem before calamine reads it."""
     from python_calamine import CalamineWorkbook
 
     from cchc_letters.ingest.bounds import measure_calamine
@@ -598,12 +651,13 @@ def read_calamine(path: Path, fmt: str) -> list[tuple[str, Grid, Spans]]:
     measure_calamine(path, fmt)
     try:
         book = CalamineWorkbook.from_path(str(path))
-        sheets = []
+        sheets: list[tuple[str, Rows, Spans]] = []
         for name in book.sheet_names:
+            # Parsed here, so that a broken workbook is one FileProblem before any row.
             sheet = book.get_sheet_by_name(name)
-            rows = [[cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
             merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
-            sheets.append((name, *_grid(rows, merged)))
+            rows = _sheet_texts(sheet, _cell_texts)
+            sheets.append((name, _numbered(rows), _spans(merged)))
     except Exception as exc:  # calamine raises its own error types for every broken file
         text = str(exc).lower()
         if "password" in text or "encrypt" in text:
@@ -614,6 +668,10 @@ def read_calamine(path: Path, fmt: str) -> list[tuple[str, Grid, Spans]]:
             f"({type(exc).__name__}). Hãy mở bằng Excel và lưu lại dạng .xlsx.",
         ) from None
     return sheets
+
+
+def _cell_texts(_row: int, values: Sequence[object]) -> list[str]:
+    return [cell_text(v) for v in values]
 
 
 ENCRYPTED_MESSAGE = (

@@ -1,7 +1,8 @@
 """From a grid of cell texts to raw rows: header detection, register kind, column mapping.
 
-Every reader (CSV, XLSX, XLS) turns a sheet into a ``Grid`` — (row number as the user sees
-it, cell texts) — and hands it here, so the untidy-export rules live in one place.
+Every reader (CSV, XLSX, XLS) turns a sheet into ``Rows`` — (row number as the user sees
+it, cell texts), produced as they are asked for — and hands them here, so the untidy-export
+rules live in one place.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 from cchc_letters.ingest.columns import (
     Vocabulary,
@@ -24,6 +27,7 @@ from cchc_letters.models import Issue, Kind, RawCell, RawRow, SourceRef
 from cchc_letters.vietnamese import clean_text
 
 Grid = list[tuple[int, list[str]]]
+Rows = Iterable[tuple[int, list[str]]]  # a grid, or its rows read one at a time
 # Cells merged across columns, per row number: [(first column, last column)], 0-based.
 Spans = dict[int, list[tuple[int, int]]]
 
@@ -69,7 +73,8 @@ class _Column:
 
 @dataclass
 class TableResult:
-    rows: list[RawRow] = field(default_factory=list)
+    """What a sheet says besides its rows: Issues of the sheet, and what was found in it."""
+
     issues: list[Issue] = field(default_factory=list)
     report: TableReport | None = None
 
@@ -371,7 +376,7 @@ def _suggest(field_name: str, columns: list[_Column], vocab: Vocabulary, kind: K
 
 
 def rows_from_grid(
-    grid: Grid,
+    grid: Rows,
     *,
     file: str,
     sheet: str | None,
@@ -379,20 +384,27 @@ def rows_from_grid(
     kind: Kind | None,
     hint_text: str = "",
     spans: Spans | None = None,
-) -> TableResult:
-    """Return the raw rows of one sheet, and Issues for a sheet that cannot be used.
+) -> Generator[RawRow, None, TableResult]:
+    """Yield the raw rows of one sheet, each as soon as its grid row is read; return the
+    Issues for a sheet that cannot be used and the TableReport (``yield from``).
 
     ``kind`` is --kind (wins over everything); ``hint_text`` (sheet and file name) names the
     register when neither the title rows nor the columns do. A grid without a header gives
-    an empty result with no report: the caller decides whether that is a problem.
+    no rows and a result with no report: the caller decides whether that is a problem.
+    Only the first rows (where the header is looked for) are held; the others are taken
+    from ``grid`` one at a time, so that a large sheet's rows are never all alive at once.
     """
     out = TableResult()
-    header = find_header(grid, vocab, spans)
+    rest = iter(grid)
+    # find_header looks at the first HEADER_SCAN rows, and at the one after for a
+    # two-row header: all that it sees of the grid
+    head = list(islice(rest, HEADER_SCAN + 1))
+    header = find_header(head, vocab, spans)
     if header is None:
         return out
     start, height, cols = header
-    header_rows = tuple(grid[start + k][0] for k in range(height) if start + k < len(grid))
-    title = " ".join(v for _, values in grid[:start] for v in values if v)
+    header_rows = tuple(head[start + k][0] for k in range(height) if start + k < len(head))
+    title = " ".join(v for _, values in head[:start] for v in values if v)
 
     has_kind_column = any("kind" in resolve(vocab, c, None, True) for c in cols)
     if has_kind_column and not kind:
@@ -450,7 +462,7 @@ def rows_from_grid(
     # Registers often print the book only in the title ("Quyển số: 01/2026"), not as a
     # column; it belongs to every row of the sheet.
     book_cell = None
-    for _, values in grid[:start]:
+    for _, values in head[:start]:
         for v in values:
             if m := _BOOK_IN_TITLE.search(clean_text(v)):
                 book_cell = RawCell(clean_text(v), m[1])
@@ -458,7 +470,7 @@ def rows_from_grid(
     kind_index = next((i for i, n in mapping.items() if n == "kind"), None)
     headings = {c.index: c.written for c in cols}
 
-    header_keys = [[heading_key(v) for v in grid[start + k][1]] for k in range(height)]
+    header_keys = [[heading_key(v) for v in head[start + k][1]] for k in range(height)]
     number_index = next((i for i, n in mapping.items() if n == "registration_number"), None)
     # Worked out once per table, not per row: the columns whose text makes a row hold a
     # registration (any mapped column but the STT), the header's widths, and per register
@@ -467,9 +479,10 @@ def rows_from_grid(
     header_widths = {len(keys) for keys in header_keys}
     plans: dict[Kind | None, list[tuple[str, str, int]]] = {}
     skipped: list[int] = []
-    rows: list[RawRow] = []
+    # rows handed on, per register (the sheet's Issues count them)
+    of_kind: Counter[Kind | None] = Counter()
     in_footer = False
-    for number, values in grid[start + height :]:
+    for number, values in chain(head[start + height :], rest):
         texts = [v.strip() for v in values]
         width = len(texts)
         filled_count = width - texts.count("")
@@ -512,12 +525,14 @@ def rows_from_grid(
         }
         if book_cell and "book_number" not in cells:
             cells["book_number"] = book_cell
-        rows.append(RawRow(SourceRef(file, sheet, number), row_kind, cells, understood[row_kind]))
+        of_kind[row_kind] += 1
+        yield RawRow(SourceRef(file, sheet, number), row_kind, cells, understood[row_kind])
 
     # A required column that is missing makes every row of that register useless: say it
     # once for the sheet, with the file's headings and the mapping line to add. The rows
     # still go on, so that each is counted and rejected (missing_field) by validation.
-    kinds_seen = {r.kind for r in rows if r.kind is not None}
+    rows = sum(of_kind.values())
+    kinds_seen = {k for k in of_kind if k is not None}
     if not rows and table_kind:
         kinds_seen = {table_kind}
     all_headings = [c.written for c in cols if c.written]
@@ -529,7 +544,7 @@ def rows_from_grid(
         missing = [n for n in vocab.required.get(k, ()) if n not in present | reported]
         if not missing:
             continue
-        count = sum(1 for r in rows if r.kind == k)
+        count = of_kind[k]
         left = [c for c in cols if c.written and c.index not in mapping_for(k)]
         names = ", ".join(f"{n} ({field_label(n)})" for n in missing)
         suggestion = "\n".join(_suggest(n, left, vocab, k) for n in missing)
@@ -552,14 +567,13 @@ def rows_from_grid(
                 code="unknown_kind",
                 message=(
                     "Không xác định được loại sổ (khai sinh / kết hôn / khai tử) từ tiêu đề, "
-                    f"tên cột hay tên trang tính; {len(rows)} dòng không dùng được. "
+                    f"tên cột hay tên trang tính; {rows} dòng không dùng được. "
                     "Hãy chọn bằng --kind birth|marriage|death."
                 ),
                 source=SourceRef(file, sheet, header_rows[0]),
                 file=file,
             )
         )
-    out.rows = rows
     used: dict[int, str] = {}
     for mapped in mappings:
         if mapped is None and len(mappings) > 1:
@@ -577,7 +591,7 @@ def rows_from_grid(
             if any(used[i] in understood.get(k, ()) for k in mappings)
         ),
         unmapped=tuple(c.written for c in cols if c.written and c.index not in used),
-        rows=len(out.rows),
+        rows=rows,
         skipped_rows=tuple(skipped),
     )
     return out

@@ -246,7 +246,7 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
     meta = _meta(folder)
     paths = [folder / item["stored"] for item in meta["files"]]
     mapping = config.mapping_path if config.mapping_path.is_file() else None
-    both = check_inputs(paths, letter_date=letter_date, mapping=mapping)
+    both = check_inputs(paths, letter_date=letter_date, mapping=mapping, keep_rows=True)
     read, checked = both.read, both.validated
     names = _names(meta, folder)
     rows = {(r.source.file, r.source.sheet, r.source.row): r for r in read.rows}
