@@ -647,8 +647,8 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
         first = next(
             (
                 source
-                for source, kind, texts in said
-                if _content(kind, held.cleaned(texts)) == content
+                for source, kind, earlier in said
+                if _content(kind, held.cleaned(earlier)) == content
             ),
             None,
         )
