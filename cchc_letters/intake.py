@@ -82,6 +82,7 @@ def check_inputs(
         mapping=mapping,
         encoding=encoding_option(encoding),
         delimiter=delimiter_option(delimiter),
+        ahead=True,
     )
     if keep_rows:
         read.rows.extend(rows)

@@ -164,36 +164,9 @@ def _start_worker(letters: Letters, parent: int | None = None) -> None:
     global _WORKER_LETTERS
     _WORKER_LETTERS = letters
     if parent is not None:
-        _die_with_parent(parent)
+        from cchc_letters.processes import die_with_parent
 
-
-def _die_with_parent(parent: int) -> None:
-    """End this worker as soon as the run that forked it dies (SIGKILL, a crash), so it
-    cannot go on writing into the output folder for hours.
-
-    Linux: the kernel sends SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); elsewhere
-    a thread notices the worker has been orphaned. Either way a worker already orphaned
-    before this ran exits at once.
-    """
-    import signal
-    import threading
-    import time
-
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+        die_with_parent(parent)
 
 
 def _worker_write(jobs: Sequence[Job]) -> list[list[LetterOutcome]]:

@@ -131,6 +131,7 @@ def open_inputs(
     mapping: Path | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    ahead: bool = False,
 ) -> tuple[ReadResult, Iterator[RawRow]]:
     """Return the ReadResult of the input files and their rows, each read as it is asked
     for (a register of 100,000 rows is never held whole); the result's ``issues`` and
@@ -138,12 +139,27 @@ def open_inputs(
 
     The options, the mapping file and the folders are checked here, before any row is
     read (the errors of ``read_inputs``); a file's own problems are Issues, as it is read.
+    ``ahead``: large inputs are read by a second process while the caller works on the
+    rows read so far (ingest/ahead.py); the rows and the result are the same.
     """
     delimiter = _check_options(encoding, delimiter)
     vocab = load_vocabulary(mapping)
     result = ReadResult()
     files = expand_inputs(paths)
-    return result, _rows_of(files, vocab, kind, encoding, delimiter, result)
+    rows = _rows_of(files, vocab, kind, encoding, delimiter, result)
+    if ahead:
+        from cchc_letters.ingest.ahead import read_ahead, worth_reading_ahead
+
+        if worth_reading_ahead(sum(_size(path) for path in files)):
+            return result, read_ahead(rows, result)
+    return result, rows
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it says what is wrong
 
 
 def _rows_of(

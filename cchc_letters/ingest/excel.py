@@ -22,6 +22,7 @@ from cchc_letters.ingest.limits import (
 )
 from cchc_letters.ingest.table import Grid, Rows, Spans
 from cchc_letters.ingest.text import FileProblem, nfc
+from cchc_letters.memo import TextMemo
 
 if TYPE_CHECKING:
     from zipfile import ZipFile, ZipInfo
@@ -417,13 +418,19 @@ def _sheet_names(archive: ZipFile) -> dict[str, str]:
     }
 
 
+# A register repeats its places, addresses and relations in every row: each distinct
+# non-ASCII cell text is put in NFC once (10,000 births: 74,000 such cells, ~45,000 texts).
+_NFC: TextMemo[str] = TextMemo(nfc)
+
+
 def _row_texts(row: int, values: Sequence[object], pads: dict[tuple[int, int], int]) -> list[str]:
     """Return one calamine row as cell texts; the same texts cell_text gives openpyxl's values."""
     texts: list[str] = []
+    in_nfc = _NFC
     for col, value in enumerate(values):
         if type(value) is str:
             # Most cells are short text; ASCII text is already NFC and has no invisibles.
-            texts.append(value if value.isascii() else nfc(value))
+            texts.append(value if value.isascii() else in_nfc[value])
         elif type(value) is float and value.is_integer() and (row, col) not in pads:
             texts.append(str(int(value)))  # 1996.0 -> "1996"
         else:

@@ -1,0 +1,150 @@
+"""Reading a large input in a second process while this one validates the rows read so far.
+
+Reading a register (unzipping and measuring the workbook, calamine's parse, each cell made a
+text, each row mapped to its fields) is about half the time of checking it; validation is
+the other half, and it must see the rows in order, in this process, where the
+registrations stay. So a forked reader reads the rows and hands them over through a pipe,
+a parcel at a time, while this process validates the parcels before: both cores work.
+
+Rows cross as plain tuples (their cells' texts; each table's fields and headings once):
+pickling RawRow objects as they are costs about what reading them does. The pipe holds a
+few parcels at most, so memory stays as flat as reading here. Whatever happens to the
+reader (killed, out of memory, a fault of its own), this process reads on by itself from the
+row the reader had reached: no row is lost or doubled, and the files' problems are those
+reading here would have found.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from collections.abc import Iterator
+from itertools import islice
+from typing import IO, Any
+
+from cchc_letters.models import Kind, RawCell, RawRow, SourceRef
+
+# Inputs smaller than this are read in this process: forking, and handing the rows over,
+# cost more than reading a few hundred rows (a daily batch never forks).
+READ_AHEAD_MIN_BYTES = 64 * 1024
+# Rows per parcel: small enough that validation starts at once and the pipe stays short,
+# large enough that each parcel's pickling overhead is spread over many rows.
+ROWS_PER_PARCEL = 250
+
+_END = "end"
+
+# (file, sheet, fields, headings, understood): the layout of a table's rows, sent once
+Layout = tuple[str, "str | None", tuple[str, ...], tuple[str, ...], frozenset[str]]
+# (layout number, row number, kind, the cells' texts, problem): one row as it crosses
+Crossing = tuple[int, int, "Kind | None", tuple[str, ...], "tuple[str, str] | None"]
+
+
+def worth_reading_ahead(input_bytes: int) -> bool:
+    """True when inputs of ``input_bytes`` bytes should be read by a forked reader: large
+    enough, a second core, fork available, and no other thread in this process (a thread
+    holding a lock at the fork would leave that lock held in the reader)."""
+    if input_bytes < READ_AHEAD_MIN_BYTES or (os.cpu_count() or 1) < 2:
+        return False
+    if not hasattr(os, "fork") or not sys.platform.startswith(("linux", "darwin")):
+        return False
+    import threading
+
+    return threading.active_count() == 1
+
+
+def read_ahead(rows: Iterator[RawRow], files: Any) -> Iterator[RawRow]:
+    """Yield ``rows`` (a reading generator not yet started, e.g. ``open_inputs``'), read by a
+    forked reader; ``files`` (the ReadResult that reading fills) gets the reader's Issues and
+    FileReports once its last row has been taken, as reading here would have filled it.
+    """
+    read_end, write_end = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the reader: never returns
+        _reader(rows, files, read_end, write_end, parent)
+    os.close(write_end)
+    taken = 0
+    finished = False
+    try:
+        with open(read_end, "rb") as pipe:
+            layouts: dict[int, Layout] = {}
+            while True:
+                try:
+                    message = pickle.load(pipe)
+                except Exception:  # noqa: BLE001 — the reader died mid-parcel: read on here
+                    break
+                if message[0] == _END:
+                    files.issues.extend(message[1])
+                    files.files.extend(message[2])
+                    finished = True
+                    break
+                _, new_layouts, parcel = message
+                layouts.update(new_layouts)
+                for layout, number, kind, values, problem in parcel:
+                    file, sheet, names, headings, understood = layouts[layout]
+                    cells = dict(zip(names, map(RawCell, headings, values), strict=True))
+                    yield RawRow(SourceRef(file, sheet, number), kind, cells, understood, problem)
+                    taken += 1
+    finally:
+        if not finished:
+            _stop(pid)
+        os.waitpid(pid, 0)
+    if not finished:
+        # Deterministic reading: the same files give the same rows, so skipping the ones
+        # already taken hands on exactly the rest.
+        yield from islice(rows, taken, None)
+
+
+def _stop(pid: int) -> None:
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _reader(rows: Iterator[RawRow], files: Any, read_end: int, write_end: int, parent: int) -> None:
+    """The forked reader: send ``rows`` in parcels, then the files' Issues and reports."""
+    status = 1
+    try:
+        os.close(read_end)
+        from cchc_letters.processes import die_with_parent
+
+        die_with_parent(parent)
+        with open(write_end, "wb", buffering=1 << 16) as pipe:
+            _send(rows, pipe)
+            pickle.dump((_END, files.issues, files.files), pipe, pickle.HIGHEST_PROTOCOL)
+        status = 0
+    finally:
+        # Whatever happened (an interrupt, a fault): leave at once, running none of the
+        # parent's exit handlers; the parent reads on by itself when the status is not 0.
+        os._exit(status)
+
+
+def _send(rows: Iterator[RawRow], pipe: IO[bytes]) -> None:
+    known: dict[Layout, int] = {}
+    new_layouts: dict[int, Layout] = {}
+    parcel: list[Crossing] = []
+    for row in rows:
+        cells = row.cells
+        source = row.source
+        layout: Layout = (
+            source.file,
+            source.sheet,
+            tuple(cells),
+            tuple(cell.heading for cell in cells.values()),
+            row.understood,
+        )
+        number = known.get(layout)
+        if number is None:
+            number = known[layout] = len(known)
+            new_layouts[number] = layout
+        values = tuple(cell.value for cell in cells.values())
+        parcel.append((number, source.row, row.kind, values, row.problem))
+        if len(parcel) >= ROWS_PER_PARCEL:
+            pickle.dump(("rows", new_layouts, parcel), pipe, pickle.HIGHEST_PROTOCOL)
+            new_layouts, parcel = {}, []
+    if parcel or new_layouts:
+        pickle.dump(("rows", new_layouts, parcel), pipe, pickle.HIGHEST_PROTOCOL)

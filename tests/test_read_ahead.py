@@ -1,0 +1,139 @@
+"""A large input is read by a forked reader while the rows read so far are validated
+(ingest/ahead.py): what comes out is exactly what reading here gives, whatever happens to
+the reader, and a small input is never forked for."""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import date
+from itertools import islice
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from cchc_letters.ingest import ahead, open_inputs
+from cchc_letters.intake import check_inputs
+
+LETTER_DATE = date(2026, 11, 27)
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = ["Số", "Quyển số", "Ngày đăng ký", "Họ và tên", "Ngày sinh", "Giới tính",
+          "Họ và tên mẹ", "Nơi cư trú của mẹ"]  # fmt: skip
+
+
+def births(n: int) -> list[list[str]]:
+    """``n`` birth rows, with an exact repeat, an impossible date and a missing name."""
+    rows = [
+        [f"{i:04d}", "01/2026", "20/11/2026", f"Trẻ Số {i}", "01/11/2026",
+         "Nam" if i % 2 else "Nữ", f"Mẹ Số {i}", f"Ấp {i % 7}, xã Ngãi Giao"]
+        for i in range(1, n + 1)
+    ]  # fmt: skip
+    rows[10] = list(rows[9])  # the same row twice
+    rows[20][4] = "31/02/2026"
+    rows[30][3] = ""
+    return rows
+
+
+def write_register(path: Path, rows: list[list[str]]) -> Path:
+    table = [["SỔ ĐĂNG KÝ KHAI SINH"], HEADER, *rows]
+    if path.suffix == ".csv":
+        path.write_text("\n".join(",".join(r) for r in table) + "\n", encoding="utf-8")
+    else:
+        book = openpyxl.Workbook()
+        for row in table:
+            book.active.append(row)
+        book.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict[str, list[Path]]:
+    folder = tmp_path_factory.mktemp("ahead")
+    mixed = folder / "mixed"
+    mixed.mkdir()
+    write_register(mixed / "a-khai-sinh.csv", births(700))
+    (mixed / "b-hong.xlsx").write_bytes(b"PK\x03\x04 not a workbook")  # an unreadable file
+    with (mixed / "c-nul.csv").open("w", encoding="utf-8") as fh:
+        fh.write("\n".join(",".join(r) for r in [HEADER, *births(40)]) + "\n")
+        fh.write("0999,01/2026,20/11/2026,Trẻ\x00 Lỗi,01/11/2026,Nam,Mẹ,Ấp 1\n")
+    return {
+        "xlsx": [write_register(folder / "ks.xlsx", births(1200))],
+        "folder": [mixed],
+        "sample": [ROOT / "data" / "sample"],
+    }
+
+
+def checked(paths: list[Path], monkeypatch, *, read_ahead: bool):
+    """Return everything check_inputs gives, read ahead by a forked reader or here."""
+    monkeypatch.setattr(ahead, "worth_reading_ahead", lambda size: read_ahead)
+    result = check_inputs(paths, letter_date=LETTER_DATE)
+    monkeypatch.undo()
+    read = result.read
+    return (result.registrations, result.issues, result.rows_read, result.duplicates,
+            result.rejected, read.files, read.issues)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["xlsx", "folder", "sample"])
+def test_read_ahead_gives_what_reading_here_gives(inputs, monkeypatch, name):
+    here = checked(inputs[name], monkeypatch, read_ahead=False)
+    assert checked(inputs[name], monkeypatch, read_ahead=True) == here
+    registrations, issues = here[:2]
+    assert registrations and (issues or name == "sample")  # a real comparison
+
+
+def dies_after(rows: int, how: str):
+    """A reader's ``_send`` that sends ``rows`` rows (two parcels and a part), then dies."""
+    real_send = ahead._send
+
+    def send(all_rows, pipe):
+        real_send(islice(all_rows, rows), pipe)
+        if how == "cut":  # half a message, then the end of the pipe
+            pipe.write(b"\x80\x05\x95\xff\x00\x00")
+            pipe.flush()
+            os._exit(0)
+        pipe.flush()
+        if how == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError("a fault of the reader")
+
+    return send
+
+
+@pytest.mark.parametrize("how", ["killed", "fault", "cut"])
+def test_a_reader_that_dies_loses_and_doubles_no_row(inputs, monkeypatch, how):
+    paths = inputs["xlsx"]
+    here = checked(paths, monkeypatch, read_ahead=False)
+    monkeypatch.setattr(ahead, "_send", dies_after(600, how))
+    assert checked(paths, monkeypatch, read_ahead=True) == here
+
+
+def test_the_reader_is_gone_when_the_rows_are_left_untaken(inputs, monkeypatch):
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(ahead, "worth_reading_ahead", lambda size: True)
+    _, rows = open_inputs(inputs["xlsx"], ahead=True)
+    assert next(rows).cells
+    rows.close()  # e.g. the run was interrupted while validating
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):  # reaped: no reader left running, no zombie
+        os.waitpid(forked[0], os.WNOHANG)
+
+
+def test_a_daily_batch_is_read_here(monkeypatch):
+    def no_fork() -> int:
+        raise AssertionError("a daily batch must not fork a reader")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    monkeypatch.setattr("threading.active_count", lambda: 1)
+    result = check_inputs([ROOT / "data" / "sample"], letter_date=LETTER_DATE)
+    assert result.registrations
+    assert not ahead.worth_reading_ahead(ahead.READ_AHEAD_MIN_BYTES - 1)
