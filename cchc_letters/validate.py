@@ -25,7 +25,6 @@ from cchc_letters.models import (
     RawCell,
     RawRow,
     Registration,
-    RegistrationKey,
     RowTexts,
     Sex,
     SourceRef,
@@ -633,7 +632,7 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
     # those texts and compared in full: equal hashes are not taken for equal rows.
     seen_content: dict[int, list[tuple[SourceRef, Kind | None, Mapping[str, str]]]] = {}
     # key -> the distinct versions of that registration: (registration, its số's cell)
-    versions: dict[RegistrationKey, list[tuple[Registration, RawCell | None]]] = {}
+    versions: dict[tuple[Kind, str, str, int], list[tuple[Registration, RawCell | None]]] = {}
     held = _Texts()
     rows_read = 0
     for row in rows:
@@ -679,8 +678,14 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
             )
             continue
         # The registry's identity of a record is (số, quyển, năm đăng ký) per register;
-        # "01" and "1" are the same number: the same key as the ledger's and the manifest's.
-        key = registration.key("")
+        # "01" and "1" are the same number: the parts of the ledger's and the manifest's
+        # RegistrationKey (the batch has one commune), without making one for each row.
+        key = (
+            registration.kind,
+            canonical_register_id(registration.book),
+            canonical_register_id(registration.number),
+            registration.registration_date.year,
+        )
         same = None
         of_key = versions.get(key)
         if of_key:  # rare: compared by meaning only when the key was seen before

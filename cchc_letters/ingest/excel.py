@@ -419,8 +419,11 @@ def _sheet_names(archive: ZipFile) -> dict[str, str]:
 
 
 # A register repeats its places, addresses and relations in every row: each distinct
-# non-ASCII cell text is put in NFC once (10,000 births: 74,000 such cells, ~45,000 texts).
+# non-ASCII cell text is put in NFC once (benchmarks/bench_batch.py's 10,000 births: 74,071
+# such cells, 14,804 distinct texts). Only short texts are held: a long note is rarely
+# repeated, and 16,384 held texts of any length could be a great deal of memory.
 _NFC: TextMemo[str] = TextMemo(nfc)
+_NFC_HELD_CHARS = 256
 
 
 def _row_texts(row: int, values: Sequence[object], pads: dict[tuple[int, int], int]) -> list[str]:
@@ -430,7 +433,10 @@ def _row_texts(row: int, values: Sequence[object], pads: dict[tuple[int, int], i
     for col, value in enumerate(values):
         if type(value) is str:
             # Most cells are short text; ASCII text is already NFC and has no invisibles.
-            texts.append(value if value.isascii() else in_nfc[value])
+            if value.isascii():
+                texts.append(value)
+            else:
+                texts.append(in_nfc[value] if len(value) <= _NFC_HELD_CHARS else nfc(value))
         elif type(value) is float and value.is_integer() and (row, col) not in pads:
             texts.append(str(int(value)))  # 1996.0 -> "1996"
         else:
