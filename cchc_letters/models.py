@@ -145,6 +145,50 @@ class RawCell:
     value: str
 
 
+class RowCells(Mapping[str, RawCell]):
+    """A read row's ``cells``: field -> RawCell(heading, value), each made when asked for.
+
+    A dict of RawCells was a sixth of reading a register (15 objects a row). Here the fields
+    (``at``: field -> position) and their headings are the table's, shared by its rows, and a
+    row holds its values, one tuple; validation reads ``texts`` as it is.
+    """
+
+    __slots__ = ("_at", "_headings", "texts")
+
+    def __init__(
+        self, at: Mapping[str, int], headings: tuple[str, ...], texts: tuple[str, ...]
+    ) -> None:
+        self._at = at
+        self._headings = headings
+        self.texts = texts
+
+    @property
+    def at(self) -> Mapping[str, int]:
+        """Each field's position in ``texts`` (the table's, shared by its rows)."""
+        return self._at
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        """Each field's column heading as written, in the order of ``texts``."""
+        return self._headings
+
+    def __getitem__(self, name: str) -> RawCell:
+        i = self._at[name]
+        return RawCell(self._headings[i], self.texts[i])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._at
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
 @dataclass(frozen=True)
 class RawRow:
     """A row read from an input file, mapped to canonical field names but not yet checked.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from operator import gt, itemgetter
@@ -25,6 +25,7 @@ from cchc_letters.models import (
     RawCell,
     RawRow,
     Registration,
+    RowCells,
     RowTexts,
     Sex,
     SourceRef,
@@ -264,7 +265,8 @@ class _Texts:
     def __init__(self) -> None:
         self.shared: dict[str, str] = {}  # text -> the first string that said it
         self.clean = TextMemo(_clean, _SHARED_TEXTS)  # each distinct text cleaned once
-        # the fields of a row, in order -> where each is (shared by the RowTexts of a table)
+        # the fields of a row, in order -> where each is (shared by the RowTexts of a table),
+        # for rows whose cells are a plain mapping (read rows' RowCells carry their table's)
         self.places: dict[tuple[str, ...], dict[str, int]] = {}
 
     def of(self, row: RawRow) -> tuple[RowTexts, dict[str, str]]:
@@ -274,15 +276,19 @@ class _Texts:
         if len(shared) > _SHARED_TEXTS:
             shared.clear()
         cells = row.cells
-        names = tuple(cells)
-        at = self.places.get(names)
-        if at is None:
-            if len(self.places) > 64:
-                self.places.clear()
-            at = self.places[names] = {name: i for i, name in enumerate(names)}
-        values = [cell.value for cell in cells.values()]
+        values: Sequence[str]
+        if isinstance(cells, RowCells):  # as read: where each field is is the table's
+            at, values = cells.at, cells.texts
+        else:
+            names = tuple(cells)
+            found = self.places.get(names)
+            if found is None:
+                if len(self.places) > 64:
+                    self.places.clear()
+                found = self.places[names] = {name: i for i, name in enumerate(names)}
+            at, values = found, [cell.value for cell in cells.values()]
         texts = tuple(map(shared.setdefault, values, values))
-        cleaned = dict(zip(names, map(self.clean.__getitem__, texts), strict=True))
+        cleaned = dict(zip(at, map(self.clean.__getitem__, texts), strict=True))
         return RowTexts(at, texts), cleaned
 
     def cleaned(self, texts: Mapping[str, str]) -> dict[str, str]:

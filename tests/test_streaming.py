@@ -260,3 +260,22 @@ def test_a_registrations_raw_reads_as_the_dict_of_its_row_and_shares_its_field_n
     assert pickle.loads(pickle.dumps(first)) == first
     # where each field is: one mapping for the rows of a table, not a dict per row
     assert first.raw._at is second.raw._at
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_rows_cells_are_its_columns_with_the_tables_fields_shared(tmp_path, suffix):
+    rows = [[f"00{i}", "20/11/2026", f"Trẻ Số {i}", "01/11/2026", "Ấp Bình Ba"] for i in (1, 2)]
+    path = register(tmp_path / f"ks{suffix}", [*rows, ["003", "20/11/2026", "Trẻ Ba"]])
+    _, rows = open_inputs([path], kind=Kind.BIRTH)
+    first, second, short = rows
+    assert dict(first.cells) == {
+        "registration_number": RawCell("Số", "001"),
+        "registration_date": RawCell("Ngày đăng ký", "20/11/2026"),
+        "child_name": RawCell("Họ và tên", "Trẻ Số 1"),
+        "child_birth_date": RawCell("Ngày sinh", "01/11/2026"),
+        "mother_residence": RawCell("Nơi cư trú của mẹ", "Ấp Bình Ba"),
+    }
+    assert "child_name" in second.cells and "father_name" not in second.cells
+    assert second.cells.get("father_name") is None and len(second.cells) == 5
+    assert short.cells["mother_residence"] == RawCell("Nơi cư trú của mẹ", "")  # a short row
+    assert first.cells.at is second.cells.at  # where each field is: the table's, held once

@@ -7,7 +7,7 @@ registrations stay. So a forked reader reads the rows and hands them over throug
 a parcel at a time, while this process validates the parcels before: both cores work.
 
 Rows cross as plain tuples (their cells' texts; each table's fields and headings once):
-pickling RawRow objects as they are costs about what reading them does. The pipe holds a
+pickling RawRow objects as they are cost about what reading them does. The pipe holds a
 few parcels at most, so memory stays as flat as reading here. Whatever happens to the
 reader (killed, out of memory, a fault of its own), this process reads on by itself from the
 row the reader had reached: no row is lost or doubled, and the files' problems are those
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import IO, Any
 
-from cchc_letters.models import Kind, RawCell, RawRow, SourceRef
+from cchc_letters.models import Kind, RawRow, RowCells, SourceRef
 
 # Inputs smaller than this are read in this process: forking, and handing the rows over,
 # cost more than reading a few hundred rows (a daily batch never forks).
@@ -68,7 +68,8 @@ def read_ahead(rows: Iterator[RawRow], files: Any) -> Iterator[RawRow]:
     finished = False
     try:
         with open(read_end, "rb") as pipe:
-            layouts: dict[int, Layout] = {}
+            # layout number -> (the layout, its fields' positions shared by its rows)
+            layouts: dict[int, tuple[Layout, dict[str, int]]] = {}
             while True:
                 try:
                     message = pickle.load(pipe)
@@ -80,10 +81,11 @@ def read_ahead(rows: Iterator[RawRow], files: Any) -> Iterator[RawRow]:
                     finished = True
                     break
                 _, new_layouts, parcel = message
-                layouts.update(new_layouts)
-                for layout, number, kind, values, problem in parcel:
-                    file, sheet, names, headings, understood = layouts[layout]
-                    cells = dict(zip(names, map(RawCell, headings, values), strict=True))
+                for n, layout in new_layouts.items():
+                    layouts[n] = (layout, {name: i for i, name in enumerate(layout[2])})
+                for layout_number, number, kind, values, problem in parcel:
+                    (file, sheet, _, headings, understood), at = layouts[layout_number]
+                    cells = RowCells(at, headings, values)
                     yield RawRow(SourceRef(file, sheet, number), kind, cells, understood, problem)
                     taken += 1
     finally:
@@ -124,25 +126,24 @@ def _reader(rows: Iterator[RawRow], files: Any, read_end: int, write_end: int, p
 
 
 def _send(rows: Iterator[RawRow], pipe: IO[bytes]) -> None:
-    known: dict[Layout, int] = {}
+    # a table's layout by its RowCells' ``at`` (held here, so that its id stays its own)
+    known: dict[int, tuple[Any, int]] = {}
     new_layouts: dict[int, Layout] = {}
     parcel: list[Crossing] = []
     for row in rows:
         cells = row.cells
         source = row.source
-        layout: Layout = (
-            source.file,
-            source.sheet,
-            tuple(cells),
-            tuple(cell.heading for cell in cells.values()),
-            row.understood,
-        )
-        number = known.get(layout)
-        if number is None:
-            number = known[layout] = len(known)
-            new_layouts[number] = layout
-        values = tuple(cell.value for cell in cells.values())
-        parcel.append((number, source.row, row.kind, values, row.problem))
+        assert isinstance(cells, RowCells), "rows as rows_from_grid makes them"
+        entry = known.get(id(cells.at))
+        if entry is None:
+            number = len(known)
+            known[id(cells.at)] = (cells.at, number)
+            new_layouts[number] = (
+                source.file, source.sheet, tuple(cells.at), cells.headings, row.understood
+            )  # fmt: skip
+        else:
+            number = entry[1]
+        parcel.append((number, source.row, row.kind, cells.texts, row.problem))
         if len(parcel) >= ROWS_PER_PARCEL:
             pickle.dump(("rows", new_layouts, parcel), pipe, pickle.HIGHEST_PROTOCOL)
             new_layouts, parcel = {}, []

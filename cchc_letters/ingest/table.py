@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, islice
+from operator import itemgetter
 
 from cchc_letters.ingest.columns import (
     Vocabulary,
@@ -23,7 +24,7 @@ from cchc_letters.ingest.columns import (
     kind_in_title,
 )
 from cchc_letters.ingest.headings import Reading
-from cchc_letters.models import Issue, Kind, RawCell, RawRow, SourceRef
+from cchc_letters.models import Issue, Kind, RawCell, RawRow, RowCells, SourceRef
 from cchc_letters.vietnamese import clean_text
 
 Grid = list[tuple[int, list[str]]]
@@ -375,6 +376,36 @@ def _suggest(field_name: str, columns: list[_Column], vocab: Vocabulary, kind: K
     return f'[fields.{field_name}]\nheadings = ["{guess}"]'
 
 
+class _CellPlan:
+    """How one table's rows of one register become RowCells: the mapped columns' values in
+    the order of their fields, then the title's book when no column holds it."""
+
+    def __init__(
+        self, mapping: dict[int, str], headings: dict[int, str], book_cell: RawCell | None
+    ) -> None:
+        names = list(mapping.values())
+        written = [headings[i] for i in mapping]
+        self.book: tuple[str, ...] = ()
+        if book_cell and "book_number" not in names:
+            names.append("book_number")
+            written.append(book_cell.heading)
+            self.book = (book_cell.value,)
+        self.at = {name: i for i, name in enumerate(names)}
+        self.headings = tuple(written)
+        self.columns = list(mapping)
+        self.width = max(self.columns, default=-1) + 1
+        # the values of several columns in one call, made in C (a row's cells were a sixth
+        # of reading a register when each was an object of its own)
+        self.take = itemgetter(*self.columns) if len(self.columns) > 1 else None
+
+    def cells(self, values: list[str]) -> RowCells:
+        """Return a row's cells from its values (a short row's missing cells are empty)."""
+        if len(values) < self.width:
+            values = [*values, *[""] * (self.width - len(values))]
+        texts = self.take(values) if self.take else tuple(values[i] for i in self.columns)
+        return RowCells(self.at, self.headings, texts + self.book if self.book else texts)
+
+
 def rows_from_grid(
     grid: Rows,
     *,
@@ -477,7 +508,7 @@ def rows_from_grid(
     # the (field, heading, column) of each cell to hand on.
     counted = [i for i, name in mapping.items() if name != "serial"]
     header_widths = {len(keys) for keys in header_keys}
-    plans: dict[Kind | None, list[tuple[str, str, int]]] = {}
+    plans: dict[Kind | None, _CellPlan] = {}
     skipped: list[int] = []
     # rows handed on, per register (the sheet's Issues count them)
     of_kind: Counter[Kind | None] = Counter()
@@ -517,16 +548,11 @@ def rows_from_grid(
             row_kind = kind_from_text(texts[kind_index])
         plan = plans.get(row_kind)
         if plan is None:
-            plan = plans[row_kind] = [
-                (name, headings[i], i) for i, name in mapping_for(row_kind).items()
-            ]
-        cells = {
-            name: RawCell(heading, values[i] if i < width else "") for name, heading, i in plan
-        }
-        if book_cell and "book_number" not in cells:
-            cells["book_number"] = book_cell
+            plan = plans[row_kind] = _CellPlan(mapping_for(row_kind), headings, book_cell)
         of_kind[row_kind] += 1
-        yield RawRow(SourceRef(file, sheet, number), row_kind, cells, understood[row_kind])
+        yield RawRow(
+            SourceRef(file, sheet, number), row_kind, plan.cells(values), understood[row_kind]
+        )
 
     # A required column that is missing makes every row of that register useless: say it
     # once for the sheet, with the file's headings and the mapping line to add. The rows
