@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import itertools
+import operator
 import os
 import re
 import zipfile
@@ -313,7 +314,7 @@ def _joined_rows(rows: Sequence[Sequence[Any]]) -> str | None:
     value needs quotes has those values quoted (csv's way: in double quotes, a quote doubled);
     the rows are then joined from the columns by C calls, not a Python call per value."""
     width = len(rows[0])
-    if width < 2 or any(len(row) != width for row in rows):
+    if width < 2 or set(map(len, rows)) != {width}:
         return None
     columns: list[Sequence[str]] = []
     for column in zip(*rows, strict=True):
@@ -330,7 +331,10 @@ def _joined_rows(rows: Sequence[Sequence[Any]]) -> str | None:
             return None
         if "," in joined or '"' in joined or "\r" in joined or "\n" in joined:
             quoted = ('"' + joined.replace('"', '""').replace("\x00", '"\x00"') + '"').split("\x00")
-            needs = list(map(_QUOTED_CHARACTERS.search, texts))
+            if '"' in joined or "\r" in joined or "\n" in joined:
+                needs: Sequence[object] = list(map(_QUOTED_CHARACTERS.search, texts))
+            else:  # commas alone (an address, a content hash): found without a regex
+                needs = list(map(operator.contains, texts, itertools.repeat(",")))
             if all(needs):  # (an address: each has a comma)
                 texts = quoted
             else:
@@ -427,32 +431,43 @@ def write_manifest(folder: Path, printed: Iterable[Any]) -> Path:
 
 
 def _manifest_rows(printed: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
-    """Yield the manifest's rows (MANIFEST_COLUMNS) of the letters ``printed``."""
+    """Yield the manifest's rows (MANIFEST_COLUMNS) of the letters ``printed``. A kind's id
+    and a print file's name are looked up once each (Kind.value and Path.name are Python
+    properties; a print file's letters come one after another)."""
     from cchc_letters.identity import event, subject
 
+    kind_ids: dict[Any, str] = {}
+    last_file: Any = None
+    file_name = ""
     for p in printed:
         registration = p.registration
         source = registration.source
-        event_id, event_name = event(registration).parts()
-        person_id, person_name = subject(registration).parts()
+        kind = registration.kind
+        kind_id = kind_ids.get(kind)
+        if kind_id is None:
+            kind_id = kind_ids[kind] = kind.value
+        if p.print_file is not last_file:
+            last_file = p.print_file
+            file_name = last_file.name
+        happened, about = event(registration), subject(registration)
         yield (
-            registration.kind.value,
+            kind_id,
             p.key,
             registration.number,
             registration.book,
             registration.registration_date.isoformat(),
             p.addressee,
-            p.print_file.name,
+            file_name,
             p.position,
             p.schedule_version,
             registration.content_hash(),
             source.file,
             source.sheet or "",
             source.row,
-            event_id or "",
-            event_name or "",
-            person_id or "",
-            person_name or "",
+            happened.by_id or "",
+            happened.by_name or "",
+            about.by_id or "",
+            about.by_name or "",
         )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from cchc_letters.errors import ExitCode, InputError
 from cchc_letters.hamlets import HamletIndex
 from cchc_letters.ledger_people import ChildRecord, DeathRecord, People
-from cchc_letters.models import Birth, Death
+from cchc_letters.models import Birth, Death, Sex
 from cchc_letters.profile import Profile
 
 FOLDER = "sessions"
@@ -82,14 +82,18 @@ def people_of_batch(
 ) -> People:
     """Return the children (births) and children's deaths of a batch's printed letters, as
     the ledger keeps them for the session lists."""
-    from cchc_letters.enrich import letter_address
+    from cchc_letters.delivery import letter_addresses
     from cchc_letters.vietnamese import age_on
 
     people = People()
     # keep_until of each birth date (the same for every child born that day)
     kept: dict[date, date] = {}
-    for letter in printed:
-        registration = letter.registration
+    registrations = [letter.registration for letter in printed]
+    # each child's enrich.letter_address (without a kind's lookup per letter)
+    addresses = letter_addresses(registrations) if schedule_version is not None else []
+    addresses += [""] * (len(registrations) - len(addresses))
+    sex_names = {sex: sex.vietnamese for sex in Sex}  # (the property costs 0.2 µs a child)
+    for letter, registration, address in zip(printed, registrations, addresses, strict=True):
         if isinstance(registration, Birth) and schedule_version is not None:
             child = registration.child
             assert child.birth_date is not None
@@ -98,10 +102,10 @@ def people_of_batch(
                     key=letter.key,
                     name=child.full_name,
                     birth_date=child.birth_date,
-                    sex=child.sex.vietnamese if child.sex else "",
+                    sex=sex_names[child.sex] if child.sex else "",
                     mother=registration.mother.full_name if registration.mother else "",
                     father=registration.father.full_name if registration.father else "",
-                    address=letter_address(registration),
+                    address=address,
                     phone=normalise_phone(registration.phone),
                     schedule_version=schedule_version.id,
                     letter_date=letter_date,

@@ -215,6 +215,32 @@ def test_letters_are_grouped_by_hamlet_in_the_profile_order_unknown_last(batch):
     assert (birth["registration_number"], birth["book_number"]) == ("01", "01/2026")
 
 
+def test_the_sheets_addresses_are_the_letters_addresses(tmp_path):
+    # delivery.letter_addresses looks each kind's entry up once: the same addresses as
+    # enrich.letter_address, letter by letter, whoever of the people has a residence
+    import dataclasses
+
+    from cchc_letters.delivery import letter_addresses
+    from cchc_letters.enrich import letter_address
+    from cchc_letters.pipeline import prepare
+
+    registrations = prepare(
+        BatchOptions(inputs=[write_input(tmp_path, *ROWS)], out_dir=tmp_path / "out",
+                     letter_date=LETTER_DATE)
+    ).registrations  # fmt: skip
+    variants = list(registrations)
+    for registration in registrations:
+        for name in ("mother", "father", "husband", "wife", "deceased"):
+            person = getattr(registration, name, None)
+            if person is not None:  # that person without a residence, then with another
+                for residence in (None, "", f"Tổ 9, {name}"):
+                    moved = dataclasses.replace(person, residence=residence)
+                    variants.append(dataclasses.replace(registration, **{name: moved}))
+    expected = [letter_address(registration) for registration in variants]
+    assert len(set(expected)) > 4
+    assert letter_addresses(variants) == expected
+
+
 def _document_xml(path: Path) -> str:
     with zipfile.ZipFile(path) as package:
         return package.read("word/document.xml").decode("utf-8")
