@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from cchc_letters.ledger import indexes_built_after
+
 ACTIVE = "active"
 MOVED = "moved"  # the station reported "chuyển đi"
 DEAD = "dead"  # a death of the same child is registered
@@ -122,10 +124,45 @@ class People:
     deaths: list[DeathRecord] = field(default_factory=list)
 
 
-def _fold(text: str) -> str:
-    from cchc_letters.hamlets import fold
+class _Digests:
+    """The keyed digests of one batch's people: HMAC-SHA256 under the ledger's key of
+    "person:<folded name>:<date of birth>" and of "id:<the ID's digits>".
 
-    return fold(text)
+    Each distinct text is digested once and each distinct name folded once: a batch of
+    10,000 births holds ~6,200 distinct names (measured on the 10,000-birth reference).
+    """
+
+    def __init__(self, key: bytes) -> None:
+        from cchc_letters.hamlets import fold
+
+        self._key = key
+        self._fold = fold
+        self._folded: dict[str, str] = {}
+        self._digests: dict[str, str] = {}
+
+    def _digest(self, text: str) -> str:
+        digest = self._digests.get(text)
+        if digest is None:
+            digest = hmac.digest(self._key, text.encode("utf-8"), "sha256").hex()
+            self._digests[text] = digest
+        return digest
+
+    def person(self, name: str, birth: str | None) -> str | None:
+        """Return the digest of a person by name and date of birth (ISO), or None when
+        the date is unknown."""
+        if birth is None:
+            return None
+        folded = self._folded.get(name)
+        if folded is None:
+            folded = self._folded[name] = self._fold(name)
+        return self._digest(f"person:{folded}:{birth}")
+
+    def id(self, personal_id: str | None) -> str | None:
+        """Return the digest of a personal ID's digits, or None when it has none."""
+        if not personal_id:
+            return None
+        digits = "".join(c for c in personal_id if c.isdigit())
+        return self._digest(f"id:{digits}") if digits else None
 
 
 class PeopleStore:
@@ -149,28 +186,16 @@ class PeopleStore:
         db.execute("INSERT INTO meta (name, value) VALUES ('id_key', ?)", (key.hex(),))
         return key
 
-    @staticmethod
-    def _digest(key: bytes, text: str) -> str:
-        return hmac.digest(key, text.encode("utf-8"), "sha256").hex()
-
-    def _person(self, key: bytes, name: str, birth: date | None) -> str | None:
-        if birth is None:
-            return None
-        return self._digest(key, f"person:{_fold(name)}:{birth.isoformat()}")
-
-    def _id(self, key: bytes, personal_id: str | None) -> str | None:
-        digits = "".join(c for c in personal_id or "" if c.isdigit())
-        return self._digest(key, f"id:{digits}") if digits else None
-
     # ---- writing (inside the batch's transaction) ----
 
     def record(self, db: sqlite3.Connection, people: People, *, now: datetime) -> None:
         """Record a batch's children and deaths (call inside the ledger's transaction)."""
-        key = self._key(db)
+        digests = _Digests(self._key(db))
         stamp = now.isoformat()
         for death in people.deaths:
-            id_digest = self._id(key, death.personal_id)
-            person_digest = self._person(key, death.name, death.birth_date)
+            id_digest = digests.id(death.personal_id)
+            born = death.birth_date.isoformat() if death.birth_date else None
+            person_digest = digests.person(death.name, born)
             db.execute(
                 "INSERT OR REPLACE INTO deaths VALUES (?, ?, ?, ?, ?)",
                 (death.key, id_digest, person_digest, death.death_date.isoformat(),
@@ -196,9 +221,19 @@ class PeopleStore:
         died: list[tuple[str, str, str]] = []
 
         def rows() -> Iterator[tuple[Any, ...]]:  # one at a time: no 10,000 rows kept alive
+            of_id, of_person = digests.id, digests.person
+            iso: dict[date, str] = {}  # 10,000 births share ~420 dates: each written out once
+
+            def day(value: date) -> str:
+                text = iso.get(value)
+                if text is None:
+                    text = iso[value] = value.isoformat()
+                return text
+
             for child in people.children:
-                id_digest = self._id(key, child.personal_id)
-                person_digest = self._person(key, child.name, child.birth_date)
+                born = day(child.birth_date)
+                id_digest = of_id(child.personal_id)
+                person_digest = of_person(child.name, born)
                 dead = (id_digest is not None and id_digest in dead_ids) or (
                     person_digest is not None and person_digest in dead_people
                 )
@@ -206,30 +241,31 @@ class PeopleStore:
                 if dead:
                     died.append((DEAD, stamp, child.key))
                 yield (
-                    child.key, child.name, child.birth_date.isoformat(), child.sex, child.mother,
+                    child.key, child.name, born, child.sex, child.mother,
                     child.father, child.address, child.phone, child.schedule_version,
-                    child.letter_date.isoformat(), id_digest, person_digest,
-                    child.keep_until.isoformat(), DEAD if dead else ACTIVE,
+                    day(child.letter_date), id_digest, person_digest,
+                    day(child.keep_until), DEAD if dead else ACTIVE,
                     stamp if dead else None, stamp,
                 )  # fmt: skip
 
         # A reprint (--reprint-changed) updates the child's data; what the station
         # reported (moved away) stays.
-        db.executemany(
-            "INSERT INTO children (registration_key, child_name, birth_date, sex, "
-            "mother_name, father_name, address, phone, schedule_version, letter_date, "
-            "id_digest, person_digest, keep_until, status, status_at, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(registration_key) DO UPDATE SET child_name = excluded.child_name, "
-            "birth_date = excluded.birth_date, sex = excluded.sex, "
-            "mother_name = excluded.mother_name, father_name = excluded.father_name, "
-            "address = excluded.address, phone = excluded.phone, "
-            "schedule_version = excluded.schedule_version, "
-            "letter_date = excluded.letter_date, id_digest = excluded.id_digest, "
-            "person_digest = excluded.person_digest, keep_until = excluded.keep_until, "
-            "recorded_at = excluded.recorded_at",
-            rows(),
-        )
+        with indexes_built_after(db, "children"):
+            db.executemany(
+                "INSERT INTO children (registration_key, child_name, birth_date, sex, "
+                "mother_name, father_name, address, phone, schedule_version, letter_date, "
+                "id_digest, person_digest, keep_until, status, status_at, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(registration_key) DO UPDATE SET child_name = excluded.child_name, "
+                "birth_date = excluded.birth_date, sex = excluded.sex, "
+                "mother_name = excluded.mother_name, father_name = excluded.father_name, "
+                "address = excluded.address, phone = excluded.phone, "
+                "schedule_version = excluded.schedule_version, "
+                "letter_date = excluded.letter_date, id_digest = excluded.id_digest, "
+                "person_digest = excluded.person_digest, keep_until = excluded.keep_until, "
+                "recorded_at = excluded.recorded_at",
+                rows(),
+            )
         db.executemany(
             "UPDATE children SET status = ?, status_at = ? WHERE registration_key = ?", died
         )

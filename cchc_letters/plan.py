@@ -22,6 +22,7 @@ else name and date of birth (or of death) and the kind.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -123,7 +124,17 @@ def _same_in_run(plan: Plan, fresh: list[int], events: dict[int, Any]) -> None:
     """Step 2: of new registrations that are the same event under two keys, keep one —
     the later registration date, then the later row — and mark the others duplicates."""
     rows = plan.rows
-    order = sorted(fresh, key=lambda i: (rows[i].registration.registration_date, i), reverse=True)
+    # Only a registration sharing its event's ID or name with another can be, or be kept
+    # for, a duplicate: the rest (nearly all of a batch) need not be sorted and walked.
+    ids = Counter(events[i].by_id for i in fresh)
+    names = Counter(events[i].by_name for i in fresh)
+    shared = [
+        i
+        for i in fresh
+        if (events[i].by_id and ids[events[i].by_id] > 1)
+        or (events[i].by_name and names[events[i].by_name] > 1)
+    ]
+    order = sorted(shared, key=lambda i: (rows[i].registration.registration_date, i), reverse=True)
     by_id: dict[str, int] = {}
     by_name: dict[str, list[int]] = {}
     for i in order:
