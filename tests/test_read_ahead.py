@@ -10,8 +10,8 @@ from datetime import date
 from itertools import islice
 from pathlib import Path
 
-import openpyxl
 import pytest
+from registers import write_register
 
 from cchc_letters.ingest import ahead, open_inputs
 from cchc_letters.intake import check_inputs
@@ -35,16 +35,8 @@ def births(n: int) -> list[list[str]]:
     return rows
 
 
-def write_register(path: Path, rows: list[list[str]]) -> Path:
-    table = [["SỔ ĐĂNG KÝ KHAI SINH"], HEADER, *rows]
-    if path.suffix == ".csv":
-        path.write_text("\n".join(",".join(r) for r in table) + "\n", encoding="utf-8")
-    else:
-        book = openpyxl.Workbook()
-        for row in table:
-            book.active.append(row)
-        book.save(path)
-    return path
+def register(path: Path, rows: list[list[str]]) -> Path:
+    return write_register(path, HEADER, rows)
 
 
 @pytest.fixture(scope="module")
@@ -52,13 +44,13 @@ def inputs(tmp_path_factory) -> dict[str, list[Path]]:
     folder = tmp_path_factory.mktemp("ahead")
     mixed = folder / "mixed"
     mixed.mkdir()
-    write_register(mixed / "a-khai-sinh.csv", births(700))
+    register(mixed / "a-khai-sinh.csv", births(700))
     (mixed / "b-hong.xlsx").write_bytes(b"PK\x03\x04 not a workbook")  # an unreadable file
     with (mixed / "c-nul.csv").open("w", encoding="utf-8") as fh:
         fh.write("\n".join(",".join(r) for r in [HEADER, *births(40)]) + "\n")
         fh.write("0999,01/2026,20/11/2026,Trẻ\x00 Lỗi,01/11/2026,Nam,Mẹ,Ấp 1\n")
     return {
-        "xlsx": [write_register(folder / "ks.xlsx", births(1200))],
+        "xlsx": [register(folder / "ks.xlsx", births(1200))],
         "folder": [mixed],
         "sample": [ROOT / "data" / "sample"],
     }

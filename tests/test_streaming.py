@@ -8,6 +8,7 @@ from datetime import date
 
 import openpyxl
 import pytest
+from registers import write_register
 
 from cchc_letters.ingest import open_inputs, read_inputs
 from cchc_letters.intake import check_inputs
@@ -28,15 +29,7 @@ def births(n: int) -> list[list[str]]:
 
 def register(path, rows):
     """Write a birth register (title row, header, ``rows``) as CSV or XLSX, by suffix."""
-    table = [["SỔ ĐĂNG KÝ KHAI SINH"], HEADER, *rows]
-    if path.suffix == ".csv":
-        path.write_text("\n".join(",".join(r) for r in table) + "\n", encoding="utf-8")
-    else:
-        wb = openpyxl.Workbook()
-        for r in table:
-            wb.active.append(r)
-        wb.save(path)
-    return path
+    return write_register(path, HEADER, rows)
 
 
 def most_alive(rows, each=None):
