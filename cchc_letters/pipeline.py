@@ -186,7 +186,7 @@ def _run_batch(
             batch.finish(_own_files(result))
         # The batch's children and children's deaths go to the ledger with its letters, for
         # the health station's session lists (session_lists.py).
-        from cchc_letters.session_lists import people_of_batch
+        from cchc_letters.batch_people import people_of_batch
 
         people = people_of_batch(
             result.printed, prepared.profile, options.letter_date, prepared.schedule_version
