@@ -17,6 +17,12 @@ try:
     import sys
     from collections.abc import Sequence
 
+    from cchc_letters import dataclass_code
+
+    # Before the first dataclass is made: their compiled methods come from the start-up
+    # cache (dataclass_code.py), in this process and in what it imports later.
+    dataclass_code.install()
+
     import typer
 
     from cchc_letters.cli.app import app
