@@ -74,8 +74,22 @@ def _key() -> list[str] | None:
         sys.version,
         sys.implementation.cache_tag,
         MAGIC_NUMBER.hex(),
-        cache.installed("cchc_letters"),
+        _this_installation(),
     )
+
+
+def _this_installation() -> str | None:
+    """Return what identifies this installation of cchc-letters: the path, size and
+    modification time of its ``__init__.py`` (a reinstall writes it anew), as
+    cache.installed tells other packages'; an editable install is not on sys.path, so the
+    file is the imported package's own."""
+    import cchc_letters
+
+    try:
+        stat = os.stat(cchc_letters.__file__ or "")
+    except OSError:
+        return None
+    return f"cchc_letters:{cchc_letters.__file__}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _cached() -> dict[str, Any]:

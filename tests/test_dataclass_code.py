@@ -95,3 +95,11 @@ def test_a_class_made_from_the_kept_code_is_the_class_python_makes(monkeypatch):
             visit.day = 3  # type: ignore[misc]
         with pytest.raises(TypeError):
             made(1, doses=[])  # keyword-only
+
+
+def test_the_entries_are_kept_for_this_installation_however_it_was_installed():
+    # (an editable install is found by an import hook, not on sys.path: cache.installed
+    # cannot tell it, and without a key nothing would be kept)
+    key = dataclass_code._key()
+    package = Path(dataclass_code.__file__).with_name("__init__.py")
+    assert key is not None and key[-1].startswith(f"cchc_letters:{package}:")
