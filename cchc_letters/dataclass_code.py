@@ -51,7 +51,8 @@ def compiled_here() -> int:
     return len(_compiled)
 
 
-def _exec(source: Any, globals: Any = None, locals: Any = None) -> None:
+def _exec(source: Any, /, *args: Any, **kwargs: Any) -> None:
+    """The built-in ``exec`` (whatever else it is given), with generated text found here."""
     if isinstance(source, str):
         code = _codes.get(source)
         if code is None:
@@ -61,7 +62,7 @@ def _exec(source: Any, globals: Any = None, locals: Any = None) -> None:
             _codes[source] = code
             _compiled.append(source)
         source = code
-    exec(source, globals, locals)
+    exec(source, *args, **kwargs)
 
 
 def _key() -> list[str] | None:
