@@ -405,7 +405,7 @@ class RowReader:
         if not name:
             return None
         birth_field = birth_field or birth
-        if any(p.column == birth_field for p in self.problems):
+        if self.problems and any(p.column == birth_field for p in self.problems):
             birth_date, birth_year = None, None  # already reported (a required date)
         else:
             birth_date, birth_year = self.date_or_year(birth_field)
@@ -426,7 +426,7 @@ class RowReader:
             if problem:
                 self.note(RowProblem(*problem, id_field))
         return Person(
-            full_name=title_case_name(name),
+            full_name=title_case_name(name, cleaned=True),
             sex=sex,
             birth_date=birth_date,
             birth_year=birth_year,

@@ -12,6 +12,7 @@ from cchc_letters.models import Sex
 from cchc_letters.vietnamese import (
     admin_date,
     age_on,
+    clean_text,
     honorific,
     longevity_word,
     lunar_date,
@@ -102,6 +103,12 @@ def test_short_date():
 )
 def test_title_case_name(raw, expected):
     assert title_case_name(raw) == expected
+
+
+@given(st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậ ĐÊÔ'-\t\u0303", max_size=40))
+def test_a_cleaned_name_is_title_cased_as_the_raw_one(text):
+    # validation hands on its cells already cleaned (NFC, single spaces): not cleaned twice
+    assert title_case_name(clean_text(text), cleaned=True) == title_case_name(text)
 
 
 @given(st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậ ĐÊÔ", max_size=40))

@@ -59,7 +59,7 @@ def build(read: RowReader, common: dict[str, Any]) -> Birth | None:
         birth_place=read.text("child_birth_place") or None,
         mother=mother,
         father=father,
-        informant_name=title_case_name(read.text("informant_name")) or None,
+        informant_name=title_case_name(read.text("informant_name"), cleaned=True) or None,
         informant_relation=read.text("informant_relation") or None,
         phone=read.text("phone") or None,
     )
