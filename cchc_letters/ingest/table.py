@@ -203,6 +203,42 @@ def _is_heading(vocab: Vocabulary, text: str) -> bool:
     return bool(vocab.fields_for(text, None) or vocab.understand(text, None).fields)
 
 
+def _may_win(
+    grid: Grid,
+    start: int,
+    height: int,
+    vocab: Vocabulary,
+    spans: Spans,
+    best: tuple[int, ...] | None,
+) -> bool:
+    """False when the rows at ``start`` (``height`` of them) cannot be a better header than
+    ``best`` (find_header's (score, preference, -index)), told without reading their cells.
+
+    A later candidate wins only with a higher (score, preference). Each column scores at
+    most once, so the score is at most the number of columns with any text. The data rows
+    under a header are skipped so: reading each of their cells (names, dates, addresses)
+    with the heading grammar was most of the time spent finding a small file's header.
+    """
+    rows = [_spread(grid[start][0], grid[start][1], spans)]
+    if height == 2 and start + 1 < len(grid):
+        rows.append(_spread(grid[start + 1][0], grid[start + 1][1], spans))
+    width = max(len(r) for r in rows)
+    most = sum(1 for i in range(width) if any(i < len(r) and r[i].strip() for r in rows))
+    if most < MIN_HEADER_SCORE:
+        return False
+    if best is None:
+        return True
+    # find_header's preferences: 1 for one row; for two, 2 at most (0 with no row below).
+    most_preferred = 1 if height == 1 else 2 if len(rows) == 2 else 0
+    if (most, most_preferred) <= best[:2]:
+        return False
+    if most_preferred == 2 and most == best[0]:
+        # Only the preference can win: every sub-heading must be a heading (as below).
+        subs = [t for t in map(clean_text, rows[1]) if t]
+        return bool(subs) and all(_is_heading(vocab, h) for h in subs)
+    return True
+
+
 def find_header(
     grid: Grid, vocab: Vocabulary, spans: Spans | None = None
 ) -> tuple[int, int, list[_Column]] | None:
@@ -213,11 +249,14 @@ def find_header(
     """
     best: tuple[int, int, int] | None = None  # (score, preference, -index)
     found = None
+    spans = spans or {}
     for i in range(min(len(grid), HEADER_SCAN)):
         if not any(v.strip() for v in grid[i][1]):
             continue
         for height in (1, 2):
-            cols = _columns(grid, i, height, vocab, spans or {})
+            if not _may_win(grid, i, height, vocab, spans, best):
+                continue
+            cols = _columns(grid, i, height, vocab, spans)
             score = _score(cols, vocab)
             if score < MIN_HEADER_SCORE:
                 continue

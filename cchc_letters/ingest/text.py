@@ -304,17 +304,15 @@ def sniff_delimiter(text: str, vocab: Vocabulary) -> str:
     """
     head = "\n".join(text.splitlines()[:SNIFF_LINES])
     best, best_key = ",", (-1, -1)
-    absent_key: tuple[int, int] | None = None  # every absent delimiter makes the same table
     for delimiter in ("\t", ";", ","):
-        if delimiter not in head and absent_key is not None:
-            key = absent_key
-        else:
-            try:
-                key = _table_quality(parse(head, delimiter), vocab)
-            except FileProblem:
-                continue
-            if delimiter not in head:
-                absent_key = key
+        try:
+            grid = parse(head, delimiter)
+        except FileProblem:
+            continue
+        # A delimiter not in the text makes every line one field: no header (that needs
+        # MIN_HEADER_SCORE columns) and no line of several fields. Reading each whole line
+        # with the heading grammar cost more than the rest of choosing.
+        key = _table_quality(grid, vocab) if delimiter in head else (0, 0)
         if key > best_key:
             best, best_key = delimiter, key
     return best
