@@ -3,7 +3,7 @@ and the office app, so they read the same files the same way and count alike."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -63,6 +63,7 @@ def check_inputs(
     encoding: str | None = None,
     delimiter: str | None = None,
     keep_rows: bool = False,
+    while_reading: Callable[[], None] | None = None,
 ) -> CheckedInput:
     """Read every input file and validate its rows; nothing is written.
 
@@ -70,7 +71,8 @@ def check_inputs(
     a broken mapping file is an InputError. Problems of the files and rows are Issues.
     Each row is validated as it is read and then let go (a province's year is 100,000
     rows); ``keep_rows`` keeps them all in ``read.rows``, for showing rows beside their
-    problems.
+    problems. ``while_reading()``: called while a large input's first rows are read by a
+    second process (ingest.open_inputs), when this one would only wait.
     """
     from cchc_letters.ingest import open_inputs
     from cchc_letters.options import delimiter_option, encoding_option, kind_option
@@ -83,6 +85,7 @@ def check_inputs(
         encoding=encoding_option(encoding),
         delimiter=delimiter_option(delimiter),
         ahead=True,
+        while_reading=while_reading,
     )
     if keep_rows:
         read.rows.extend(rows)

@@ -249,6 +249,7 @@ def prepare(options: BatchOptions, checked: Any = None) -> Prepared:
             mapping=options.mapping,
             encoding=options.encoding,
             delimiter=options.delimiter,
+            while_reading=_import_the_rest,
         )
     read = checked.read
     if not read.files and read.issues:
@@ -280,6 +281,36 @@ def prepare(options: BatchOptions, checked: Any = None) -> Prepared:
     if schedule_version is not None:
         _plan_schedules(prepared)
     return prepared
+
+
+# What a batch imports only after its rows are read (its templates, writers, ledger and
+# outputs): about 0.1 s. A large input's first rows wait for the workbook's whole parse in a
+# second process, so they are imported during that wait (``_import_the_rest``).
+# tests/test_read_ahead.py checks that a batch imports each of them anyway.
+BATCH_IMPORTS = (
+    "jinja2", "lxml.etree", "sqlite3", "isal.isal_zlib",
+    "cchc_letters.schedule", "cchc_letters.pagefit", "cchc_letters.writing",
+    "cchc_letters.output", "cchc_letters.plan", "cchc_letters.ledger",
+    "cchc_letters.ledger_people", "cchc_letters.locking", "cchc_letters.identity",
+    "cchc_letters.batch_outputs", "cchc_letters.batch_people", "cchc_letters.delivery",
+    "cchc_letters.listdoc",
+)  # fmt: skip
+
+
+def _import_the_rest() -> None:
+    """Import ``BATCH_IMPORTS`` (and read the schedules) while the rows are being read."""
+    import importlib
+
+    from cchc_letters.errors import CchcError
+
+    for name in BATCH_IMPORTS:
+        importlib.import_module(name)
+    from cchc_letters.schedule import load_versions
+
+    try:
+        load_versions()  # kept (load_versions' cache) for the batch, when it has births
+    except CchcError:
+        pass  # said where the batch needs the schedules, if it does
 
 
 def _renders_once(template: LetterTemplate, of_kind: list[Registration], prepared: Prepared) -> str:

@@ -4,8 +4,11 @@ the reader, and a small input is never forked for."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 from datetime import date
 from itertools import islice
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 from registers import write_register
 
+from cchc_letters import pipeline
 from cchc_letters.ingest import ahead, open_inputs
 from cchc_letters.intake import check_inputs
 
@@ -129,3 +133,78 @@ def test_a_daily_batch_is_read_here(monkeypatch):
     result = check_inputs([ROOT / "data" / "sample"], letter_date=LETTER_DATE)
     assert result.registrations
     assert not ahead.worth_reading_ahead(ahead.READ_AHEAD_MIN_BYTES - 1)
+
+
+def test_while_reading_runs_here_once_the_reader_has_started(inputs, monkeypatch):
+    here = checked(inputs["xlsx"], monkeypatch, read_ahead=False)
+    calls: list[tuple[int, int]] = []
+    real_fork = os.fork
+    forked: list[int] = []
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(ahead, "worth_reading_ahead", lambda size: True)
+    read, rows = open_inputs(
+        inputs["xlsx"], ahead=True, while_reading=lambda: calls.append((os.getpid(), len(forked)))
+    )
+    assert calls == []  # not before the reading starts
+    first = next(rows)
+    assert calls == [(os.getpid(), 1)]  # here, after the reader was forked, once
+    assert [first, *rows][0].cells and calls == [(os.getpid(), 1)]
+    # Reading here calls nothing; what comes out is the same either way.
+    monkeypatch.setattr(ahead, "worth_reading_ahead", lambda size: False)
+    _, rows_here = open_inputs(inputs["xlsx"], ahead=True, while_reading=lambda: calls.append(0))
+    assert list(rows_here) and calls == [(os.getpid(), 1)]
+    assert check_inputs(inputs["xlsx"], letter_date=LETTER_DATE).registrations == here[0]
+
+
+def test_a_failure_while_reading_stops_the_reader(inputs, monkeypatch):
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    def fails() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(ahead, "worth_reading_ahead", lambda size: True)
+    _, rows = open_inputs(inputs["xlsx"], ahead=True, while_reading=fails)
+    with pytest.raises(KeyboardInterrupt):
+        next(rows)
+    with pytest.raises(ChildProcessError):  # reaped: no reader left running, no zombie
+        os.waitpid(forked[0], os.WNOHANG)
+
+
+_MODULES_OF_A_BATCH = """
+import json, sys
+from cchc_letters.cli import app
+try:
+    app(sys.argv[1:], prog_name="cchc-letters")
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.slow  # a child process
+def test_what_is_imported_while_reading_is_what_a_batch_imports_anyway(inputs, tmp_path):
+    env = {**os.environ, "CCHC_CACHE_DIR": str(tmp_path / "cache")}
+    for out in ("first", "out"):  # the second with the start-up cache the first filled
+        args = ["generate", *map(str, inputs["xlsx"]), "--out", str(tmp_path / out)]
+        done = subprocess.run(
+            [sys.executable, "-c", _MODULES_OF_A_BATCH, *args],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True,
+        )  # fmt: skip
+    imported = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert any((tmp_path / "out").glob("batch-*/*.docx"))
+    assert set(pipeline.BATCH_IMPORTS) <= imported, set(pipeline.BATCH_IMPORTS) - imported

@@ -9,7 +9,7 @@ it could not use. ``read_inputs`` is the same, with every row kept in a list.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -132,6 +132,7 @@ def open_inputs(
     encoding: str | None = None,
     delimiter: str | None = None,
     ahead: bool = False,
+    while_reading: Callable[[], None] | None = None,
 ) -> tuple[ReadResult, Iterator[RawRow]]:
     """Return the ReadResult of the input files and their rows, each read as it is asked
     for (a register of 100,000 rows is never held whole); the result's ``issues`` and
@@ -141,6 +142,7 @@ def open_inputs(
     read (the errors of ``read_inputs``); a file's own problems are Issues, as it is read.
     ``ahead``: large inputs are read by a second process while the caller works on the
     rows read so far (ingest/ahead.py); the rows and the result are the same.
+    ``while_reading()`` is called once that reader has started (not when reading here).
     """
     delimiter = _check_options(encoding, delimiter)
     vocab = load_vocabulary(mapping)
@@ -151,7 +153,7 @@ def open_inputs(
         from cchc_letters.ingest.ahead import read_ahead, worth_reading_ahead
 
         if worth_reading_ahead(sum(_size(path) for path in files)):
-            return result, read_ahead(rows, result)
+            return result, read_ahead(rows, result, while_reading)
     return result, rows
 
 
