@@ -19,7 +19,9 @@ by a commune template), not a second page check.
 Measuring costs about twice a letter's rendering (0.4-0.9 ms), so a batch measures only
 letters longer than the longest that fit (``LetterFit.calibrate``: the run's samples with
 every limited field at its limit): an ordinary letter costs one length comparison (in the
-3,000 births of benchmarks/bench_batch.py, 43 letters were measured: 38 ms of 4.0 s). The
+3,000 births of benchmarks/bench_batch.py, 43 letters were measured: 38 ms of 4.0 s), and
+a paragraph already measured (the template's own wording, schedule rows children share) is
+not measured again. The
 blind spot of that shortcut: a letter whose XML is no longer than those samples', with its
 text where the samples had table rows (a commune template printing a long unlimited field
 in a letter with few schedule rows), is not measured.
@@ -134,6 +136,9 @@ class LetterFit:
         # the run's samples measured (``calibrate``), only a letter longer than the longest
         # of them (every limited field at its limit) costs a measure (~0.3 ms).
         self.fits_within = 0
+        # (paragraph XML, width) -> its height: a template's fixed wording, and the schedule
+        # rows children share, come back in every letter measured (``_paragraphs_height``)
+        self._heights: dict[tuple[str, int], int] = {}
 
     @classmethod
     def of(cls, template: Any) -> LetterFit:
@@ -170,29 +175,43 @@ class LetterFit:
         letters, and a paragraph ends at its ``</w:p>``.
         """
         geometry = self.geometry
+        paragraphs_height = self._paragraphs_height
         height, rest = 0, body_xml
         while (start := rest.find("<w:tbl>")) >= 0 and (end := rest.find("</w:tbl>", start)) >= 0:
-            height += _paragraphs_height(rest[:start], geometry.width, geometry)
+            height += paragraphs_height(rest[:start], geometry.width)
             for row in rest[start:end].split("</w:tr>")[:-1]:
                 tallest = 0
                 for cell in row.split("</w:tc>")[:-1]:
                     found = _CELL_WIDTH.search(cell)
                     width = int(found[1]) - CELL_MARGINS if found else geometry.width
-                    tallest = max(tallest, _paragraphs_height(cell, max(width, 720), geometry))
+                    tallest = max(tallest, paragraphs_height(cell, max(width, 720)))
                 height += tallest
             rest = rest[end + len("</w:tbl>") :]
-        return height + _paragraphs_height(rest, geometry.width, geometry)
+        return height + paragraphs_height(rest, geometry.width)
+
+    def _paragraphs_height(self, xml: str, width: int) -> int:
+        """Return the height of the paragraphs of ``xml`` set ``width`` twips wide, each
+        distinct paragraph measured once (most of a letter's are in every letter)."""
+        heights = self._heights
+        height = 0
+        for paragraph in xml.split("</w:p>")[:-1]:
+            key = (paragraph, width)
+            found = heights.get(key)
+            if found is None:
+                if len(heights) >= _HEIGHTS_KEPT:
+                    heights.clear()
+                found = heights[key] = _paragraph_height(paragraph, width, self.geometry)
+            height += found
+        return height
 
     def pages(self, body_xml: str) -> float:
         """Return the estimated height in pages (1.0 is a full page)."""
         return self.height(body_xml) / self.geometry.height
 
 
-def _paragraphs_height(xml: str, width: int, geometry: PageGeometry) -> int:
-    height = 0
-    for paragraph in xml.split("</w:p>")[:-1]:
-        height += _paragraph_height(paragraph, width, geometry)
-    return height
+# Paragraph heights a LetterFit keeps at most (then it starts afresh): a few hundred
+# distinct paragraphs per template, so that distinct ones (names, notes) cannot grow it.
+_HEIGHTS_KEPT = 4096
 
 
 def estimated_height(body_xml: str, geometry: PageGeometry) -> int:

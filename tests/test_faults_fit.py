@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from datetime import date
 from pathlib import Path
+from unittest import mock
 
 from docx_helpers import letters_text
 
@@ -198,3 +199,44 @@ def test_the_estimate_refuses_no_sample_letter_of_the_shipped_templates(tmp_path
             for context in contexts:
                 pages = fit.pages(template.render_body(context))
                 assert 0.4 < pages <= FULL_PAGE - 0.01, (kind, pages)
+
+
+def test_a_letter_measured_after_others_has_the_height_it_has_alone():
+    # LetterFit keeps each distinct paragraph's height (most of a letter's come back in the
+    # next): a letter measured after many others, with the same paragraphs and new ones, is
+    # as tall as when measured by itself; the kept heights stay bounded.
+    from cchc_letters import pagefit
+    from cchc_letters.pagefit import LetterFit, PageGeometry, estimated_height
+    from cchc_letters.profile import load_profile
+    from cchc_letters.render import load_templates
+    from cchc_letters.variables import limit_contexts, long_contexts, sample_context
+
+    profile = load_profile(None)
+    templates = load_templates(set(Kind))
+    measured: list[str] = []
+    real_height = pagefit._paragraph_height
+
+    def measuring(xml, width, geometry):
+        measured.append(xml)
+        return real_height(xml, width, geometry)
+
+    for kind, template in templates.items():
+        contexts = [sample_context(kind, profile), *long_contexts(kind, profile)]
+        contexts += limit_contexts(kind, profile)
+        bodies = [template.render_body(c) for c in contexts]
+        bodies += [b.replace("Nguyễn", long_text(n)) for n in (20, 80, 300) for b in bodies]
+        fit = LetterFit(PageGeometry.of(template))
+        alone = [estimated_height(body, fit.geometry) for body in bodies]
+        measured.clear()
+        with mock.patch.object(pagefit, "_paragraph_height", measuring):
+            assert [fit.height(body) for body in bodies] == alone, kind
+            first = len(measured)
+            assert [fit.height(body) for body in bodies] == alone, kind
+        paragraphs = sum(body.count("</w:p>") for body in bodies)
+        assert 0 < first < paragraphs / 2 and len(measured) == first, kind  # each one once
+    small = LetterFit(PageGeometry.of(templates[Kind.BIRTH]))
+    many = "".join(
+        f"<w:p><w:r><w:t>dòng {i}</w:t></w:r></w:p>" for i in range(3 * pagefit._HEIGHTS_KEPT)
+    )
+    assert small.height(many) == estimated_height(many, small.geometry)
+    assert len(small._heights) <= pagefit._HEIGHTS_KEPT
