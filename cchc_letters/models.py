@@ -343,6 +343,21 @@ def _digest(value: str) -> str:
 # and hashed once.
 _PLAIN: TextMemo[str] = TextMemo(_plain)
 _DIGEST: TextMemo[str] = TextMemo(_digest)
+# The fields of a content hash in its (sorted) order, each with its "name=", by the fields
+# a meaning has in the order it has them: the rows of a table share theirs, so they are
+# sorted once per table, not once per row.
+_HASH_ORDERS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _hash_order(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Return ``names`` sorted, each with its ``name=`` (see ``_HASH_ORDERS``)."""
+    order = _HASH_ORDERS.get(names)
+    if order is None:
+        if len(_HASH_ORDERS) >= 256:  # a process reading file after file of other layouts
+            _HASH_ORDERS.clear()
+        order = _HASH_ORDERS[names] = tuple((name, name + "=") for name in sorted(names))
+    return order
+
 
 # What a field of ``Registration.raw`` is, for its meaning (``Registration.meaning``).
 _SKIP, _REGISTER_ID, _REGISTRATION_DATE, _FREE_TEXT, _BIRTH, _NAME, _SEX, _PERSONAL_ID = range(8)
@@ -496,9 +511,9 @@ class Registration:
         return self._once("_content_hash", self._content_hash)
 
     def _content_hash(self) -> str:
-        digest = _DIGEST
+        meaning, digest = self.meaning(), _DIGEST
         return MEANING_PREFIX + ",".join(
-            f"{name}={digest[value]}" for name, value in sorted(self.meaning().items())
+            [label + digest[meaning[name]] for name, label in _hash_order(tuple(meaning))]
         )
 
     def _digests(self) -> dict[str, str]:
