@@ -85,10 +85,13 @@ def create_v4(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ChildRecord:
     """A child as the session lists need it. ``personal_id`` is only carried in memory, to
-    be digested; the ledger never stores it."""
+    be digested; the ledger never stores it.
+
+    Not frozen: a batch makes one per birth, and a frozen one sets each of its thirteen
+    fields through ``object.__setattr__`` (most of making it)."""
 
     key: str
     name: str
