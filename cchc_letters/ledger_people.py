@@ -26,6 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cchc_letters.ledger import indexes_built_after
+from cchc_letters.models import iso_date
 
 ACTIVE = "active"
 MOVED = "moved"  # the station reported "chuyển đi"
@@ -229,16 +230,8 @@ class PeopleStore:
 
         def rows() -> Iterator[tuple[Any, ...]]:  # one at a time: no 10,000 rows kept alive
             of_id, of_person = digests.id, digests.person
-            iso: dict[date, str] = {}  # 10,000 births share ~420 dates: each written out once
-
-            def day(value: date) -> str:
-                text = iso.get(value)
-                if text is None:
-                    text = iso[value] = value.isoformat()
-                return text
-
             for child in people.children:
-                born = day(child.birth_date)
+                born = iso_date(child.birth_date)
                 id_digest = of_id(child.personal_id)
                 person_digest = of_person(child.name, born)
                 dead = (id_digest is not None and id_digest in dead_ids) or (
@@ -250,8 +243,8 @@ class PeopleStore:
                 yield (
                     child.key, child.name, born, child.sex, child.mother,
                     child.father, child.address, child.phone, child.schedule_version,
-                    day(child.letter_date), id_digest, person_digest,
-                    day(child.keep_until), DEAD if dead else ACTIVE,
+                    iso_date(child.letter_date), id_digest, person_digest,
+                    iso_date(child.keep_until), DEAD if dead else ACTIVE,
                     stamp if dead else None, stamp,
                 )  # fmt: skip
 
