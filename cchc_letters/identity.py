@@ -11,10 +11,9 @@ Identities are kept as short hashes (the ledger holds no names or ID numbers in 
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass
 
-from cchc_letters.models import Birth, Death, Marriage, Person, Registration
+from cchc_letters.models import Birth, Death, Marriage, Person, Registration, iso_date, plain
 
 
 @dataclass(frozen=True, slots=True)  # many per batch: no __dict__ each
@@ -36,19 +35,28 @@ class Identity:
         return bool(self.by_name) and self.by_name == other.by_name
 
 
-def _hash(*parts: object) -> str:
-    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
 def _name(person: Person) -> str:
-    return " ".join(unicodedata.normalize("NFC", person.full_name).casefold().split())
+    # NFC, case folded, spaces collapsed: as a name means in a content hash (folding a
+    # character never makes or removes a space, so the order of the steps is free)
+    return plain(person.full_name)
+
+
+def _born(person: Person) -> str:
+    """Return a person's date of birth (ISO), else year of birth, as text ('' unknown)."""
+    if person.birth_date:
+        return iso_date(person.birth_date)
+    return str(person.birth_year) if person.birth_year else ""
 
 
 def person(who: Person) -> Identity:
     """Return the identity of a person: personal ID, else name and full date of birth."""
     return Identity(
         _hash("person", who.personal_id) if who.personal_id else None,
-        _hash("person", _name(who), who.birth_date.isoformat()) if who.birth_date else None,
+        _hash("person", _name(who), iso_date(who.birth_date)) if who.birth_date else None,
     )
 
 
@@ -78,20 +86,20 @@ def _event(registration: Registration) -> Identity:
         child = registration.child
         return Identity(
             _hash(kind, child.personal_id) if child.personal_id else None,
-            _hash(kind, _name(child), child.birth_date) if child.birth_date else None,
+            _hash(kind, _name(child), iso_date(child.birth_date)) if child.birth_date else None,
         )
     if isinstance(registration, Death):
         dead = registration.deceased
         return Identity(
             _hash(kind, dead.personal_id) if dead.personal_id else None,
-            _hash(kind, _name(dead), registration.death_date),
+            _hash(kind, _name(dead), iso_date(registration.death_date)),
         )
     if isinstance(registration, Marriage):
         husband, wife = registration.husband, registration.wife
-        ids = husband.personal_id and wife.personal_id
-        born = [p.birth_date or p.birth_year for p in (husband, wife)]
+        his, hers = husband.personal_id, wife.personal_id
+        born = _born(husband), _born(wife)
         return Identity(
-            _hash(kind, husband.personal_id, wife.personal_id) if ids else None,
+            _hash(kind, his, hers) if his and hers else None,
             _hash(kind, _name(husband), born[0], _name(wife), born[1]) if all(born) else None,
         )
     return Identity(None, None)

@@ -53,9 +53,12 @@ class LedgerError(CchcError):
     """The ledger cannot be opened, is from a newer version, or a key is malformed."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LetterRecord:
-    """One letter to record: which registration, with what content, where it was printed."""
+    """One letter to record: which registration, with what content, where it was printed.
+
+    Made for ``Ledger.record_batch`` to read (10,000 of them a batch), so not frozen: its
+    ten fields set through ``object.__setattr__`` were two thirds of making one."""
 
     key: str
     content_hash: str

@@ -15,6 +15,7 @@ ledger file itself must stay as protected as the registry export it came from.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import sqlite3
@@ -25,6 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cchc_letters.ledger import indexes_built_after
+from cchc_letters.models import iso_date
 
 ACTIVE = "active"
 MOVED = "moved"  # the station reported "chuyển đi"
@@ -84,10 +86,13 @@ def create_v4(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ChildRecord:
     """A child as the session lists need it. ``personal_id`` is only carried in memory, to
-    be digested; the ledger never stores it."""
+    be digested; the ledger never stores it.
+
+    Not frozen: a batch makes one per birth, and a frozen one sets each of its thirteen
+    fields through ``object.__setattr__`` (most of making it)."""
 
     key: str
     name: str
@@ -135,7 +140,9 @@ class _Digests:
     def __init__(self, key: bytes) -> None:
         from cchc_letters.hamlets import fold
 
-        self._key = key
+        # keyed once: a copy of it digests a text in half the time hmac.digest takes (which
+        # looks the algorithm up and keys it again for every text)
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
         self._fold = fold
         self._folded: dict[str, str] = {}
         self._digests: dict[str, str] = {}
@@ -143,8 +150,9 @@ class _Digests:
     def _digest(self, text: str) -> str:
         digest = self._digests.get(text)
         if digest is None:
-            digest = hmac.digest(self._key, text.encode("utf-8"), "sha256").hex()
-            self._digests[text] = digest
+            mac = self._keyed.copy()
+            mac.update(text.encode("utf-8"))
+            digest = self._digests[text] = mac.hexdigest()
         return digest
 
     def person(self, name: str, birth: str | None) -> str | None:
@@ -222,16 +230,8 @@ class PeopleStore:
 
         def rows() -> Iterator[tuple[Any, ...]]:  # one at a time: no 10,000 rows kept alive
             of_id, of_person = digests.id, digests.person
-            iso: dict[date, str] = {}  # 10,000 births share ~420 dates: each written out once
-
-            def day(value: date) -> str:
-                text = iso.get(value)
-                if text is None:
-                    text = iso[value] = value.isoformat()
-                return text
-
             for child in people.children:
-                born = day(child.birth_date)
+                born = iso_date(child.birth_date)
                 id_digest = of_id(child.personal_id)
                 person_digest = of_person(child.name, born)
                 dead = (id_digest is not None and id_digest in dead_ids) or (
@@ -243,8 +243,8 @@ class PeopleStore:
                 yield (
                     child.key, child.name, born, child.sex, child.mother,
                     child.father, child.address, child.phone, child.schedule_version,
-                    day(child.letter_date), id_digest, person_digest,
-                    day(child.keep_until), DEAD if dead else ACTIVE,
+                    iso_date(child.letter_date), id_digest, person_digest,
+                    iso_date(child.keep_until), DEAD if dead else ACTIVE,
                     stamp if dead else None, stamp,
                 )  # fmt: skip
 

@@ -344,6 +344,37 @@ def _digest(value: str) -> str:
 _PLAIN: TextMemo[str] = TextMemo(_plain)
 _DIGEST: TextMemo[str] = TextMemo(_digest)
 
+
+def plain(text: str) -> str:
+    """Return free text in the one form compared (NFC, spaces collapsed, case folded):
+    the meaning of a name or an address, and the name in a person's identity."""
+    return _PLAIN[text]
+
+
+@functools.lru_cache(maxsize=4096)  # 10,000 births hold ~420 birth dates, fewer of registration
+def iso_date(day: date) -> str:
+    """Return ``day.isoformat()``, written out once per date: ``date.isoformat`` formats
+    with printf, ten times the cost of this lookup, and a batch asks for each row's dates
+    in its meaning, identities, manifest and ledger rows."""
+    return day.isoformat()
+
+
+# The fields of a content hash in its (sorted) order, each with its "name=", by the fields
+# a meaning has in the order it has them: the rows of a table share theirs, so they are
+# sorted once per table, not once per row.
+_HASH_ORDERS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _hash_order(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Return ``names`` sorted, each with its ``name=`` (see ``_HASH_ORDERS``)."""
+    order = _HASH_ORDERS.get(names)
+    if order is None:
+        if len(_HASH_ORDERS) >= 256:  # a process reading file after file of other layouts
+            _HASH_ORDERS.clear()
+        order = _HASH_ORDERS[names] = tuple((name, name + "=") for name in sorted(names))
+    return order
+
+
 # What a field of ``Registration.raw`` is, for its meaning (``Registration.meaning``).
 _SKIP, _REGISTER_ID, _REGISTRATION_DATE, _FREE_TEXT, _BIRTH, _NAME, _SEX, _PERSONAL_ID = range(8)
 
@@ -496,9 +527,9 @@ class Registration:
         return self._once("_content_hash", self._content_hash)
 
     def _content_hash(self) -> str:
-        digest = _DIGEST
+        meaning, digest = self.meaning(), _DIGEST
         return MEANING_PREFIX + ",".join(
-            f"{name}={digest[value]}" for name, value in sorted(self.meaning().items())
+            [label + digest[meaning[name]] for name, label in _hash_order(tuple(meaning))]
         )
 
     def _digests(self) -> dict[str, str]:
@@ -567,16 +598,16 @@ class Registration:
                 out[name] = canonical_register_id(text)
                 continue
             if role == _REGISTRATION_DATE:
-                out[name] = self.registration_date.isoformat()
+                out[name] = iso_date(self.registration_date)
                 continue
             if event and isinstance(value := getattr(self, name, None), date):
-                out[name] = value.isoformat()
+                out[name] = iso_date(value)
                 continue
             person = people.get(prefix) if role != _FREE_TEXT else None
             if person is not None:
                 if role == _BIRTH:
                     if person.birth_date:
-                        out[name] = person.birth_date.isoformat()
+                        out[name] = iso_date(person.birth_date)
                         continue
                     if person.birth_year:
                         out[name] = str(person.birth_year)

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from cchc_letters.deflate import open_deflated
-from cchc_letters.models import ChangedRecord, Issue
+from cchc_letters.models import ChangedRecord, Issue, iso_date
 from cchc_letters.render import DOCUMENT_PART, LetterTemplate
 
 INCOMPLETE_PREFIX = ".incomplete-"
@@ -455,7 +455,7 @@ def _manifest_rows(printed: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
             p.key,
             registration.number,
             registration.book,
-            registration.registration_date.isoformat(),
+            iso_date(registration.registration_date),
             p.addressee,
             file_name,
             p.position,

@@ -34,9 +34,12 @@ NEW, PRINTED, CHANGED = "new", "printed", "changed"
 WITHHELD, DUPLICATE = "withheld", "duplicate"
 
 
-@dataclass(frozen=True, slots=True)  # many per batch: no __dict__ each
+@dataclass(slots=True)  # one per registration: no __dict__ each
 class Planned:
-    """One registration, its key, what the rule decided and why."""
+    """One registration, its key, what the rule decided and why.
+
+    Not frozen (a step changes a row by ``replace``): a frozen one sets each field through
+    ``object.__setattr__``, most of making it."""
 
     key: str
     registration: Registration
