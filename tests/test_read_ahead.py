@@ -104,18 +104,24 @@ def test_a_reader_that_dies_loses_and_doubles_no_row(inputs, monkeypatch, how):
     assert checked(paths, monkeypatch, read_ahead=True) == here
 
 
-def test_the_reader_is_gone_when_the_rows_are_left_untaken(inputs, monkeypatch):
-    forked: list[int] = []
+@pytest.fixture
+def forked(monkeypatch) -> list[int]:
+    """The pids of the readers forked (os.fork recorded), reading ahead whatever the size."""
+    pids: list[int] = []
     real_fork = os.fork
 
     def fork() -> int:
         pid = real_fork()
         if pid:
-            forked.append(pid)
+            pids.append(pid)
         return pid
 
     monkeypatch.setattr(os, "fork", fork)
     monkeypatch.setattr(ahead, "worth_reading_ahead", lambda size: True)
+    return pids
+
+
+def test_the_reader_is_gone_when_the_rows_are_left_untaken(inputs, forked):
     _, rows = open_inputs(inputs["xlsx"], ahead=True)
     assert next(rows).cells
     rows.close()  # e.g. the run was interrupted while validating
@@ -135,49 +141,25 @@ def test_a_daily_batch_is_read_here(monkeypatch):
     assert not ahead.worth_reading_ahead(ahead.READ_AHEAD_MIN_BYTES - 1)
 
 
-def test_while_reading_runs_here_once_the_reader_has_started(inputs, monkeypatch):
-    here = checked(inputs["xlsx"], monkeypatch, read_ahead=False)
+def test_while_reading_runs_here_once_the_reader_has_started(inputs, monkeypatch, forked):
     calls: list[tuple[int, int]] = []
-    real_fork = os.fork
-    forked: list[int] = []
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forked.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
-    monkeypatch.setattr(ahead, "worth_reading_ahead", lambda size: True)
-    read, rows = open_inputs(
+    _, rows = open_inputs(
         inputs["xlsx"], ahead=True, while_reading=lambda: calls.append((os.getpid(), len(forked)))
     )
     assert calls == []  # not before the reading starts
     first = next(rows)
     assert calls == [(os.getpid(), 1)]  # here, after the reader was forked, once
     assert [first, *rows][0].cells and calls == [(os.getpid(), 1)]
-    # Reading here calls nothing; what comes out is the same either way.
+    # Reading here calls nothing.
     monkeypatch.setattr(ahead, "worth_reading_ahead", lambda size: False)
     _, rows_here = open_inputs(inputs["xlsx"], ahead=True, while_reading=lambda: calls.append(0))
-    assert list(rows_here) and calls == [(os.getpid(), 1)]
-    assert check_inputs(inputs["xlsx"], letter_date=LETTER_DATE).registrations == here[0]
+    assert list(rows_here) and calls == [(os.getpid(), 1)] and len(forked) == 1
 
 
-def test_a_failure_while_reading_stops_the_reader(inputs, monkeypatch):
-    forked: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forked.append(pid)
-        return pid
-
+def test_a_failure_while_reading_stops_the_reader(inputs, forked):
     def fails() -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(os, "fork", fork)
-    monkeypatch.setattr(ahead, "worth_reading_ahead", lambda size: True)
     _, rows = open_inputs(inputs["xlsx"], ahead=True, while_reading=fails)
     with pytest.raises(KeyboardInterrupt):
         next(rows)
