@@ -21,10 +21,9 @@ letters longer than the longest that fit (``LetterFit.calibrate``: the run's sam
 every limited field at its limit): an ordinary letter costs one length comparison (in the
 3,000 births of benchmarks/bench_batch.py, 43 letters were measured: 38 ms of 4.0 s), and
 a paragraph already measured (the template's own wording, schedule rows children share) is
-not measured again. The
-blind spot of that shortcut: a letter whose XML is no longer than those samples', with its
-text where the samples had table rows (a commune template printing a long unlimited field
-in a letter with few schedule rows), is not measured.
+not measured again. The blind spot of that shortcut: a letter whose XML is no longer than
+those samples', with its text where the samples had table rows (a commune template printing
+a long unlimited field in a letter with few schedule rows), is not measured.
 """
 
 from __future__ import annotations
