@@ -190,3 +190,12 @@ def test_what_is_imported_while_reading_is_what_a_batch_imports_anyway(inputs, t
     imported = set(json.loads(done.stdout.strip().splitlines()[-1]))
     assert any((tmp_path / "out").glob("batch-*/*.docx"))
     assert set(pipeline.BATCH_IMPORTS) <= imported, set(pipeline.BATCH_IMPORTS) - imported
+
+
+def test_a_module_that_cannot_be_imported_while_reading_fails_nothing(monkeypatch):
+    # (isal has wheels for the platforms that read ahead; where one is missing, the writers
+    # deflate with zlib: importing ahead must not stop the batch instead)
+    monkeypatch.setattr(pipeline, "BATCH_IMPORTS", ("cchc_letters_no_such_module", "colorsys"))
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    pipeline._import_the_rest()
+    assert "colorsys" in sys.modules  # the others are imported all the same
