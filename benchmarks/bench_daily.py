@@ -15,7 +15,11 @@ start to exit; the CPU time (user + system) of that process comes from ``wait4``
 * ``generate births-20.csv --out OUT --date 2026-11-27``: 20 birth letters (the heaviest
   letter, with the vaccination schedule table) from a CSV;
 * the sample folder again with an empty start-up cache (cchc_letters/cache.py) every run:
-  the first run after installing or after editing a template.
+  the first run after installing or after editing a template;
+* 20 births into a folder that already holds a year of letters (2,000 births, their batch
+  and their ledger, copied afresh before each run, untimed), as an officer runs it every
+  day into the same ``--out``; the other cases write into an empty folder, whose ledger
+  is made on the way.
 
 As installed, a package has its bytecode compiled (pip does it); a checkout run with
 ``PYTHONDONTWRITEBYTECODE=1`` compiles every module of the tool on every run. So the runs use
@@ -42,7 +46,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import LETTER_DATE, ROOT, machine, write_csv  # noqa: E402
+from bench_batch import HEADINGS, LETTER_DATE, ROOT, birth_rows, machine, write_csv  # noqa: E402
+
+YEAR = 2000  # births a commune registers in about a year (the ledger case)
 
 
 def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -89,10 +95,42 @@ def cases(work: Path) -> dict[str, object]:
             LETTER_DATE.isoformat(),
         ],
         COLD: lambda out: [*tool, "generate", str(sample), "--out", str(out)],
+        LEDGER: lambda out: [
+            *tool,
+            "generate",
+            str(work / "today.csv"),
+            "--out",
+            str(_copy_of_year(work / "year", out)),
+            "--date",
+            LETTER_DATE.isoformat(),
+        ],
     }
 
 
 COLD = "sample folder, empty start-up cache"
+LEDGER = f"20 births, a year's ledger ({YEAR:,})"
+
+
+def write_year(work: Path, env: dict[str, str]) -> None:
+    """Print a year of births (``YEAR``) into ``work/year`` (batch and ledger), and write the
+    20 registered after them to ``work/today.csv``: the ledger case's folder and input."""
+    import csv
+
+    rows = birth_rows(YEAR + 20)
+    for name, part in (("year.csv", rows[:YEAR]), ("today.csv", rows[YEAR:])):
+        with (work / name).open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(HEADINGS)
+            writer.writerows(part)
+    year = [sys.executable, "-m", "cchc_letters", "generate", str(work / "year.csv")]
+    run_once([*year, "--out", str(work / "year"), "--date", LETTER_DATE.isoformat()], env)
+
+
+def _copy_of_year(year: Path, out: Path) -> Path:
+    import shutil
+
+    shutil.copytree(year, out)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = str(work / "bytecode")
         commands = cases(work)
+        write_year(work, env)
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for n in range(-1, args.repeat):  # round -1: the warm-up, not counted
             for i, (name, command) in enumerate(commands.items()):
