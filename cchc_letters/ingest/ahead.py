@@ -73,17 +73,12 @@ def read_ahead(
     if pid == 0:  # the reader: never returns
         _reader(rows, files, read_end, write_end, parent)
     os.close(write_end)
-    if while_reading is not None:
-        try:
-            while_reading()
-        except BaseException:
-            _stop(pid)
-            os.waitpid(pid, 0)
-            raise
     taken = 0
     finished = False
     try:
         with open(read_end, "rb") as pipe:
+            if while_reading is not None:  # (a failure there stops the reader, below)
+                while_reading()
             # layout number -> (the layout, its fields' positions shared by its rows)
             layouts: dict[int, tuple[Layout, dict[str, int]]] = {}
             while True:
