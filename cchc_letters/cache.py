@@ -11,8 +11,9 @@ those produce is a pure function of inputs that rarely change, so it is kept her
   cleaned body's SHA-256, render.py's own SHA-256, the installed Jinja and MarkupSafe, the
   Python build and the filters' and tests' names: code, so written for this user alone and
   read only from a file and folder no one else can write (``lookup``'s ``code``);
-* the compiled methods of dataclasses (dataclass_code.py), keyed by the generated text
-  itself, the Python build and the installed cchc-letters: code, like a compiled template;
+* the compiled methods of dataclasses and the programs of regular expressions
+  (startup_code.py), keyed by the generated text or the pattern and its flags, the Python
+  build and the installed cchc-letters: code, like a compiled template;
 * the parsed content of a TOML file (the shipped data files, a profile, the vaccination
   schedules: ``load_toml``/``loads_toml``), keyed by the SHA-256 of its text and the Python
   version (tomllib is pure Python: the data files take longer to parse than to read as JSON).

@@ -17,11 +17,12 @@ try:
     import sys
     from collections.abc import Sequence
 
-    from cchc_letters import dataclass_code
+    from cchc_letters import startup_code
 
-    # Before the first dataclass is made: their compiled methods come from the start-up
-    # cache (dataclass_code.py), in this process and in what it imports later.
-    dataclass_code.install()
+    # Before the first dataclass and pattern are made: dataclasses' compiled methods and
+    # patterns' programs come from the start-up cache (startup_code.py), in this process and
+    # in what it imports later.
+    startup_code.install()
 
     import typer
 
