@@ -123,6 +123,45 @@ def test_the_collector_does_not_run_while_the_command_line_imports_nor_over_its_
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [0, False, True]  # left off
 
 
+# The collections from the moment a batch sets the collector's thresholds back (its last
+# call of gc.set_threshold) to the command's end, and what is left unfrozen then.
+_AFTER_THE_BATCH = """
+import gc, json, sys
+import cchc_letters.cli as cli
+started, set_back = [], []
+gc.callbacks.append(lambda phase, info: phase == "start" and started.append(info))
+set_threshold = gc.set_threshold
+def setting(*thresholds):
+    set_threshold(*thresholds)
+    set_back.append(len(started))
+gc.set_threshold = setting
+sys.argv = ["cchc-letters", *sys.argv[1:]]
+try:
+    cli.main()
+except SystemExit as exit:
+    code = exit.code
+print(json.dumps([code, len(set_back), len(started) - set_back[-1], len(gc.get_objects())]))
+"""
+
+
+@pytest.mark.slow  # a child process
+def test_after_its_batch_the_command_line_scans_none_of_its_objects_again(tmp_path):
+    # (a process that ends with its batch: restoring CPython's thresholds made the next
+    # allocation scan the batch's objects, and Python's last collection scanned them again)
+    args = ["generate", "data/sample", "--out", str(tmp_path / "out"), "--date", "2026-11-27"]
+    done = subprocess.run(
+        [sys.executable, "-c", _AFTER_THE_BATCH, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    code, settings, collections, unfrozen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 0, done.stderr
+    assert settings >= 2 and collections == 0  # none after the batch set the thresholds back
+    assert unfrozen < 100  # left for Python's last collection: what was made after main()
+
+
 # ---- the template cache ------------------------------------------------------------------
 
 

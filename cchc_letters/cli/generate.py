@@ -79,8 +79,16 @@ def generate(
     Letters already printed into the same --out (its ledger) are skipped; a registration
     corrected since its letter was printed is listed, not reprinted, unless --reprint-changed.
     """
+    import gc
+
     from cchc_letters.logs import day_log, log_batch
-    from cchc_letters.pipeline import BatchOptions, BatchResult, local_now, run_batch
+    from cchc_letters.pipeline import (
+        BATCH_GC_THRESHOLDS,
+        BatchOptions,
+        BatchResult,
+        local_now,
+        run_batch,
+    )
 
     with user_errors(json_output=json_output, json_fields=BatchResult.failed_json()):
         options = BatchOptions(
@@ -105,6 +113,10 @@ def generate(
             new_ledger=new_ledger,
             wait=wait,
         )
+        # This process ends with its batch: it keeps the batch's collector thresholds to the
+        # end. Restoring CPython's after it (run_batch does, for the office app) made the
+        # next allocation scan the batch's objects once more: 10 ms of a daily batch.
+        gc.set_threshold(*BATCH_GC_THRESHOLDS)
         with day_log(out, local_now()) as log:
             try:
                 if json_output or quiet or not sys.stdout.isatty():
