@@ -18,7 +18,9 @@ those produce is a pure function of inputs that rarely change, so it is kept her
   schedules: ``load_toml``/``loads_toml``), keyed by the SHA-256 of its text and the Python
   version (tomllib is pure Python: the data files take longer to parse than to read as JSON).
 
-An entry is found only by its whole key (stored beside the value and compared on reading),
+An entry is JSON (``store``), or raw bytes behind its key's line (``store_bytes``: what every
+start reads, with no JSON to parse and no base64 to decode). It is found only by its whole
+key (stored beside the value and compared on reading),
 so a changed template, a new library version or a reinstall (pip writes new files, with new
 modification times) is a miss, never stale wording. An entry that cannot be read or parsed
 is a miss too; writing is atomic (a temporary file renamed) and best effort: a read-only or
@@ -80,12 +82,17 @@ def key_of(*parts: str | None) -> list[str] | None:
     return [str(part) for part in parts]
 
 
-def _entry(namespace: str, key: Sequence[str] | None) -> Path | None:
+# An entry's file: its key and JSON value (``store``), or its key on the first line and then
+# the value's bytes as they are (``store_bytes``).
+_SUFFIXES = (".json", ".bin")
+
+
+def _entry(namespace: str, key: Sequence[str] | None, suffix: str = ".json") -> Path | None:
     folder = cache_dir()
     if folder is None or key is None:
         return None
     digest = hashlib.sha256("\0".join(key).encode("utf-8", "surrogatepass")).hexdigest()
-    return folder / namespace / f"{digest}.json"
+    return folder / namespace / f"{digest}{suffix}"
 
 
 def lookup(namespace: str, key: Sequence[str] | None, *, code: bool = False) -> Any | None:
@@ -98,18 +105,46 @@ def lookup(namespace: str, key: Sequence[str] | None, *, code: bool = False) -> 
     AppData folder is private by its permissions).
     """
     path = _entry(namespace, key)
-    if path is None or key is None:
+    data = _read(path, code)
+    if data is None or key is None:
+        return None
+    try:
+        stored = json.loads(data.decode("utf-8"))
+    except ValueError:
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != list(key):
+        return None
+    return stored.get("value")
+
+
+def lookup_bytes(namespace: str, key: Sequence[str] | None, *, code: bool = False) -> bytes | None:
+    """Return the bytes ``store_bytes`` kept under exactly ``key``, or None, as ``lookup``.
+
+    For what every start reads (compiled code): no JSON to parse, no base64 to decode.
+    """
+    data = _read(_entry(namespace, key, ".bin"), code)
+    if data is None or key is None:
+        return None
+    header, newline, value = data.partition(b"\n")
+    try:
+        stored_key = json.loads(header.decode("utf-8"))
+    except ValueError:
+        return None
+    return value if newline and stored_key == list(key) else None
+
+
+def _read(path: Path | None, code: bool) -> bytes | None:
+    """Return an entry's file, or None when there is none or it cannot be read (or, for
+    ``code``, when it is not ``_private``)."""
+    if path is None:
         return None
     try:
         with path.open("rb") as fh:
             if code and not _private(fh.fileno(), path):
                 return None
-            stored = json.loads(fh.read().decode("utf-8"))
-    except (OSError, ValueError):
+            return fh.read()
+    except OSError:
         return None
-    if not isinstance(stored, dict) or stored.get("key") != list(key):
-        return None
-    return stored.get("value")
 
 
 def _private(fd: int, path: Path) -> bool:
@@ -128,15 +163,28 @@ def store(namespace: str, key: Sequence[str] | None, value: Any, *, code: bool =
     """Keep ``value`` (JSON) under ``key``; silently nothing when the folder is not writable
     or there is no key. ``code``: readable and writable by this user only (see ``lookup``)."""
     path = _entry(namespace, key)
-    if path is None or key is None:
-        return
+    if path is not None and key is not None:
+        _write(path, json.dumps({"key": list(key), "value": value}).encode("utf-8"), code)
+
+
+def store_bytes(
+    namespace: str, key: Sequence[str] | None, value: bytes, *, code: bool = False
+) -> None:
+    """Keep ``value`` as it is under ``key`` (for ``lookup_bytes``), as ``store`` does."""
+    path = _entry(namespace, key, ".bin")
+    if path is not None and key is not None:
+        _write(path, json.dumps(list(key)).encode("utf-8") + b"\n" + value, code)
+
+
+def _write(path: Path, data: bytes, code: bool) -> None:
+    """Write an entry atomically; silently nothing when the folder is not writable."""
     import threading
 
     # Per process and thread: the office app's threads may store the same entry at once.
     partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps({"key": list(key), "value": value}), encoding="utf-8")
+        partial.write_bytes(data)
         if code:  # whatever the umask (002 with a group of one's own, as Debian sets up users)
             os.chmod(path.parent, 0o700)
             os.chmod(partial, 0o600)
@@ -152,7 +200,9 @@ def store(namespace: str, key: Sequence[str] | None, value: Any, *, code: bool =
 def _prune(folder: Path) -> None:
     """Remove the oldest entries beyond MAX_ENTRIES (another run may be pruning too)."""
     entries = []
-    for child in folder.glob("*.json"):
+    for child in folder.iterdir():
+        if child.suffix not in _SUFFIXES:
+            continue
         try:
             entries.append((child.stat().st_mtime_ns, child))
         except OSError:

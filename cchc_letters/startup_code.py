@@ -180,14 +180,13 @@ def _cached() -> tuple[dict[str, Any], dict[PatternKey, tuple[Any, ...]]]:
     when there are none or they do not load."""
     from cchc_letters import cache
 
-    stored = cache.lookup(NAMESPACE, _key(), code=True)
-    if not isinstance(stored, str):
+    stored = cache.lookup_bytes(NAMESPACE, _key(), code=True)
+    if stored is None:
         return {}, {}
-    import base64
     import marshal
 
     try:
-        methods, programs = marshal.loads(base64.b64decode(stored))
+        methods, programs = marshal.loads(stored)
     except Exception:  # noqa: BLE001 — anything unreadable is a miss: compiled again
         return {}, {}
     if not isinstance(methods, dict) or not isinstance(programs, dict):
@@ -204,7 +203,6 @@ def save() -> None:
     """Keep the methods and patterns compiled in this process (at its exit; best effort)."""
     if not (_compiled or _new_programs) or _installed_in != os.getpid():
         return
-    import base64
     import marshal
 
     from cchc_letters import cache
@@ -213,7 +211,6 @@ def save() -> None:
     programs = (
         _programs if len(_programs) <= MAX_ENTRIES else {k: _programs[k] for k in _new_programs}
     )
-    value = base64.b64encode(marshal.dumps((codes, programs))).decode("ascii")
-    cache.store(NAMESPACE, _key(), value, code=True)
+    cache.store_bytes(NAMESPACE, _key(), marshal.dumps((codes, programs)), code=True)
     _compiled.clear()
     _new_programs.clear()

@@ -51,7 +51,7 @@ def test_the_second_start_compiles_no_generated_method_and_no_pattern(tmp_path):
     first = _start(tmp_path / "cache")
     assert first[0] > 50  # the methods of the classes the command line imports, compiled
     assert first[1] > 10  # and the patterns of the modules it imports
-    assert list((tmp_path / "cache" / startup_code.NAMESPACE).glob("*.json"))
+    assert list((tmp_path / "cache" / startup_code.NAMESPACE).glob("*.bin"))
     second = _start(tmp_path / "cache")
     assert second == (0, 0, first[2])  # none compiled; the same classes and patterns
     assert first[2] == ["SourceRef(file='a.csv', sheet=None, row=3)", True, "Nguyễn Văn An"]
@@ -60,14 +60,37 @@ def test_the_second_start_compiles_no_generated_method_and_no_pattern(tmp_path):
 @pytest.mark.slow  # child processes
 def test_an_unreadable_entry_is_compiled_again(tmp_path):
     _start(tmp_path / "cache")
-    (entry,) = (tmp_path / "cache" / startup_code.NAMESPACE).glob("*.json")
-    stored = json.loads(entry.read_text())
-    entry.write_text(json.dumps({**stored, "value": "bm90IG1hcnNoYWw="}))  # "not marshal"
-    methods, patterns, _ = _start(tmp_path / "cache")
-    assert methods > 50 and patterns > 10
-    entry.write_text("{")
-    methods, patterns, _ = _start(tmp_path / "cache")
-    assert methods > 50 and patterns > 10
+    (entry,) = (tmp_path / "cache" / startup_code.NAMESPACE).glob("*.bin")
+    key, _, value = entry.read_bytes().partition(b"\n")
+    for damaged in (key + b"\nnot marshal", key + b"\n" + value[:-100], b"{" + value):
+        entry.write_bytes(damaged)
+        methods, patterns, _ = _start(tmp_path / "cache")
+        assert methods > 50 and patterns > 10
+        assert _start(tmp_path / "cache")[:2] == (0, 0)  # kept again, whole
+
+
+@pytest.mark.slow  # child processes
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+def test_kept_code_others_could_write_is_not_run(tmp_path):
+    _start(tmp_path / "cache")
+    (entry,) = (tmp_path / "cache" / startup_code.NAMESPACE).glob("*.bin")
+    assert (entry.stat().st_mode & 0o777, entry.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    for loose, mode in ((entry, 0o620), (entry.parent, 0o702)):
+        loose.chmod(mode)  # a group or anyone may write it: compiled again instead
+        methods, patterns, _ = _start(tmp_path / "cache")
+        assert methods > 50 and patterns > 10
+        loose.chmod(0o600 if loose == entry else 0o700)
+
+
+def test_kept_bytes_are_found_by_their_whole_key_only(tmp_path, monkeypatch):
+    from cchc_letters import cache
+
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path))
+    value = bytes(range(256)) * 3  # newlines and NULs in it, kept as they are
+    cache.store_bytes("kept", ["a", "b\nc"], value)
+    assert cache.lookup_bytes("kept", ["a", "b\nc"]) == value
+    assert cache.lookup_bytes("kept", ["a", "b"]) is None
+    assert cache.lookup("kept", ["a", "b\nc"]) is None  # a JSON entry is another file
 
 
 def test_a_class_made_from_the_kept_code_is_the_class_python_makes(monkeypatch):
