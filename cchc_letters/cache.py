@@ -20,9 +20,9 @@ those produce is a pure function of inputs that rarely change, so it is kept her
 
 An entry is JSON (``store``), or raw bytes behind its key's line (``store_bytes``: what every
 start reads, with no JSON to parse and no base64 to decode). It is found only by its whole
-key (stored beside the value and compared on reading),
-so a changed template, a new library version or a reinstall (pip writes new files, with new
-modification times) is a miss, never stale wording. An entry that cannot be read or parsed
+key (stored beside the value and compared on reading), so a changed template, a new library
+version or a reinstall (pip writes new files, with new modification times) is a miss, never
+stale wording. An entry that cannot be read or parsed
 is a miss too; writing is atomic (a temporary file renamed) and best effort: a read-only or
 full disk only makes the run slower. The folder is ``$CCHC_CACHE_DIR`` when set (empty: no
 cache), else the user's cache folder (``~/.cache/cchc-letters`` on Linux). Deleting it at any
