@@ -47,3 +47,43 @@ def open_deflated(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
         if fast is not None:
             handle._compressor = fast  # type: ignore[attr-defined]
     return handle
+
+
+def deflated(data: bytes, level: int = -1) -> bytes:
+    """Return ``data`` deflated as zipfile deflates an entry written whole at ``level``
+    (zlib's; -1 its default, as for an entry given no level): the same bytes."""
+    import zlib
+
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+class _Deflated:
+    """Stands in for zipfile's compressor of one entry whose deflated bytes are known."""
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob = blob
+
+    def compress(self, data: bytes) -> bytes:
+        blob, self._blob = self._blob, b""
+        return blob
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def write_deflated(
+    package: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes, blob: bytes
+) -> None:
+    """Write ``data`` as the deflated entry ``info`` whose deflated bytes ``blob``
+    (``deflated(data, level)``) were made before: the entry ``package.writestr(info, data)``
+    writes at that level, without deflating the same part again for every file. zipfile
+    takes the size and checksum of ``data`` as it does for any entry; its compressor (the
+    attribute ``open_deflated`` swaps too) gives ``blob``. Where that attribute is missing,
+    zipfile deflates ``data`` itself."""
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.file_size = len(data)
+    with package.open(info, "w") as handle:
+        if getattr(handle, "_compressor", None) is not None:
+            handle._compressor = _Deflated(blob)  # type: ignore[attr-defined]
+        handle.write(data)

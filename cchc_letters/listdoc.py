@@ -403,6 +403,8 @@ class _Skeleton:
     final_section: str  # the last <w:sectPr> (python-docx's sentinel, with its rsids)
     document_end: str  # </w:body></w:document>
     core: str  # docProps/core.xml with the sentinel title, author and date
+    # each part deflated as zipfile deflates it (None: the parts each list writes anew)
+    deflated: tuple[bytes | None, ...]
 
 
 def _twips(cm: float) -> int:
@@ -681,7 +683,7 @@ def _write_plain_package(
     is 20 MB of XML, and held whole (as text, then as bytes) it doubled the batch's memory."""
     import zipfile
 
-    from cchc_letters.deflate import open_deflated
+    from cchc_letters.deflate import open_deflated, write_deflated
 
     core = (
         skeleton.core.replace(_SENTINEL_TITLE, escape(title))
@@ -690,7 +692,7 @@ def _write_plain_package(
     )
     stamp = (letter_date.year, letter_date.month, letter_date.day, 0, 0, 0)
     with zipfile.ZipFile(target, "w") as archive:  # as _fixed_zip writes python-docx's package
-        for name, data in skeleton.parts:
+        for (name, data), blob in zip(skeleton.parts, skeleton.deflated, strict=True):
             entry = _entry(name, stamp)
             if name == "word/document.xml":
                 with open_deflated(archive, entry) as out:
@@ -698,8 +700,10 @@ def _write_plain_package(
                                               pages)  # fmt: skip
                     for chunk in _chunks(pieces):
                         out.write(chunk)
-            else:
+            elif blob is None:
                 archive.writestr(entry, core.encode() if name == "docProps/core.xml" else data)
+            else:  # deflated once: python-docx's styles alone are 350 kB, 4 ms to deflate
+                write_deflated(archive, entry, data, blob)
 
 
 def _document_pieces(
@@ -751,7 +755,7 @@ def _skeleton() -> _Skeleton | None:
     from cchc_letters import cache
 
     key = cache.key_of(
-        "list-skeleton-2",  # 2: core.xml without the wrongly named copies
+        "list-skeleton-3",  # 2: core.xml without the wrongly named copies; 3: deflated parts
         hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
         cache.installed("docx"),
         cache.installed("lxml"),
@@ -761,37 +765,51 @@ def _skeleton() -> _Skeleton | None:
 
 @functools.lru_cache(maxsize=2)
 def _skeleton_for(key: tuple[str, ...] | None) -> _Skeleton | None:
-    import base64
+    import dataclasses
+    import marshal
 
     from cchc_letters import cache
 
-    stored = cache.lookup("lists", list(key) if key else None)
-    if isinstance(stored, dict):
+    # marshal, not JSON: a start reads it (400 kB of parts; base64 in JSON cost 5 ms). So it
+    # is read only from a file no one else can write, as kept code is.
+    stored = cache.lookup_bytes("lists", list(key) if key else None, code=True)
+    if stored is not None:
         try:
-            return _Skeleton(
-                parts=tuple((n, base64.b64decode(d)) for n, d in stored["parts"]),
-                document_start=stored["document_start"],
-                final_section=stored["final_section"],
-                document_end=stored["document_end"],
-                core=stored["core"],
-            )
-        except (KeyError, TypeError, ValueError):
+            fields = marshal.loads(stored)
+            skeleton = _Skeleton(**fields)
+            if _well_formed(skeleton):
+                return skeleton
+        except Exception:  # noqa: BLE001 — anything unreadable is a miss: made again
             pass
-    skeleton = _make_skeleton()
-    if skeleton is None:
+    made = _make_skeleton()
+    if made is None:
         return None
-    cache.store(
+    cache.store_bytes(
         "lists",
         list(key) if key else None,
-        {
-            "parts": [[n, base64.b64encode(d).decode("ascii")] for n, d in skeleton.parts],
-            "document_start": skeleton.document_start,
-            "final_section": skeleton.final_section,
-            "document_end": skeleton.document_end,
-            "core": skeleton.core,
-        },
+        marshal.dumps(dataclasses.asdict(made)),
+        code=True,
     )
-    return skeleton
+    return made
+
+
+def _well_formed(skeleton: _Skeleton) -> bool:
+    """True when a skeleton read from the cache has the types and shape _make_skeleton gives."""
+    texts = (skeleton.document_start, skeleton.final_section, skeleton.document_end, skeleton.core)
+    return (
+        all(isinstance(text, str) for text in texts)
+        and isinstance(skeleton.parts, tuple)
+        and isinstance(skeleton.deflated, tuple)
+        and len(skeleton.parts) == len(skeleton.deflated)
+        and all(
+            isinstance(part, tuple)
+            and len(part) == 2
+            and isinstance(part[0], str)
+            and isinstance(part[1], bytes)
+            and (blob is None or isinstance(blob, bytes))
+            for part, blob in zip(skeleton.parts, skeleton.deflated, strict=True)
+        )
+    )
 
 
 def _make_skeleton() -> _Skeleton | None:
@@ -813,10 +831,14 @@ def _make_skeleton() -> _Skeleton | None:
     )
     if body is None:  # python-docx changed its empty document: keep to its own path
         return None
+    from cchc_letters.deflate import deflated
+
+    written_anew = ("word/document.xml", "docProps/core.xml")
     return _Skeleton(
         parts=parts,
         document_start=document[: body.start(1)] + body.group(1),
         final_section=body.group(2),
         document_end=body.group(3),
         core=named["docProps/core.xml"].decode("utf-8"),
+        deflated=tuple(None if name in written_anew else deflated(data) for name, data in parts),
     )

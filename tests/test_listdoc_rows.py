@@ -121,7 +121,7 @@ def test_plain_lists_are_the_bytes_python_docx_writes(tmp_path, monkeypatch):
                     assert made == listdoc._python_docx_package(
                         profile=profile, letter_date=day, title=title, pages=pages
                     ), (warm, title, day)
-        assert list((tmp_path / "cache").glob("lists/*.json"))
+        assert list((tmp_path / "cache").glob("lists/*.bin"))
 
 
 @pytest.mark.slow  # every case built twice, with python-docx too: seconds
@@ -150,6 +150,7 @@ def test_a_text_python_docx_writes_its_own_way_takes_python_docx_path(tmp_path):
 
 
 def test_a_damaged_list_skeleton_in_the_cache_is_made_again(tmp_path, monkeypatch):
+    import marshal
     from datetime import date
 
     monkeypatch.setenv("CCHC_CACHE_DIR", str(tmp_path / "cache"))
@@ -157,11 +158,20 @@ def test_a_damaged_list_skeleton_in_the_cache_is_made_again(tmp_path, monkeypatc
     args = {"profile": _profiles()[0], "letter_date": date(2026, 12, 1), "title": title}
     listdoc._skeleton_for.cache_clear()
     expected = listdoc._plain_package(**args, pages=pages)
-    (entry,) = (tmp_path / "cache").glob("lists/*.json")
-    stored = entry.read_text(encoding="utf-8")
-    entry.write_text(stored.replace('"core"', '"kore"'), encoding="utf-8")
-    listdoc._skeleton_for.cache_clear()
-    assert listdoc._plain_package(**args, pages=pages) == expected
+    (entry,) = (tmp_path / "cache").glob("lists/*.bin")
+    key, _, value = entry.read_bytes().partition(b"\n")
+    fields = marshal.loads(value)
+    for damaged in (
+        value[: len(value) // 2],  # cut short
+        b"not marshal",
+        marshal.dumps({**fields, "kore": fields.pop("core")}),  # a field of another name
+        marshal.dumps({**fields, "core": 3}),  # of another type
+        marshal.dumps({**fields, "core": "", "deflated": fields["deflated"][1:]}),  # misaligned
+        marshal.dumps([fields]),
+    ):
+        entry.write_bytes(key + b"\n" + damaged)
+        listdoc._skeleton_for.cache_clear()
+        assert listdoc._plain_package(**args, pages=pages) == expected
 
 
 def test_a_title_python_docx_refuses_is_refused_as_before(tmp_path):

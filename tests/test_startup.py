@@ -5,6 +5,7 @@ Speed itself is measured in benchmarks/bench_daily.py, not here.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -348,6 +349,51 @@ def test_compiled_code_others_could_write_is_not_run(cache_dir, monkeypatch):
         loose.chmod(0o600 if loose == entry else 0o700)
     _compiled_again(path)
     render._compiled_source.cache_clear()
+
+
+# ---- a template's shared parts, packed ----------------------------------------------------
+
+
+def _packing_refused(monkeypatch) -> None:
+    """Make packing parts with zipfile fail: SharedParts must come from the cache."""
+
+    def refused(*args, **kwargs):
+        raise AssertionError("packed again")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", refused)
+
+
+def test_kept_shared_parts_are_the_parts_packed_now(cache_dir, monkeypatch):
+    from cchc_letters.output import SharedParts
+
+    template = LetterTemplate.load(default_template("birth"))
+    packed = SharedParts(template.other_parts).archive  # packed here, and kept
+    (entry,) = cache_dir.glob("shared-parts/*.bin")
+    with monkeypatch.context() as patched:
+        _packing_refused(patched)
+        assert SharedParts(template.other_parts).archive == packed  # the kept bytes
+    with zipfile.ZipFile(io.BytesIO(packed)) as package:
+        assert [(i.filename, package.read(i)) for i in package.infolist()] == [
+            (info.filename, data) for info, data in template.other_parts
+        ]
+    styles = [
+        (info, data.replace(b"Times New Roman", b"Arial")) for info, data in template.other_parts
+    ]
+    assert [d for _, d in styles] != [d for _, d in template.other_parts]  # another's parts
+    with zipfile.ZipFile(io.BytesIO(SharedParts(styles).archive)) as package:
+        assert [package.read(i) for i in package.infolist()] == [data for _, data in styles]
+    assert len(list(cache_dir.glob("shared-parts/*.bin"))) == 2
+    key, _, kept = entry.read_bytes().partition(b"\n")
+    foreign = SharedParts(template.other_parts[:-1]).archive  # a zip of other parts
+    for damaged in (kept[: len(kept) // 2], kept[:-1], b"not a zip", foreign):
+        entry.write_bytes(key + b"\n" + damaged)
+        assert SharedParts(template.other_parts).archive == packed  # packed again
+    if hasattr(os, "getuid"):  # POSIX owners and modes: what others could write is not used
+        entry.chmod(0o620)
+        with monkeypatch.context() as patched:
+            _packing_refused(patched)
+            with pytest.raises(AssertionError, match="packed again"):
+                SharedParts(template.other_parts)
 
 
 # ---- Vietnam's holidays --------------------------------------------------------------------
