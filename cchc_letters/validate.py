@@ -7,6 +7,7 @@ the same registration (kind, số, quyển, năm) with different content is an e
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import unicodedata
@@ -252,8 +253,11 @@ _SHARED_TEXTS = 1 << 16
 
 
 def _clean(text: str) -> str:
-    # clean_text, written out: NFC, runs of white space made one space, none at the ends
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    # clean_text, written out: NFC, runs of white space made one space, none at the ends.
+    # A text already clean (nearly all) is given back itself, not an equal copy: the
+    # registration holds it as its ``raw`` text already.
+    cleaned = " ".join(unicodedata.normalize("NFC", text).split())
+    return text if cleaned == text else cleaned
 
 
 class _Texts:
@@ -324,6 +328,11 @@ class RowReader:
 
     def text(self, name: str) -> str:
         return self.cleaned.get(name, "")
+
+    def name(self, name: str) -> str:
+        """Return a name field's text in title case ('' when empty), one string per
+        distinct name (``_title_cased``)."""
+        return _title_cased(self.cleaned.get(name, ""))
 
     def require(self, name: str) -> str:
         value = self.cleaned.get(name, "")
@@ -426,7 +435,7 @@ class RowReader:
             if problem:
                 self.note(RowProblem(*problem, id_field))
         return Person(
-            full_name=title_case_name(name, cleaned=True),
+            full_name=_title_cased(name),
             sex=sex,
             birth_date=birth_date,
             birth_year=birth_year,
@@ -436,6 +445,15 @@ class RowReader:
             nationality=text(nationality, "") or None,
             honorific=text(honorific, "").lower() or None,
         )
+
+
+def _title_case(text: str) -> str:
+    return title_case_name(text, cleaned=True)
+
+
+# A row names its informant again as the father or the mother: each distinct name is title
+# cased once and held once (the informant's is the parent's string, not a copy).
+_title_cased = functools.lru_cache(maxsize=4096)(_title_case)
 
 
 # A person's fields, by prefix ("mother" -> "mother_name", "mother_birth" …): named once.

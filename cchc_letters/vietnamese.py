@@ -67,8 +67,10 @@ def title_case_name(value: str, *, cleaned: bool = False) -> str:
     text = (value if cleaned else clean_text(value)).lower()
     if _TITLE_SAFE.fullmatch(text):
         # Lower-case letters and single spaces only (almost every name): str.title() gives
-        # what the rule below gives, in one call.
-        return text.title()
+        # what the rule below gives, in one call. A name already in title case (most) is
+        # given back itself: a registration holds it as its raw text already.
+        titled = text.title()
+        return value if titled == value else titled
     if not text or _NAME_MARKS.search(text):
         return _SYLLABLE_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
     # Most names are syllables between single spaces (clean_text left no other white

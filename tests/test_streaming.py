@@ -217,6 +217,29 @@ def test_a_text_repeated_in_many_rows_is_held_once():
     assert first.mother.residence is second.mother.residence
 
 
+def test_a_name_is_held_once_when_the_row_already_says_it_so():
+    # A name in title case is its row's own text, not an equal copy; an informant who is
+    # the father is the father's name, one string for both (~330 bytes a birth).
+    cells = {
+        "registration_number": "001",
+        "registration_date": "20/11/2026",
+        "child_name": "Nguyễn Văn Ấn Thử",  # names no other test gives (remembered)
+        "child_birth_date": "12/11/2026",
+        "mother_name": "LÊ THỊ BA THỬ",
+        "mother_residence": "Ấp Bình Ba, xã Ngãi Giao",
+        "father_name": "NGUYỄN VĂN BÌNH THỬ",
+        "informant_name": "NGUYỄN VĂN BÌNH THỬ",
+    }
+    row = RawRow(SourceRef("so.xlsx", "KS", 1), Kind.BIRTH,
+                 {n: RawCell(n, "".join(list(v))) for n, v in cells.items()})  # fmt: skip
+    (birth,) = validate_rows([row], letter_date=LETTER_DATE).registrations
+    assert birth.child.full_name is birth.raw["child_name"]
+    assert birth.mother.residence is birth.raw["mother_residence"]  # clean already
+    assert birth.mother.full_name == "Lê Thị Ba Thử"
+    assert birth.informant_name == "Nguyễn Văn Bình Thử"
+    assert birth.informant_name is birth.father.full_name
+
+
 def test_the_records_a_batch_holds_per_row_have_no_dict_of_their_own():
     # A province's year holds 100,000 registrations at once, each with three Persons, a
     # SourceRef and a key: slots, not a __dict__ each (about 200 bytes a registration).

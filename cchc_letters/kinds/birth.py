@@ -18,7 +18,7 @@ from cchc_letters.models import Birth, Kind, Person, Sex
 from cchc_letters.profile import Profile
 from cchc_letters.validate import RowProblem, RowReader
 from cchc_letters.variables import person_variables, sample_residence, sample_source
-from cchc_letters.vietnamese import place_text, title_case_name
+from cchc_letters.vietnamese import place_text
 
 # The long birth samples' ages (days) on the letter date. The first is the one preview --long
 # shows: registered late, about six months old, the age with the longest schedule
@@ -59,7 +59,7 @@ def build(read: RowReader, common: dict[str, Any]) -> Birth | None:
         birth_place=read.text("child_birth_place") or None,
         mother=mother,
         father=father,
-        informant_name=title_case_name(read.text("informant_name"), cleaned=True) or None,
+        informant_name=read.name("informant_name") or None,
         informant_relation=read.text("informant_relation") or None,
         phone=read.text("phone") or None,
     )

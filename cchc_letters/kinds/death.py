@@ -17,7 +17,6 @@ from cchc_letters.vietnamese import (
     longevity_word,
     place_text,
     short_date,
-    title_case_name,
 )
 
 
@@ -62,7 +61,7 @@ def build(read: RowReader, common: dict[str, Any]) -> Death | None:
         death_date=death_date,
         death_time=read.text("death_time") or time_in(read.text("death_date")),
         death_place=read.text("death_place") or None,
-        informant_name=title_case_name(read.text("informant_name"), cleaned=True) or None,
+        informant_name=read.name("informant_name") or None,
         informant_relation=read.text("informant_relation") or None,
     )
 
