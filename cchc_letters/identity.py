@@ -63,7 +63,7 @@ def person(who: Person) -> Identity:
 def subject(registration: Registration) -> Identity:
     """Return the person a letter is about: the child of a birth, the deceased of a death
     (a marriage has two: none here). Computed once per registration."""
-    return registration._once("_subject", lambda: _subject(registration))
+    return registration._once("_memo_subject", lambda: _subject(registration))
 
 
 def _subject(registration: Registration) -> Identity:
@@ -77,7 +77,7 @@ def _subject(registration: Registration) -> Identity:
 def event(registration: Registration) -> Identity:
     """Return the identity of the event a registration records (its kind and people),
     computed once per registration."""
-    return registration._once("_event", lambda: _event(registration))
+    return registration._once("_memo_event", lambda: _event(registration))
 
 
 def _event(registration: Registration) -> Identity:

@@ -19,6 +19,7 @@ from cchc_letters.memo import TextMemo
 if TYPE_CHECKING:
     from cchc_letters.batch_outputs import Output
     from cchc_letters.delivery import DeliverySheet
+    from cchc_letters.identity import Identity
     from cchc_letters.ledger import LedgerEntry
 
 
@@ -483,8 +484,22 @@ class RegistrationKey:
 FIELDS_AFTER_0_1 = frozenset({"phone"})
 
 
-@dataclass(frozen=True, kw_only=True)
-class Registration:
+class _Remembered:
+    """What a registration computes once (``Registration._once``): its key, content hash
+    and identities. Slots, not fields of the record: not compared, printed, copied by
+    ``replace`` or pickled; unset until computed (a kind's record class without slots of its
+    own has them too). 8 bytes each, where a dict of them was 184 bytes a registration and
+    its "_key:COMMUNE" entry's name 59 more."""
+
+    __slots__ = ("_memo_key", "_memo_hash", "_memo_event", "_memo_subject")
+    _memo_key: RegistrationKey
+    _memo_hash: str
+    _memo_event: Identity
+    _memo_subject: Identity
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)  # slots: a batch holds one per row
+class Registration(_Remembered):
     """A checked registration record; subclasses carry the kind-specific people and dates."""
 
     kind: Kind
@@ -495,24 +510,18 @@ class Registration:
     raw: Mapping[str, str] = field(default_factory=dict)  # field -> raw text, for audit
     note: str | None = None
     understood: frozenset[str] = frozenset()  # fields of `raw` that 0.1 did not recognise
-    # What ``_once`` remembers: not a field of the record (not compared, printed or copied
-    # by ``replace``); a field all the same, so that instances keep CPython's small shared-key
-    # __dict__ (an attribute added later makes each one 600 bytes larger).
-    _memo: dict[str, Any] = field(
-        default_factory=dict, init=False, repr=False, compare=False, hash=False
-    )
 
     def _once(self, name: str, compute: Callable[[], _T]) -> _T:
         """Return ``compute()``, computed once per record: a registration is frozen, and
         the manifest, the ledger, the selection and the delivery sheet each ask for its key
         and content hash (10,000 letters computed the canonical số 160,000 times). The value
-        lives in ``_memo``, which equality, repr and ``replace`` do not see."""
-        memo = self._memo
-        try:
-            return memo[name]  # type: ignore[no-any-return]
-        except KeyError:
-            value = memo[name] = compute()
-            return value
+        lives in the slot ``name`` (``_Remembered``'s), which equality, repr and ``replace``
+        do not see."""
+        value = getattr(self, name, None)
+        if value is None:
+            value = compute()
+            object.__setattr__(self, name, value)
+        return value
 
     def content_hash(self) -> str:
         """Return the record's content in a form the ledger keeps, to notice a correction.
@@ -524,7 +533,7 @@ class Registration:
         or a --mapping added) is no correction: ``same_content`` compares the fields both
         have.
         """
-        return self._once("_content_hash", self._content_hash)
+        return self._once("_memo_hash", self._content_hash)
 
     def _content_hash(self) -> str:
         meaning, digest = self.meaning(), _DIGEST
@@ -626,16 +635,18 @@ class Registration:
         return out
 
     def key(self, commune: str) -> RegistrationKey:
-        """Return the de-duplication key of this record within ``commune``."""
-        return self._once(
-            f"_key:{commune}",
-            lambda: RegistrationKey(
+        """Return the de-duplication key of this record within ``commune`` (remembered for
+        the last commune asked: a batch has one)."""
+        key: RegistrationKey | None = getattr(self, "_memo_key", None)
+        if key is None or key.commune != commune:
+            key = RegistrationKey(
                 commune, self.kind, self.book, self.number, self.registration_date.year
-            ),
-        )
+            )
+            object.__setattr__(self, "_memo_key", key)
+        return key
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Birth(Registration):
     child: Person
     birth_place: str | None = None
@@ -646,13 +657,13 @@ class Birth(Registration):
     phone: str | None = None  # the family's, when the export has one (session lists only)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Marriage(Registration):
     husband: Person
     wife: Person
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Death(Registration):
     deceased: Person
     death_date: date

@@ -242,17 +242,20 @@ def test_a_name_is_held_once_when_the_row_already_says_it_so():
 
 def test_the_records_a_batch_holds_per_row_have_no_dict_of_their_own():
     # A province's year holds 100,000 registrations at once, each with three Persons, a
-    # SourceRef and a key: slots, not a __dict__ each (about 200 bytes a registration).
+    # SourceRef and a key: slots, not a __dict__ each (about 200 bytes a registration, and
+    # ~300 more for what it remembers).
     import copy
     import pickle
     from dataclasses import replace
 
     from cchc_letters.models import Person, RegistrationKey
 
+    (birth,) = validate_rows([row(1, "007")], letter_date=LETTER_DATE).registrations
     records = [
         Person("Lê Thị Ba", birth_year=1996, residence="Ấp Bình Ba"),
         SourceRef("so.xlsx", "KS", 7),
         RegistrationKey("", Kind.BIRTH, "01/2026", "007", 2026),
+        birth,
     ]
     for record in records:
         assert not hasattr(record, "__dict__"), type(record).__name__
@@ -260,6 +263,15 @@ def test_the_records_a_batch_holds_per_row_have_no_dict_of_their_own():
         assert pickle.loads(pickle.dumps(record)) == record == copy.deepcopy(record)
         assert replace(record) == record
     assert records[2].number == "7"  # canonical, as __post_init__ makes it
+    # what a registration remembers (key, content hash, identities) is in slots of its own,
+    # not seen by equality or replace, and remembered for the commune asked
+    from cchc_letters import identity
+
+    assert birth.key("") is birth.key("") and birth.key("xa").commune == "xa"
+    assert birth.content_hash() is birth.content_hash()
+    assert identity.event(birth) is identity.event(birth)
+    assert identity.subject(birth) is identity.subject(birth)
+    assert replace(birth) == birth and pickle.loads(pickle.dumps(birth)) == birth
     assert hash(records[1]) == hash(SourceRef("so.xlsx", "KS", 7))
 
 
