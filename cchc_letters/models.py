@@ -676,7 +676,7 @@ class Death(Registration):
 # ---- what a batch is asked (pipeline.run_batch) and what it produced ------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a batch holds one per letter (128 -> 80 bytes each)
 class PrintedLetter:
     """One letter written to a print file (a manifest row)."""
 
