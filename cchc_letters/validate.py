@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from operator import gt, itemgetter
+from typing import TypeVar
 
 from cchc_letters.datewords import date_in_words
 from cchc_letters.ingest.columns import field_label, field_limits
@@ -640,6 +641,32 @@ def _issue_at(
     )
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+# What validate_rows has seen, by key: the first value itself (nearly every key has one), a
+# list when there are more. A list each was 100 bytes a row, two per row while reading.
+_Firsts = dict[_K, _V | list[_V]]
+
+
+def _add(firsts: _Firsts[_K, _V], key: _K, value: _V) -> None:
+    """Add ``value`` to those of ``key``."""
+    held = firsts.get(key)
+    if held is None:
+        firsts[key] = value
+    elif isinstance(held, list):
+        held.append(value)
+    else:
+        firsts[key] = [held, value]
+
+
+def _all(firsts: _Firsts[_K, _V], key: _K) -> Sequence[_V]:
+    """Return the values of ``key``, in the order they were added."""
+    held = firsts.get(key)
+    if held is None:
+        return ()
+    return held if isinstance(held, list) else (held,)
+
+
 def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationResult:
     """Return the registrations built from ``rows`` and one Issue per row that cannot be used.
 
@@ -654,9 +681,9 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
     # kind and its cells' texts (the same mapping as its registration's ``raw``, so only a
     # rejected row's is held for this alone). A repeat's content is worked out again from
     # those texts and compared in full: equal hashes are not taken for equal rows.
-    seen_content: dict[int, list[tuple[SourceRef, Kind | None, Mapping[str, str]]]] = {}
-    # key -> the distinct versions of that registration: (registration, its số's cell)
-    versions: dict[tuple[Kind, str, str, int], list[tuple[Registration, RawCell | None]]] = {}
+    seen_content: _Firsts[int, tuple[SourceRef, Kind | None, Mapping[str, str]]] = {}
+    # key -> the distinct versions of that registration: (registration, its số's heading)
+    versions: _Firsts[tuple[Kind, str, str, int], tuple[Registration, str | None]] = {}
     held = _Texts()
     rows_read = 0
     for row in rows:
@@ -666,11 +693,11 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
             continue
         texts, cleaned = held.of(row)
         content = _content(row.kind, cleaned)
-        said = seen_content.setdefault(hash(content), [])
+        hashed = hash(content)
         first = next(
             (
                 source
-                for source, kind, earlier in said
+                for source, kind, earlier in _all(seen_content, hashed)
                 if _content(kind, held.cleaned(earlier)) == content
             ),
             None,
@@ -688,7 +715,7 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
                 )
             )
             continue
-        said.append((row.source, row.kind, texts))
+        _add(seen_content, hashed, (row.source, row.kind, texts))
         try:
             registration = _registration(row, letter_date, cleaned, limits, texts)
         except RowProblem as problem:
@@ -711,10 +738,9 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
             registration.registration_date.year,
         )
         same = None
-        of_key = versions.get(key)
-        if of_key:  # rare: compared by meaning only when the key was seen before
+        if key in versions:  # rare: compared by meaning only when the key was seen before
             meaning = _meaning(registration)
-            same = next((v for v in of_key if _meaning(v[0]) == meaning), None)
+            same = next((v for v in _all(versions, key) if _meaning(v[0]) == meaning), None)
         if same is not None:
             result.duplicates += 1
             result.issues.append(
@@ -727,7 +753,8 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
                 )
             )
             continue
-        versions.setdefault(key, []).append((registration, row.cells.get("registration_number")))
+        cell = row.cells.get("registration_number")
+        _add(versions, key, (registration, cell.heading if cell else None))
         result.registrations.append(registration)
     result.rows_read = rows_read
     # A registration seen with different content (a record corrected between two cumulative
@@ -735,15 +762,18 @@ def validate_rows(rows: Iterable[RawRow], *, letter_date: date) -> ValidationRes
     # version gets a letter — each is rejected, naming the others.
     conflicting: set[int] = set()
     for of_key in versions.values():
-        if len(of_key) < 2:
-            continue
-        for registration, cell in of_key:
+        if not isinstance(of_key, list):
+            continue  # one version
+        for registration, heading in of_key:
             conflicting.add(id(registration))
             others = "; ".join(_where(r.source) for r, _ in of_key if r is not registration)
+            number = registration.raw.get("registration_number")
             result.issues.append(
                 _issue_at(
                     registration.source,
-                    cell,
+                    RawCell(heading, number)
+                    if heading is not None and number is not None
+                    else None,
                     "conflicting_registration",
                     f"Cùng số {registration.number}, quyển {registration.book or '-'}, năm "
                     f"{registration.registration_date.year} với {others} nhưng nội dung "
