@@ -21,7 +21,7 @@ An entry is the text itself (a method's source; a pattern with its flags), compa
 so a changed class or pattern (or another Python's) finds nothing and compiles as before.
 The entries are kept per Python build (bytecode and programs differ between versions) and
 per installed cchc-letters, as code: readable only from a file no one else can write
-(``cache.lookup``'s ``code``). Whatever cannot be read is a miss. The command line installs
+(``cache.lookup_bytes``' ``code``). Whatever cannot be read is a miss. The command line installs
 it for its process; a program importing the library keeps Python's own behaviour.
 """
 
