@@ -1,4 +1,5 @@
-"""What every process a run forks does first: end when the run that forked it ends."""
+"""What every process a run forks does first: end when the run that forked it ends; and
+the address-space limit of one that may be left to expand a workbook (the reader)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,27 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def cap_address_space(headroom: int) -> bool:
+    """Limit this process's address space to what it maps now plus ``headroom`` bytes (never
+    above a limit it already has); True when it is limited. Linux only: elsewhere the limit
+    is not kept to, or not there."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    import resource
+
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = mapped + headroom
+        for given in (soft, hard):
+            if given != resource.RLIM_INFINITY:
+                limit = min(limit, given)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (OSError, ValueError):
+        return False
+    return True

@@ -161,9 +161,9 @@ def test_a_zip_entry_that_lies_about_its_size_is_a_damaged_file(tmp_path):
 MEMORY_LIMIT = 600 << 20  # address space, not RSS: Python and its libraries map ~250 MB
 
 
-def in_child(script: str, *args: str) -> object:
+def in_child(script: str, *args: str, quiet: bool = False) -> object:
     """Run ``script`` in a Python child limited to MEMORY_LIMIT; return what it printed as
-    JSON."""
+    JSON. ``quiet``: it must print nothing on stderr either."""
     prelude = (
         "import json, resource, sys\n"
         f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
@@ -175,6 +175,7 @@ def in_child(script: str, *args: str) -> object:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not (quiet and proc.stderr), proc.stderr[-2000:]
     return json.loads(proc.stdout)
 
 

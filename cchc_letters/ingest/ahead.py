@@ -35,6 +35,13 @@ READ_AHEAD_MIN_BYTES = 64 * 1024
 # Rows per parcel: small enough that validation starts at once and the pipe stays short,
 # large enough that each parcel's pickling overhead is spread over many rows.
 ROWS_PER_PARCEL = 250
+# What the reader may map beyond what it maps when it starts. It parses a workbook while
+# measuring it (ingest/excel.py, "parsing while measuring"), so this is what a workbook
+# over the limits can take before its parse fails. A province's year (100,000 births, an
+# 8.9 MB workbook) takes about 150 MB; a workbook that needs more than this (one near the
+# limits: a 256 MB file is read whole, and copied by calamine) makes the reader die, and
+# the run reads that file itself, as it reads every file when it has no second core.
+READER_HEADROOM = 512 << 20
 
 _END = "end"
 
@@ -125,9 +132,17 @@ def _reader(
     status = 1
     try:
         os.close(read_end)
-        from cchc_letters.processes import die_with_parent
+        from cchc_letters.processes import cap_address_space, die_with_parent
 
         die_with_parent(parent)
+        if cap_address_space(READER_HEADROOM):
+            from cchc_letters.ingest import excel
+
+            # A workbook over the limits now makes calamine's allocation fail, and Rust
+            # says so on stderr before the reader dies; the run reads that file itself
+            # and says what is wrong with it. Nothing else of the reader's is printed.
+            _quiet_stderr()
+            excel.parse_while_measuring()  # (a ReaderGivesWay ends the reader below)
         with open(write_end, "wb", buffering=1 << 16) as pipe:
             _send(rows, pipe)
             pickle.dump((_END, files.issues, files.files), pipe, pickle.HIGHEST_PROTOCOL)
@@ -136,6 +151,12 @@ def _reader(
         # Whatever happened (an interrupt, a fault): leave at once, running none of the
         # parent's exit handlers; the parent reads on by itself when the status is not 0.
         os._exit(status)
+
+
+def _quiet_stderr() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 def _send(rows: Iterator[RawRow], pipe: IO[bytes]) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cchc_letters.ingest.limits import (
     MAX_OTHER_XML,
@@ -126,6 +126,7 @@ def open_xlsx(path: Path) -> Sequence[tuple[str, Rows, Spans]]:
     openpyxl, which reads what it can and words the problem as the reader always has.
     Before either reads it, the workbook's XML is measured (``measure_workbook``): one that
     would expand beyond the limits is refused with FileProblem, fast and in little memory.
+    (In the forked reader calamine parses while the XML is measured: see below.)
     """
     import io
     import zipfile
@@ -138,29 +139,121 @@ def open_xlsx(path: Path) -> Sequence[tuple[str, Rows, Spans]]:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, EOFError, ValueError):
         return _read_xlsx_openpyxl(path)  # names the problem (a truncated download …)
+    parse = _Parse(data) if _parse_while_measuring else None
     with archive:
-        measured = measure_workbook(archive)
+        if parse is None:
+            measured = measure_workbook(archive)
+        else:
+            parse.start()
+            measured = _measure_beside(parse, archive)
     try:
-        return _open_xlsx_fast(data, measured)
+        return _open_xlsx_fast(data, measured, parse)
     except Exception:  # noqa: BLE001 — openpyxl decides, and names the problem
         return _read_xlsx_openpyxl(path)
 
 
-def _open_xlsx_fast(data: bytes, measured: WorkbookSize) -> list[tuple[str, Rows, Spans]]:
+# ---- parsing while measuring (in the forked reader only) ---------------------------------
+# The forked reader (ingest/ahead.py) waits, before its first row, for the workbook's XML
+# to be measured and then for calamine's parse: 0.22 + 0.50 s at 10,000 rows, 2.0 + 4.2 s
+# at 100,000, while the run that forked it has nothing to validate. calamine releases the
+# GIL while it parses, so the reader parses in a thread while it measures, and uses the
+# parse only once the measure has passed. What keeps a workbook over the limits from being
+# expanded there is the reader's capped address space (``processes.cap_address_space``):
+# calamine's allocation fails and the reader dies, or the measure fails first and the
+# reader gives way (``ReaderGivesWay``). Either way the run reads that file itself, measure
+# first, and finds the same problem; a reader that dies loses and doubles no row.
+_parse_while_measuring = False
+
+
+def parse_while_measuring() -> None:
+    """Let this process parse each workbook while its XML is measured. Only for a process
+    whose address space is capped and whose death loses nothing: the forked reader."""
+    global _parse_while_measuring
+    _parse_while_measuring = True
+
+
+class ReaderGivesWay(BaseException):
+    """A workbook over the limits is being parsed and cannot be stopped: the forked reader
+    leaves (a BaseException, so that no handler of a file's problems keeps it), and the run
+    reads that file itself (ingest/ahead.py)."""
+
+
+@dataclass
+class _Parsed:
+    book: Any  # python_calamine.CalamineWorkbook
+    names: list[str]  # its worksheets
+    sheets: list[CalamineSheet]
+
+
+def _parsed(data: bytes) -> _Parsed:
+    """Return calamine's parse of every worksheet of a workbook."""
     import io
-    import zipfile
 
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    # Every sheet is parsed here, so that a workbook calamine fails on goes to openpyxl
+    # whole; its values become texts only as its rows are taken (``_sheet_texts``).
+    return _Parsed(book, names, [book.get_sheet_by_name(name) for name in names])
+
+
+class _Parse:
+    """``_parsed(data)`` in a thread of its own."""
+
+    def __init__(self, data: bytes) -> None:
+        import threading
+
+        self.result: _Parsed | None = None
+        self.error: Exception | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(data,), name="calamine-parse", daemon=True
+        )
+
+    def _run(self, data: bytes) -> None:
+        try:
+            self.result = _parsed(data)
+        except Exception as exc:  # noqa: BLE001 — raised where the parse is used
+            self.error = exc
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def outcome(self) -> _Parsed:
+        """Wait for the parse; return it, or raise what calamine raised."""
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+def _measure_beside(parse: _Parse, archive: ZipFile) -> WorkbookSize:
+    """Return ``measure_workbook(archive)`` while ``parse`` runs; when the measure fails and
+    the parse has not ended, raise ReaderGivesWay instead of waiting for it."""
+    try:
+        return measure_workbook(archive)
+    except BaseException:
+        if parse.running():
+            raise ReaderGivesWay from None
+        raise
+
+
+def _open_xlsx_fast(
+    data: bytes, measured: WorkbookSize, parse: _Parse | None = None
+) -> list[tuple[str, Rows, Spans]]:
+    import io
+    import zipfile
+
+    parsed = _parsed(data) if parse is None else parse.outcome()
+    book, names = parsed.book, parsed.names
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         extras = sheet_extras(archive, names, measured.parts_with_errors)
     sheets: list[tuple[str, Rows, Spans]] = []
-    for name in names:
-        # Every sheet is parsed here, so that a workbook calamine fails on goes to openpyxl
-        # whole; its values become texts only as its rows are taken (``_sheet_texts``).
-        sheet = book.get_sheet_by_name(name)
+    for name, sheet in zip(names, parsed.sheets, strict=True):
         pads, errors = extras.get(name, ({}, {}))
         merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
         rows = _sheet_texts(sheet, functools.partial(_row_texts, pads=pads), errors)
