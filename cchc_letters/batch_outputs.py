@@ -6,6 +6,10 @@ in ``WRITERS``; the pipeline asks each one in turn whether the run wants it
 (``write(staging, batch)``). A new output format is one writer class and one ``register``
 call: no switch threaded through the pipeline, no new field in the batch's result (what it
 wrote is in ``BatchResult.outputs`` under its name, and in ``--json``'s ``"outputs"``).
+
+A large batch's first writers may be written by a forked helper while the pipeline puts the
+letters in the ledger (``begin_outputs``): those that declare ``result_fields``, the only
+fields of the batch's result they set (the delivery sheet's ``delivery``).
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ class DeliverySheetWriter:
     """giao-thu.docx and giao-thu.csv: the letters by hamlet (delivery.py)."""
 
     name = "delivery_sheet"
+    result_fields = ("delivery",)  # what it sets of the result: it may be written apart
 
     def enabled(self, options: BatchOptions) -> bool:
         return options.delivery_sheet
@@ -189,8 +194,99 @@ def write_outputs(staging: Path, batch: BatchContext) -> dict[str, Output]:
     written: dict[str, Output] = {}
     for writer in list(WRITERS):
         if writer.enabled(batch.options):
-            made = writer.write(staging, batch)
-            if made is not None:
-                made.files = [batch.final_path(p) for p in made.files]
-                written[writer.name] = made
+            _write(writer, staging, batch, written)
     return written
+
+
+# From this many letters a batch's delivery sheet is written by a forked helper while the
+# pipeline records the letters in the ledger: the sheet takes 0.13 s at 10,000 letters and
+# 1.3 s at 100,000, a fork about 5 ms; a daily batch writes its own.
+APART_MIN_LETTERS = 1000
+
+
+class PendingOutputs:
+    """A batch's outputs being written (``begin_outputs``): ``wait()`` returns them, by
+    name in the writers' order, as ``write_outputs`` does."""
+
+    def __init__(self, staging: Path, batch: BatchContext) -> None:
+        from itertools import takewhile
+
+        from cchc_letters.processes import Apart, can_fork
+
+        self._staging, self._batch = staging, batch
+        self._writers = [w for w in list(WRITERS) if w.enabled(batch.options)]
+        # The leading writers that may be written apart: each sees what the writers before
+        # it set, as when they all run here in turn.
+        self._apart = list(takewhile(lambda w: _result_fields(w) is not None, self._writers))
+        self._helper: Apart[tuple[dict[str, Output], dict[str, Any]]] | None = None
+        if self._apart and len(batch.printed) >= APART_MIN_LETTERS and can_fork():
+            self._helper = Apart(lambda: _write_apart(staging, batch, self._apart))
+
+    def wait(self) -> dict[str, Output]:
+        """Return what each writer wrote; the writers not written apart write now, in order.
+        What a writer raised (a full disk) is raised here, wherever it ran."""
+        from cchc_letters.processes import HelperLost
+
+        written: dict[str, Output] = {}
+        rest = self._writers
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            try:
+                made, fields = helper.result()
+            except HelperLost:
+                pass  # (killed, out of memory): its writers write here, over what it left
+            else:
+                for name, value in fields.items():
+                    setattr(self._batch.result, name, value)
+                written.update(made)
+                rest = rest[len(self._apart) :]
+        for writer in rest:
+            _write(writer, self._staging, self._batch, written)
+        return written
+
+    def close(self) -> None:
+        """Stop a helper whose outputs nobody waited for (the batch failed meanwhile)."""
+        if self._helper is not None:
+            self._helper.close()
+            self._helper = None
+
+    def __enter__(self) -> PendingOutputs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def begin_outputs(staging: Path, batch: BatchContext) -> PendingOutputs:
+    """Start writing the batch's outputs into ``staging``: a large batch's writers that may
+    be written apart (``result_fields``) by a forked helper, from now on, when a second core
+    is there; every other writer when ``wait()`` is asked. Use it as a ``with`` block."""
+    return PendingOutputs(staging, batch)
+
+
+def _write_apart(
+    staging: Path, batch: BatchContext, writers: Sequence[BatchWriter]
+) -> tuple[dict[str, Output], dict[str, Any]]:
+    """In the helper: run ``writers``; return what they wrote and the result fields they set."""
+    written: dict[str, Output] = {}
+    for writer in writers:
+        _write(writer, staging, batch, written)
+    fields = {
+        name: getattr(batch.result, name) for w in writers for name in _result_fields(w) or ()
+    }
+    return written, fields
+
+
+def _result_fields(writer: BatchWriter) -> tuple[str, ...] | None:
+    """The fields of the batch's result ``writer`` sets, when it says (it may be written
+    apart then); None when it does not say."""
+    return getattr(writer, "result_fields", None)
+
+
+def _write(
+    writer: BatchWriter, staging: Path, batch: BatchContext, written: dict[str, Output]
+) -> None:
+    made = writer.write(staging, batch)
+    if made is not None:
+        made.files = [batch.final_path(p) for p in made.files]
+        written[writer.name] = made

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -588,12 +588,15 @@ class Ledger:
         now: datetime,
         state: str = COMPLETE,
         people: Any = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> None:
         """Record every letter of a batch whose folder is in place, in one transaction.
 
         A key already printed is superseded by the new row (a deliberate reprint).
         ``people`` (ledger_people.People) are the batch's children and deaths for the
-        session lists, recorded in the same transaction.
+        session lists, recorded in the same transaction. ``before_commit()`` is called
+        inside it, once every row is in and before it commits (the pipeline puts the batch
+        folder in place there); what it raises rolls the transaction back.
         """
         stamp = now.isoformat()
         # canonical, even from an old manifest; a letter's own parsed_key prints as its key
@@ -650,6 +653,8 @@ class Ledger:
             )
             if people is not None:
                 self.people.record(db, people, now=now)
+            if before_commit is not None:
+                before_commit()
         self.keep_backup()
 
     def keep_backup(self) -> None:

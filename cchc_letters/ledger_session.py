@@ -1,9 +1,13 @@
 """The output folder's lock and ledger around one batch, as a context manager.
 
 The order is the exactly-once argument: lock; clean up after dead runs; select what is not
-yet printed; register the batch as ``writing``; write it under a staging name; rename it
-into place (the commit point); record its letters in one transaction; unlock. Leaving the
-``with`` block unlocks; leaving it by an error after ``begin`` marks the batch abandoned.
+yet printed; register the batch as ``writing``; write it under a staging name; put its
+letters' rows in one transaction, not yet committed; rename the folder into place (the
+commit point) and flush the rename to disk; commit the transaction; unlock. A run that dies
+before the commit leaves none of the batch's rows (SQLite rolls them back), and one that
+dies after the rename a batch still ``writing``, which the next run records from its
+manifest. Leaving the ``with`` block unlocks; leaving it by an error after ``begin`` and
+before the rename marks the batch abandoned.
 """
 
 from __future__ import annotations
@@ -135,18 +139,29 @@ class LedgerSession:
         if self.ledger:
             self.batch_id = self.ledger.begin_batch(final, now=self.options.clock())
 
-    def commit(self, printed: list[PrintedLetter], people: Any = None) -> None:
-        """Record the renamed batch's letters in one transaction (after an fsync), with the
-        batch's ``people`` (ledger_people.People) for the session lists."""
-        from cchc_letters.ledger import LetterRecord
+    def commit(
+        self, printed: list[PrintedLetter], people: Any, put_in_place: Callable[[], None]
+    ) -> None:
+        """Put the batch in place and record its letters, with the batch's ``people``
+        (ledger_people.People) for the session lists: their rows go into one transaction,
+        then ``put_in_place()`` renames the staging folder into place, the rename is flushed
+        to disk, and only then does the transaction commit. (The rows are made while the
+        batch's last outputs are still being written, ``batch_outputs.begin_outputs``.)"""
         from cchc_letters.output import sync_batch
 
-        self.renamed = True
-        self.step("after-rename")
-        if self.ledger and self.batch_id is not None:
-            assert self.final is not None
-            sync_batch(self.final)  # the rename must be on disk before the ledger says so
+        def renamed() -> None:
+            put_in_place()
+            self.renamed = True
+            self.step("after-rename")
+            if self.ledger and self.batch_id is not None:
+                assert self.final is not None
+                sync_batch(self.final)  # the rename must be on disk before the ledger says so
+
+        if not (self.ledger and self.batch_id is not None):
+            renamed()
+        else:
             from cchc_letters import identity
+            from cchc_letters.ledger import LetterRecord
 
             letters = []
             for p in printed:
@@ -166,7 +181,11 @@ class LedgerSession:
                     )
                 )
             self.ledger.record_batch(
-                self.batch_id, letters, now=self.options.clock(), people=people
+                self.batch_id,
+                letters,
+                now=self.options.clock(),
+                people=people,
+                before_commit=renamed,
             )
         self.step("after-ledger")
 

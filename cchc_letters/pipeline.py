@@ -7,7 +7,7 @@ ingest, validate, render/templatelint, ledger_session, writing/output, batch_out
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -136,7 +136,8 @@ def _run_batch(
     input could be read at all.
     """
     from cchc_letters import output
-    from cchc_letters.batch_outputs import BatchContext, write_outputs
+    from cchc_letters.batch_outputs import BatchContext, begin_outputs
+    from cchc_letters.batch_people import people_of_batch
     from cchc_letters.writing import write_letters
 
     prepared = prepare(options)
@@ -181,17 +182,20 @@ def _run_batch(
             )
             extras = BatchContext(batch.final, result, selection.changed, options,
                                   prepared.profile, pdf_progress)  # fmt: skip
-            result.outputs = write_outputs(batch.staging, extras)
-            step("before-rename")
-            batch.finish(_own_files(result))
-        # The batch's children and children's deaths go to the ledger with its letters, for
-        # the health station's session lists (session_lists.py).
-        from cchc_letters.batch_people import people_of_batch
+            with begin_outputs(batch.staging, extras) as outputs:  # (a large batch's: apart)
+                # The batch's children and children's deaths go to the ledger with its
+                # letters, for the health station's session lists (session_lists.py).
+                people = people_of_batch(
+                    result.printed, prepared.profile, options.letter_date,
+                    prepared.schedule_version,
+                )  # fmt: skip
 
-        people = people_of_batch(
-            result.printed, prepared.profile, options.letter_date, prepared.schedule_version
-        )
-        _commit(session, result, selection, people)
+                def put_in_place() -> None:  # (the ledger's rows are in, not yet committed)
+                    result.outputs = outputs.wait()
+                    step("before-rename")
+                    batch.finish(_own_files(result))
+
+                _commit(session, result, selection, people, put_in_place)
         return session.finish(result, selection)
 
 
@@ -203,17 +207,25 @@ def _own_files(result: BatchResult) -> list[str]:
 
 
 def _commit(
-    session: LedgerSession, result: BatchResult, selection: Any, people: Any = None
+    session: LedgerSession,
+    result: BatchResult,
+    selection: Any,
+    people: Any,
+    put_in_place: Callable[[], None],
 ) -> None:
-    """Record the batch in the ledger. When that fails (disk full at the commit), the batch
-    is complete and in place all the same: say so (BatchNotRecorded), with its ``--json``
-    fields; it stays ``writing`` in the ledger and the next run records it from its manifest.
+    """Put the batch in place and record it in the ledger (``LedgerSession.commit``). When
+    the record fails after the rename (disk full at the commit), the batch is complete and in
+    place all the same: say so (BatchNotRecorded), with its ``--json`` fields; it stays
+    ``writing`` in the ledger and the next run records it from its manifest. What fails
+    before the rename is raised as it is (nothing of the batch is kept).
     """
     from cchc_letters.errors import BatchNotRecorded, CchcError
 
     try:
-        session.commit(result.printed, people)
+        session.commit(result.printed, people, put_in_place)
     except (CchcError, OSError) as exc:
+        if not session.renamed:
+            raise
         reason = exc.message if isinstance(exc, CchcError) else (exc.strerror or str(exc))
         letters = sum(result.letters.values())
         raise BatchNotRecorded(

@@ -98,3 +98,11 @@ def paused_process(tmp_path: Path, step: str, *args: str) -> tuple[subprocess.Po
         encoding="utf-8",
     )
     return process, signal_file, release
+
+
+def printed_keys_of(ledger: Path) -> set[str]:
+    """The registration keys ``ledger`` holds as printed."""
+    from cchc_letters.ledger import Ledger
+
+    with Ledger.open(ledger, create=False) as book:
+        return {e.key for e in book.entries() if e.state == "printed"}

@@ -18,12 +18,12 @@ from ledger_helpers import (
     manifest_keys,
     paused_process,
     printed_counts,
+    printed_keys_of,
     write_births,
 )
 from typer.testing import CliRunner
 
 from cchc_letters.cli import app
-from cchc_letters.ledger import Ledger
 from cchc_letters.logs import mask_ids
 
 runner = CliRunner()
@@ -37,8 +37,7 @@ def generate(inputs, out: Path, *extra: str) -> dict:
 
 
 def ledger_keys(out: Path) -> set[str]:
-    with Ledger.open(out / "ledger.sqlite3", create=False) as book:
-        return {e.key for e in book.entries() if e.state == "printed"}
+    return printed_keys_of(out / "ledger.sqlite3")
 
 
 def test_rerunning_the_same_export_prints_nothing_new(tmp_path):

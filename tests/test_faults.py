@@ -28,6 +28,7 @@ from ledger_helpers import (
     completed_batches,
     key,
     printed_counts,
+    printed_keys_of,
     write_births,
 )
 from typer.testing import CliRunner
@@ -46,8 +47,7 @@ def generate(inputs, out: Path, *extra: str, code: int = 0) -> dict:
 
 
 def ledger_keys(ledger: Path) -> set[str]:
-    with Ledger.open(ledger, create=False) as book:
-        return {e.key for e in book.entries() if e.state == "printed"}
+    return printed_keys_of(ledger)
 
 
 def batch_files_match_manifest(out: Path) -> None:
@@ -376,7 +376,10 @@ def test_disk_full_while_writing_is_a_clear_error_and_records_nothing(tmp_path, 
 
 def test_disk_full_at_the_ledger_commit_says_the_batch_is_in_place(tmp_path):
     out = tmp_path / "out"
-    export = write_births(tmp_path / "export.csv", range(1, 6))
+    # The rows go into the transaction before the rename (and into SQLite's journal), so the
+    # disk fills just before the commit: enough letters that the commit must grow the file.
+    count = 60
+    export = write_births(tmp_path / "export.csv", range(1, count + 1))
     with small_disk(tmp_path / "disk", "512k") as disk:
         ledger = disk / "ledger.sqlite3"
         args = generate_args([export], out, "--json", "--ledger", str(ledger))
@@ -387,14 +390,14 @@ def test_disk_full_at_the_ledger_commit_says_the_batch_is_in_place(tmp_path):
         payload = one_json_object(stdout)
         assert code == 5 and payload["exit_code"] == 5
         [batch] = completed_batches(out)
-        assert payload["batch_dir"] == str(batch) and payload["letters"]["birth"] == 5
+        assert payload["batch_dir"] == str(batch) and payload["letters"]["birth"] == count
         assert str(batch) in payload["error"]
         filler.unlink()
         code, stdout, stderr = run_cli(*args)
         assert code == 0, stderr
         assert one_json_object(stdout)["recovered_batches"] == [str(batch)]
-        assert ledger_keys(ledger) == {key(n) for n in range(1, 6)}
-        assert printed_counts(out) == {key(n): 1 for n in range(1, 6)}
+        assert ledger_keys(ledger) == {key(n) for n in range(1, count + 1)}
+        assert printed_counts(out) == {key(n): 1 for n in range(1, count + 1)}
 
 
 def test_watch_leaves_a_good_export_in_the_inbox_when_the_disk_is_full(tmp_path):

@@ -167,9 +167,13 @@ def test_a_failure_while_reading_stops_the_reader(inputs, forked):
         os.waitpid(forked[0], os.WNOHANG)
 
 
+# (the outputs written here, not by a helper forked for them: it would import the
+# delivery sheet's modules, not this process)
 _MODULES_OF_A_BATCH = """
 import json, sys
+from cchc_letters import batch_outputs
 from cchc_letters.cli import app
+batch_outputs.APART_MIN_LETTERS = 10**9
 try:
     app(sys.argv[1:], prog_name="cchc-letters")
 except SystemExit:

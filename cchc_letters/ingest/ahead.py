@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import sys
 from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import IO, TYPE_CHECKING, Any
@@ -55,13 +54,9 @@ def worth_reading_ahead(input_bytes: int) -> bool:
     """True when inputs of ``input_bytes`` bytes should be read by a forked reader: large
     enough, a second core, fork available, and no other thread in this process (a thread
     holding a lock at the fork would leave that lock held in the reader)."""
-    if input_bytes < READ_AHEAD_MIN_BYTES or (os.cpu_count() or 1) < 2:
-        return False
-    if not hasattr(os, "fork") or not sys.platform.startswith(("linux", "darwin")):
-        return False
-    import threading
+    from cchc_letters.processes import can_fork
 
-    return threading.active_count() == 1
+    return input_bytes >= READ_AHEAD_MIN_BYTES and can_fork()
 
 
 def read_ahead(
