@@ -1,9 +1,10 @@
 """Writing a batch's letters into its staging folder: print files or one file per letter,
-in this process or, for a large batch, in two forked ones, then the manifest.
+in this process or, for a large batch, in two forked ones.
 
 The files themselves are written by output.py (``PrintFile``, ``write_single_letter``);
 this module plans which letters go to which file and who writes it. Positions, file names
-and the manifest are the same whichever way the files were written.
+and the letters' records (the manifest's rows, batch_outputs) are the same whichever way
+the files were written.
 """
 
 from __future__ import annotations
@@ -295,14 +296,14 @@ def write_letters(
     schedule_id: str,
     progress: ProgressCallback | None = None,
 ) -> Written:
-    """Write the print files (or one file per letter) and the manifest into ``staging``.
+    """Write the print files (or one file per letter) into ``staging``; return what was
+    written (the manifest is written with the batch's other outputs, batch_outputs).
 
     Large batches are split between processes by output file; memory stays flat because
     each print file is streamed to disk as its letters are rendered. ``progress(done,
     total)`` is called after every letter.
     """
     from cchc_letters.kinds import entry
-    from cchc_letters.output import write_manifest
 
     by_kind = {kind: [r for r in registrations if r.kind is kind] for kind in Kind}
     written = Written(letters={kind: len(of_kind) for kind, of_kind in by_kind.items()})
@@ -351,5 +352,4 @@ def write_letters(
             )
         if position:
             written.files.append(path)
-    write_manifest(staging, written.printed)
     return written

@@ -170,6 +170,8 @@ def test_a_large_batchs_delivery_sheet_is_written_apart_and_is_the_same(writers,
     assert apart.outputs["who_wrote"].report == {"letters": 7}
     assert apart.delivery.docx.parent == apart.batch_dir
     assert _sheet(apart) == _sheet(here)
+    manifest = (apart.manifest_file.read_bytes(), here.manifest_file.read_bytes())
+    assert manifest[0] == manifest[1] and manifest[0].count(b"\n") == 8  # written apart too
     assert apart.delivery.groups == here.delivery.groups
     assert printed_keys_of(tmp_path / "apart" / "out" / "ledger.sqlite3") == {
         p.key for p in apart.printed
@@ -186,6 +188,7 @@ def test_a_helper_that_dies_leaves_its_outputs_to_this_process(writers, monkeypa
     assert result.delivery.csv.is_file() and list(result.outputs)[:2] == ["who_wrote",
                                                                           "delivery_sheet"]  # fmt: skip
     assert len(printed_keys_of(tmp_path / "out" / "ledger.sqlite3")) == 7
+    assert result.manifest_file.read_bytes().count(b"\n") == 8  # its header and 7 letters
 
 
 @pytest.mark.parametrize("letters", [1, 10**9], ids=["apart", "here"])
