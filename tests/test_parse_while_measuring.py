@@ -57,6 +57,7 @@ def test_a_workbook_over_the_limits_makes_the_reader_give_way_while_it_parses(
     tmp_path, monkeypatch, beside
 ):
     release = threading.Event()
+
     def still_parsing(data: bytes):
         release.wait(timeout=30)  # calamine still expanding the workbook (never expanded here)
         raise MemoryError
