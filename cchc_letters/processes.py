@@ -81,6 +81,17 @@ def cap_address_space(headroom: int) -> bool:
     return True
 
 
+def kill(pid: int) -> None:
+    """Send SIGKILL to the forked process ``pid``, unless it is gone already (the caller
+    reaps it)."""
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 class HelperLost(Exception):
     """A forked helper ended without handing back its result (killed, out of memory, or a
     result or error that could not be pickled): do its work here instead."""
@@ -124,12 +135,7 @@ class Apart(Generic[T]):
         if self._pipe.closed:
             return
         self._pipe.close()
-        import signal
-
-        try:
-            os.kill(self._pid, signal.SIGKILL)  # (one that has answered is ending anyway)
-        except ProcessLookupError:
-            pass
+        kill(self._pid)  # (one that has answered is ending anyway)
         os.waitpid(self._pid, 0)
 
     def __enter__(self) -> Apart[T]:

@@ -103,21 +103,14 @@ def read_ahead(
                     taken += 1
     finally:
         if not finished:
-            _stop(pid)
+            from cchc_letters.processes import kill
+
+            kill(pid)
         os.waitpid(pid, 0)
     if not finished:
         # Deterministic reading: the same files give the same rows, so skipping the ones
         # already taken hands on exactly the rest.
         yield from islice(rows, taken, None)
-
-
-def _stop(pid: int) -> None:
-    import signal
-
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _reader(
