@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cchc_letters import ledger_file
 from cchc_letters.errors import CchcError
 from cchc_letters.models import Kind, RegistrationKey
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from cchc_letters.identity import Identity
 
 DEFAULT_NAME = "ledger.sqlite3"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 LEDGER_CACHE_KIB = 64 * 1024  # the page cache of an open ledger (see Ledger.open)
 
 # Batch states.
@@ -300,6 +301,13 @@ def _migrate_v4_to_v5(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _migrate_v5_to_v6(db: sqlite3.Connection) -> None:
+    """v6 indexes the letters by kind: whether any death letter is printed (``any_printed``,
+    asked by every batch of births) was a scan of every letter, 0.03-0.1 s and the page
+    cache filled for a ledger of 100,000 births."""
+    db.execute("CREATE INDEX IF NOT EXISTS letters_by_kind ON letters(kind, state)")
+
+
 # version found -> step that brings it to version + 1
 def _migrate_v3_to_v4(db: sqlite3.Connection) -> None:
     """v4 adds what the health station's session lists need (see ledger_people.py)."""
@@ -313,6 +321,7 @@ _MIGRATIONS = {
     2: _migrate_v2_to_v3,
     3: _migrate_v3_to_v4,
     4: _migrate_v4_to_v5,
+    5: _migrate_v5_to_v6,
 }
 
 
@@ -329,6 +338,32 @@ def _parse_key(text: str) -> RegistrationKey:
 def parse_key(text: str) -> str:
     """Return ``text`` as a canonical registration key; LedgerError when malformed."""
     return str(_parse_key(text.strip()))
+
+
+# The page cache while the pages are checked. quick_check reads every page once; with the
+# batch's cache (LEDGER_CACHE_KIB) a large ledger's pages stayed in memory for the rest of the
+# run (a daily batch of ten letters into a ledger of 100,000: 111 MB, against 38 MB).
+CHECK_CACHE_KIB = 2 * 1024
+
+
+def _check_pages(db: sqlite3.Connection, path: Path) -> bool:
+    """Check every page of the ledger ``db`` (the file ``path``) unless the file is as this
+    program's last check or commit left it (``ledger_file.is_as_left``); return True when it
+    was checked. Raises the damaged ledger's LedgerError (or SQLite's DatabaseError)."""
+    db.execute("BEGIN")
+    try:
+        # (a read lock first, so that no commit changes the file between the two looks)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if ledger_file.is_as_left(path):
+            return False
+        db.execute(f"PRAGMA cache_size = {-CHECK_CACHE_KIB}")
+        problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+    finally:
+        if db.in_transaction:
+            db.execute("COMMIT")
+    if problems != ["ok"]:
+        raise damaged(path, "; ".join(problems))
+    return True
 
 
 # ---- the ledger ------------------------------------------------------------------------
@@ -367,14 +402,15 @@ class Ledger:
             # mid-transaction and reads them back (strace: 3,036 page reads for that batch,
             # 15 with this cache; record_batch 0.46 -> 0.33 s CPU). Memory only: what is
             # written at the commit, and how durably (synchronous = FULL), is unchanged.
-            db.execute(f"PRAGMA cache_size = {-LEDGER_CACHE_KIB}")
             # The header alone can look right over pages of junk: check every page before
-            # trusting what the ledger says was printed.
-            problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
-            if problems != ["ok"]:
-                raise damaged(path, "; ".join(problems))
+            # trusting what the ledger says was printed, unless the file is as this
+            # program's last check or commit left it (ledger_file).
+            checked = _check_pages(db, path)
+            db.execute(f"PRAGMA cache_size = {-LEDGER_CACHE_KIB}")
             ledger = cls(db, path)
             ledger._upgrade()
+            if checked:
+                ledger_file.remember(path)
         except (sqlite3.Error, LedgerError) as exc:
             if db is not None:
                 db.close()
@@ -420,6 +456,7 @@ class Ledger:
                 f"không ghi được sổ theo dõi {self.path}: {exc} (cannot write the ledger)",
                 hint="Kiểm tra chỗ trống và quyền ghi của thư mục, rồi chạy lại.",
             ) from None
+        ledger_file.remember(self.path)  # a state SQLite's commit wrote from a checked one
 
     def _upgrade(self) -> None:
         version = self.version
@@ -441,6 +478,7 @@ class Ledger:
                 _create_v2(db)
                 _migrate_v3_to_v4(db)
                 _migrate_v4_to_v5(db)
+                _migrate_v5_to_v6(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             return
         self._backup(self.path.with_name(f"{self.path.name}.v{version}.bak"))
@@ -660,17 +698,10 @@ class Ledger:
     def keep_backup(self) -> None:
         """Copy the ledger (as just committed) to ``ledger.sqlite3.bak``, replacing the last
         copy only when the new one is complete. Best effort: a full disk skips it."""
-        target = backup_path(self.path)
-        partial = target.with_name(target.name + ".part")
         try:
-            copy = sqlite3.connect(partial)
-            try:
-                self._db.backup(copy)
-            finally:
-                copy.close()
-            partial.replace(target)
+            ledger_file.refresh_copy(self._db, self.path, backup_path(self.path))
         except (sqlite3.Error, OSError):
-            partial.unlink(missing_ok=True)
+            pass  # (left as ….updating; the next batch's copy finishes it)
 
     def batch_names(self) -> set[str]:
         """Return the name of every batch the ledger knows, in any state."""

@@ -487,7 +487,7 @@ def test_a_ledger_of_schema_4_is_migrated_and_keeps_its_letters(tmp_path):
     again = generate([write_births(tmp_path / "d2.csv", range(1, 4))], out)
     assert again["letters"]["birth"] == 1 and again["skipped_already_printed"] == 2
     with Ledger.open(path, create=False) as book:
-        assert book.version == 5
+        assert book.version == 6  # 5: identities; 6: letters indexed by kind
     assert (out / "ledger.sqlite3.v4.bak").is_file()
 
 

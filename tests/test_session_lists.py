@@ -356,7 +356,7 @@ def test_a_v3_ledger_migrates_and_keeps_its_letters(tmp_path):
     db.commit()
     db.close()
     with Ledger.open(path) as book:
-        assert book.version == ledger_module.SCHEMA_VERSION == 5  # 5: identity (faults)
+        assert book.version == ledger_module.SCHEMA_VERSION == 6  # 5: identity (faults); 6: kind
         assert [e.key for e in book.entries()] == ["26575:birth:2026:1/2026:1"]
         assert book.people.children(on=date(2027, 1, 1)) == []
     assert path.with_name("ledger.sqlite3.v3.bak").is_file()
