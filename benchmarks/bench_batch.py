@@ -20,7 +20,8 @@ Vietnamese names: birth letters are the heaviest, with the vaccination schedule 
   (``python -m cchc_letters generate INPUT --out DIR --date D --json``), timed from start to
   exit, at each size and at each peer's size (a ratio at the same size, start-up included);
 * runs the same letters from a CSV, ``generate --per-letter``, a 10-letter daily batch, and
-  once a 100,000-letter batch (a province's year) to show that memory stays flat;
+  once a 100,000-letter batch (a province's year) to show that memory stays flat, then daily
+  batches of 10 new letters into the folder whose ledger holds it;
 * prints letters per second, the memory of the largest process and the ratio to each peer on
   every line, and the ratios again at the end.
 
@@ -114,11 +115,12 @@ def _name(rng: random.Random, male: bool, surname: str | None = None) -> str:
     return f"{surname or rng.choice(SURNAMES)} {middle}{extra} {given}"
 
 
-def birth_rows(count: int, seed: int = 7) -> list[list[str]]:
-    """Return ``count`` valid birth registrations (registered in the 12 months to the letter date)."""
+def birth_rows(count: int, seed: int = 7, first: int = 1) -> list[list[str]]:
+    """Return ``count`` valid birth registrations (registered in the 12 months to the letter
+    date), numbered from ``first``."""
     rng = random.Random(seed)
     rows = []
-    for number in range(1, count + 1):
+    for number in range(first, first + count):
         registered = LETTER_DATE - timedelta(days=rng.randrange(0, 365))
         born = registered - timedelta(days=rng.randrange(0, 60))
         male = rng.random() < 0.51
@@ -162,14 +164,14 @@ def write_csv(path: Path, count: int) -> Path:
     return path
 
 
-def write_xlsx(path: Path, count: int) -> Path:
+def write_xlsx(path: Path, count: int, seed: int = 7, first: int = 1) -> Path:
     """Write an XLSX of ``count`` births (sheet "Khai sinh"), as the registry exports it."""
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("Khai sinh")
     sheet.append(HEADINGS)
-    for row in birth_rows(count):
+    for row in birth_rows(count, seed, first):
         sheet.append(row)
     book.save(path)
     return path
@@ -779,6 +781,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'memory growth':<25} {largest:>6} -> {size} letters: largest process "
                 f"{at:.0f} -> {big['peak_rss_mb']:.0f} MB "
                 f"({big['peak_rss_mb'] / at:.2f}x for {size / largest:.0f}x the letters)",
+                flush=True,
+            )
+            # The next days: a daily batch into the folder whose ledger now holds the year
+            # (new registrations each day). What a run costs must follow its batch, not the
+            # ledger's size.
+            days = [
+                _run_tool_once(write_xlsx(work / f"day-{day}.xlsx", 10, seed=100 + day,
+                                          first=size + 1 + 10 * day), work / f"large-{size}" / "run-1")
+                for day in range(args.repeat)
+            ]  # fmt: skip
+            days.sort(key=_seconds)
+            day = days[len(days) // 2]
+            day["runs_seconds"] = [round(d["seconds"], 3) for d in days]
+            figures["small_into_large"] = day
+            print(
+                f"{'daily batch, big ledger':<25} {day['letters']:>6} letters: "
+                f"{day['seconds']:7.2f} s incl. start-up, into a ledger of {size} letters; "
+                f"{_memory(day)}",
                 flush=True,
             )
 
