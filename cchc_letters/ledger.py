@@ -585,6 +585,11 @@ class Ledger:
             (LedgerEntry(*row[3:]), Identity(row[1], row[2])) for _, row in sorted(found.items())
         ]
 
+    def newest_first(self) -> Iterator[LedgerEntry]:
+        """Yield every row, newest first, as it is read (a search stops when it has enough)."""
+        for row in self._db.execute(self._ENTRY_SQL + " ORDER BY l.id DESC"):
+            yield LedgerEntry(*row)
+
     def entries(self, *, since: date | None = None, kind: Kind | None = None) -> list[LedgerEntry]:
         """Return every row, oldest first, printed on or after ``since`` and of ``kind``."""
         where, params = [], []
