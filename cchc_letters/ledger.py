@@ -704,12 +704,13 @@ class Ledger:
         self.keep_backup()
 
     def keep_backup(self) -> None:
-        """Copy the ledger (as just committed) to ``ledger.sqlite3.bak``, replacing the last
-        copy only when the new one is complete. Best effort: a full disk skips it."""
+        """Bring ``ledger.sqlite3.bak`` up to date with the ledger as just committed
+        (``ledger_file.refresh_copy``: the pages that differ). Best effort: a full disk
+        leaves the copy as ``….bak.updating``, which the next batch's copy finishes."""
         try:
             ledger_file.refresh_copy(self._db, self.path, backup_path(self.path))
         except (sqlite3.Error, OSError):
-            pass  # (left as ….updating; the next batch's copy finishes it)
+            pass
 
     def batch_names(self) -> set[str]:
         """Return the name of every batch the ledger knows, in any state."""

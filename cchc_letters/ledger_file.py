@@ -3,7 +3,7 @@
 Two things a run did to the whole file, however small its batch: ``PRAGMA quick_check``
 read every page before the ledger was trusted, and the backup copied every page after each
 batch. For a ledger of 100,000 letters (114 MB) that was 0.2 s and 0.6 s (the copy written
-whole and synced), and a daily batch of ten letters into it took 0.9 s instead of 0.21 s;
+whole and synced), and a daily batch of ten letters into it took 1.2-1.6 s, not 0.3 s;
 every page of the ledger's web pages paid the check too. Both now cost what changed:
 
 - **Checked when it is not as we left it.** After each commit this program makes (and after
