@@ -353,17 +353,11 @@ def _check_pages(db: sqlite3.Connection, path: Path) -> bool:
     """Check every page of the ledger ``db`` (the file ``path``) unless the file is as this
     program's last check or commit left it (``ledger_file.is_as_left``); return True when it
     was checked. Raises the damaged ledger's LedgerError (or SQLite's DatabaseError)."""
-    db.execute("BEGIN")
-    try:
-        # (a read lock first, so that no commit changes the file between the two looks)
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    with ledger_file.read_locked(db):  # (no commit changes the file between the two looks)
         if ledger_file.is_as_left(path):
             return False
         db.execute(f"PRAGMA cache_size = {-CHECK_CACHE_KIB}")
         problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
-    finally:
-        if db.in_transaction:
-            db.execute("COMMIT")
     if problems != ["ok"]:
         raise damaged(path, "; ".join(problems))
     return True
@@ -492,13 +486,8 @@ class Ledger:
                 db.execute(f"PRAGMA user_version = {version}")
 
     def _backup(self, target: Path) -> None:
-        if target.exists():
-            return
-        copy = sqlite3.connect(target)
-        try:
-            self._db.backup(copy)
-        finally:
-            copy.close()
+        if not target.exists():
+            ledger_file.copy_whole(self._db, target)
 
     # ---- reading ----
 

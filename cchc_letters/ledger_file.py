@@ -28,6 +28,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -88,6 +90,19 @@ def remember(path: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
+@contextmanager
+def read_locked(db: sqlite3.Connection) -> Iterator[None]:
+    """Hold a read transaction of ``db`` for the block: in SQLite's rollback-journal modes no
+    commit can write to the file meanwhile."""
+    db.execute("BEGIN")
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the read lock
+        yield
+    finally:
+        if db.in_transaction:
+            db.execute("COMMIT")
+
+
 def refresh_copy(db: sqlite3.Connection, path: Path, target: Path) -> None:
     """Make ``target`` a copy of the ledger at ``path`` (open as ``db``), writing only the
     pages that differ from the copy already there, then syncing it.
@@ -99,12 +114,10 @@ def refresh_copy(db: sqlite3.Connection, path: Path, target: Path) -> None:
     """
     mode = str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
     if mode not in ("delete", "truncate", "persist"):
-        _backup_whole(db, target)
+        copy_whole(db, target)
         return
     updating = target.with_name(target.name + ".updating")
-    db.execute("BEGIN")
-    try:
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the read lock
+    with read_locked(db):
         if target.exists():
             target.replace(updating)
         with path.open("rb") as source, _open_for_update(updating) as copy:
@@ -112,8 +125,6 @@ def refresh_copy(db: sqlite3.Connection, path: Path, target: Path) -> None:
             copy.truncate(source.tell())
             copy.flush()
             os.fsync(copy.fileno())
-    finally:
-        db.execute("COMMIT")
     updating.replace(target)
 
 
@@ -143,8 +154,9 @@ def _copy_differences(source: BinaryIO, copy: BinaryIO) -> None:
         offset += len(new)
 
 
-def _backup_whole(db: sqlite3.Connection, target: Path) -> None:
-    """Copy the ledger ``db`` to ``target`` with SQLite's backup API (every page)."""
+def copy_whole(db: sqlite3.Connection, target: Path) -> None:
+    """Copy the ledger ``db`` to ``target`` with SQLite's backup API (every page), under a
+    partial name until it is complete."""
     partial = target.with_name(target.name + ".part")
     try:
         copy = sqlite3.connect(partial)

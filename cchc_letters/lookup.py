@@ -59,6 +59,7 @@ def query_date(text: str) -> date | None:
 # addressee folded for matching).
 _Said = tuple[str, str, str, str]
 _NOTHING: _Said = ("", "", "", "")
+_Rows = dict[tuple[str, int], _Said]
 _COLUMNS = ("print_file", "position", "addressee", "registration_number", "registration_date")
 
 # Manifests read, kept between searches: the office app searches again and again, and a
@@ -67,29 +68,43 @@ _COLUMNS = ("print_file", "position", "addressee", "registration_number", "regis
 # was read at, and read again when they differ; at most this many letters are kept (about
 # 40 MB), the longest unused dropped first.
 MANIFEST_CACHE_LETTERS = 200_000
-_kept: OrderedDict[Path, tuple[tuple[int, int], dict[tuple[str, int], _Said]]] = OrderedDict()
+
+
+class _Kept:
+    """Manifests read, by path, with the (size, modification time) each was read at."""
+
+    def __init__(self) -> None:
+        self._manifests: OrderedDict[Path, tuple[tuple[int, int], _Rows]] = OrderedDict()
+        self._letters = 0
+
+    def rows(self, path: Path) -> dict[tuple[str, int], _Said]:
+        """Return ``_read_manifest(path)``, read again only when the file has changed."""
+        try:
+            status = path.stat()
+        except OSError:
+            return {}
+        stamp = (status.st_size, status.st_mtime_ns)
+        kept = self._manifests.pop(path, None)
+        if kept is not None:
+            self._letters -= len(kept[1])
+            if kept[0] != stamp:
+                kept = None
+        rows = kept[1] if kept is not None else _read_manifest(path)
+        self._manifests[path] = (stamp, rows)
+        self._letters += len(rows)
+        while self._letters > MANIFEST_CACHE_LETTERS and len(self._manifests) > 1:
+            self._letters -= len(self._manifests.popitem(last=False)[1][1])
+        return rows
+
+
+_kept = _Kept()
 
 
 def _manifest_rows(batch_dir: Path) -> dict[tuple[str, int], _Said]:
     """Return what the batch's manifest says of each letter, by (print file, position)."""
     from cchc_letters.output import MANIFEST_NAME
 
-    path = batch_dir / MANIFEST_NAME
-    try:
-        status = path.stat()
-    except OSError:
-        return {}
-    stamp = (status.st_size, status.st_mtime_ns)
-    kept = _kept.get(path)
-    if kept is not None and kept[0] == stamp:
-        _kept.move_to_end(path)
-        return kept[1]
-    rows = _read_manifest(path)
-    _kept[path] = (stamp, rows)
-    total = sum(len(r) for _, r in _kept.values())
-    while total > MANIFEST_CACHE_LETTERS and len(_kept) > 1:
-        total -= len(_kept.popitem(last=False)[1][1])
-    return rows
+    return _kept.rows(batch_dir / MANIFEST_NAME)
 
 
 def _read_manifest(path: Path) -> dict[tuple[str, int], _Said]:

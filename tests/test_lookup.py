@@ -74,7 +74,7 @@ def test_the_newest_letters_need_only_the_newest_manifests(out, monkeypatch):
         return reading(path)
 
     monkeypatch.setattr(lookup, "_read_manifest", counting)
-    monkeypatch.setattr(lookup, "_kept", type(lookup._kept)())
+    monkeypatch.setattr(lookup, "_kept", lookup._Kept())
     with Ledger.open(default_path(out), create=False) as book:
         newest = lookup.search_letters(book, "", limit=6)
         assert [x.entry.batch for x in newest] == ["batch-2026-11-27-004"] * 6
