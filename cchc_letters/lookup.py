@@ -4,7 +4,9 @@ manifests of the batch folders (the ledger itself keeps no names)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import re
+import threading
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,6 +27,18 @@ class FoundLetter:
     registration_number: str = ""
     registration_date: str = ""  # ISO, as in the manifest
     folded_addressee: str = ""  # (fold(addressee), for matching)
+    kind: str = ""  # as in the manifest: birth, marriage, death
+
+
+@dataclass(frozen=True)
+class ManifestLetter:
+    """A letter as its batch's manifest lists it (the office app's batch and letter pages)."""
+
+    print_file: str
+    position: int
+    addressee: str
+    kind: str
+    registration_number: str
 
 
 def fold(text: str) -> str:
@@ -55,18 +69,22 @@ def query_date(text: str) -> date | None:
     return None
 
 
-# What a search takes from each manifest row: (addressee, registration number, date, the
-# addressee folded for matching).
-_Said = tuple[str, str, str, str]
-_NOTHING: _Said = ("", "", "", "")
+# What is kept of each manifest row: (addressee, registration number, date, the addressee
+# folded for matching, kind), by (print file, position), in the manifest's order.
+_Said = tuple[str, str, str, str, str]
+_NOTHING: _Said = ("", "", "", "", "")
 _Rows = dict[tuple[str, int], _Said]
-_COLUMNS = ("print_file", "position", "addressee", "registration_number", "registration_date")
+_COLUMNS = (
+    "print_file", "position", "addressee", "registration_number", "registration_date", "kind"
+)  # fmt: skip
 
 # Manifests read, kept between searches: the office app searches again and again, and a
 # batch folder's manifest does not change once the folder is in place (a province's year is
 # one 61 MB manifest, 0.7 s to read). Each is kept with the size and modification time it
 # was read at, and read again when they differ; at most this many letters are kept (about
-# 40 MB), the longest unused dropped first.
+# 40 MB), the longest unused dropped first. The office app asks from several threads at once
+# (its pages run outside the event loop): one lock keeps the cache whole, and a manifest
+# asked for by two pages at once is read once.
 MANIFEST_CACHE_LETTERS = 200_000
 
 
@@ -76,6 +94,7 @@ class _Kept:
     def __init__(self) -> None:
         self._manifests: OrderedDict[Path, tuple[tuple[int, int], _Rows]] = OrderedDict()
         self._letters = 0
+        self._lock = threading.Lock()
 
     def rows(self, path: Path) -> dict[tuple[str, int], _Said]:
         """Return ``_read_manifest(path)``, read again only when the file has changed."""
@@ -84,17 +103,18 @@ class _Kept:
         except OSError:
             return {}
         stamp = (status.st_size, status.st_mtime_ns)
-        kept = self._manifests.pop(path, None)
-        if kept is not None:
-            self._letters -= len(kept[1])
-            if kept[0] != stamp:
-                kept = None
-        rows = kept[1] if kept is not None else _read_manifest(path)
-        self._manifests[path] = (stamp, rows)
-        self._letters += len(rows)
-        while self._letters > MANIFEST_CACHE_LETTERS and len(self._manifests) > 1:
-            self._letters -= len(self._manifests.popitem(last=False)[1][1])
-        return rows
+        with self._lock:
+            kept = self._manifests.pop(path, None)
+            if kept is not None:
+                self._letters -= len(kept[1])
+                if kept[0] != stamp:
+                    kept = None
+            rows = kept[1] if kept is not None else _read_manifest(path)
+            self._manifests[path] = (stamp, rows)
+            self._letters += len(rows)
+            while self._letters > MANIFEST_CACHE_LETTERS and len(self._manifests) > 1:
+                self._letters -= len(self._manifests.popitem(last=False)[1][1])
+            return rows
 
 
 _kept = _Kept()
@@ -115,12 +135,12 @@ def _read_manifest(path: Path) -> dict[tuple[str, int], _Said]:
             heading = next(reader, [])
             at = [heading.index(c) if c in heading else None for c in _COLUMNS]
             for row in reader:
-                file, position, addressee, number, registered = (
+                file, position, addressee, number, registered, kind = (
                     row[i] if i is not None and i < len(row) else "" for i in at
                 )
                 try:
                     rows[(file, int(position or 0))] = (
-                        addressee, number, registered, fold(addressee)
+                        addressee, number, registered, fold(addressee), kind
                     )  # fmt: skip
                 except ValueError:
                     continue
@@ -193,16 +213,45 @@ def _manifest_matches(said: _Said, day: date | None, wanted: str) -> bool:
     return wanted in said[3]
 
 
+def batch_letters(batch_dir: Path, start: int, count: int) -> tuple[int, list[ManifestLetter]]:
+    """Return how many letters the batch's manifest lists, and ``count`` of them from the
+    ``start``-th (0-based), in the manifest's order (a province's year is 100,000 letters:
+    the office app shows them a page at a time)."""
+    rows = _manifest_rows(batch_dir)
+    chosen = itertools.islice(rows.items(), max(0, start), max(0, start) + count)
+    return len(rows), [_letter(place, said) for place, said in chosen]
+
+
+def letter_in_batch(
+    batch_dir: Path, print_file: str, position: int
+) -> tuple[ManifestLetter | None, int]:
+    """Return the letter at ``position`` of ``print_file`` (None when the manifest does not
+    list it) and how many letters that print file holds."""
+    rows = _manifest_rows(batch_dir)
+    said = rows.get((print_file, position))
+    in_file = sum(1 for file, _ in rows if file == print_file)
+    return (None if said is None else _letter((print_file, position), said)), in_file
+
+
+def _letter(place: tuple[str, int], said: _Said) -> ManifestLetter:
+    return ManifestLetter(place[0], place[1], said[0], said[4], said[1])
+
+
 def read_csv_rows(path: Path, limit: int = 100_000) -> list[dict[str, str]]:
-    """Return the rows of a CSV the batch writer made (manifest, rejects, changed); [] when
-    the file is not there."""
+    """Return the first ``limit`` rows of a CSV the batch writer made (manifest, rejects,
+    changed); [] when the file is not there."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = []
-            for row in csv.DictReader(fh):
-                rows.append(row)
-                if len(rows) >= limit:
-                    break
-            return rows
-    except OSError:
+            return list(itertools.islice(csv.DictReader(fh), limit))
+    except (OSError, csv.Error, UnicodeDecodeError):
         return []
+
+
+def count_csv_rows(path: Path) -> int:
+    """Return how many rows (below its heading) a CSV the batch writer made has; 0 when the
+    file is not there."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return max(0, sum(1 for _ in csv.reader(fh)) - 1)
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return 0

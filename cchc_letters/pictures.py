@@ -2,15 +2,22 @@
 
 A picture is cached beside its PDF, keyed by the DOCX's size and modification time, so a
 page looked at twice is converted once. Nothing here prints.
+
+The office app asks for pictures from several threads at once. Pictures are made one at a
+time (``MAKING``): pdfium is not safe to call from two threads, and two requests for the
+same page would convert the same DOCX into the same folder, the one deleting the PDF the
+other reads.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from cchc_letters.errors import CchcError
 
 DEFAULT_WIDTH = 900  # pixels: an A4 page readable on an office screen
+MAKING = threading.RLock()  # held while a picture (or the PDF it is made from) is made
 
 
 class PictureError(CchcError):
@@ -21,34 +28,36 @@ def pdf_page_count(pdf: Path) -> int:
     """Return the number of pages of ``pdf``."""
     import pypdfium2
 
-    document = pypdfium2.PdfDocument(str(pdf))
-    try:
-        return len(document)
-    finally:
-        document.close()
+    with MAKING:
+        document = pypdfium2.PdfDocument(str(pdf))
+        try:
+            return len(document)
+        finally:
+            document.close()
 
 
 def pdf_page_png(pdf: Path, page: int, out: Path, *, width: int = DEFAULT_WIDTH) -> Path:
     """Render page ``page`` (1-based) of ``pdf`` as a PNG ``width`` pixels wide; return ``out``."""
     import pypdfium2
 
-    try:
-        document = pypdfium2.PdfDocument(str(pdf))
-    except pypdfium2.PdfiumError as exc:
-        raise PictureError(f"{pdf.name}: không đọc được PDF ({exc})") from None
-    try:
-        if not 1 <= page <= len(document):
-            raise PictureError(f"{pdf.name} không có trang {page} (có {len(document)} trang)")
-        sheet = document[page - 1]
-        scale = width / sheet.get_width()
-        image = sheet.render(scale=scale).to_pil()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(out.name + ".part")
-        image.save(partial, format="PNG", optimize=True)
-        partial.replace(out)
-        return out
-    finally:
-        document.close()
+    with MAKING:
+        try:
+            document = pypdfium2.PdfDocument(str(pdf))
+        except pypdfium2.PdfiumError as exc:
+            raise PictureError(f"{pdf.name}: không đọc được PDF ({exc})") from None
+        try:
+            if not 1 <= page <= len(document):
+                raise PictureError(f"{pdf.name} không có trang {page} (có {len(document)} trang)")
+            sheet = document[page - 1]
+            scale = width / sheet.get_width()
+            image = sheet.render(scale=scale).to_pil()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            partial = out.with_name(out.name + ".part")
+            image.save(partial, format="PNG", optimize=True)
+            partial.replace(out)
+            return out
+        finally:
+            document.close()
 
 
 def docx_page_png(
@@ -68,9 +77,12 @@ def docx_page_png(
     png = folder / f"{page:05d}-{width}.png"
     if png.is_file():
         return png
-    if pdf is None or not pdf.is_file() or pdf.stat().st_mtime_ns < stat.st_mtime_ns:
-        pdf = folder / f"{docx.stem}.pdf"
-        if not pdf.is_file():
-            folder.mkdir(parents=True, exist_ok=True)
-            convert_to_pdf([docx], folder)
-    return pdf_page_png(pdf, page, png, width=width)
+    with MAKING:
+        if png.is_file():  # made while this call waited
+            return png
+        if pdf is None or not pdf.is_file() or pdf.stat().st_mtime_ns < stat.st_mtime_ns:
+            pdf = folder / f"{docx.stem}.pdf"
+            if not pdf.is_file():
+                folder.mkdir(parents=True, exist_ok=True)
+                convert_to_pdf([docx], folder)
+        return pdf_page_png(pdf, page, png, width=width)

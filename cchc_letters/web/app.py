@@ -1,4 +1,10 @@
-"""The Starlette application: configuration, page rendering, routes and middleware."""
+"""The Starlette application: configuration, page rendering, routes and middleware.
+
+A page that reads files, the ledger or LibreOffice is a plain ``def``: Starlette runs it in
+its thread pool, so a search of a province's ledger or a page picture being made never holds
+up another officer's page (an ``async def`` page runs on the one event loop). A page that
+reads a form awaits it, then hands its work to ``run_in_threadpool``.
+"""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,6 +26,11 @@ from cchc_letters.web.app import WebConfig, config_of, problem, render
 BATCH_NAME = re.compile(r"batch-\d{4}-\d{2}-\d{2}-\d{3,}")
 REPORTS = "reports"
 KEEP_INTAKES = 30  # uploads listed on the page (older ones stay on disk until removed)
+# A batch page lists this many letters at a time (a province's year is 100,000: listed whole,
+# a 28 MB page that took 3.7 s to make), and the first this many rejected rows (all of them
+# are in rejects.csv).
+LETTERS_PER_PAGE = 500
+REJECTS_SHOWN = 500
 
 
 def _uploads(request: Request) -> Path:
@@ -81,7 +87,7 @@ def _batch_dirs(out: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
-async def batch_home(request: Request) -> Response:
+def batch_home(request: Request) -> Response:
     config = config_of(request)
     intakes = []
     uploads = _uploads(request)
@@ -126,10 +132,14 @@ def _waiting(config: Any) -> list[dict[str, Any]]:
 async def pick_inbox(request: Request) -> Response:
     """Copy the chosen inbox exports into a new upload (the browser sends names only, looked
     up among the inbox's own files; never used as paths)."""
+    form = await security.checked_form(request)
+    return await run_in_threadpool(_copy_from_inbox, request, form)
+
+
+def _copy_from_inbox(request: Request, form: FormData) -> Response:
     from cchc_letters import locking
     from cchc_letters.watch import candidates
 
-    form = await security.checked_form(request)
     config = config_of(request)
     if config.inbox is None:
         raise HTTPException(404, "Chưa đặt thư mục nhận (--inbox).")
@@ -303,7 +313,7 @@ def latest_registration(request: Request, kind: Kind) -> Any:
     return None
 
 
-async def intake(request: Request) -> Response:
+def intake(request: Request) -> Response:
     folder = _intake_dir(request, request.path_params["token"])
     letter_date = _letter_date(request, request.query_params.get("date"))
     view = _inspect(request, folder, letter_date)
@@ -315,10 +325,14 @@ async def intake(request: Request) -> Response:
 
 
 async def save_mapping(request: Request) -> Response:
-    from cchc_letters.mappingfile import add_headings
-
     folder = _intake_dir(request, request.path_params["token"])
     form = await security.checked_form(request)
+    return await run_in_threadpool(_add_headings, request, folder, form)
+
+
+def _add_headings(request: Request, folder: Path, form: FormData) -> Response:
+    from cchc_letters.mappingfile import add_headings
+
     pairs = []
     for key, value in form.multi_items():
         if key.startswith("field-") and isinstance(value, str) and value:
@@ -381,26 +395,43 @@ def _batch_dir(request: Request, name: str) -> Path:
     return folder
 
 
-async def batch_page(request: Request) -> Response:
-    from cchc_letters.lookup import read_csv_rows
-    from cchc_letters.output import CHANGED_NAME, MANIFEST_NAME, REJECTS_NAME
+def batch_page(request: Request) -> Response:
+    from cchc_letters.lookup import batch_letters, count_csv_rows, read_csv_rows
+    from cchc_letters.output import CHANGED_NAME, REJECTS_NAME
 
     folder = _batch_dir(request, request.path_params["name"])
     if folder.name == REPORTS:
         raise HTTPException(404, "Không tìm thấy lô thư.")
     files = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    total, _ = batch_letters(folder, 0, 0)
+    pages = max(1, -(-total // LETTERS_PER_PAGE))
+    page = min(_page_number(request.query_params.get("page")), pages)
+    _, letters = batch_letters(folder, (page - 1) * LETTERS_PER_PAGE, LETTERS_PER_PAGE)
     return render(
         request,
         "batch.html",
         {
             "name": folder.name,
             "files": files,
-            "letters": read_csv_rows(folder / MANIFEST_NAME),
-            "rejects": read_csv_rows(folder / REJECTS_NAME),
-            "changed": read_csv_rows(folder / CHANGED_NAME),
+            "letters": letters,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "first_number": (page - 1) * LETTERS_PER_PAGE + 1,
+            "rejects": read_csv_rows(folder / REJECTS_NAME, REJECTS_SHOWN),
+            "rejects_total": count_csv_rows(folder / REJECTS_NAME),
+            "changed": count_csv_rows(folder / CHANGED_NAME),
             "kinds": {kind.value: kind.vietnamese for kind in Kind},
         },
     )
+
+
+def _page_number(value: str | None) -> int:
+    """Return the page asked for (from 1); 1 for a missing or unreadable one."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
 
 
 async def download(request: Request) -> Response:
@@ -409,20 +440,14 @@ async def download(request: Request) -> Response:
     return FileResponse(path, filename=path.name, content_disposition_type="attachment")
 
 
-async def letter_page(request: Request) -> Response:
-    from cchc_letters.lookup import read_csv_rows
-    from cchc_letters.output import MANIFEST_NAME
+def letter_page(request: Request) -> Response:
+    from cchc_letters.lookup import letter_in_batch
     from cchc_letters.pdf import find_soffice
 
     folder = _batch_dir(request, request.path_params["name"])
     print_file = security.inside(folder, request.path_params["file"])
     position = request.path_params["position"]
-    letters = [
-        row
-        for row in read_csv_rows(folder / MANIFEST_NAME)
-        if row.get("print_file") == print_file.name
-    ]
-    letter = next((r for r in letters if r.get("position") == str(position)), None)
+    letter, count = letter_in_batch(folder, print_file.name, position)
     if letter is None:
         raise HTTPException(404, "Không có thư này trong lô.")
     return render(
@@ -433,14 +458,14 @@ async def letter_page(request: Request) -> Response:
             "file": print_file.name,
             "position": position,
             "letter": letter,
-            "count": len(letters),
+            "count": count,
             "can_picture": find_soffice() is not None
             or (folder / f"{print_file.stem}.pdf").is_file(),
         },
     )
 
 
-async def letter_picture(request: Request) -> Response:
+def letter_picture(request: Request) -> Response:
     from cchc_letters.pictures import docx_page_png
 
     folder = _batch_dir(request, request.path_params["name"])

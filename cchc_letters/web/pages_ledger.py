@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -19,7 +20,7 @@ def _ledger_path(request: Request) -> Path:
     return default_path(config_of(request).out_dir)
 
 
-async def ledger_home(request: Request) -> Response:
+def ledger_home(request: Request) -> Response:
     from cchc_letters.ledger import Ledger
     from cchc_letters.lookup import search_letters
 
@@ -32,7 +33,7 @@ async def ledger_home(request: Request) -> Response:
     return render(request, "ledger.html", {"query": query, "letters": letters, "path": path})
 
 
-async def history(request: Request) -> Response:
+def history(request: Request) -> Response:
     from cchc_letters.ledger import Ledger, parse_key
     from cchc_letters.lookup import with_manifests
 
@@ -64,8 +65,12 @@ async def forget(request: Request) -> Response:
     path = _ledger_path(request)
     if not path.is_file():
         return problem(request, "Chưa có sổ theo dõi.", status=404)
-    with Ledger.open(path, create=False) as book:
-        book.forget([key], now=local_now())
+
+    def forget_key() -> None:
+        with Ledger.open(path, create=False) as book:
+            book.forget([key], now=local_now())
+
+    await run_in_threadpool(forget_key)
     return RedirectResponse(f"/ledger/history?key={quote(key)}&forgotten=1", status_code=303)
 
 

@@ -28,7 +28,7 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-async def schedule(request: Request) -> Response:
+def schedule(request: Request) -> Response:
     from cchc_letters.profile import load_profile
     from cchc_letters.schedule import child_schedule, load_versions, version_for
 

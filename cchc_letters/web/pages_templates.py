@@ -50,7 +50,7 @@ def _kind(value: object) -> Kind:
         raise HTTPException(400, "Chọn loại thư: khai sinh, kết hôn hoặc khai tử.") from None
 
 
-async def templates_home(request: Request) -> Response:
+def templates_home(request: Request) -> Response:
     from cchc_letters.profile import load_profile
     from cchc_letters.render import template_path
 
@@ -118,7 +118,7 @@ def _place(
     return by_paragraph, loose
 
 
-async def staged_page(request: Request) -> Response:
+def staged_page(request: Request) -> Response:
     from cchc_letters.pdf import find_soffice
     from cchc_letters.profile import load_profile
     from cchc_letters.template_files import paragraphs
@@ -154,9 +154,8 @@ async def staged_page(request: Request) -> Response:
     )
 
 
-async def staged_picture(request: Request) -> Response:
-    from cchc_letters.pictures import pdf_page_png
-    from cchc_letters.templatecheck import render_preview
+def staged_picture(request: Request) -> Response:
+    from cchc_letters.pictures import MAKING
 
     path, meta = _staged(request)
     long = request.query_params.get("long") == "1"
@@ -164,27 +163,36 @@ async def staged_picture(request: Request) -> Response:
         return _real_picture(request, path, Kind(meta["kind"]))
     folder = path.parent.parent / ("preview-long" if long else "preview")
     png = folder / "page-1.png"
-    if not png.is_file():
-        config = config_of(request)
-        result = render_preview(
-            Kind(meta["kind"]),
-            out=folder / f"preview-{meta['kind']}.docx",
-            template=path,
-            profile_path=config.profile_path,
-            pdf=True,
-            letter_date=config.today(),
-            long=long,
-        )
-        if result.pdf is None:
-            raise HTTPException(503, result.pdf_message or "Không tạo được PDF.")
-        pdf_page_png(result.pdf, 1, png)
+    with MAKING:  # (asked for twice at once: made once)
+        if not png.is_file():
+            _make_preview(request, path, Kind(meta["kind"]), png, long=long)
     return FileResponse(png, media_type="image/png")
+
+
+def _make_preview(request: Request, template: Path, kind: Kind, png: Path, *, long: bool) -> None:
+    """Make page 1 of ``template``'s preview letter (its sample data) as ``png``."""
+    from cchc_letters.pictures import pdf_page_png
+    from cchc_letters.templatecheck import render_preview
+
+    config = config_of(request)
+    result = render_preview(
+        kind,
+        out=png.parent / f"preview-{kind.value}.docx",
+        template=template,
+        profile_path=config.profile_path,
+        pdf=True,
+        letter_date=config.today(),
+        long=long,
+    )
+    if result.pdf is None:
+        raise HTTPException(503, result.pdf_message or "Không tạo được PDF.")
+    pdf_page_png(result.pdf, 1, png)
 
 
 def _real_picture(request: Request, template: Path, kind: Kind) -> Response:
     """Page 1 with the first registration of ``kind`` in the latest upload of exports."""
     from cchc_letters.pdf import convert_to_pdf
-    from cchc_letters.pictures import pdf_page_png
+    from cchc_letters.pictures import MAKING, pdf_page_png
     from cchc_letters.template_files import write_letter_for
     from cchc_letters.web.pages_batch import latest_registration
 
@@ -193,15 +201,17 @@ def _real_picture(request: Request, template: Path, kind: Kind) -> Response:
     if registration is None:
         raise HTTPException(404, f"Chưa tải lên tệp xuất nào có hồ sơ {kind.vietnamese}.")
     folder = template.parent.parent / "preview-real"
-    letter = write_letter_for(
-        template,
-        registration,
-        profile_path=config.profile_path,
-        letter_date=config.today(),
-        out=folder / f"real-{kind.value}.docx",
-    )
-    (pdf,) = convert_to_pdf([letter], folder)
-    return FileResponse(pdf_page_png(pdf, 1, folder / "page-1.png"), media_type="image/png")
+    with MAKING:  # (into one folder: asked for twice at once, made one after the other)
+        letter = write_letter_for(
+            template,
+            registration,
+            profile_path=config.profile_path,
+            letter_date=config.today(),
+            out=folder / f"real-{kind.value}.docx",
+        )
+        (pdf,) = convert_to_pdf([letter], folder)
+        png = pdf_page_png(pdf, 1, folder / "page-1.png")
+    return FileResponse(png, media_type="image/png")
 
 
 async def adopt(request: Request) -> Response:
