@@ -91,3 +91,30 @@ def test_the_newest_letters_need_only_the_newest_manifests(out, monkeypatch):
         finally:
             manifest.write_bytes(before)
         assert len(read) == 5 and read[-1] == "batch-2026-11-27-002"
+
+
+def test_the_kept_manifests_stay_under_their_limit_the_longest_unused_dropped(out, monkeypatch):
+    read: list[str] = []
+    reading = lookup._read_manifest
+
+    def counting(path):
+        read.append(path.parent.name)
+        return reading(path)
+
+    monkeypatch.setattr(lookup, "_read_manifest", counting)
+    monkeypatch.setattr(lookup, "MANIFEST_CACHE_LETTERS", 12)  # two batches of six letters
+    kept = lookup._Kept()
+    batches = [out / f"batch-2026-11-27-00{n}" / "manifest.csv" for n in (1, 2, 3, 4)]
+    for path in batches[:2]:
+        kept.rows(path)
+    kept.rows(batches[0])  # batch 1 used last: batch 2 is now the longest unused
+    assert read == ["batch-2026-11-27-001", "batch-2026-11-27-002"]
+    assert len(kept.rows(batches[2])) == 6  # over the limit: batch 2 dropped
+    kept.rows(batches[0])
+    assert read[-1] == "batch-2026-11-27-003"  # batch 1 was kept …
+    kept.rows(batches[1])
+    assert read[-1] == "batch-2026-11-27-002"  # … batch 2 read again
+    monkeypatch.setattr(lookup, "MANIFEST_CACHE_LETTERS", 1)  # smaller than any manifest:
+    assert len(kept.rows(batches[3])) == 6  # the one asked for is still kept
+    kept.rows(batches[3])
+    assert read.count("batch-2026-11-27-004") == 1
