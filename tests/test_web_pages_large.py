@@ -182,3 +182,10 @@ def test_a_slow_page_does_not_hold_up_the_others(out, tmp_path, monkeypatch, nam
     assert other == 200  # another officer's page came back …
     assert waiting and let_go and all(let_go)  # … while the slow one was still working
     assert slow == 200
+
+
+def test_counts_are_written_as_vietnamese_write_them():
+    from cchc_letters.web.app import PAGES
+
+    show = PAGES.env.filters["vn_number"]
+    assert [show(n) for n in (7, 1000, 97365, 1234567)] == ["7", "1.000", "97.365", "1.234.567"]

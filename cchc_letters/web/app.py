@@ -78,6 +78,7 @@ def _templates() -> Jinja2Templates:
     )
     env.filters["vn_date"] = lambda d: f"{d:%d/%m/%Y}" if d else "—"
     env.filters["vn_iso"] = _vn_iso
+    env.filters["vn_number"] = _vn_number
     from cchc_letters.filters import capfirst  # the letters' own filter: shown as printed
 
     env.filters["capfirst"] = capfirst
@@ -90,6 +91,13 @@ def _vn_iso(text: str | None) -> str:
         return "—"
     day = f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
     return f"{day} {text[11:16]}" if len(text) > 10 else day
+
+
+def _vn_number(number: int) -> str:
+    """Show a count as Vietnamese write it: 97.365."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(number, locale="vi")
 
 
 PAGES = _templates()
