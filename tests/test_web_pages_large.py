@@ -126,6 +126,26 @@ def test_a_changed_manifest_is_read_again(out, tmp_path, monkeypatch):
         assert len(listed(client.get(f"/batches/{BATCH}").text)) == 2
 
 
+def test_an_upload_page_shows_the_first_rows_of_each_list_and_counts_them_all(out, monkeypatch):
+    """The export of the batch uploaded again: seven letters already printed, three rows
+    rejected; each list shows its first ROWS_SHOWN rows under its whole count."""
+    export = out.parent / "births.csv"
+    for shown, listed_printed, listed_rejected in ((2, 2, 2), (200, LETTERS, BAD_ROWS)):
+        monkeypatch.setattr(pages_batch, "ROWS_SHOWN", shown)
+        with make_client(out) as client:
+            page = upload_export(client, export).text
+        assert re.search(rf'id="already-count">{LETTERS}<', page)
+        assert re.search(rf'id="rejected-count">{BAD_ROWS}<', page)
+        rejected = page[page.index('id="rejected"') : page.index('id="already"')]
+        already = page[page.index('id="already"') :]
+        assert f"Đã in trước đó ({LETTERS})" in already
+        assert len(re.findall(r"/ledger/history\?key=", already)) == listed_printed
+        assert rejected.count('class="reject"') == listed_rejected
+        cut = shown < LETTERS
+        assert (f"Dưới đây là 2 dòng đầu trong {LETTERS}." in already) is cut
+        assert (f"Dưới đây là 2 lỗi đầu trong {BAD_ROWS}" in rejected) is cut
+
+
 # ---- several officers at once --------------------------------------------------------------
 
 

@@ -31,6 +31,10 @@ KEEP_INTAKES = 30  # uploads listed on the page (older ones stay on disk until r
 # are in rejects.csv).
 LETTERS_PER_PAGE = 500
 REJECTS_SHOWN = 500
+# An upload's page shows the first this many rows of each list (rejected, notes, already
+# printed, changed), with each list's count: a province's year uploaded again listed 97,365
+# letters already printed.
+ROWS_SHOWN = 200
 
 
 def _uploads(request: Request) -> Path:
@@ -263,14 +267,18 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
     rejected: list[RejectedRow] = []
     notes: list[RejectedRow] = []
     file_problems: list[RejectedRow] = []
+    totals = {"rejected": 0, "notes": 0}
     for issue in [*read.issues, *checked.issues]:
         file = names.get(issue.source.file if issue.source else (issue.file or ""), "")
         if issue.source is None:
             file_problems.append(RejectedRow(issue, file))
             continue
-        raw = rows.get((issue.source.file, issue.source.sheet, issue.source.row))
-        cells = [(c.heading, c.value) for c in raw.cells.values()] if raw else []
-        (rejected if issue.severity == "error" else notes).append(RejectedRow(issue, file, cells))
+        listed, total = (rejected, "rejected") if issue.severity == "error" else (notes, "notes")
+        totals[total] += 1
+        if len(listed) < ROWS_SHOWN:
+            raw = rows.get((issue.source.file, issue.source.sheet, issue.source.row))
+            cells = [(c.heading, c.value) for c in raw.cells.values()] if raw else []
+            listed.append(RejectedRow(issue, file, cells))
     vocab = load_vocabulary(mapping)
     choices = sorted(vocab.kinds)
     return {
@@ -278,7 +286,10 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
         "checked": checked,
         "names": names,
         "rejected": rejected,
+        "rejected_issues": totals["rejected"],
         "notes": notes,
+        "notes_total": totals["notes"],
+        "shown": ROWS_SHOWN,
         "file_problems": file_problems,
         "rejected_rows": checked.rejected,
         "field_choices": [(name, field_label(name, "")) for name in choices],
