@@ -178,10 +178,10 @@ def _worker_write(jobs: Sequence[Job]) -> list[list[LetterOutcome]]:
 def worker_count(letters: int) -> int:
     """Return how many processes should write a batch of ``letters`` letters."""
     if letters < PARALLEL_MIN_LETTERS:
-        return 1  # (before importing multiprocessing: a daily batch never needs it)
-    import multiprocessing
+        return 1
+    from cchc_letters.processes import can_fork
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not can_fork():  # (a process with other threads: a thread of the office app)
         return 1
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 

@@ -1,13 +1,16 @@
-"""A batch generated from the office app runs in a process of its own (web/jobs.py): the app
-follows its progress, shows how it ended, and says so plainly when that process dies."""
+"""A batch generated from the office app (web/jobs.py): a large one runs in a process of its
+own, whose progress the app follows, whose end it shows, and whose death it says plainly; a
+small one runs in a thread of the app, forking nothing."""
 
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from web_helpers import generate, make_client, upload_export
 
+from cchc_letters import writing
 from cchc_letters.web import jobs
 
 
@@ -17,7 +20,53 @@ def client(tmp_path):
         yield c
 
 
-def test_the_batch_runs_in_a_process_of_its_own(client, monkeypatch):
+@pytest.fixture
+def apart(monkeypatch):
+    """Every batch counts as large (the sample export is a few kilobytes)."""
+    monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+
+
+def test_a_small_batch_runs_in_the_apps_thread(client, monkeypatch):
+    from cchc_letters import pipeline
+
+    real, ran = pipeline.run_batch, []
+
+    def here(*args, **kwargs):
+        ran.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_batch", here)
+    status = generate(client, str(upload_export(client).url.path))
+    assert status["state"] == "done" and status["batch"] == "batch-2026-11-27-001"
+    assert len(ran) == 1 and ran[0] != threading.main_thread().name
+    assert status["done"] == status["total"] == 2
+
+
+def test_a_process_with_other_threads_writes_in_one_process():
+    """A large batch in a thread of the office app would fork its writers from a process
+    whose other threads may hold locks: it writes them itself instead."""
+    import os
+    import sys
+
+    if (os.cpu_count() or 1) < 2 or not sys.platform.startswith(("linux", "darwin")):
+        pytest.skip("writers are forked only on Linux and macOS, with a second core")
+    for thread in threading.enumerate():  # (another test's job, ending)
+        if thread is not threading.main_thread():
+            thread.join(timeout=30)
+    assert writing.worker_count(10_000) == min(writing.MAX_WORKERS, os.cpu_count() or 1)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert writing.worker_count(10_000) == 1
+    finally:
+        release.set()
+        other.join()
+    assert writing.worker_count(10_000) > 1
+
+
+@pytest.mark.usefixtures("apart")
+def test_a_large_batch_runs_in_a_process_of_its_own(client, monkeypatch):
     def not_here(*args, **kwargs):
         raise AssertionError("run_batch was called in the app's own process")
 
@@ -29,6 +78,7 @@ def test_the_batch_runs_in_a_process_of_its_own(client, monkeypatch):
     assert "Anh Phan Văn Lộc và chị Ngô Thị Thu Hà" in page.text
 
 
+@pytest.mark.usefixtures("apart")
 def test_a_batch_process_that_dies_is_a_plain_failure(client, monkeypatch, caplog):
     monkeypatch.setattr(jobs, "CHILD", "import os; os._exit(7)")
     with caplog.at_level(logging.ERROR, logger="cchc_letters"):
@@ -39,6 +89,7 @@ def test_a_batch_process_that_dies_is_a_plain_failure(client, monkeypatch, caplo
     assert "ended without an answer: exit 7" in caplog.text
 
 
+@pytest.mark.usefixtures("apart")
 def test_an_unexpected_error_in_the_batch_is_named_by_its_type_only(client, monkeypatch, caplog):
     broken = (
         "import cchc_letters.pipeline as p\n"

@@ -1,5 +1,5 @@
-"""Batches generated from the browser: `pipeline.run_batch` in a process of its own, followed
-by a thread of the app's, with its progress."""
+"""Batches generated from the browser: `pipeline.run_batch` followed by a thread of the app's,
+with its progress; a large batch runs in a process of its own."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class Job:
 def start(
     jobs: dict[str, Job], intake: str, options: Any, after: Callable[[], None] | None = None
 ) -> Job:
-    """Start ``run_batch(options)`` in a process of its own, followed by a thread of this one;
+    """Start ``run_batch(options)``, followed by a thread of this process (``_follow``);
     logged to OUT's day log as `generate` is. ``after()`` runs (here) once the batch is
     written (or found to hold nothing new)."""
     job = Job(new_token(), intake)
@@ -52,8 +52,8 @@ def start(
     return job
 
 
-# A batch runs in a process of its own (a new Python: ``python -c …run_apart()``), not in a
-# thread of the app's:
+# A large batch runs in a process of its own (a new Python: ``python -c …run_apart()``), not
+# in a thread of the app's:
 # - that process has one thread, so the run may fork its reader and its writers as the
 #   command line does (a process with other threads must not fork: a lock one of them holds
 #   would stay held in the child, and the app's pages run in threads);
@@ -63,14 +63,77 @@ def start(
 # - its memory goes back when it ends (the app kept 159 MB after those 10,000, now 92 MB);
 # - a new interpreter works the same on Windows, and, unlike multiprocessing's spawn, does
 #   not import the app's own main module again.
-# It is handed its options pickled on its standard input and answers on its standard output
-# (its progress at most this often, in seconds, then how it ended).
+# A new Python costs about 0.3 s before it starts on the batch, so a batch whose exports are
+# smaller than this runs in the thread (a daily batch: 0.13-0.20 s there, 0.47-0.51 s
+# apart), where it forks nothing (writing.worker_count, processes.can_fork).
+APART_MIN_BYTES = 64 * 1024
+# The process is handed its options pickled on its standard input and answers on its
+# standard output: its progress at most this often (seconds), then how it ended.
 PROGRESS_EVERY = 0.1
 CHILD = "from cchc_letters.web.jobs import run_apart; run_apart()"
 
+Tell = Callable[..., None]  # tell("progress", done, total), then how the batch ended
+
 
 def _follow(job: Job, options: Any, after: Callable[[], None] | None) -> None:
-    """Run the batch in its own process and keep ``job`` up to date with what it says."""
+    """Run the batch (here, or in a process of its own) and keep ``job`` up to date."""
+    ended = False
+
+    def hear(kind: str, *said: Any) -> None:
+        nonlocal ended
+        if kind == "progress":
+            job.done, job.total = said
+            return
+        ended = True
+        if kind == "done":
+            job.result = said[0]
+            if after is not None:
+                after()
+            job.state = "done"
+        elif kind == "failed":
+            job.message, job.hint, job.state = said[0], said[1], "failed"
+        else:  # ("error", type name): logged by type only, as the app logs its errors
+            _unexpected(job, said[0])
+
+    try:
+        if _input_bytes(options) < APART_MIN_BYTES:
+            _batch(job.intake, options, hear)
+            return
+        returncode = _apart(job.intake, options, hear)
+    except CchcError as exc:  # (from after(): the inbox's lock)
+        job.message, job.hint, job.state = exc.message, exc.hint, "failed"
+        return
+    except Exception as exc:  # noqa: BLE001 — shown as a plain message, logged by type only
+        _unexpected(job, type(exc).__name__)
+        return
+    if not ended:
+        log.error("generation process ended without an answer: exit %s", returncode)
+        job.message = (
+            f"Việc tạo thư dừng bất thường (mã thoát {returncode}). Hãy tạo thư lần nữa: thư "
+            "nào đã ghi sổ sẽ không in lại."
+        )
+        job.state = "failed"
+
+
+def _input_bytes(options: Any) -> int:
+    total = 0
+    for path in options.inputs:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            pass  # (the batch says what it could not read)
+    return total
+
+
+def _unexpected(job: Job, error: str) -> None:
+    log.error("generation failed: %s", error)
+    job.message = f"Lỗi không mong đợi khi tạo thư ({error}); chưa ghi sổ."
+    job.state = "failed"
+
+
+def _apart(intake: str, options: Any, hear: Tell) -> int | None:
+    """Run ``_batch`` in a new Python (``run_apart``), handing each of its answers to
+    ``hear``; return its exit status."""
     import os
     import pickle
     import subprocess
@@ -80,63 +143,28 @@ def _follow(job: Job, options: Any, after: Callable[[], None] | None) -> None:
         [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     assert process.stdin is not None and process.stdout is not None
-    ended = False
     try:
         with process.stdin:
-            pickle.dump((job.intake, options, os.getpid()), process.stdin)
+            pickle.dump((intake, options, os.getpid()), process.stdin)
         while True:
             try:
                 message = pickle.load(process.stdout)
             except EOFError:
                 break
-            if message[0] == "progress":
-                job.done, job.total = message[1], message[2]
-                continue
-            ended = True
-            if message[0] == "done":
-                job.result = message[1]
-                if after is not None:
-                    after()
-                job.state = "done"
-            elif message[0] == "failed":
-                job.message, job.hint, job.state = message[1], message[2], "failed"
-            else:  # ("error", type name): logged by type only, as the app logs its errors
-                _unexpected(job, message[1])
-    except CchcError as exc:  # (from after(): the inbox's lock)
-        job.message, job.hint, job.state = exc.message, exc.hint, "failed"
-    except Exception as exc:  # noqa: BLE001 — shown as a plain message, logged by type only
-        _unexpected(job, type(exc).__name__)
+            hear(*message)
     finally:
         process.stdout.close()
         process.wait()
-    if not ended and job.state == "running":
-        log.error("generation process ended without an answer: exit %s", process.returncode)
-        job.message = (
-            f"Việc tạo thư dừng bất thường (mã thoát {process.returncode}). Hãy tạo thư lần "
-            "nữa: thư nào đã ghi sổ sẽ không in lại."
-        )
-        job.state = "failed"
-
-
-def _unexpected(job: Job, error: str) -> None:
-    log.error("generation failed: %s", error)
-    job.message = f"Lỗi không mong đợi khi tạo thư ({error}); chưa ghi sổ."
-    job.state = "failed"
+    return process.returncode
 
 
 def run_apart() -> None:
-    """The batch's process (``_follow``): read (upload, options, the app's process id) from
-    standard input, run the batch, and answer on standard output: its progress, then
-    ("done", the result without its letters), ("failed", message, hint) or ("error", the
-    unexpected exception's type)."""
+    """The batch's own process (``_apart``): read (upload, options, the app's process id)
+    from standard input, run ``_batch``, and answer on standard output."""
     import os
     import pickle
     import sys
-    import time
-    from dataclasses import replace
 
-    from cchc_letters.logs import day_log, log_batch
-    from cchc_letters.pipeline import local_now, run_batch
     from cchc_letters.processes import die_with_parent
 
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
@@ -149,17 +177,34 @@ def run_apart() -> None:
     except Exception:  # noqa: BLE001 — the app went away before it asked: nothing to do
         raise SystemExit(2) from None
     die_with_parent(parent)  # (the app stopped: the batch stops as if killed; the ledger holds)
-    told = 0.0
 
     def answer(*message: Any) -> None:
         pickle.dump(message, answers, pickle.HIGHEST_PROTOCOL)
         answers.flush()
 
+    try:
+        _batch(intake, options, answer)
+    finally:
+        answers.close()
+
+
+def _batch(intake: str, options: Any, tell: Tell) -> None:
+    """Run the batch, telling its progress (at most every PROGRESS_EVERY s, and its last
+    letter), then ("done", the result without its letters), ("failed", message, hint) or
+    ("error", the unexpected exception's type)."""
+    import time
+    from dataclasses import replace
+
+    from cchc_letters.logs import day_log, log_batch
+    from cchc_letters.pipeline import local_now, run_batch
+
+    told = 0.0
+
     def progress(done: int, total: int) -> None:
         nonlocal told
         if done == total or time.monotonic() - told >= PROGRESS_EVERY:
             told = time.monotonic()
-            answer("progress", done, total)
+            tell("progress", done, total)
 
     try:
         with day_log(options.out_dir, local_now()) as day:
@@ -169,14 +214,12 @@ def run_apart() -> None:
                 day.error("%s (exit %d)", exc.message, int(exc.exit_code))
                 raise
             log_batch(day, f"office app upload {intake}", result)
-        # What the job's page shows; the letters themselves stay here (10,000 of them would
-        # cost a second to send).
-        shown = replace(result, printed=[], issues=[], changed=[], do_not_deliver=[],
-                        delivery=None, outputs={})  # fmt: skip
-        answer("done", shown)
     except CchcError as exc:
-        answer("failed", exc.message, exc.hint)
+        tell("failed", exc.message, exc.hint)
     except Exception as exc:  # noqa: BLE001 — told by type only (names stay out of logs)
-        answer("error", type(exc).__name__)
-    finally:
-        answers.close()
+        tell("error", type(exc).__name__)
+    else:
+        # What the job's page shows; the letters themselves stay with the run (10,000 of
+        # them would cost a second to send).
+        tell("done", replace(result, printed=[], issues=[], changed=[], do_not_deliver=[],
+                             delivery=None, outputs={}))  # fmt: skip
