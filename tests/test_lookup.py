@@ -65,15 +65,21 @@ def test_the_search_finds_what_reading_every_letter_finds(out):
         assert lookup.search_letters(book, "05/11/2026")[0].registration_number == "05"
 
 
-def test_the_newest_letters_need_only_the_newest_manifests(out, monkeypatch):
-    read: list[str] = []
+@pytest.fixture
+def read(monkeypatch) -> list[str]:
+    """The batch folders whose manifest was read, in order (from now on)."""
+    names: list[str] = []
     reading = lookup._read_manifest
 
     def counting(path):
-        read.append(path.parent.name)
+        names.append(path.parent.name)
         return reading(path)
 
     monkeypatch.setattr(lookup, "_read_manifest", counting)
+    return names
+
+
+def test_the_newest_letters_need_only_the_newest_manifests(out, read, monkeypatch):
     monkeypatch.setattr(lookup, "_kept", lookup._Kept())
     with Ledger.open(default_path(out), create=False) as book:
         newest = lookup.search_letters(book, "", limit=6)
@@ -93,15 +99,9 @@ def test_the_newest_letters_need_only_the_newest_manifests(out, monkeypatch):
         assert len(read) == 5 and read[-1] == "batch-2026-11-27-002"
 
 
-def test_the_kept_manifests_stay_under_their_limit_the_longest_unused_dropped(out, monkeypatch):
-    read: list[str] = []
-    reading = lookup._read_manifest
-
-    def counting(path):
-        read.append(path.parent.name)
-        return reading(path)
-
-    monkeypatch.setattr(lookup, "_read_manifest", counting)
+def test_the_kept_manifests_stay_under_their_limit_the_longest_unused_dropped(
+    out, read, monkeypatch
+):
     monkeypatch.setattr(lookup, "MANIFEST_CACHE_LETTERS", 12)  # two batches of six letters
     kept = lookup._Kept()
     batches = [out / f"batch-2026-11-27-00{n}" / "manifest.csv" for n in (1, 2, 3, 4)]
