@@ -5,10 +5,11 @@ small one runs in a thread of the app, forking nothing."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 import pytest
-from web_helpers import generate, make_client, upload_export
+from web_helpers import LETTER_DATE, csrf_of, generate, make_client, upload_export, wait_for_job
 
 from cchc_letters import writing
 from cchc_letters.web import jobs
@@ -78,11 +79,23 @@ def test_a_large_batch_runs_in_a_process_of_its_own(client, monkeypatch):
     assert "Anh Phan Văn Lộc và chị Ngô Thị Thu Hà" in page.text
 
 
+def generate_checked(client, intake_url: str) -> dict:
+    """Generate from an upload already checked (``generate`` shows its page again first)."""
+    response = client.post(
+        intake_url + "/generate",
+        data={"csrf": csrf_of(client), "letter_date": LETTER_DATE.isoformat()},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return wait_for_job(client, response.headers["location"])
+
+
 @pytest.mark.usefixtures("apart")
 def test_a_batch_process_that_dies_is_a_plain_failure(client, monkeypatch, caplog):
+    intake = str(upload_export(client).url.path)
     monkeypatch.setattr(jobs, "CHILD", "import os; os._exit(7)")
     with caplog.at_level(logging.ERROR, logger="cchc_letters"):
-        status = generate(client, str(upload_export(client).url.path))
+        status = generate_checked(client, intake)
     assert status["state"] == "failed" and status["batch"] is None
     assert "dừng bất thường (mã thoát 7)" in status["message"]
     assert "thư nào đã ghi sổ sẽ không in lại" in status["message"]
@@ -102,3 +115,45 @@ def test_an_unexpected_error_in_the_batch_is_named_by_its_type_only(client, monk
     assert status["state"] == "failed"
     assert status["message"] == "Lỗi không mong đợi khi tạo thư (ValueError); chưa ghi sổ."
     assert "generation failed: ValueError" in caplog.text and "Bí Mật" not in caplog.text
+
+
+# ---- an upload's check -------------------------------------------------------------------
+
+
+def _without_tokens(page: str) -> str:
+    return re.sub(r'name="csrf" value="[^"]+"', "", page)
+
+
+def test_a_large_upload_is_checked_in_a_process_of_its_own(client, monkeypatch):
+    here = client.get(str(upload_export(client).url.path))
+    assert here.status_code == 200 and "LÝ MINH KHÔI" in here.text  # (checked in this thread)
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the upload was checked in the app's own process")
+
+    monkeypatch.setattr("cchc_letters.intake.check_inputs", not_here)
+    monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    apart = client.get(str(here.url.path))
+    assert apart.status_code == 200
+    assert _without_tokens(apart.text) == _without_tokens(here.text)  # the same page
+
+
+def test_a_broken_column_mapping_is_the_same_problem_here_and_apart(client, tmp_path, monkeypatch):
+    intake = str(upload_export(client).url.path)
+    (tmp_path / "out" / "column-mapping.toml").write_text("[headings\n", encoding="utf-8")
+    here = client.get(intake)
+    monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    apart = client.get(intake)
+    assert here.status_code == apart.status_code == 400
+    assert "column-mapping.toml" in here.text
+    assert _without_tokens(apart.text) == _without_tokens(here.text)
+
+
+def test_an_upload_check_that_dies_is_a_plain_error_page(client, monkeypatch, caplog):
+    intake = str(upload_export(client).url.path)
+    monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    monkeypatch.setattr(jobs, "CHILD", "import os; os._exit(7)")
+    with caplog.at_level(logging.ERROR, logger="cchc_letters"):
+        page = client.get(intake)
+    assert page.status_code == 500 and "Lỗi không mong đợi" in page.text
+    assert "Traceback" not in page.text and "unexpected RuntimeError" in caplog.text

@@ -52,8 +52,8 @@ def start(
     return job
 
 
-# A large batch runs in a process of its own (a new Python: ``python -c …run_apart()``), not
-# in a thread of the app's:
+# A large batch runs in a process of its own (a new Python: ``in_new_python``), not in a
+# thread of the app's:
 # - that process has one thread, so the run may fork its reader and its writers as the
 #   command line does (a process with other threads must not fork: a lock one of them holds
 #   would stay held in the child, and the app's pages run in threads);
@@ -67,7 +67,7 @@ def start(
 # smaller than this runs in the thread (a daily batch: 0.13-0.20 s there, 0.47-0.51 s
 # apart), where it forks nothing (writing.worker_count, processes.can_fork).
 APART_MIN_BYTES = 64 * 1024
-# The process is handed its options pickled on its standard input and answers on its
+# That process is handed its options pickled on its standard input and answers on its
 # standard output: its progress at most this often (seconds), then how it ended.
 PROGRESS_EVERY = 0.1
 CHILD = "from cchc_letters.web.jobs import run_apart; run_apart()"
@@ -132,8 +132,12 @@ def _unexpected(job: Job, error: str) -> None:
 
 
 def _apart(intake: str, options: Any, hear: Tell) -> int | None:
-    """Run ``_batch`` in a new Python (``run_apart``), handing each of its answers to
-    ``hear``; return its exit status."""
+    return in_new_python("cchc_letters.web.jobs:batch_apart", (intake, options), hear)
+
+
+def in_new_python(function: str, argument: Any, hear: Tell) -> int | None:
+    """Call ``function`` ("module:name") as ``function(argument, tell)`` in a new Python
+    (``run_apart``), handing each message it tells to ``hear``; return its exit status."""
     import os
     import pickle
     import subprocess
@@ -145,7 +149,7 @@ def _apart(intake: str, options: Any, hear: Tell) -> int | None:
     assert process.stdin is not None and process.stdout is not None
     try:
         with process.stdin:
-            pickle.dump((intake, options, os.getpid()), process.stdin)
+            pickle.dump((function, argument, os.getpid()), process.stdin)
         while True:
             try:
                 message = pickle.load(process.stdout)
@@ -159,8 +163,9 @@ def _apart(intake: str, options: Any, hear: Tell) -> int | None:
 
 
 def run_apart() -> None:
-    """The batch's own process (``_apart``): read (upload, options, the app's process id)
-    from standard input, run ``_batch``, and answer on standard output."""
+    """The new Python of ``in_new_python``: read (function, argument, the app's process id)
+    from standard input, call the function, and answer on standard output what it tells."""
+    import importlib
     import os
     import pickle
     import sys
@@ -173,19 +178,25 @@ def run_apart() -> None:
     except (AttributeError, OSError, ValueError):  # (no standard error: an app without console)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     try:
-        intake, options, parent = pickle.load(sys.stdin.buffer)
+        name, argument, parent = pickle.load(sys.stdin.buffer)
     except Exception:  # noqa: BLE001 — the app went away before it asked: nothing to do
         raise SystemExit(2) from None
-    die_with_parent(parent)  # (the app stopped: the batch stops as if killed; the ledger holds)
+    die_with_parent(parent)  # (the app stopped: the work stops as if killed; the ledger holds)
+    module, function = name.split(":")
 
     def answer(*message: Any) -> None:
         pickle.dump(message, answers, pickle.HIGHEST_PROTOCOL)
         answers.flush()
 
     try:
-        _batch(intake, options, answer)
+        getattr(importlib.import_module(module), function)(argument, answer)
     finally:
         answers.close()
+
+
+def batch_apart(argument: tuple[str, Any], tell: Tell) -> None:
+    """``_batch`` in the batch's own process."""
+    _batch(*argument, tell)
 
 
 def _batch(intake: str, options: Any, tell: Tell) -> None:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from cchc_letters.errors import CchcError
 from cchc_letters.models import Issue, Kind
 from cchc_letters.web import jobs, security
 from cchc_letters.web.app import WebConfig, config_of, problem, render
@@ -250,19 +251,85 @@ def _names(meta: _Meta, folder: Path) -> dict[str, str]:
     return names
 
 
+@dataclass
+class Shown:
+    """The first ``ROWS_SHOWN`` rows of a list, and how many it has."""
+
+    rows: list[Any]
+    total: int
+
+    @classmethod
+    def of(cls, rows: list[Any]) -> Shown:
+        return cls(rows[:ROWS_SHOWN], len(rows))
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """What checking an upload needs (``upload_view``): picklable, for a process apart."""
+
+    paths: list[Path]
+    names: dict[str, str]
+    letter_date: date
+    mapping: Path | None
+    out_dir: Path
+    profile_path: Path | None
+
+
 def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any]:
-    """Read and check the uploaded files exactly as `check` does; nothing is written."""
+    """Read and check the uploaded files exactly as `check` does; nothing is written. An
+    upload as large as a batch run apart (web/jobs.py) is checked in a process of its own:
+    100,000 rows took 22-31 s here, and left 370 MB in the app."""
+    config = config_of(request)
+    meta = _meta(folder)
+    upload = _Upload(
+        paths=[folder / item["stored"] for item in meta["files"]],
+        names=_names(meta, folder),
+        letter_date=letter_date,
+        mapping=config.mapping_path if config.mapping_path.is_file() else None,
+        out_dir=config.out_dir,
+        profile_path=config.profile_path,
+    )
+    if sum(p.stat().st_size for p in upload.paths if p.is_file()) < jobs.APART_MIN_BYTES:
+        return upload_view(upload)
+    answers: list[tuple[Any, ...]] = []
+    returncode = jobs.in_new_python(
+        "cchc_letters.web.pages_batch:view_apart", upload, lambda *said: answers.append(said)
+    )
+    if not answers:
+        raise RuntimeError(f"the upload check ended without an answer: exit {returncode}")
+    kind, *said = answers[-1]
+    if kind == "failed":
+        raise CchcError(said[0], hint=said[1])
+    if kind != "done":
+        raise RuntimeError(f"the upload check failed: {said[0]}")
+    view: dict[str, Any] = said[0]
+    return view
+
+
+def view_apart(upload: _Upload, tell: jobs.Tell) -> None:
+    """``upload_view`` in a process of its own: tells ("done", view), ("failed", message,
+    hint) or ("error", the unexpected exception's type)."""
+    try:
+        tell("done", upload_view(upload))
+    except CchcError as exc:
+        tell("failed", exc.message, exc.hint)
+    except Exception as exc:  # noqa: BLE001 — told by type only (names stay out of logs)
+        tell("error", type(exc).__name__)
+
+
+def upload_view(upload: _Upload) -> dict[str, Any]:
+    """Return what the upload's page shows: the files as read, the counts, the first rows
+    of each list (``Shown``) and what the ledger says of the registrations."""
     from cchc_letters.ingest import load_vocabulary
     from cchc_letters.ingest.columns import field_label
     from cchc_letters.intake import check_inputs
+    from cchc_letters.plan import ledger_plan
 
-    config = config_of(request)
-    meta = _meta(folder)
-    paths = [folder / item["stored"] for item in meta["files"]]
-    mapping = config.mapping_path if config.mapping_path.is_file() else None
-    both = check_inputs(paths, letter_date=letter_date, mapping=mapping, keep_rows=True)
+    both = check_inputs(
+        upload.paths, letter_date=upload.letter_date, mapping=upload.mapping, keep_rows=True
+    )
     read, checked = both.read, both.validated
-    names = _names(meta, folder)
+    names = upload.names
     rows = {(r.source.file, r.source.sheet, r.source.row): r for r in read.rows}
     rejected: list[RejectedRow] = []
     notes: list[RejectedRow] = []
@@ -279,11 +346,13 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
             raw = rows.get((issue.source.file, issue.source.sheet, issue.source.row))
             cells = [(c.heading, c.value) for c in raw.cells.values()] if raw else []
             listed.append(RejectedRow(issue, file, cells))
-    vocab = load_vocabulary(mapping)
-    choices = sorted(vocab.kinds)
+    plan = ledger_plan(
+        checked.registrations, out_dir=upload.out_dir, profile_path=upload.profile_path
+    )
     return {
-        "read": read,
-        "checked": checked,
+        "files": read.files,
+        "rows_read": checked.rows_read,
+        "duplicates": checked.duplicates,
         "names": names,
         "rejected": rejected,
         "rejected_issues": totals["rejected"],
@@ -292,17 +361,19 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
         "shown": ROWS_SHOWN,
         "file_problems": file_problems,
         "rejected_rows": checked.rejected,
-        "field_choices": [(name, field_label(name, "")) for name in choices],
-        "mapping": mapping,
-        "plan": _plan(config, checked.registrations),
+        "field_choices": [
+            (name, field_label(name, "")) for name in sorted(load_vocabulary(upload.mapping).kinds)
+        ],
+        "mapping": upload.mapping,
+        "plan": {
+            "new": len(plan.new),
+            "printed": Shown.of(plan.printed),
+            "changed": Shown.of(plan.changed),
+            "withheld": Shown.of(plan.withheld),
+            "duplicates": Shown.of(plan.duplicates),
+            "notes": Shown.of([*plan.withheld, *plan.duplicates]),
+        },
     }
-
-
-def _plan(config: Any, registrations: list[Any]) -> Any:
-    """What the ledger says of these registrations (read only): new, printed, changed."""
-    from cchc_letters.plan import ledger_plan
-
-    return ledger_plan(registrations, out_dir=config.out_dir, profile_path=config.profile_path)
 
 
 def latest_registration(request: Request, kind: Kind) -> Any:
