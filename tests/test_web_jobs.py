@@ -157,3 +157,58 @@ def test_an_upload_check_that_dies_is_a_plain_error_page(client, monkeypatch, ca
         page = client.get(intake)
     assert page.status_code == 500 and "Lỗi không mong đợi" in page.text
     assert "Traceback" not in page.text and "unexpected RuntimeError" in caplog.text
+
+
+# ---- the app stopped while a batch runs apart ---------------------------------------------
+
+FOLLOWER = """
+import sys
+from datetime import date
+from pathlib import Path
+
+from cchc_letters.options import BatchOptions
+from cchc_letters.web import jobs
+
+options = BatchOptions(inputs=[Path(sys.argv[1])], out_dir=Path(sys.argv[2]),
+                       letter_date=date(2026, 11, 27))
+jobs.in_new_python("cchc_letters.web.jobs:batch_apart", ("test", options), lambda *said: None)
+"""
+
+
+@pytest.mark.slow
+def test_a_batch_apart_stops_when_the_app_is_killed_and_the_next_run_prints_it_once(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    from ledger_helpers import completed_batches, printed_counts, write_births
+
+    export = write_births(tmp_path / "births.csv", range(1, 3001))
+    out = tmp_path / "out"
+    app = subprocess.Popen([sys.executable, "-c", FOLLOWER, str(export), str(out)])
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob(".incomplete-batch-*")):  # the batch is being written
+            assert app.poll() is None and time.monotonic() < deadline, "the batch never began"
+            time.sleep(0.01)
+        (batch,) = psutil.Process(app.pid).children()
+        assert "run_apart" in " ".join(batch.cmdline())
+        os.kill(app.pid, signal.SIGKILL)
+        app.wait()
+        gone, _ = psutil.wait_procs([batch], timeout=30)
+        assert gone, "the batch's process outlived the app"
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert completed_batches(out) == []  # it stopped where it was, as if killed
+    runner = subprocess.run(
+        [sys.executable, "-m", "cchc_letters", "generate", str(export), "--out", str(out),
+         "--date", "2026-11-27"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert runner.returncode == 0, runner.stderr
+    counts = printed_counts(out)
+    assert len(counts) == 3000 and set(counts.values()) == {1}
