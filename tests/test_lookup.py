@@ -4,10 +4,13 @@ key or date, reading the ledger newest first and a manifest only when it is need
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date
 
 import pytest
 from fault_helpers import generate_args
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ledger_helpers import write_births
 from typer.testing import CliRunner
 
@@ -118,3 +121,20 @@ def test_the_kept_manifests_stay_under_their_limit_the_longest_unused_dropped(
     assert len(kept.rows(batches[3])) == 6  # the one asked for is still kept
     kept.rows(batches[3])
     assert read.count("batch-2026-11-27-004") == 1
+
+
+VIETNAMESE = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+)
+NAMES = st.text(alphabet=VIETNAMESE + VIETNAMESE.upper() + " \t\n-'", max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(NAMES, NAMES.map(lambda t: unicodedata.normalize("NFD", t)), st.text()))
+def test_folding_is_the_rule_itself(text):
+    """fold's one translation gives what the rule gives: NFD, every combining mark dropped,
+    đ as d, lower case, runs of white space as one space (a name typed decomposed, and any
+    text at all, too)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    assert lookup.fold(text) == " ".join(bare.lower().split())
