@@ -153,14 +153,14 @@ def birth_rows(count: int, seed: int = 7, first: int = 1) -> list[list[str]]:
     return rows
 
 
-def write_csv(path: Path, count: int) -> Path:
+def write_csv(path: Path, count: int, seed: int = 7, first: int = 1) -> Path:
     """Write the same births as a UTF-8 CSV (to separate XLSX reading from the rest)."""
     import csv
 
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADINGS)
-        writer.writerows(birth_rows(count))
+        writer.writerows(birth_rows(count, seed, first))
     return path
 
 
@@ -666,10 +666,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.write_child:
         path, count, seed, first = args.write_child
-        if path.endswith(".csv"):
-            write_csv(Path(path), int(count))
-        else:
-            write_xlsx(Path(path), int(count), int(seed), int(first))
+        write = write_csv if path.endswith(".csv") else write_xlsx
+        write(Path(path), int(count), int(seed), int(first))
         return 0
     for child, function in (
         (args.baseline_child, baseline_child),

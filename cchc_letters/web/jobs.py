@@ -96,7 +96,7 @@ def _follow(job: Job, options: Any, after: Callable[[], None] | None) -> None:
             _unexpected(job, said[0])
 
     try:
-        if _input_bytes(options) < APART_MIN_BYTES:
+        if not worth_apart(options.inputs):
             _batch(job.intake, options, hear)
             return
         returncode = _apart(job.intake, options, hear)
@@ -115,14 +115,15 @@ def _follow(job: Job, options: Any, after: Callable[[], None] | None) -> None:
         job.state = "failed"
 
 
-def _input_bytes(options: Any) -> int:
+def worth_apart(paths: Any) -> bool:
+    """True when work on these exports is worth a process of its own (``APART_MIN_BYTES``)."""
     total = 0
-    for path in options.inputs:
+    for path in paths:
         try:
             total += path.stat().st_size
         except OSError:
-            pass  # (the batch says what it could not read)
-    return total
+            pass  # (the batch, or the check, says what it could not read)
+    return total >= APART_MIN_BYTES
 
 
 def _unexpected(job: Job, error: str) -> None:

@@ -289,7 +289,7 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
         out_dir=config.out_dir,
         profile_path=config.profile_path,
     )
-    if sum(p.stat().st_size for p in upload.paths if p.is_file()) < jobs.APART_MIN_BYTES:
+    if not jobs.worth_apart(upload.paths):
         return upload_view(upload)
     answers: list[tuple[Any, ...]] = []
     returncode = jobs.in_new_python(
