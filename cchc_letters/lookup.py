@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import itertools
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
 
+from cchc_letters.kept import Kept
 from cchc_letters.ledger import Ledger, LedgerEntry
 
 MAX_RESULTS = 500
@@ -101,38 +100,29 @@ _COLUMNS = (
 # one 61 MB manifest, 0.7 s to read). Each is kept with the size and modification time it
 # was read at, and read again when they differ; at most this many letters are kept (about
 # 40 MB), the longest unused dropped first. The office app asks from several threads at once
-# (its pages run outside the event loop): one lock keeps the cache whole, and a manifest
-# asked for by two pages at once is read once.
+# (its pages run outside the event loop): a manifest asked for by two pages at once is read
+# once, and a page asking for another batch's does not wait behind that read (kept.Kept).
 MANIFEST_CACHE_LETTERS = 200_000
 
 
-class _Kept:
+class _Kept(Kept[Path, _Rows]):
     """Manifests read, by path, with the (size, modification time) each was read at."""
 
     def __init__(self) -> None:
-        self._manifests: OrderedDict[Path, tuple[tuple[int, int], _Rows]] = OrderedDict()
-        self._letters = 0
-        self._lock = threading.Lock()
+        super().__init__(MANIFEST_CACHE_LETTERS, weight=len)
 
-    def rows(self, path: Path) -> dict[tuple[str, int], _Said]:
+    @property
+    def limit(self) -> int:
+        return MANIFEST_CACHE_LETTERS  # read when a manifest is kept (tests lower it)
+
+    def rows(self, path: Path) -> _Rows:
         """Return ``_read_manifest(path)``, read again only when the file has changed."""
         try:
             status = path.stat()
         except OSError:
             return {}
         stamp = (status.st_size, status.st_mtime_ns)
-        with self._lock:
-            kept = self._manifests.pop(path, None)
-            if kept is not None:
-                self._letters -= len(kept[1])
-                if kept[0] != stamp:
-                    kept = None
-            rows = kept[1] if kept is not None else _read_manifest(path)
-            self._manifests[path] = (stamp, rows)
-            self._letters += len(rows)
-            while self._letters > MANIFEST_CACHE_LETTERS and len(self._manifests) > 1:
-                self._letters -= len(self._manifests.popitem(last=False)[1][1])
-            return rows
+        return self.get(path, stamp, lambda: _read_manifest(path))
 
 
 _kept = _Kept()
