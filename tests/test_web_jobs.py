@@ -9,7 +9,15 @@ import re
 import threading
 
 import pytest
-from web_helpers import LETTER_DATE, csrf_of, generate, make_client, upload_export, wait_for_job
+from web_helpers import (
+    LETTER_DATE,
+    csrf_of,
+    forget_checked_uploads,
+    generate,
+    make_client,
+    upload_export,
+    wait_for_job,
+)
 
 from cchc_letters import writing
 from cchc_letters.web import jobs
@@ -133,6 +141,7 @@ def test_a_large_upload_is_checked_in_a_process_of_its_own(client, monkeypatch):
 
     monkeypatch.setattr("cchc_letters.intake.check_inputs", not_here)
     monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    forget_checked_uploads(client)
     apart = client.get(str(here.url.path))
     assert apart.status_code == 200
     assert _without_tokens(apart.text) == _without_tokens(here.text)  # the same page
@@ -143,6 +152,7 @@ def test_a_broken_column_mapping_is_the_same_problem_here_and_apart(client, tmp_
     (tmp_path / "out" / "column-mapping.toml").write_text("[headings\n", encoding="utf-8")
     here = client.get(intake)
     monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    forget_checked_uploads(client)
     apart = client.get(intake)
     assert here.status_code == apart.status_code == 400
     assert "column-mapping.toml" in here.text
@@ -153,6 +163,7 @@ def test_an_upload_check_that_dies_is_a_plain_error_page(client, monkeypatch, ca
     intake = str(upload_export(client).url.path)
     monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
     monkeypatch.setattr(jobs, "CHILD", "import os; os._exit(7)")
+    forget_checked_uploads(client)
     with caplog.at_level(logging.ERROR, logger="cchc_letters"):
         page = client.get(intake)
     assert page.status_code == 500 and "Lỗi không mong đợi" in page.text

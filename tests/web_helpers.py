@@ -21,6 +21,13 @@ def make_client(out: Path, **config) -> TestClient:
     return TestClient(create_app(WebConfig(out_dir=out, **config)))
 
 
+def forget_checked_uploads(client: TestClient) -> None:
+    """Drop the upload pages the app keeps, so the next one is checked again."""
+    from cchc_letters.kept import Kept
+
+    client.app.state.config.upload_views = Kept(1)  # type: ignore[attr-defined]
+
+
 def csrf_of(client: TestClient, page: str = "/batch") -> str:
     response = client.get(page)
     found = re.search(r'name="csrf" value="([^"]+)"', response.text)

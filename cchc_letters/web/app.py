@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from cchc_letters.errors import CchcError
+from cchc_letters.kept import Kept
 from cchc_letters.web import security
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 PRIVATE_DIR = ".cchc-web"  # OUT/.cchc-web: uploads, checked templates, page pictures
 MAPPING_NAME = "column-mapping.toml"  # OUT/column-mapping.toml: headings chosen in the app
+# Upload pages kept, each as checked for its files, letter date, mapping, profile and ledger
+# (pages_batch._inspect): a province's year takes 20 s or more to check, and showing its
+# page again (back, reload, a second officer) needs none of it while nothing changed.
+UPLOAD_VIEWS_KEPT = 8
 
 
 @dataclass
@@ -55,6 +60,9 @@ class WebConfig:
         date.today
     )  # the default letter date of the forms (tests pass a fixed one)
     jobs: dict[str, Job] = field(default_factory=dict)
+    upload_views: Kept[tuple[str, date], dict[str, Any]] = field(
+        default_factory=lambda: Kept(UPLOAD_VIEWS_KEPT)
+    )
 
     @property
     def private(self) -> Path:

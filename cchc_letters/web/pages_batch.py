@@ -276,9 +276,11 @@ class _Upload:
 
 
 def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any]:
-    """Read and check the uploaded files exactly as `check` does; nothing is written. An
-    upload as large as a batch run apart (web/jobs.py) is checked in a process of its own:
-    100,000 rows checked here left the app at 367 MB (at 70 MB, checked apart)."""
+    """Read and check the uploaded files exactly as `check` does; nothing is written. The
+    page is kept (``WebConfig.upload_views``) until its files, the mapping, the profile or
+    the ledger change: shown again, it costs a few file times, not another check."""
+    from cchc_letters import ledger, ledger_file
+
     config = config_of(request)
     meta = _meta(folder)
     upload = _Upload(
@@ -289,6 +291,27 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
         out_dir=config.out_dir,
         profile_path=config.profile_path,
     )
+    read_from = [*upload.paths, config.mapping_path, config.profile_path]
+    stamp = (
+        tuple(_file_stamp(path) for path in read_from),
+        ledger_file.fingerprint(ledger.default_path(config.out_dir)),
+    )
+    return config.upload_views.get((folder.name, letter_date), stamp, lambda: _check_upload(upload))
+
+
+def _file_stamp(path: Path | None) -> tuple[str, int, int] | None:
+    """Return what tells a file's present content: its path, size and modification time."""
+    try:
+        status = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if status is None else (str(path), status.st_size, status.st_mtime_ns)
+
+
+def _check_upload(upload: _Upload) -> dict[str, Any]:
+    """``upload_view``, in a process of its own for an upload as large as a batch run apart
+    (web/jobs.py): 100,000 rows checked here left the app at 367 MB (at 70 MB, checked
+    apart)."""
     if not jobs.worth_apart(upload.paths):
         return upload_view(upload)
     answers: list[tuple[Any, ...]] = []
