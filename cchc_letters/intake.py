@@ -91,3 +91,29 @@ def check_inputs(
         read.rows.extend(rows)
         rows = iter(read.rows)
     return CheckedInput(read, validate_rows(rows, letter_date=letter_date))
+
+
+# Rows validated at a time while looking for a template's sample registration.
+SAMPLE_ROWS_AT_A_TIME = 100
+
+
+def first_registration(
+    inputs: Sequence[Path], kind: Kind, *, letter_date: date, mapping: Path | None = None
+) -> Registration | None:
+    """Return the first row of ``kind`` in ``inputs`` that validation makes a registration
+    of, reading no further (a template's preview with real data needs one, and the latest
+    upload may be a province's year: checking all of it took 20 s). Rows of another
+    register, or of none, are passed over unvalidated. The registration is checked as `check` checks
+    it, but only against the rows read so far: a later row may yet contradict it."""
+    from itertools import islice
+
+    from cchc_letters.ingest import open_inputs
+    from cchc_letters.validate import validate_rows
+
+    _, rows = open_inputs(inputs, mapping=mapping)
+    of_kind = (row for row in rows if row.kind is kind)  # (a row of no known kind is rejected)
+    while chunk := list(islice(of_kind, SAMPLE_ROWS_AT_A_TIME)):
+        registrations = validate_rows(chunk, letter_date=letter_date).registrations
+        if registrations:
+            return registrations[0]
+    return None

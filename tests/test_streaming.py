@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import weakref
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pytest
 from registers import write_register
 
 from cchc_letters.ingest import open_inputs, read_inputs
-from cchc_letters.intake import check_inputs
+from cchc_letters.intake import SAMPLE_ROWS_AT_A_TIME, check_inputs, first_registration
 from cchc_letters.models import Kind, RawCell, RawRow, SourceRef
 from cchc_letters.validate import validate_rows
 
@@ -307,3 +308,63 @@ def test_a_rows_cells_are_its_columns_with_the_tables_fields_shared(tmp_path, su
     assert second.cells.get("father_name") is None and len(second.cells) == 5
     assert short.cells["mother_residence"] == RawCell("Nơi cư trú của mẹ", "")  # a short row
     assert first.cells.at is second.cells.at  # where each field is: the table's, held once
+
+
+# ---- a template's sample registration: the first rows only ---------------------------------
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "registrations.csv"
+
+
+@pytest.fixture
+def rows_taken(monkeypatch):
+    """How many rows ``first_registration`` took from the reader, and the kinds it validated."""
+    import cchc_letters.ingest as ingest
+    import cchc_letters.validate as validate
+
+    taken = {"read": 0, "validated": []}
+    real_open, real_validate = ingest.open_inputs, validate.validate_rows
+
+    def counting_open(*args, **kwargs):
+        read, rows = real_open(*args, **kwargs)
+
+        def counted():
+            for row in rows:
+                taken["read"] += 1
+                yield row
+
+        return read, counted()
+
+    def counting_validate(rows, **kwargs):
+        rows = list(rows)
+        taken["validated"].extend(row.kind for row in rows)
+        return real_validate(rows, **kwargs)
+
+    monkeypatch.setattr(ingest, "open_inputs", counting_open)
+    monkeypatch.setattr(validate, "validate_rows", counting_validate)
+    return taken
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_the_sample_registration_is_the_first_a_check_makes_of_its_kind(kind):
+    whole = check_inputs([SAMPLE], letter_date=LETTER_DATE).registrations
+    first = next(r for r in whole if r.kind is kind)
+    assert first_registration([SAMPLE], kind, letter_date=LETTER_DATE) == first
+
+
+def test_the_sample_registration_reads_no_further_than_it_needs(tmp_path, rows_taken):
+    path = register(tmp_path / "ks.xlsx", [["x", "bad date", "", "", ""], *births(3000)])
+    found = first_registration([path], Kind.BIRTH, letter_date=LETTER_DATE)
+    assert found is not None and found.number == "001"  # the unusable first row passed over
+    assert rows_taken["read"] == len(rows_taken["validated"]) <= SAMPLE_ROWS_AT_A_TIME
+
+
+def test_rows_of_another_register_are_passed_over_unvalidated(rows_taken):
+    found = first_registration([SAMPLE], Kind.DEATH, letter_date=LETTER_DATE)
+    assert found is not None and found.kind is Kind.DEATH
+    assert rows_taken["read"] > len(rows_taken["validated"]) > 0
+    assert set(rows_taken["validated"]) == {Kind.DEATH}
+
+
+def test_no_row_of_the_kind_is_no_sample(tmp_path):
+    path = register(tmp_path / "ks.csv", births(5))
+    assert first_registration([path], Kind.MARRIAGE, letter_date=LETTER_DATE) is None

@@ -400,8 +400,9 @@ def upload_view(upload: _Upload) -> dict[str, Any]:
 
 
 def latest_registration(request: Request, kind: Kind) -> Any:
-    """Return the first registration of ``kind`` in the most recent upload that has one."""
-    from cchc_letters.intake import check_inputs
+    """Return the first registration of ``kind`` in the most recent upload that has one
+    (``intake.first_registration``: its first rows only)."""
+    from cchc_letters.intake import first_registration
 
     config = config_of(request)
     uploads = _uploads(request)
@@ -411,8 +412,7 @@ def latest_registration(request: Request, kind: Kind) -> Any:
     mapping = config.mapping_path if config.mapping_path.is_file() else None
     for folder in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)[:KEEP_INTAKES]:
         paths = [folder / item["stored"] for item in _meta(folder)["files"]]
-        checked = check_inputs(paths, letter_date=config.today(), mapping=mapping)
-        found = next((r for r in checked.registrations if r.kind is kind), None)
+        found = first_registration(paths, kind, letter_date=config.today(), mapping=mapping)
         if found is not None:
             return found
     return None
