@@ -155,7 +155,7 @@ def staged_page(request: Request) -> Response:
 
 
 def staged_picture(request: Request) -> Response:
-    from cchc_letters.pictures import MAKING
+    from cchc_letters.pictures import making
 
     path, meta = _staged(request)
     long = request.query_params.get("long") == "1"
@@ -163,7 +163,7 @@ def staged_picture(request: Request) -> Response:
         return _real_picture(request, path, Kind(meta["kind"]))
     folder = path.parent.parent / ("preview-long" if long else "preview")
     png = folder / "page-1.png"
-    with MAKING:  # (asked for twice at once: made once)
+    with making(folder):  # (asked for twice at once: made once)
         if not png.is_file():
             _make_preview(request, path, Kind(meta["kind"]), png, long=long)
     return FileResponse(png, media_type="image/png")
@@ -192,7 +192,7 @@ def _make_preview(request: Request, template: Path, kind: Kind, png: Path, *, lo
 def _real_picture(request: Request, template: Path, kind: Kind) -> Response:
     """Page 1 with the first registration of ``kind`` in the latest upload of exports."""
     from cchc_letters.pdf import convert_to_pdf
-    from cchc_letters.pictures import MAKING, pdf_page_png
+    from cchc_letters.pictures import making, pdf_page_png
     from cchc_letters.template_files import write_letter_for
     from cchc_letters.web.pages_batch import latest_registration
 
@@ -201,7 +201,7 @@ def _real_picture(request: Request, template: Path, kind: Kind) -> Response:
     if registration is None:
         raise HTTPException(404, f"Chưa tải lên tệp xuất nào có hồ sơ {kind.vietnamese}.")
     folder = template.parent.parent / "preview-real"
-    with MAKING:  # (into one folder: asked for twice at once, made one after the other)
+    with making(folder):  # (asked for twice at once: made one after the other)
         letter = write_letter_for(
             template,
             registration,
