@@ -11,7 +11,9 @@ Identities are kept as short hashes (the ledger holds no names or ID numbers in 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from cchc_letters.models import Birth, Death, Marriage, Person, Registration, iso_date, plain
 
@@ -33,6 +35,34 @@ class Identity:
         if self.by_id and other.by_id:
             return self.by_id == other.by_id
         return bool(self.by_name) and self.by_name == other.by_name
+
+
+_T = TypeVar("_T")
+
+
+class Known(Generic[_T]):
+    """Values, each of an identity, found by an identity without comparing it with each
+    one: a year's batch against a year's ledger asked ``Identity.same`` of every pair
+    (3 million calls for 2,600 corrected keys against the year, 6.5 s)."""
+
+    def __init__(self, pairs: Iterable[tuple[Identity, _T]]) -> None:
+        self._pairs = list(pairs)
+        self._by_id: dict[str, list[int]] = {}
+        self._by_name: dict[str, list[int]] = {}
+        for n, (who, _) in enumerate(self._pairs):
+            if who.by_id:
+                self._by_id.setdefault(who.by_id, []).append(n)
+            if who.by_name:
+                self._by_name.setdefault(who.by_name, []).append(n)
+
+    def same(self, who: Identity) -> Iterator[_T]:
+        """Yield, in the order given, the values whose identity is ``who``'s (``same``)."""
+        # `same` holds only for a shared ID or a shared name: those are all to compare
+        near = self._by_id.get(who.by_id or "", []) + self._by_name.get(who.by_name or "", [])
+        for n in sorted(set(near)):
+            other, value = self._pairs[n]
+            if who.same(other):
+                yield value
 
 
 def _hash(*parts: str) -> str:

@@ -554,6 +554,8 @@ class Registration(_Remembered):
         """
         if not stored.startswith(MEANING_PREFIX):
             return stored in self.content_hashes()
+        if stored == self.content_hash() and stored != MEANING_PREFIX:
+            return True  # the usual case, a record unchanged: nothing to take apart
         then = dict(
             pair.split("=", 1) for pair in stored[len(MEANING_PREFIX) :].split(",") if "=" in pair
         )

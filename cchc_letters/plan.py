@@ -180,18 +180,19 @@ def _corrected_keys(plan: Plan, fresh: list[int], events: dict[int, Any], ledger
     """Step 3: a new key whose event the ledger has printed under another key (a corrected
     số, quyển or year) is a changed record; reprinted with --reprint-changed, the old
     key's letter then superseded."""
+    from cchc_letters.identity import Known
+
     found = ledger.printed_events(events[i] for i in fresh) if ledger and fresh else []
     if not found:
         return
+    printed = Known((stored, entry) for entry, stored in found)
     for i in fresh:
         row = plan.rows[i]
         previous = next(
             (
                 entry
-                for entry, stored in found
-                if entry.kind == row.registration.kind.value
-                and entry.key != row.key
-                and events[i].same(stored)
+                for entry in printed.same(events[i])
+                if entry.kind == row.registration.kind.value and entry.key != row.key
             ),
             None,
         )
@@ -207,6 +208,7 @@ def _deaths_stop_births(plan: Plan, ledger: Any) -> None:
     gets no birth letter — withheld with a reason; a birth letter already printed for a
     child whose death comes now is flagged not to deliver."""
     from cchc_letters import identity
+    from cchc_letters.identity import Known
     from cchc_letters.models import Birth, Death, Kind
 
     deaths = [
@@ -224,10 +226,12 @@ def _deaths_stop_births(plan: Plan, ledger: Any) -> None:
     ]
     children = {i: identity.subject(plan.rows[i].registration) for i in births}
     printed_deaths = ledger.printed_people(children.values(), Kind.DEATH) if ledger else []
-    known = [(k, str(r.source), who) for k, r, who in deaths]
-    known += [(e.key, f"{e.batch}/{e.print_file} #{e.position}", who) for e, who in printed_deaths]
+    known = Known(
+        [(who, (k, str(r.source))) for k, r, who in deaths]
+        + [(who, (e.key, f"{e.batch}/{e.print_file} #{e.position}")) for e, who in printed_deaths]
+    )
     for i in births:
-        death = next((d for d in known if children[i].same(d[2])), None)
+        death = next(known.same(children[i]), None)
         if death is None:
             continue
         row = plan.rows[i]
@@ -246,20 +250,20 @@ def _deaths_stop_births(plan: Plan, ledger: Any) -> None:
         )
     if not (ledger and deaths):
         return
+    dying = Known((who, (key, dead)) for key, dead, who in deaths)
     for entry, child in ledger.printed_people([d[2] for d in deaths], Kind.BIRTH):
-        for key, dead, who in deaths:
-            if who.same(child):
-                plan.do_not_deliver.append(
-                    {
-                        "key": entry.key,
-                        "batch": entry.batch,
-                        "print_file": entry.print_file,
-                        "position": entry.position,
-                        "death_key": key,
-                        "death_source": str(dead.source),
-                    }
-                )
-                break
+        death = next(dying.same(child), None)
+        if death is not None:
+            plan.do_not_deliver.append(
+                {
+                    "key": entry.key,
+                    "batch": entry.batch,
+                    "print_file": entry.print_file,
+                    "position": entry.position,
+                    "death_key": death[0],
+                    "death_source": str(death[1].source),
+                }
+            )
 
 
 def ledger_plan(

@@ -119,3 +119,12 @@ def test_an_emptied_cell_is_a_correction_a_missing_column_is_not(tmp_path):
     assert full.same_content(stored)
     assert not emptied.same_content(stored)
     assert fewer.same_content(stored)
+
+
+def test_a_hash_of_no_fields_says_nothing_and_matches_nothing(tmp_path):
+    rows = read_inputs([births(tmp_path / "a.csv")]).rows
+    [full] = validate_rows(rows, letter_date=date(2026, 11, 27)).registrations
+    nothing = replace(full, raw={})
+    assert nothing.content_hash() == MEANING_PREFIX
+    assert not nothing.same_content(nothing.content_hash())
+    assert not full.same_content(MEANING_PREFIX)
