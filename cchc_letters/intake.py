@@ -103,8 +103,10 @@ def first_registration(
     """Return the first row of ``kind`` in ``inputs`` that validation makes a registration
     of, reading no further (a template's preview with real data needs one, and the latest
     upload may be a province's year: checking all of it took 20 s). Rows of another
-    register, or of none, are passed over unvalidated. The registration is checked as `check` checks
-    it, but only against the rows read so far: a later row may yet contradict it."""
+    register, or of none, are passed over unvalidated. The registration is checked as
+    `check` checks it, but only against the rows read so far: a later row may yet
+    contradict it. The rows are read here, not by the reader's second process
+    (``open_inputs(ahead=True)``): that one parses ahead of the need, and this stops early."""
     from itertools import islice
 
     from cchc_letters.ingest import open_inputs

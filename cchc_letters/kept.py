@@ -17,10 +17,21 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from pathlib import Path
 from typing import Generic, TypeVar
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
+
+
+def file_stamp(path: Path | None) -> tuple[int, int] | None:
+    """Return what tells a file's present content, its size and modification time (None
+    when there is no such file): the stamp of a value read from it."""
+    try:
+        status = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if status is None else (status.st_size, status.st_mtime_ns)
 
 
 class Kept(Generic[_K, _V]):

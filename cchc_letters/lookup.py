@@ -12,7 +12,7 @@ from datetime import date
 from operator import itemgetter
 from pathlib import Path
 
-from cchc_letters.kept import Kept
+from cchc_letters.kept import Kept, file_stamp
 from cchc_letters.ledger import Ledger, LedgerEntry
 
 MAX_RESULTS = 500
@@ -117,12 +117,8 @@ class _Kept(Kept[Path, _Rows]):
 
     def rows(self, path: Path) -> _Rows:
         """Return ``_read_manifest(path)``, read again only when the file has changed."""
-        try:
-            status = path.stat()
-        except OSError:
-            return {}
-        stamp = (status.st_size, status.st_mtime_ns)
-        return self.get(path, stamp, lambda: _read_manifest(path))
+        stamp = file_stamp(path)
+        return {} if stamp is None else self.get(path, stamp, lambda: _read_manifest(path))
 
 
 _kept = _Kept()

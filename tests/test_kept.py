@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cchc_letters.kept import Kept
+from cchc_letters.kept import Kept, file_stamp
 
 
 class Maker:
@@ -94,3 +94,19 @@ def test_two_asking_for_one_value_at_once_make_it_once_and_others_do_not_wait():
     first.join(10)
     second.join(10)
     assert answers == ["the value", "the value"] and calls == ["slow"]
+
+
+def test_a_files_stamp_changes_with_its_content_and_is_none_without_the_file(tmp_path):
+    import os
+
+    def write(text: str, at_second: int) -> tuple[int, int] | None:
+        path.write_text(text)
+        os.utime(path, ns=(at_second * 10**9, at_second * 10**9))
+        return file_stamp(path)
+
+    path = tmp_path / "manifest.csv"
+    assert file_stamp(path) is None and file_stamp(None) is None
+    first = write("one", 1)
+    assert first == file_stamp(path) == (3, 10**9)  # asked again, unchanged
+    assert write("two", 2) != first  # the same size, written later
+    assert write("three", 2) != (3, 2 * 10**9)  # the same time, another size

@@ -280,6 +280,7 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
     page is kept (``WebConfig.upload_views``) until its files, the mapping, the profile or
     the ledger change: shown again, it costs a few file times, not another check."""
     from cchc_letters import ledger, ledger_file
+    from cchc_letters.kept import file_stamp
 
     config = config_of(request)
     meta = _meta(folder)
@@ -293,19 +294,10 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
     )
     read_from = [*upload.paths, config.mapping_path, config.profile_path]
     stamp = (
-        tuple(_file_stamp(path) for path in read_from),
+        tuple((str(path), file_stamp(path)) for path in read_from),
         ledger_file.fingerprint(ledger.default_path(config.out_dir)),
     )
     return config.upload_views.get((folder.name, letter_date), stamp, lambda: _check_upload(upload))
-
-
-def _file_stamp(path: Path | None) -> tuple[str, int, int] | None:
-    """Return what tells a file's present content: its path, size and modification time."""
-    try:
-        status = path.stat() if path is not None else None
-    except OSError:
-        return None
-    return None if status is None else (str(path), status.st_size, status.st_mtime_ns)
 
 
 def _check_upload(upload: _Upload) -> dict[str, Any]:
