@@ -293,8 +293,21 @@ def test_print_files_at_scale_hold_exactly_the_manifest_letters_in_input_order(b
 
 
 def test_parallel_and_serial_paths_write_identical_files(tmp_path, monkeypatch):
+    from cchc_letters.processes import can_fork
+
+    if not can_fork():
+        pytest.skip("writers are forked only on Linux and macOS, with a second core")
     source = _scaled_input(tmp_path / "mixed.csv", births=90, marriages=40, deaths=30)
-    outputs = {}
+    writers = tmp_path / "writers.txt"  # the process of each print file written
+    write_jobs = writing.write_jobs
+
+    def noted(*args, **kwargs):  # (a forked writer inherits it: nothing to pickle)
+        with writers.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return write_jobs(*args, **kwargs)
+
+    monkeypatch.setattr(writing, "write_jobs", noted)
+    outputs, wrote_in = {}, {}
     for mode, threshold in (("serial", 10**9), ("parallel", 0)):
         monkeypatch.setattr(writing, "PARALLEL_MIN_LETTERS", threshold)
         options = pipeline.BatchOptions(
@@ -302,6 +315,10 @@ def test_parallel_and_serial_paths_write_identical_files(tmp_path, monkeypatch):
         )
         result = pipeline.run_batch(options)
         outputs[mode] = result.batch_dir
+        wrote_in[mode] = set(writers.read_text().split())
+        writers.unlink()
+    assert wrote_in["serial"] == {str(os.getpid())}
+    assert wrote_in["parallel"] and str(os.getpid()) not in wrote_in["parallel"]  # forked
     serial, parallel = outputs["serial"], outputs["parallel"]
     names = sorted(p.name for p in serial.iterdir())
     assert names == sorted(p.name for p in parallel.iterdir())
