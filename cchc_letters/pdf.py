@@ -424,7 +424,9 @@ class _Lifeline:
     def command(self, command: list[str]) -> list[str]:
         if self.read_end < 0:
             return command
-        return [sys.executable, "-c", _WATCHER, str(self.read_end), *command]
+        # -I: the watcher needs the standard library only, not a module of the same name
+        # in the working folder or on PYTHONPATH
+        return [sys.executable, "-I", "-c", _WATCHER, str(self.read_end), *command]
 
     def passed(self) -> tuple[int, ...]:
         """The descriptors the watcher inherits (Popen's pass_fds)."""

@@ -188,6 +188,22 @@ def test_converters_run_in_parallel_each_on_its_own_profile(fake_soffice, tmp_pa
     assert {ident for *_, ident in seen} == {threading.get_ident()}
 
 
+@pytest.mark.skipif(os.name == "nt", reason="the stand-in soffice is a script with a #! line")
+def test_a_module_named_as_the_standard_librarys_in_the_working_folder_is_not_imported(
+    fake_soffice, tmp_path, monkeypatch
+):
+    """The watcher of each converter is a new Python: an officer's folder holding a
+    subprocess.py must not become the watcher's subprocess module."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "subprocess.py").write_text("raise ImportError('not this one')\n")
+    monkeypatch.chdir(tmp_path / "work")
+    files = _docx(tmp_path / "in", "a")
+    out = tmp_path / "out"
+    out.mkdir()
+    done = pdf.convert_batch(files, out, workers=1, timeout=30)
+    assert (done.pdfs, done.failed) == ([out / "a.pdf"], [])
+
+
 def test_files_are_shared_out_by_size(tmp_path):
     sizes = {"big": 900, "s1": 300, "s2": 300, "s3": 300}
     files = []

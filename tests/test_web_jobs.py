@@ -170,6 +170,33 @@ def test_an_upload_check_that_dies_is_a_plain_error_page(client, monkeypatch, ca
     assert "Traceback" not in page.text and "unexpected RuntimeError" in caplog.text
 
 
+def test_the_new_python_imports_the_apps_own_package_not_one_in_the_working_folder(
+    tmp_path, monkeypatch
+):
+    """An office PC's working folder may hold an unpacked copy of another version, or a
+    module named as one the batch imports: the new Python imports neither, and takes
+    cchc_letters from where the app did."""
+    import cchc_letters
+
+    for name in ("cchc_letters", "jinja2"):
+        (tmp_path / "work" / name).mkdir(parents=True)
+        (tmp_path / "work" / name / "__init__.py").write_text("raise ImportError('a copy')\n")
+    monkeypatch.chdir(tmp_path / "work")
+    app = tmp_path / "app" / "cchc_letters" / "__init__.py"  # where this app was found
+    app.parent.mkdir(parents=True)
+    app.write_text("")
+    monkeypatch.setattr(cchc_letters, "__file__", str(app))
+    monkeypatch.setattr(
+        jobs,
+        "CHILD",
+        "import pickle, sys\nsys.stdin.buffer.read()\nimport cchc_letters, jinja2\n"
+        "pickle.dump(('done', cchc_letters.__file__), sys.stdout.buffer)",
+    )
+    heard: list[tuple] = []
+    status = jobs.in_new_python("unused:unused", None, lambda *said: heard.append(said))
+    assert (status, heard) == (0, [("done", str(app))])
+
+
 # ---- the app stopped while a batch runs apart ---------------------------------------------
 
 FOLLOWER = """

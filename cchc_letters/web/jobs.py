@@ -145,7 +145,7 @@ def in_new_python(function: str, argument: Any, hear: Tell) -> int | None:
     import sys
 
     process = subprocess.Popen(
-        [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        [sys.executable, "-P", "-c", _child_code()], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     assert process.stdin is not None and process.stdout is not None
     try:
@@ -161,6 +161,19 @@ def in_new_python(function: str, argument: Any, hear: Tell) -> int | None:
         process.stdout.close()
         process.wait()
     return process.returncode
+
+
+def _child_code() -> str:
+    """Return ``CHILD`` importing cchc_letters from where this process did. ``-P`` leaves
+    the working folder out of the new Python's path (a folder named cchc_letters there,
+    an officer's unpacked copy of another version, was imported instead), and the folder
+    this package was imported from comes first."""
+    from pathlib import Path
+
+    import cchc_letters
+
+    root = str(Path(cchc_letters.__file__).resolve().parent.parent)
+    return f"import sys; sys.path.insert(0, {root!r})\n{CHILD}"
 
 
 def run_apart() -> None:
