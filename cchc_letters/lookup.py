@@ -41,6 +41,16 @@ class ManifestLetter:
     registration_number: str
 
 
+@dataclass(frozen=True)
+class LettersPage:
+    """One page of a batch's letters (``batch_letters``)."""
+
+    total: int  # letters in the batch
+    page: int  # this page's number, from 1
+    pages: int  # pages in all (1 for an empty batch)
+    letters: list[ManifestLetter]
+
+
 def fold(text: str) -> str:
     """Return ``text`` lower-cased without diacritics (đ → d) and without extra spaces."""
     if not text.isascii():  # (a registration key is)
@@ -223,13 +233,17 @@ def _manifest_matches(said: _Said, day: date | None, wanted: str) -> bool:
     return wanted in said[3]
 
 
-def batch_letters(batch_dir: Path, start: int, count: int) -> tuple[int, list[ManifestLetter]]:
-    """Return how many letters the batch's manifest lists, and ``count`` of them from the
-    ``start``-th (0-based), in the manifest's order (a province's year is 100,000 letters:
-    the office app shows them a page at a time)."""
+def batch_letters(batch_dir: Path, page: int, per_page: int) -> LettersPage:
+    """Return page ``page`` (from 1; the last one when ``page`` is past it) of the batch's
+    letters, ``per_page`` to a page, in the manifest's order (a province's year is 100,000
+    letters: the office app shows them a page at a time). The count and the letters come
+    from one reading of the manifest."""
     rows = _manifest_rows(batch_dir)
-    chosen = itertools.islice(rows.items(), max(0, start), max(0, start) + count)
-    return len(rows), [_letter(place, said) for place, said in chosen]
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    chosen = itertools.islice(rows.items(), start, start + per_page)
+    return LettersPage(len(rows), page, pages, [_letter(place, said) for place, said in chosen])
 
 
 def letter_in_batch(

@@ -500,21 +500,18 @@ def batch_page(request: Request) -> Response:
     if folder.name == REPORTS:
         raise HTTPException(404, "Không tìm thấy lô thư.")
     files = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    total, _ = batch_letters(folder, 0, 0)
-    pages = max(1, -(-total // LETTERS_PER_PAGE))
-    page = min(_page_number(request.query_params.get("page")), pages)
-    _, letters = batch_letters(folder, (page - 1) * LETTERS_PER_PAGE, LETTERS_PER_PAGE)
+    shown = batch_letters(folder, _page_number(request.query_params.get("page")), LETTERS_PER_PAGE)
     return render(
         request,
         "batch.html",
         {
             "name": folder.name,
             "files": files,
-            "letters": letters,
-            "total": total,
-            "page": page,
-            "pages": pages,
-            "first_number": (page - 1) * LETTERS_PER_PAGE + 1,
+            "letters": shown.letters,
+            "total": shown.total,
+            "page": shown.page,
+            "pages": shown.pages,
+            "first_number": (shown.page - 1) * LETTERS_PER_PAGE + 1,
             "rejects": read_csv_rows(folder / REJECTS_NAME, REJECTS_SHOWN),
             "rejects_total": count_csv_rows(folder / REJECTS_NAME),
             "changed": count_csv_rows(folder / CHANGED_NAME),
