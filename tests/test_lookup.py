@@ -138,3 +138,15 @@ def test_folding_is_the_rule_itself(text):
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     assert lookup.fold(text) == " ".join(bare.lower().split())
+
+
+def test_a_batchs_letters_a_page_at_a_time_the_page_asked_for_kept_in_range(out):
+    batch = sorted(p for p in out.iterdir() if p.name.startswith("batch-"))[0]
+    every = lookup.batch_letters(batch, 1, 100).letters
+    assert [letter.position for letter in every] == [1, 2, 3, 4, 5, 6]
+    pages = {asked: lookup.batch_letters(batch, asked, 4) for asked in (-1, 0, 1, 2, 3, 99)}
+    for asked, shown in pages.items():
+        assert (shown.total, shown.pages) == (6, 2)
+        first = asked < 2
+        assert shown.page == (1 if first else 2)
+        assert shown.letters == (every[:4] if first else every[4:])
