@@ -44,6 +44,8 @@ class Kept(Generic[_K, _V]):
         self._total = 0
         self._lock = threading.Lock()  # over _values and _total, never while computing
         self._making: dict[_K, threading.Lock] = {}  # one computation of a key at a time
+        self._behind: set[_K] = set()  # keys being computed by a thread of ``soon``
+        self._failed: dict[_K, tuple[Hashable, BaseException]] = {}  # what ``soon``'s raised
 
     @property
     def limit(self) -> int:
@@ -69,6 +71,35 @@ class Kept(Generic[_K, _V]):
                 with self._lock:  # a thread still waiting on it finds the value kept
                     if self._making.get(key) is making:
                         del self._making[key]
+
+    def soon(self, key: _K, stamp: Hashable, make: Callable[[], _V]) -> _V | None:
+        """Return the value kept for ``key`` if it was computed for ``stamp``; else None,
+        computing it in a thread of its own (one per key at a time) for a later ask. What
+        ``make`` raised there is raised to the next ask for that stamp, once (the ask after
+        computes again)."""
+        found = self._found(key, stamp)
+        if found is not None:
+            return found[0]
+        with self._lock:
+            failed = self._failed.pop(key, None)
+            if failed is not None and failed[0] == stamp:
+                raise failed[1]
+            if key in self._behind:
+                return None
+            self._behind.add(key)
+
+        def compute() -> None:
+            try:
+                self.get(key, stamp, make)
+            except BaseException as exc:  # noqa: BLE001 — handed to the next ask
+                with self._lock:  # (without its frames: they may hold what make read)
+                    self._failed[key] = (stamp, exc.with_traceback(None))
+            finally:
+                with self._lock:
+                    self._behind.discard(key)
+
+        threading.Thread(target=compute, name="kept-soon", daemon=True).start()
+        return None
 
     def _found(self, key: _K, stamp: Hashable) -> tuple[_V] | None:
         with self._lock:

@@ -110,3 +110,50 @@ def test_a_files_stamp_changes_with_its_content_and_is_none_without_the_file(tmp
     assert first == file_stamp(path) == (3, 10**9)  # asked again, unchanged
     assert write("two", 2) != first  # the same size, written later
     assert write("three", 2) != (3, 2 * 10**9)  # the same time, another size
+
+
+def _soon(kept: Kept, key: str, stamp: int, make):
+    """Ask ``soon`` until the value is there (polled with time.sleep: see the test above)."""
+    for _ in range(400):
+        value = kept.soon(key, stamp, make)
+        if value is not None:
+            return value
+        time.sleep(0.01)
+    raise AssertionError("never computed")
+
+
+def test_soon_computes_in_the_background_and_hands_on_a_failure_for_its_stamp_only():
+    kept: Kept[str, list[str]] = Kept(10)
+    release = threading.Event()
+    calls: list[int] = []
+
+    def make(stamp: int, fails: bool = False):
+        def compute() -> list[str]:
+            calls.append(stamp)
+            release.wait()
+            if fails:
+                raise ValueError(f"failed at {stamp}")
+            return [str(stamp)]
+
+        return compute
+
+    try:
+        assert kept.soon("a", 1, make(1, fails=True)) is None  # started
+        assert kept.soon("a", 1, make(1, fails=True)) is None  # still running: not again
+        release.set()
+        with pytest.raises(ValueError, match="failed at 1"):
+            _soon(kept, "a", 1, make(1, fails=True))
+        assert calls == [1]
+        assert _soon(kept, "a", 1, make(1)) == ["1"]  # asked again: computed again
+        assert calls == [1, 1]
+        assert kept.soon("a", 1, make(1)) == ["1"]  # kept
+        release.clear()
+        assert kept.soon("a", 2, make(2, fails=True)) is None  # another stamp: computed anew
+        release.set()
+        for _ in range(400):  # its failure waits for an ask of stamp 2 …
+            if calls == [1, 1, 2] and not kept._behind:
+                break
+            time.sleep(0.01)
+        assert _soon(kept, "a", 3, make(3)) == ["3"]  # … not of stamp 3
+    finally:
+        release.set()

@@ -169,3 +169,54 @@ def test_upload_a_broken_template_and_see_the_finding(server, browser, tmp_path)
     finding = paragraph.find_element(By.CSS_SELECTOR, ".finding.error")
     assert "wife.nane" in finding.text and "wife.name" in finding.text
     assert not browser.find_elements(By.ID, "adopt")
+
+
+def test_a_large_upload_says_it_is_being_checked_and_shows_its_page_by_itself(
+    tmp_path, browser, monkeypatch
+):
+    """The app in this process (its check held until the test lets it go), served by
+    uvicorn in a thread, so the browser's own reloading is what brings the result."""
+    import threading
+
+    import uvicorn
+    from selenium.webdriver.common.by import By
+    from serve_helpers import free_port
+    from web_helpers import check_apart
+
+    from cchc_letters.web import WebConfig, create_app, pages_batch
+
+    check_apart(monkeypatch, wait_seconds=0.1)
+    monkeypatch.setattr(pages_batch, "CHECK_RELOAD_SECONDS", 1)
+    release = threading.Event()
+
+    def held(upload):
+        release.wait()  # (no timeout: see test_kept)
+        return pages_batch.upload_view(upload)
+
+    monkeypatch.setattr(pages_batch, "_check_apart", held)
+    port = free_port()
+    app = create_app(WebConfig(out_dir=tmp_path / "out", allowed_hosts=["127.0.0.1"]))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(2000):
+            if server.started:
+                break
+            time.sleep(0.01)
+        browser.get(f"http://127.0.0.1:{port}/batch")
+        browser.find_element(By.ID, "files").send_keys(str(SAMPLE_EXPORT))
+        browser.find_element(By.ID, "upload").click()
+        checking = browser.find_element(By.ID, "checking")  # (waits: implicitly_wait)
+        assert "so-dang-ky-khai-sinh-2026.xlsx" in checking.text
+        assert "tự tải lại" in checking.text
+        time.sleep(1.5)  # a reload or more while the check runs: still being checked
+        assert 'id="checking"' in browser.page_source
+        release.set()
+        browser.find_element(By.ID, "summary")  # the page reloaded itself (implicitly_wait)
+        assert browser.find_element(By.ID, "to-print").text == "2"
+        assert 'id="checking"' not in browser.page_source
+    finally:
+        release.set()
+        server.should_exit = True
+        thread.join()

@@ -11,6 +11,7 @@ import threading
 import pytest
 from web_helpers import (
     LETTER_DATE,
+    check_apart,
     csrf_of,
     forget_checked_uploads,
     generate,
@@ -31,8 +32,8 @@ def client(tmp_path):
 
 @pytest.fixture
 def apart(monkeypatch):
-    """Every batch counts as large (the sample export is a few kilobytes)."""
-    monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    """Every batch and upload counts as large (the sample export is a few kilobytes)."""
+    check_apart(monkeypatch)
 
 
 def test_a_small_batch_runs_in_the_apps_thread(client, monkeypatch):
@@ -140,7 +141,7 @@ def test_a_large_upload_is_checked_in_a_process_of_its_own(client, monkeypatch):
         raise AssertionError("the upload was checked in the app's own process")
 
     monkeypatch.setattr("cchc_letters.intake.check_inputs", not_here)
-    monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    check_apart(monkeypatch)
     forget_checked_uploads(client)
     apart = client.get(str(here.url.path))
     assert apart.status_code == 200
@@ -151,7 +152,7 @@ def test_a_broken_column_mapping_is_the_same_problem_here_and_apart(client, tmp_
     intake = str(upload_export(client).url.path)
     (tmp_path / "out" / "column-mapping.toml").write_text("[headings\n", encoding="utf-8")
     here = client.get(intake)
-    monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    check_apart(monkeypatch)
     forget_checked_uploads(client)
     apart = client.get(intake)
     assert here.status_code == apart.status_code == 400
@@ -161,7 +162,7 @@ def test_a_broken_column_mapping_is_the_same_problem_here_and_apart(client, tmp_
 
 def test_an_upload_check_that_dies_is_a_plain_error_page(client, monkeypatch, caplog):
     intake = str(upload_export(client).url.path)
-    monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    check_apart(monkeypatch)
     monkeypatch.setattr(jobs, "CHILD", "import os; os._exit(7)")
     forget_checked_uploads(client)
     with caplog.at_level(logging.ERROR, logger="cchc_letters"):

@@ -111,3 +111,74 @@ def test_two_officers_opening_one_upload_at_once_check_it_once(tmp_path, monkeyp
     pages = asyncio.run(officers())
     assert len(pages) == 2 and len(calls) == 1
     assert "LÝ MINH KHÔI" in pages[1]
+
+
+@pytest.fixture
+def held_check(monkeypatch):
+    """A large upload's check (checked here instead of in a process of its own), held until
+    ``release`` is set; ``calls`` counts the checks; ``fail`` set: it raises that error."""
+    from types import SimpleNamespace
+
+    from web_helpers import check_apart
+
+    from cchc_letters.web import pages_batch
+
+    check_apart(monkeypatch, wait_seconds=0.1)
+    state = SimpleNamespace(release=threading.Event(), calls=[], fail=None)
+
+    def held(upload):
+        state.calls.append(upload.paths)
+        state.release.wait()  # (no timeout: it would never end under faketime)
+        if state.fail is not None:
+            raise state.fail
+        return pages_batch.upload_view(upload)
+
+    monkeypatch.setattr(pages_batch, "_check_apart", held)
+    yield state
+    state.release.set()
+
+
+def _when_checked(client, url: str):
+    """The upload's page once its check is done (polled as the page reloads itself)."""
+    import time
+
+    for _ in range(600):
+        page = client.get(url)
+        if 'id="checking"' not in page.text:
+            return page
+        time.sleep(0.05)
+    raise AssertionError("the upload was never checked")
+
+
+def test_a_large_upload_being_checked_says_so_and_shows_its_page_when_checked(tmp_path, held_check):
+    with make_client(tmp_path / "out") as client:
+        first = upload_export(client)
+        url = str(first.url.path)
+        assert first.status_code == 200 and 'id="checking"' in first.text
+        assert '<meta http-equiv="refresh" content="2">' in first.text
+        assert "so-dang-ky-khai-sinh-2026.xlsx" in first.text and "27/11/2026" in first.text
+        again = client.get(url)  # reloaded while the check runs: the same check goes on
+        assert 'id="checking"' in again.text and len(held_check.calls) == 1
+        held_check.release.set()
+        page = _when_checked(client, url)
+        assert page.status_code == 200 and _count(page.text, "to-print") == 2
+        assert "LÝ MINH KHÔI" in page.text and len(held_check.calls) == 1
+        assert 'id="checking"' not in client.get(url).text  # kept: shown at once
+
+
+def test_a_background_check_that_fails_shows_its_problem_once_then_checks_again(
+    tmp_path, held_check
+):
+    from cchc_letters.errors import InputError
+
+    held_check.fail = InputError("tệp hỏng (a broken file)", hint="Xuất lại tệp.")
+    with make_client(tmp_path / "out") as client:
+        url = str(upload_export(client).url.path)
+        held_check.release.set()
+        failed = _when_checked(client, url)
+        assert failed.status_code == 400 and "tệp hỏng" in failed.text
+        assert "Xuất lại tệp." in failed.text and "Traceback" not in failed.text
+        held_check.fail = None
+        page = _when_checked(client, url)  # the next view checks again, and this time it works
+        assert page.status_code == 200 and _count(page.text, "to-print") == 2
+        assert len(held_check.calls) == 2

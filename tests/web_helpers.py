@@ -28,6 +28,16 @@ def forget_checked_uploads(client: TestClient) -> None:
     client.app.state.config.upload_views = Kept(1)  # type: ignore[attr-defined]
 
 
+def check_apart(monkeypatch, wait_seconds: float = 300.0) -> None:
+    """Every upload and batch counts as large (checked and run in a process of its own; the
+    sample export is a few kilobytes), and an upload's page waits ``wait_seconds`` for its
+    check before it says the check is still running."""
+    from cchc_letters.web import jobs, pages_batch
+
+    monkeypatch.setattr(jobs, "APART_MIN_BYTES", 0)
+    monkeypatch.setattr(pages_batch, "CHECK_WAIT_SECONDS", wait_seconds)
+
+
 def csrf_of(client: TestClient, page: str = "/batch") -> str:
     response = client.get(page)
     found = re.search(r'name="csrf" value="([^"]+)"', response.text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -275,10 +276,18 @@ class _Upload:
     profile_path: Path | None
 
 
-def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any]:
+# A large upload (checked in a process of its own) is checked in the background: its page
+# waits this long for the check, then says it is being checked and reloads itself until it
+# is (the year's export against the year's ledger: 30 s of a browser tab spinning before).
+CHECK_WAIT_SECONDS = 2.0
+CHECK_RELOAD_SECONDS = 2
+
+
+def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any] | None:
     """Read and check the uploaded files exactly as `check` does; nothing is written. The
     page is kept (``WebConfig.upload_views``) until its files, the mapping, the profile or
-    the ledger change: shown again, it costs a few file times, not another check."""
+    the ledger change: shown again, it costs a few file times, not another check. None:
+    a large upload still being checked (``CHECK_WAIT_SECONDS``)."""
     from cchc_letters import ledger, ledger_file
     from cchc_letters.kept import file_stamp
 
@@ -297,15 +306,21 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
         tuple((str(path), file_stamp(path)) for path in read_from),
         ledger_file.fingerprint(ledger.default_path(config.out_dir)),
     )
-    return config.upload_views.get((folder.name, letter_date), stamp, lambda: _check_upload(upload))
+    key, views = (folder.name, letter_date), config.upload_views
+    if not jobs.worth_apart(upload.paths):
+        return views.get(key, stamp, lambda: upload_view(upload))
+    for _ in range(round(CHECK_WAIT_SECONDS / 0.05)):  # (time.sleep: see test_kept)
+        view = views.soon(key, stamp, lambda: _check_apart(upload))
+        if view is not None:
+            return view
+        time.sleep(0.05)
+    return views.soon(key, stamp, lambda: _check_apart(upload))
 
 
-def _check_upload(upload: _Upload) -> dict[str, Any]:
+def _check_apart(upload: _Upload) -> dict[str, Any]:
     """``upload_view``, in a process of its own for an upload as large as a batch run apart
     (web/jobs.py): 100,000 rows checked here left the app at 367 MB (at 70 MB, checked
     apart)."""
-    if not jobs.worth_apart(upload.paths):
-        return upload_view(upload)
     answers: list[tuple[Any, ...]] = []
     returncode = jobs.in_new_python(
         "cchc_letters.web.pages_batch:view_apart", upload, lambda *said: answers.append(said)
@@ -414,11 +429,10 @@ def intake(request: Request) -> Response:
     folder = _intake_dir(request, request.path_params["token"])
     letter_date = _letter_date(request, request.query_params.get("date"))
     view = _inspect(request, folder, letter_date)
-    return render(
-        request,
-        "intake.html",
-        {"token": folder.name, "meta": _meta(folder), "letter_date": letter_date, **view},
-    )
+    shown = {"token": folder.name, "meta": _meta(folder), "letter_date": letter_date}
+    if view is None:
+        return render(request, "intake_checking.html", {**shown, "every": CHECK_RELOAD_SECONDS})
+    return render(request, "intake.html", {**shown, **view})
 
 
 async def save_mapping(request: Request) -> Response:
