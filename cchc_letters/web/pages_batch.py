@@ -309,7 +309,7 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
     key, views = (folder.name, letter_date), config.upload_views
     if not jobs.worth_apart(upload.paths):
         return views.get(key, stamp, lambda: upload_view(upload))
-    for _ in range(round(CHECK_WAIT_SECONDS / 0.05)):  # (time.sleep: see test_kept)
+    for _ in range(round(CHECK_WAIT_SECONDS / 0.05)):  # (polled: the check may end early)
         view = views.soon(key, stamp, lambda: _check_apart(upload))
         if view is not None:
             return view
