@@ -3,13 +3,13 @@ and the office app, so they read the same files the same way and count alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cchc_letters.models import Issue, Kind, Registration
+from cchc_letters.models import Issue, Kind, RawRow, Registration
 
 if TYPE_CHECKING:
     from cchc_letters.ingest import ReadResult
@@ -64,6 +64,7 @@ def check_inputs(
     delimiter: str | None = None,
     keep_rows: bool = False,
     while_reading: Callable[[], None] | None = None,
+    rows_checked: Callable[[int], None] | None = None,
 ) -> CheckedInput:
     """Read every input file and validate its rows; nothing is written.
 
@@ -73,6 +74,7 @@ def check_inputs(
     rows); ``keep_rows`` keeps them all in ``read.rows``, for showing rows beside their
     problems. ``while_reading()``: called while a large input's first rows are read by a
     second process (ingest.open_inputs), when this one would only wait.
+    ``rows_checked(n)``: told every ``ROWS_PER_COUNT`` rows how many have been checked.
     """
     from cchc_letters.ingest import open_inputs
     from cchc_letters.options import delimiter_option, encoding_option, kind_option
@@ -90,7 +92,20 @@ def check_inputs(
     if keep_rows:
         read.rows.extend(rows)
         rows = iter(read.rows)
+    if rows_checked is not None:
+        rows = _counted(rows, rows_checked)
     return CheckedInput(read, validate_rows(rows, letter_date=letter_date))
+
+
+# How often check_inputs tells how many rows it has checked (the office app's waiting page).
+ROWS_PER_COUNT = 1000
+
+
+def _counted(rows: Iterator[RawRow], tell: Callable[[int], None]) -> Iterator[RawRow]:
+    for number, row in enumerate(rows, start=1):
+        yield row
+        if number % ROWS_PER_COUNT == 0:
+            tell(number)  # (the next row is asked for: this one is checked)
 
 
 # Rows validated at a time while looking for a template's sample registration.

@@ -189,7 +189,7 @@ def test_a_large_upload_says_it_is_being_checked_and_shows_its_page_by_itself(
     monkeypatch.setattr(pages_batch, "CHECK_RELOAD_SECONDS", 1)
     release = threading.Event()
 
-    def held(upload):
+    def held(upload, rows_checked):
         release.wait()  # (no timeout: see test_kept)
         return pages_batch.upload_view(upload)
 

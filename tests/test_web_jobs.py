@@ -198,6 +198,30 @@ def test_the_new_python_imports_the_apps_own_package_not_one_in_the_working_fold
     assert (status, heard) == (0, [("done", str(app))])
 
 
+def test_a_check_apart_tells_the_app_how_many_rows_it_has_checked(tmp_path, monkeypatch):
+    from ledger_helpers import write_births
+
+    from cchc_letters import intake
+    from cchc_letters.web import pages_batch
+
+    monkeypatch.setattr(intake, "ROWS_PER_COUNT", 100)  # (the new Python keeps 1,000)
+    export = write_births(tmp_path / "births.csv", range(1, 2501))
+    upload = pages_batch._Upload(
+        paths=[export],
+        names={},
+        letter_date=LETTER_DATE,
+        mapping=None,
+        out_dir=tmp_path / "out",
+        profile_path=None,
+    )
+    told: list[int] = []
+    view = pages_batch._check_apart(upload, told.append)
+    assert told == [1000, 2000] and view["rows_read"] == 2500
+    told.clear()
+    assert pages_batch.upload_view(upload, told.append)["rows_read"] == 2500  # in this process
+    assert told == list(range(100, 2501, 100))
+
+
 # ---- the app stopped while a batch runs apart ---------------------------------------------
 
 FOLLOWER = """

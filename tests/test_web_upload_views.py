@@ -126,8 +126,9 @@ def held_check(monkeypatch):
     check_apart(monkeypatch, wait_seconds=0.1)
     state = SimpleNamespace(release=threading.Event(), calls=[], fail=None)
 
-    def held(upload):
+    def held(upload, rows_checked):
         state.calls.append(upload.paths)
+        rows_checked(1000)  # as the check tells, a thousand rows at a time
         state.release.wait()  # (no timeout: it would never end under faketime)
         if state.fail is not None:
             raise state.fail
@@ -159,6 +160,7 @@ def test_a_large_upload_being_checked_says_so_and_shows_its_page_when_checked(tm
         assert "so-dang-ky-khai-sinh-2026.xlsx" in first.text and "27/11/2026" in first.text
         again = client.get(url)  # reloaded while the check runs: the same check goes on
         assert 'id="checking"' in again.text and len(held_check.calls) == 1
+        assert re.search(r'id="rows-checked">Đã kiểm tra <strong>1\.000</strong> dòng', again.text)
         held_check.release.set()
         page = _when_checked(client, url)
         assert page.status_code == 200 and _count(page.text, "to-print") == 2

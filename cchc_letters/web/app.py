@@ -63,6 +63,8 @@ class WebConfig:
     upload_views: Kept[tuple[str, date], dict[str, Any]] = field(
         default_factory=lambda: Kept(UPLOAD_VIEWS_KEPT)
     )
+    # the uploads being checked in the background: rows checked so far (the waiting page)
+    upload_rows_checked: dict[tuple[str, date], int] = field(default_factory=dict)
 
     @property
     def private(self) -> Path:

@@ -309,22 +309,36 @@ def _inspect(request: Request, folder: Path, letter_date: date) -> dict[str, Any
     key, views = (folder.name, letter_date), config.upload_views
     if not jobs.worth_apart(upload.paths):
         return views.get(key, stamp, lambda: upload_view(upload))
+    counts = config.upload_rows_checked
+
+    def check() -> dict[str, Any]:
+        counts[key] = 0
+        try:
+            return _check_apart(upload, lambda n: counts.__setitem__(key, n))
+        finally:
+            counts.pop(key, None)
+
     for _ in range(round(CHECK_WAIT_SECONDS / 0.05)):  # (polled: the check may end early)
-        view = views.soon(key, stamp, lambda: _check_apart(upload))
+        view = views.soon(key, stamp, check)
         if view is not None:
             return view
         time.sleep(0.05)
-    return views.soon(key, stamp, lambda: _check_apart(upload))
+    return views.soon(key, stamp, check)
 
 
-def _check_apart(upload: _Upload) -> dict[str, Any]:
+def _check_apart(upload: _Upload, rows_checked: Callable[[int], None]) -> dict[str, Any]:
     """``upload_view``, in a process of its own for an upload as large as a batch run apart
     (web/jobs.py): 100,000 rows checked here left the app at 367 MB (at 70 MB, checked
-    apart)."""
+    apart). ``rows_checked(n)`` is told as the rows are checked."""
     answers: list[tuple[Any, ...]] = []
-    returncode = jobs.in_new_python(
-        "cchc_letters.web.pages_batch:view_apart", upload, lambda *said: answers.append(said)
-    )
+
+    def hear(kind: str, *said: Any) -> None:
+        if kind == "rows":
+            rows_checked(*said)
+        else:
+            answers.append((kind, *said))
+
+    returncode = jobs.in_new_python("cchc_letters.web.pages_batch:view_apart", upload, hear)
     if not answers:
         raise RuntimeError(f"the upload check ended without an answer: exit {returncode}")
     kind, *said = answers[-1]
@@ -340,14 +354,16 @@ def view_apart(upload: _Upload, tell: jobs.Tell) -> None:
     """``upload_view`` in a process of its own: tells ("done", view), ("failed", message,
     hint) or ("error", the unexpected exception's type)."""
     try:
-        tell("done", upload_view(upload))
+        tell("done", upload_view(upload, rows_checked=lambda n: tell("rows", n)))
     except CchcError as exc:
         tell("failed", exc.message, exc.hint)
     except Exception as exc:  # noqa: BLE001 — told by type only (names stay out of logs)
         tell("error", type(exc).__name__)
 
 
-def upload_view(upload: _Upload) -> dict[str, Any]:
+def upload_view(
+    upload: _Upload, rows_checked: Callable[[int], None] | None = None
+) -> dict[str, Any]:
     """Return what the upload's page shows: the files as read, the counts, the first rows
     of each list (``Shown``) and what the ledger says of the registrations."""
     from cchc_letters.ingest import load_vocabulary
@@ -356,7 +372,11 @@ def upload_view(upload: _Upload) -> dict[str, Any]:
     from cchc_letters.plan import ledger_plan
 
     both = check_inputs(
-        upload.paths, letter_date=upload.letter_date, mapping=upload.mapping, keep_rows=True
+        upload.paths,
+        letter_date=upload.letter_date,
+        mapping=upload.mapping,
+        keep_rows=True,
+        rows_checked=rows_checked,
     )
     read, checked = both.read, both.validated
     names = upload.names
@@ -431,7 +451,9 @@ def intake(request: Request) -> Response:
     view = _inspect(request, folder, letter_date)
     shown = {"token": folder.name, "meta": _meta(folder), "letter_date": letter_date}
     if view is None:
-        return render(request, "intake_checking.html", {**shown, "every": CHECK_RELOAD_SECONDS})
+        rows = config_of(request).upload_rows_checked.get((folder.name, letter_date), 0)
+        waiting = {"every": CHECK_RELOAD_SECONDS, "rows_checked": rows}
+        return render(request, "intake_checking.html", {**shown, **waiting})
     return render(request, "intake.html", {**shown, **view})
 
 
