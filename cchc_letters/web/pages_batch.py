@@ -351,8 +351,9 @@ def _check_apart(upload: _Upload, rows_checked: Callable[[int], None]) -> dict[s
 
 
 def view_apart(upload: _Upload, tell: jobs.Tell) -> None:
-    """``upload_view`` in a process of its own: tells ("done", view), ("failed", message,
-    hint) or ("error", the unexpected exception's type)."""
+    """``upload_view`` in a process of its own: tells ("rows", n) as the rows are checked,
+    then ("done", view), ("failed", message, hint) or ("error", the unexpected exception's
+    type)."""
     try:
         tell("done", upload_view(upload, rows_checked=lambda n: tell("rows", n)))
     except CchcError as exc:
