@@ -170,7 +170,7 @@ class LedgerSession:
                 letters.append(
                     LetterRecord(
                         p.key,
-                        p.registration.content_hash(),
+                        "",  # the registration's, when its row goes in
                         p.print_file.name,
                         p.position,
                         event.by_id,
@@ -178,6 +178,7 @@ class LedgerSession:
                         self.corrected.get(p.key),
                         *identity.subject(p.registration).parts(),
                         parsed_key=parsed if str(parsed) == p.key else None,
+                        registration=p.registration,
                     )
                 )
             self.ledger.record_batch(

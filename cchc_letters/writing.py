@@ -326,7 +326,7 @@ def write_letters(
 
         for registration in registrations:
             registration.key(commune)
-            registration.content_hash()
+            registration.remember_content()
             identity.event(registration)
             identity.subject(registration)
 

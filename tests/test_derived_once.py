@@ -36,7 +36,7 @@ def test_a_batch_computes_each_derived_value_once_per_letter(tmp_path: Path, mon
     source = tmp_path / "input.csv"
     source.write_text(HEADER + "".join(r + "\n" for r in ROWS), encoding="utf-8")
     calls: Counter = Counter()
-    _counting(monkeypatch, models.Registration, "_content_hash", calls)
+    _counting(monkeypatch, models.Registration, "_packed_hash", calls)
     _counting(monkeypatch, models.Registration, "_meaning", calls)
     _counting(monkeypatch, identity, "_event", calls)
     _counting(monkeypatch, identity, "_subject", calls)
@@ -48,7 +48,7 @@ def test_a_batch_computes_each_derived_value_once_per_letter(tmp_path: Path, mon
     # keys: each registration's once, within the commune (validation compares the key's
     # parts without making one); the ledger takes those (it parses no key back from its text)
     assert calls == {
-        "_content_hash": 5,
+        "_packed_hash": 5,
         "_meaning": 5,
         "_event": 5,
         "_subject": 5,
@@ -88,7 +88,7 @@ def test_forked_writers_leave_this_process_the_manifest_work_to_do_meanwhile(
     source = tmp_path / "input.csv"
     source.write_text(HEADER + "".join(r + "\n" for r in ROWS), encoding="utf-8")
     calls: Counter = Counter()
-    _counting(monkeypatch, models.Registration, "_content_hash", calls)
+    _counting(monkeypatch, models.Registration, "_packed_hash", calls)
     _counting(monkeypatch, identity, "_event", calls)
     seen_at_first_letter: list[Counter] = []
 
@@ -101,8 +101,8 @@ def test_forked_writers_leave_this_process_the_manifest_work_to_do_meanwhile(
     )
     result = run_batch(options, progress=progress)
     assert len(result.files) == 3
-    assert seen_at_first_letter == [Counter({"_content_hash": 5, "_event": 5})]
-    assert calls == {"_content_hash": 5, "_event": 5}
+    assert seen_at_first_letter == [Counter({"_packed_hash": 5, "_event": 5})]
+    assert calls == {"_packed_hash": 5, "_event": 5}
 
 
 def test_each_birth_dates_schedule_is_planned_before_the_writers_start(tmp_path: Path, monkeypatch):

@@ -143,3 +143,25 @@ def test_an_open_ledger_keeps_a_whole_batch_in_its_page_cache(tmp_path):
     with Ledger.open(tmp_path / "l.sqlite3") as book:
         assert book._db.execute("PRAGMA cache_size").fetchone() == (-LEDGER_CACHE_KIB,)
         assert book._db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL, as before
+
+
+def test_a_batchs_digests_are_the_hmac_values_and_their_memo_stays_bounded():
+    # A province's year is 100,000 children, nearly each a text of its own: the digests of
+    # the texts seen are kept only up to TextMemo's size, not all of them until the commit.
+    import hashlib
+
+    from cchc_letters.ledger_people import _Digests
+
+    secret = bytes(range(32))
+    digests = _Digests(secret)
+    for n in range(20_000):
+        name = f"Lê Thị Ngọc {n}"
+        expected = hmac.new(
+            secret, f"person:{fold(name)}:2026-11-01".encode(), hashlib.sha256
+        ).hexdigest()
+        assert digests.person(name, "2026-11-01") == expected
+        assert digests.person(name, "2026-11-01") == expected  # (from the memo)
+    assert (
+        digests.id("079 2260 12345") == hmac.new(secret, b"id:079226012345", "sha256").hexdigest()
+    )
+    assert len(digests._digests) <= 1 << 14 and len(digests._folded) <= 1 << 14
