@@ -156,6 +156,7 @@ def test_a_batch_keeps_each_rows_hash_in_a_fraction_of_its_text(tmp_path):
     # A batch keeps every letter's content hash from its writing to its commit: packed, it
     # takes well under the 440 bytes its text took (41 MB of a province's year).
     import gc
+    import sys
     import tracemalloc
 
     body = "".join(
@@ -184,8 +185,6 @@ def test_a_batch_keeps_each_rows_hash_in_a_fraction_of_its_text(tmp_path):
     finally:
         tracemalloc.stop()
     per_row = kept / (len(registrations) - 1)
-    import sys
-
     # (the text of these seven fields: 228 bytes; packed: about 130)
     assert per_row < 0.7 * sys.getsizeof(text), (per_row, sys.getsizeof(text))
     assert [r.content_hash() for r in registrations] == list(map(_hash_by_the_rule, registrations))

@@ -269,8 +269,10 @@ def test_the_records_a_batch_holds_per_row_have_no_dict_of_their_own():
     from cchc_letters import identity
 
     assert birth.key("") is birth.key("") and birth.key("xa").commune == "xa"
-    # (the content hash is kept packed, and written out when asked: test_content_hash.py)
-    assert birth.content_hash() == birth.content_hash()
+    # the content hash is kept packed and written out when asked (test_content_hash.py)
+    text = birth.content_hash()
+    kept = birth._memo_hash
+    assert birth.content_hash() == text and birth._memo_hash is kept
     assert identity.event(birth) is identity.event(birth)
     assert identity.subject(birth) is identity.subject(birth)
     assert replace(birth) == birth and pickle.loads(pickle.dumps(birth)) == birth
